@@ -135,7 +135,9 @@ public final class MatmulBench {
 
     static Result time(String name, String kind, String dtype, long flops, Runnable body,
                        double minTime, int minRuns, int warm) {
-        for (int i = 0; i < warm; i++) body.run();
+        // warm-up: at least `warm` calls and half of minTime, so the JIT has compiled the kernels
+        long w0 = System.nanoTime();
+        for (int i = 0; i < warm || System.nanoTime() - w0 < minTime * 0.5e9; i++) body.run();
         List<Long> ns = new ArrayList<>();
         long start = System.nanoTime();
         while (ns.size() < minRuns || (System.nanoTime() - start) < minTime * 1e9) {
