@@ -4,6 +4,16 @@ package msts.model.store;
 public final class ActivationSources {
     private ActivationSources() {}
 
+    /**
+     * A store directory (holding manifest.json) or a safetensors file with a tensor {@code activations}
+     * [n_seq, ctx, d] — what {@code msts train --store DIR | --activations FILE} accept.
+     */
+    public static ActivationSource open(java.nio.file.Path path) {
+        if (java.nio.file.Files.isDirectory(path)) return ActivationStore.open(path);
+        if (java.nio.file.Files.isRegularFile(path)) return ActivationFile.open(path);
+        throw new StoreException("no activation store or activations file at " + path);
+    }
+
     /** Sequences held in a heap array [n, ctx, d] (tests, small synthetic data); tokens optional [n, ctx]. */
     public static ActivationSource inMemory(float[] data, int n, int ctx, int d, int[][] tokens) {
         if ((long) n * ctx * d != data.length)
