@@ -3,7 +3,7 @@ modeling_gemma2 (eager path: Gemma2RMSNorm, Gemma2RotaryEmbedding + rotate_half,
 with the soft-cap before the additive min-float mask, sliding-window mask tril(diagonal=-window), GeGLU with
 gelu(approximate='tanh'), normalizer tensor in the weights' dtype, final soft-cap), all in float32.
 
-  /usr/bin/python3 scripts/gemma2_torch_check.py      (Debian python3 with python3-torch)
+  /usr/bin/python3 scripts/gemma2_torch_fixture_check.py      (Debian python3 with python3-torch)
 """
 import json
 import os
