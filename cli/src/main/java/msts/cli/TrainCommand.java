@@ -5,7 +5,8 @@ import msts.model.sae.BatchSource;
 import msts.model.sae.SaeConfig;
 import msts.model.sae.SaeIO;
 import msts.model.sae.SaeTrainer;
-import msts.model.sae.SequenceBatcher;
+import msts.model.sae.StoreBatches;
+import msts.model.store.ActivationSources;
 import msts.model.sae.TrainConfig;
 import msts.model.store.ActivationSource;
 import picocli.CommandLine.ArgGroup;
@@ -59,7 +60,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-normalize", description = "do not scale activations to mean norm sqrt(d_in)") boolean noNormalize;
     @Option(names = "--hook-layer", defaultValue = "0", description = "layer the activations come from (cfg.json)") int hookLayer;
     @Option(names = "--model-name", defaultValue = "gemma-2-2b") String modelName;
-    @Option(names = "--ops", defaultValue = "auto", description = "auto | cpu | reference") String opsName;
+    @Option(names = "--ops", defaultValue = "cpu", description = "cpu (Vector API) | reference (plain loops)") String opsName;
     @Option(names = "--out", required = true, description = "output directory") Path out;
     @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
 
@@ -68,9 +69,11 @@ public final class TrainCommand implements Callable<Integer> {
         if (!resume && Files.isDirectory(out) && (Files.exists(out.resolve("checkpoint")) || Files.exists(out.resolve("summary.json"))))
             throw new IllegalArgumentException(out + " already holds a training run; pass --resume to continue it or choose another --out");
         if (batch <= 0 || tokens <= 0) throw new IllegalArgumentException("--batch and --tokens must be positive");
-        Ops ops = SaeCli.bestOps(opsName);
+        Ops ops = OpsChoice.byName(opsName);
         SaeIO.setDefaultOps(ops);
-        try (ActivationSource src = SaeCli.openActivations(input.store, input.file)) {
+        Path in = input.file != null ? input.file : input.store;
+        if (!Files.exists(in)) throw new IllegalArgumentException((input.file != null ? "--activations " : "--store ") + in + ": no such file or directory");
+        try (ActivationSource src = ActivationSources.open(in)) {
             SaeConfig c = new SaeConfig();
             c.dIn = src.dIn();
             c.dSae = dSae;
@@ -104,7 +107,7 @@ public final class TrainCommand implements Callable<Integer> {
             t.maxStepsThisRun = maxSteps;
             t.deadAfterTokens = deadAfter;
             t.normalize = !noNormalize;
-            BatchSource batches = new SequenceBatcher(src, c.temporal(), batch, includeBos, seed);
+            BatchSource batches = new StoreBatches(src, c.temporal(), batch, includeBos, seed);
             Files.createDirectories(out);
             Map<String, Object> s = new SaeTrainer(c, t, ops, out).train(batches, resume);
             @SuppressWarnings("unchecked") Map<String, Object> fin = (Map<String, Object>) s.get("final");
