@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
                 ForwardCommand.class,
                 InfoCommand.class,
                 BenchLayerCommand.class,
+                TrainCommand.class,
+                BenchTrainCommand.class,
         })
 public final class Main implements Runnable {
     @Override
