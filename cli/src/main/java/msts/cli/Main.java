@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 ForwardCommand.class,
                 InfoCommand.class,
+                HarvestCommand.class,
         })
 public final class Main implements Runnable {
     @Override
