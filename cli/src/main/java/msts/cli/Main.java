@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 BenchLayerCommand.class,
                 TrainCommand.class,
                 BenchTrainCommand.class,
+                HarvestCommand.class,
         })
 public final class Main implements Runnable {
     @Override
