@@ -8,6 +8,8 @@ import picocli.CommandLine.Command;
         description = "Multi-Scale Temporal SAEs on Gemma-2: forward, harvest, train, eval, report.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                ForwardCommand.class,
+                InfoCommand.class,
         })
 public final class Main implements Runnable {
     @Override
