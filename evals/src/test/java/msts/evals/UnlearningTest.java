@@ -75,8 +75,13 @@ class UnlearningTest {
         var wmdp = Unlearning.readQuestions(dir.resolve("wmdp.jsonl"), "biology");
         var mmlu = Unlearning.readQuestions(dir.resolve("mmlu.jsonl"), "x");
         assertEquals("human_aging", mmlu.getFirst().subject());
-        int[][] forget = TokenRows.rows(tok, List.of("virus cell protein gene virus toxin", "pathogen virus spread"), 6, 10);
-        int[][] retain = TokenRows.rows(tok, List.of("the river stone house", "a blue green field"), 6, 10);
+        Files.write(dir.resolve("forget.jsonl"), List.of("{\"text\": \"virus cell protein gene virus toxin\"}", "{\"text\": \"pathogen virus spread\"}"));
+        Files.write(dir.resolve("retain.jsonl"), List.of("{\"text\": \"the river stone house\"}", "{\"text\": \"a blue green field\"}"));
+        var enc = msts.model.store.TokenEncoder.of(t -> tok.encode(t, false), tok.bosId(), tok.eosId(), "fake");
+        int[][] forget = msts.model.store.Corpus.readRows(List.of(dir.resolve("forget.jsonl")), enc, 6, 10, msts.model.store.Corpus.Options.DEFAULT);
+        int[][] retain = msts.model.store.Corpus.readRows(List.of(dir.resolve("retain.jsonl")), enc, 6, 10, msts.model.store.Corpus.Options.DEFAULT);
+        assertTrue(forget.length >= 1 && retain.length >= 1);
+        assertEquals(2, forget[0][0], "BOS at position 0");
         java.util.Random r = new java.util.Random(1);
         float[] dirs = new float[20 * 8];
         for (int i = 0; i < dirs.length; i++) dirs[i] = (float) r.nextGaussian();
