@@ -8,6 +8,12 @@ import picocli.CommandLine.Command;
         description = "Multi-Scale Temporal SAEs on Gemma-2: forward, harvest, train, eval, report.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                ForwardCommand.class,
+                InfoCommand.class,
+                BenchLayerCommand.class,
+                TrainCommand.class,
+                BenchTrainCommand.class,
+                HarvestCommand.class,
                 BenchCommand.class,
         })
 public final class Main implements Runnable {

@@ -1,0 +1,321 @@
+package msts.tornado;
+
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.annotations.Parallel;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * TornadoVM kernels of an SAE training step: one static method per op, each the device port of the
+ * plain-Java loop in {@code msts.model.sae.SaeKernels} (worker "sae"; formulas: docs/sae.md) or of
+ * {@link msts.engine.Kernels#gemm}. Layouts as there: activations [rows, d] row-major, row r is token
+ * t = r mod T of sequence r / T; rows with t &lt; lossStart are left out of loss terms;
+ * conv_w [nScales, d, 3]; W_enc [d, n], W_dec [n, d].
+ *
+ * <p>Reductions over rows (column sums, row norms, squared errors, dot products) are
+ * {@link KernelContext} kernels with one work-group of {@link LayerKernels#WG} threads per output,
+ * local memory and barriers ({@link Grids#groupPerItem}). Flags are ints (0/1).
+ */
+public final class SaeKernelsGpu {
+    private SaeKernelsGpu() {}
+
+    static final int WG = LayerKernels.WG;
+
+    /** C = α·op(A)·op(B) + β·C, row-major, op = transpose when the flag is 1. Reference: {@link msts.engine.Kernels#gemm}. */
+    public static void gemm(int transA, int transB, int m, int n, int k, float alpha, FloatArray a, int lda,
+                            FloatArray b, int ldb, float beta, FloatArray c, int ldc) {
+        for (@Parallel int i = 0; i < m; i++) {
+            for (@Parallel int j = 0; j < n; j++) {
+                float sum = 0f;
+                for (int p = 0; p < k; p++) {
+                    float av = transA == 1 ? a.get(p * lda + i) : a.get(i * lda + p);
+                    float bv = transB == 1 ? b.get(j * ldb + p) : b.get(p * ldb + j);
+                    sum += av * bv;
+                }
+                int ci = i * ldc + j;
+                float prev = beta == 0f ? 0f : beta * c.get(ci);
+                c.set(ci, alpha * sum + prev);
+            }
+        }
+    }
+
+    /** out[r, c] = x[r, c] − b[c]. Reference: {@code SaeKernels.subRowVector}. */
+    public static void subRowVector(FloatArray x, FloatArray b, FloatArray out, int rows, int d) {
+        int total = rows * d;
+        for (@Parallel int i = 0; i < total; i++) out.set(i, x.get(i) - b.get(i % d));
+    }
+
+    /** a[r, c] += b[c]. Reference: {@code SaeKernels.addRowVector}. */
+    public static void addRowVector(FloatArray a, FloatArray b, int rows, int d) {
+        int total = rows * d;
+        for (@Parallel int i = 0; i < total; i++) a.set(i, a.get(i) + b.get(i % d));
+    }
+
+    /** f = max(pre, 0). Reference: {@code SaeKernels.relu}. */
+    public static void relu(FloatArray pre, FloatArray f, int total) {
+        for (@Parallel int i = 0; i < total; i++) {
+            float v = pre.get(i);
+            f.set(i, v > 0f ? v : 0f);
+        }
+    }
+
+    /**
+     * Depth-wise dilated convolution plus identity, z[r, c] = xc[r, c] + Σ_s Σ_j w[s, c, j]·xc[r + off(s, j), c],
+     * off = −j·dil[s] (causal) or (j − 1)·dil[s] (centred = 1); taps outside the sequence are zero.
+     * Reference: {@code SaeKernels.convForward}.
+     */
+    public static void convForward(FloatArray xc, FloatArray w, IntArray dil, int nScales, int centred, int T, int d,
+                                   FloatArray z, int rows) {
+        int total = rows * d;
+        for (@Parallel int i = 0; i < total; i++) {
+            int r = i / d;
+            int c = i - r * d;
+            int t = r % T;
+            float acc = xc.get(i);
+            for (int s = 0; s < nScales; s++) {
+                int dl = dil.get(s);
+                for (int j = 0; j < 3; j++) {
+                    int off = centred == 1 ? (j - 1) * dl : -j * dl;
+                    if (t + off >= 0 && t + off < T) acc += w.get((s * d + c) * 3 + j) * xc.get((r + off) * d + c);
+                }
+            }
+            z.set(i, acc);
+        }
+    }
+
+    /**
+     * The transpose of {@link #convForward}: dxc[r, c] = dz[r, c] + Σ_s Σ_j w[s, c, j]·dz[r − off(s, j), c].
+     * Reference: {@code SaeKernels.convBackwardInput}.
+     */
+    public static void convBackwardInput(FloatArray dz, FloatArray w, IntArray dil, int nScales, int centred, int T,
+                                         int d, FloatArray dxc, int rows) {
+        int total = rows * d;
+        for (@Parallel int i = 0; i < total; i++) {
+            int r = i / d;
+            int c = i - r * d;
+            int t = r % T;
+            float acc = dz.get(i);
+            for (int s = 0; s < nScales; s++) {
+                int dl = dil.get(s);
+                for (int j = 0; j < 3; j++) {
+                    int off = centred == 1 ? (j - 1) * dl : -j * dl;
+                    if (t - off >= 0 && t - off < T) acc += w.get((s * d + c) * 3 + j) * dz.get((r - off) * d + c);
+                }
+            }
+            dxc.set(i, acc);
+        }
+    }
+
+    /**
+     * dw[s, c, j] = Σ_r dz[r, c]·xc[r + off(s, j), c] over valid taps; one work-group per (s, c, j), the
+     * rows reduced in local memory. Reference: {@code SaeKernels.convBackwardWeights}.
+     */
+    public static void convBackwardWeights(KernelContext ctx, FloatArray dz, FloatArray xc, IntArray dil, int centred,
+                                           int rows, int T, int d, FloatArray dw) {
+        int g = ctx.groupIdx; // (s·d + c)·3 + j
+        int lid = ctx.localIdx;
+        float[] partial = ctx.allocateFloatLocalArray(WG);
+        int j = g % 3;
+        int sc = g / 3;
+        int c = sc % d;
+        int s = sc / d;
+        int dl = dil.get(s);
+        int off = centred == 1 ? (j - 1) * dl : -j * dl;
+        float sum = 0f;
+        for (int r = lid; r < rows; r += WG) {
+            int t = r % T;
+            if (t + off >= 0 && t + off < T) sum += dz.get(r * d + c) * xc.get((r + off) * d + c);
+        }
+        partial[lid] = sum;
+        for (int st = WG / 2; st > 0; st >>= 1) {
+            ctx.localBarrier();
+            if (lid < st) partial[lid] += partial[lid + st];
+        }
+        ctx.localBarrier();
+        if (lid == 0) dw.set(g, partial[0]);
+    }
+
+    /**
+     * Squared error per row, masked: e = xhat − x everywhere; rowSq[r] = Σ_c e² for counted rows
+     * (r mod T ≥ lossStart), 0 otherwise. One work-group per row. Reference: {@code SaeKernels.diffRowSq}.
+     */
+    public static void diffRowSq(KernelContext ctx, FloatArray xhat, FloatArray x, FloatArray e, FloatArray rowSq,
+                                 int d, int T, int lossStart) {
+        int r = ctx.groupIdx;
+        int lid = ctx.localIdx;
+        float[] partial = ctx.allocateFloatLocalArray(WG);
+        int o = r * d;
+        float sum = 0f;
+        for (int c = lid; c < d; c += WG) {
+            float v = xhat.get(o + c) - x.get(o + c);
+            e.set(o + c, v);
+            sum += v * v;
+        }
+        partial[lid] = sum;
+        for (int st = WG / 2; st > 0; st >>= 1) {
+            ctx.localBarrier();
+            if (lid < st) partial[lid] += partial[lid + st];
+        }
+        ctx.localBarrier();
+        if (lid == 0) rowSq.set(r, r % T < lossStart ? 0f : partial[0]);
+    }
+
+    /**
+     * out[slot] = Σ_i a[i] over i &lt; n, by a single work-group (global = local = WG): the batch metrics
+     * (sum of squared errors, L1 sum, active count) without sending the per-row arrays back.
+     */
+    public static void sumTo(KernelContext ctx, FloatArray a, int n, FloatArray out, int slot) {
+        int lid = ctx.localIdx;
+        float[] partial = ctx.allocateFloatLocalArray(WG);
+        float sum = 0f;
+        for (int i = lid; i < n; i += WG) sum += a.get(i);
+        partial[lid] = sum;
+        for (int st = WG / 2; st > 0; st >>= 1) {
+            ctx.localBarrier();
+            if (lid < st) partial[lid] += partial[lid + st];
+        }
+        ctx.localBarrier();
+        if (lid == 0) out.set(slot, partial[0]);
+    }
+
+    /** a[i] *= s, rows with (r mod T) &lt; lossStart zeroed. s is hyper[sIdx]. Reference: {@code SaeKernels.scaleMaskRows}. */
+    public static void scaleMaskRows(FloatArray a, FloatArray hyper, int sIdx, int rows, int d, int T, int lossStart) {
+        int total = rows * d;
+        for (@Parallel int i = 0; i < total; i++) {
+            int r = i / d;
+            float m = r % T < lossStart ? 0f : hyper.get(sIdx);
+            a.set(i, a.get(i) * m);
+        }
+    }
+
+    /**
+     * out[c] = scale·Σ_r a[r, c] (+ out[c] when accumulate = 1), rows with (r mod T) &lt; lossStart skipped
+     * (pass lossStart = 0 for all rows); active = 1 counts a &gt; 0 instead of summing.
+     * One work-group per column. Reference: {@code SaeKernels.columnSums} / {@code addColumnSums}.
+     */
+    public static void columnSums(KernelContext ctx, FloatArray a, int rows, int cols, int T, int lossStart,
+                                  float scale, int accumulate, int active, FloatArray out) {
+        int c = ctx.groupIdx;
+        int lid = ctx.localIdx;
+        float[] partial = ctx.allocateFloatLocalArray(WG);
+        float sum = 0f;
+        for (int r = lid; r < rows; r += WG) {
+            if (r % T >= lossStart) {
+                float v = a.get(r * cols + c);
+                if (active == 1) sum += v > 0f ? 1f : 0f;
+                else sum += v;
+            }
+        }
+        partial[lid] = sum;
+        for (int st = WG / 2; st > 0; st >>= 1) {
+            ctx.localBarrier();
+            if (lid < st) partial[lid] += partial[lid + st];
+        }
+        ctx.localBarrier();
+        if (lid == 0) out.set(c, scale * partial[0] + (accumulate == 1 ? out.get(c) : 0f));
+    }
+
+    /** norms[r] = ‖W[r, ·]‖₂, one work-group per row. Reference: {@code SaeKernels.rowNorms}. */
+    public static void rowNorms(KernelContext ctx, FloatArray w, int d, FloatArray norms) {
+        int r = ctx.groupIdx;
+        int lid = ctx.localIdx;
+        float[] partial = ctx.allocateFloatLocalArray(WG);
+        float sum = 0f;
+        for (int c = lid; c < d; c += WG) {
+            float v = w.get(r * d + c);
+            sum += v * v;
+        }
+        partial[lid] = sum;
+        for (int st = WG / 2; st > 0; st >>= 1) {
+            ctx.localBarrier();
+            if (lid < st) partial[lid] += partial[lid + st];
+        }
+        ctx.localBarrier();
+        if (lid == 0) norms.set(r, TornadoMath.sqrt(partial[0]));
+    }
+
+    /**
+     * L1 weights and the L1 sum: wL1[j] = unitNorm ? 1 : norms[j]; l1part[j] = colF[j]·wL1[j]
+     * (summed by {@link #sumTo}).
+     */
+    public static void l1Weights(FloatArray norms, FloatArray colF, int unitNorm, FloatArray wL1, FloatArray l1part, int n) {
+        for (@Parallel int j = 0; j < n; j++) {
+            float w = unitNorm == 1 ? 1f : norms.get(j);
+            wL1.set(j, w);
+            l1part.set(j, colF.get(j) * w);
+        }
+    }
+
+    /**
+     * df[r, j] += s·wL1[j] where f[r, j] &gt; 0 on counted rows, s = hyper[sIdx] (λ/M).
+     * Reference: {@code SaeKernels.addRowVectorActive}.
+     */
+    public static void addRowVectorActive(FloatArray df, FloatArray wL1, FloatArray hyper, int sIdx, FloatArray f,
+                                          int rows, int n, int T, int lossStart) {
+        int total = rows * n;
+        for (@Parallel int i = 0; i < total; i++) {
+            int r = i / n;
+            int j = i - r * n;
+            if (r % T >= lossStart && f.get(i) > 0f) df.set(i, df.get(i) + hyper.get(sIdx) * wL1.get(j));
+        }
+    }
+
+    /**
+     * g[r] += s·colF[r]·W[r]/norms[r] (rows with zero norm skipped), s = hyper[sIdx].
+     * Reference: {@code SaeKernels.addScaledRowsByNorm}.
+     */
+    public static void addScaledRowsByNorm(FloatArray g, FloatArray w, FloatArray colF, FloatArray norms,
+                                           FloatArray hyper, int sIdx, int n, int d) {
+        int total = n * d;
+        for (@Parallel int i = 0; i < total; i++) {
+            int r = i / d;
+            float nr = norms.get(r);
+            if (nr != 0f) g.set(i, g.get(i) + hyper.get(sIdx) * colF.get(r) / nr * w.get(i));
+        }
+    }
+
+    /** g[i] = act[i] &gt; 0 ? g[i] : 0. Reference: {@code SaeKernels.maskByActive}. */
+    public static void maskByActive(FloatArray g, FloatArray act, int total) {
+        for (@Parallel int i = 0; i < total; i++) if (!(act.get(i) > 0f)) g.set(i, 0f);
+    }
+
+    /**
+     * out[i] += s·Σ_j W[i, j]·v[j], one work-group per row i of W [rows, n].
+     * Reference: {@code SaeKernels.addMatVec}.
+     */
+    public static void addMatVec(KernelContext ctx, FloatArray w, FloatArray v, int n, float s, FloatArray out) {
+        int i = ctx.groupIdx;
+        int lid = ctx.localIdx;
+        float[] partial = ctx.allocateFloatLocalArray(WG);
+        float sum = 0f;
+        for (int j = lid; j < n; j += WG) sum += w.get(i * n + j) * v.get(j);
+        partial[lid] = sum;
+        for (int st = WG / 2; st > 0; st >>= 1) {
+            ctx.localBarrier();
+            if (lid < st) partial[lid] += partial[lid + st];
+        }
+        ctx.localBarrier();
+        if (lid == 0) out.set(i, out.get(i) + s * partial[0]);
+    }
+
+    /**
+     * Adam: m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²; p −= lr·(m/bc1)/(sqrt(v/bc2) + eps), with
+     * hyper = [lr, bc1, bc2, …] updated by the host each step (β1, β2, eps fixed).
+     * Reference: {@code SaeKernels.adam}.
+     */
+    public static void adam(FloatArray p, FloatArray g, FloatArray m, FloatArray v, FloatArray hyper,
+                            float b1, float b2, float eps, int total) {
+        for (@Parallel int i = 0; i < total; i++) {
+            float lr = hyper.get(0);
+            float bc1 = hyper.get(1);
+            float bc2 = hyper.get(2);
+            float gi = g.get(i);
+            float mi = b1 * m.get(i) + (1f - b1) * gi;
+            float vi = b2 * v.get(i) + (1f - b2) * gi * gi;
+            m.set(i, mi);
+            v.set(i, vi);
+            p.set(i, p.get(i) - lr * (mi / bc1) / (TornadoMath.sqrt(vi / bc2) + eps));
+        }
+    }
+}

@@ -1,0 +1,184 @@
+package msts.tornado;
+
+import uk.ac.manchester.tornado.api.GridScheduler;
+import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
+import uk.ac.manchester.tornado.api.TornadoExecutionResult;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * One SAE training step (forward, loss terms, gradients, Adam) as a single TornadoVM task graph:
+ * parameters, gradients and Adam moments are transferred once ({@code FIRST_EXECUTION}) and stay on the
+ * device; each step sends the batch and five hyper-parameters and brings back three metrics
+ * (sum of squared errors, L1 sum, number of active latents). Parameters come back only on {@link #syncParams()}.
+ *
+ * <p>Variants: the ReLU baseline (L1 on f·‖W_dec‖, or on f with unit-norm decoders) and the temporal SAE
+ * (the depth-wise dilated convolution in front of the encoder, gradients through it). The math is that
+ * of {@code msts.model.sae.SaeLoss#compute} followed by {@code SaeKernels.adam} on every parameter, for the
+ * "relu" activation without separation loss (docs/tornado.md lists what is not ported).
+ */
+public final class SaeTrainPlan implements AutoCloseable {
+    /** Shapes and fixed settings of the plan. dilations empty = baseline (no convolution). */
+    public record Spec(int dIn, int dSae, int nSeq, int T, int lossStart, int[] dilations, boolean centred,
+                       boolean unitNorm, float beta1, float beta2, float eps) {
+        public int rows() { return nSeq * T; }
+        public boolean temporal() { return dilations.length > 0; }
+        public int counted() { return nSeq * (T - lossStart); }
+    }
+
+    /** Metrics of one step: mse = sse / counted, l1 = λ·Σ_j colF_j·wL1_j / counted, l0 = active / counted. */
+    public record Metrics(double mse, double l1, double l0, double loss) {}
+
+    public static final String GRAPH = "saeStep";
+    private static final int EVERY = DataTransferMode.EVERY_EXECUTION;
+    private static final int FIRST = DataTransferMode.FIRST_EXECUTION;
+    private static final int UNDER_DEMAND = DataTransferMode.UNDER_DEMAND;
+
+    private final Spec spec;
+    public final FloatArray W_enc, b_enc, W_dec, b_dec, conv_w;
+    private final FloatArray x, hyper, metrics;
+    private final TornadoExecutionPlan plan;
+    private TornadoExecutionResult last;
+    private int step;
+
+    /**
+     * Builds the graph around copies of the initial parameters (W_enc [d, n], b_enc [n], W_dec [n, d],
+     * b_dec [d], conv_w [S, d, 3] or empty), on {@code device} (null = default device).
+     */
+    public SaeTrainPlan(Spec s, float[] wEnc, float[] bEnc, float[] wDec, float[] bDec, float[] convW,
+                        TornadoDevice device) {
+        this.spec = s;
+        int d = s.dIn(), n = s.dSae(), N = s.rows(), S = s.dilations().length;
+        W_enc = FloatArray.fromArray(wEnc);
+        b_enc = FloatArray.fromArray(bEnc);
+        W_dec = FloatArray.fromArray(wDec);
+        b_dec = FloatArray.fromArray(bDec);
+        conv_w = s.temporal() ? FloatArray.fromArray(convW) : new FloatArray(1);
+        FloatArray gW_enc = new FloatArray(d * n), gb_enc = new FloatArray(n), gW_dec = new FloatArray(n * d),
+                gb_dec = new FloatArray(d), gconv = new FloatArray(Math.max(1, S * d * 3));
+        FloatArray[] params = {W_enc, b_enc, W_dec, b_dec, conv_w};
+        FloatArray[] grads = {gW_enc, gb_enc, gW_dec, gb_dec, gconv};
+        FloatArray[] m = new FloatArray[5], v = new FloatArray[5];
+        for (int i = 0; i < 5; i++) {
+            m[i] = new FloatArray(params[i].getSize());
+            v[i] = new FloatArray(params[i].getSize());
+        }
+        x = new FloatArray(N * d);
+        hyper = new FloatArray(5);
+        metrics = new FloatArray(3);
+        IntArray dil = IntArray.fromArray(S > 0 ? s.dilations() : new int[]{1});
+        FloatArray xc = new FloatArray(N * d), z = s.temporal() ? new FloatArray(N * d) : xc;
+        FloatArray pre = new FloatArray(N * n), f = new FloatArray(N * n), xhat = new FloatArray(N * d),
+                e = new FloatArray(N * d), rowSq = new FloatArray(N), colF = new FloatArray(n), fire = new FloatArray(n),
+                norms = new FloatArray(n), wL1 = new FloatArray(n), l1part = new FloatArray(n), df = new FloatArray(N * n);
+        FloatArray dz = s.temporal() ? new FloatArray(N * d) : new FloatArray(1);
+        FloatArray dxc = s.temporal() ? new FloatArray(N * d) : new FloatArray(1);
+        int T = s.T(), ls = s.lossStart(), centred = s.centred() ? 1 : 0;
+
+        GridScheduler grid = new GridScheduler();
+        int np = s.temporal() ? 5 : 4; // parameter tensors in use
+        TaskGraph g = new TaskGraph(GRAPH).transferToDevice(EVERY, x, hyper);
+        for (int i = 0; i < np; i++) g.transferToDevice(FIRST, params[i], grads[i], m[i], v[i]);
+        g.transferToDevice(FIRST, xc, pre, f, xhat, e, rowSq, colF, fire, norms, wL1, l1part, df, metrics);
+        if (s.temporal()) g.transferToDevice(FIRST, dil, z, dz, dxc);
+        // ---- forward ----
+        g.task("sub", SaeKernelsGpu::subRowVector, x, b_dec, xc, N, d);
+        if (s.temporal()) g.task("conv", SaeKernelsGpu::convForward, xc, conv_w, dil, S, centred, T, d, z, N);
+        g.task("enc", SaeKernelsGpu::gemm, 0, 0, N, n, d, 1f, z, d, W_enc, n, 0f, pre, n)
+                .task("encBias", SaeKernelsGpu::addRowVector, pre, b_enc, N, n)
+                .task("relu", SaeKernelsGpu::relu, pre, f, N * n)
+                .task("dec", SaeKernelsGpu::gemm, 0, 0, N, d, n, 1f, f, n, W_dec, d, 0f, xhat, d)
+                .task("decBias", SaeKernelsGpu::addRowVector, xhat, b_dec, N, d);
+        reduce(g, grid, "err", N).task("err", SaeKernelsGpu::diffRowSq, new KernelContext(), xhat, x, e, rowSq, d, T, ls);
+        reduce(g, grid, "sse", 1).task("sse", SaeKernelsGpu::sumTo, new KernelContext(), rowSq, N, metrics, 0);
+        reduce(g, grid, "colF", n).task("colF", SaeKernelsGpu::columnSums, new KernelContext(), f, N, n, T, ls, 1f, 0, 0, colF);
+        reduce(g, grid, "fire", n).task("fire", SaeKernelsGpu::columnSums, new KernelContext(), f, N, n, T, ls, 1f, 0, 1, fire);
+        reduce(g, grid, "l0", 1).task("l0", SaeKernelsGpu::sumTo, new KernelContext(), fire, n, metrics, 2);
+        reduce(g, grid, "norms", n).task("norms", SaeKernelsGpu::rowNorms, new KernelContext(), W_dec, d, norms);
+        g.task("l1w", SaeKernelsGpu::l1Weights, norms, colF, s.unitNorm() ? 1 : 0, wL1, l1part, n);
+        reduce(g, grid, "l1", 1).task("l1", SaeKernelsGpu::sumTo, new KernelContext(), l1part, n, metrics, 1);
+        // ---- backward (the order of SaeLoss.compute) ----
+        g.task("dxhat", SaeKernelsGpu::scaleMaskRows, e, hyper, 4, N, d, T, ls)
+                .task("gWdec", SaeKernelsGpu::gemm, 1, 0, n, d, N, 1f, f, n, e, d, 0f, gW_dec, d);
+        reduce(g, grid, "gbdec", d).task("gbdec", SaeKernelsGpu::columnSums, new KernelContext(), e, N, d, T, 0, 1f, 0, 0, gb_dec);
+        g.task("df", SaeKernelsGpu::gemm, 0, 1, N, n, d, 1f, e, d, W_dec, d, 0f, df, n)
+                .task("l1df", SaeKernelsGpu::addRowVectorActive, df, wL1, hyper, 3, f, N, n, T, ls);
+        if (!s.unitNorm())
+            g.task("l1W", SaeKernelsGpu::addScaledRowsByNorm, gW_dec, W_dec, colF, norms, hyper, 3, n, d);
+        g.task("mask", SaeKernelsGpu::maskByActive, df, f, N * n);
+        reduce(g, grid, "gbenc", n).task("gbenc", SaeKernelsGpu::columnSums, new KernelContext(), df, N, n, T, 0, 1f, 0, 0, gb_enc);
+        g.task("gWenc", SaeKernelsGpu::gemm, 1, 0, d, n, N, 1f, z, d, df, n, 0f, gW_enc, n);
+        if (s.temporal()) {
+            g.task("dz", SaeKernelsGpu::gemm, 0, 1, N, d, n, 1f, df, n, W_enc, n, 0f, dz, d)
+                    .task("convBx", SaeKernelsGpu::convBackwardInput, dz, conv_w, dil, S, centred, T, d, dxc, N);
+            reduce(g, grid, "convBw", S * d * 3)
+                    .task("convBw", SaeKernelsGpu::convBackwardWeights, new KernelContext(), dz, xc, dil, centred, N, T, d, gconv);
+            reduce(g, grid, "gbdec2", d)
+                    .task("gbdec2", SaeKernelsGpu::columnSums, new KernelContext(), dxc, N, d, T, 0, -1f, 1, 0, gb_dec);
+        } else {
+            reduce(g, grid, "gbdec2", d)
+                    .task("gbdec2", SaeKernelsGpu::addMatVec, new KernelContext(), W_enc, gb_enc, n, -1f, gb_dec);
+        }
+        // ---- Adam ----
+        String[] names = {"W_enc", "b_enc", "W_dec", "b_dec", "conv_w"};
+        for (int i = 0; i < np; i++)
+            g.task("adam_" + names[i], SaeKernelsGpu::adam, params[i], grads[i], m[i], v[i], hyper,
+                    s.beta1(), s.beta2(), s.eps(), params[i].getSize());
+        g.transferToHost(EVERY, metrics);
+        if (s.temporal()) g.transferToHost(UNDER_DEMAND, W_enc, b_enc, W_dec, b_dec, conv_w);
+        else g.transferToHost(UNDER_DEMAND, W_enc, b_enc, W_dec, b_dec);
+        ImmutableTaskGraph itg = g.snapshot();
+        plan = new TornadoExecutionPlan(itg);
+        plan.withGridScheduler(grid);
+        if (device != null) plan.withDevice(device);
+    }
+
+    private static TaskGraph reduce(TaskGraph g, GridScheduler grid, String task, int groups) {
+        Grids.groupPerItem(grid, GRAPH, task, groups);
+        return g;
+    }
+
+    public Spec spec() { return spec; }
+
+    /**
+     * Runs one step on batch x [nSeq·T, d] with learning rate lr and L1 coefficient l1, and returns the
+     * metrics. Step numbers (for Adam's bias correction) count from 1.
+     */
+    public Metrics step(float[] batch, float lr, float l1) {
+        if (batch.length != x.getSize())
+            throw new IllegalArgumentException("batch has " + batch.length + " floats, plan expects " + x.getSize());
+        step++;
+        int M = spec.counted();
+        x.getSegment().copyFrom(java.lang.foreign.MemorySegment.ofArray(batch));
+        hyper.set(0, lr);
+        hyper.set(1, (float) (1 - Math.pow(spec.beta1(), step)));
+        hyper.set(2, (float) (1 - Math.pow(spec.beta2(), step)));
+        hyper.set(3, l1 / M);
+        hyper.set(4, 2f / M);
+        last = plan.execute();
+        double mse = metrics.get(0) / M, l1v = l1 * (double) metrics.get(1) / M, l0 = metrics.get(2) / (double) M;
+        return new Metrics(mse, l1v, l0, mse + l1v);
+    }
+
+    /** Copies the device parameters back into the host arrays {@link #W_enc} … {@link #conv_w}. */
+    public void syncParams() {
+        if (last == null) return;
+        if (spec.temporal()) last.transferToHost(W_enc, b_enc, W_dec, b_dec, conv_w);
+        else last.transferToHost(W_enc, b_enc, W_dec, b_dec);
+    }
+
+    @Override
+    public void close() {
+        try {
+            plan.freeDeviceMemory();
+            plan.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("closing the TornadoVM plan failed", e);
+        }
+    }
+}
