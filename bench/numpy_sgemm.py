@@ -29,7 +29,7 @@ GEMM = [
 def timeit(fn, flops, min_time, min_runs, warm):
     w0 = time.perf_counter()
     i = 0
-    while i < warm or time.perf_counter() - w0 < min_time * 0.5:
+    while i < warm or time.perf_counter() - w0 < max(1.0, min_time):
         fn()
         i += 1
     times = []
