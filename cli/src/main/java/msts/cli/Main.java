@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
                 ForwardCommand.class,
                 InfoCommand.class,
                 BenchLayerCommand.class,
+                TinyModelCommand.class,
         })
 public final class Main implements Runnable {
     @Override
