@@ -12,6 +12,9 @@ import picocli.CommandLine.Command;
                 InfoCommand.class,
                 BenchLayerCommand.class,
                 TinyModelCommand.class,
+                TrainCommand.class,
+                BenchTrainCommand.class,
+                HarvestCommand.class,
         })
 public final class Main implements Runnable {
     @Override

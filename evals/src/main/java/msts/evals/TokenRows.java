@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
 
-/** JSONL reading and SAEBench-style token rows (docs joined with EOS, rows of ctx tokens with BOS at 0). */
+/** JSONL reading and special-token masks (corpus rows come from {@code msts.model.store.Corpus}). */
 public final class TokenRows {
     private TokenRows() {}
 
@@ -51,37 +51,6 @@ public final class TokenRows {
             if (keep.test(t.asText())) out.add(t.asText());
         }
         return out;
-    }
-
-    /**
-     * SAEBench's corpus rows: documents tokenized without BOS, joined with EOS into one stream, cut into rows
-     * of {@code ctx} tokens where position 0 is BOS and positions 1..ctx-1 come from the stream; at most
-     * {@code maxRows} rows (the last partial row is dropped unless it is the only one).
-     */
-    public static int[][] rows(TextTokenizer tok, List<String> docs, int ctx, int maxRows) {
-        if (ctx < 2) throw new IllegalArgumentException("context size must be >= 2, got " + ctx);
-        List<int[]> rows = new ArrayList<>();
-        int[] cur = new int[ctx];
-        cur[0] = tok.bosId();
-        int fill = 1;
-        for (int d = 0; d < docs.size() && rows.size() < maxRows; d++) {
-            int[] ids = tok.encode(docs.get(d), false);
-            int[] withEos = java.util.Arrays.copyOf(ids, ids.length + 1);
-            withEos[ids.length] = tok.eosId();
-            for (int id : withEos) {
-                cur[fill++] = id;
-                if (fill == ctx) {
-                    rows.add(cur);
-                    if (rows.size() >= maxRows) break;
-                    cur = new int[ctx];
-                    cur[0] = tok.bosId();
-                    fill = 1;
-                }
-            }
-        }
-        if (rows.isEmpty() && fill > 1) rows.add(java.util.Arrays.copyOf(cur, fill));
-        if (rows.isEmpty()) throw new IllegalArgumentException("corpus produced no tokens");
-        return rows.toArray(new int[0][]);
     }
 
     /** mask[t] = true where the token counts (not BOS/EOS/PAD). */

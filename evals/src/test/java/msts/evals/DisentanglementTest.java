@@ -128,4 +128,22 @@ class DisentanglementTest {
         long[] h = DecoderGeometry.pairwiseCosineHistogram(w, n, d, 1000, 20);
         assertEquals((long) n * (n - 1) / 2, java.util.Arrays.stream(h).sum());
     }
+
+    @Test
+    void syntheticFilesRoundTrip(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        var spec = SyntheticSequences.Spec.defaults(4, 32, 3);
+        var data = SyntheticSequences.generate(spec);
+        SyntheticFiles.write(dir, data);
+        try (var src = msts.model.store.ActivationSources.open(dir.resolve(SyntheticFiles.ACTIVATIONS))) {
+            assertEquals(4, src.numSequences());
+            assertEquals(32, src.contextSize());
+            assertEquals(spec.d(), src.dIn());
+            float[] seq = new float[32 * spec.d()];
+            src.readSequence(2, seq, 0);
+            assertArrayEquals(java.util.Arrays.copyOfRange(data.activations(), 2 * 32 * spec.d(), 3 * 32 * spec.d()), seq);
+        }
+        var gt = SyntheticFiles.readGroundTruth(dir);
+        assertArrayEquals(data.directions(), gt.directions());
+        assertArrayEquals(data.timeScale(), gt.timeScale());
+    }
 }
