@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
                 ForwardCommand.class,
                 InfoCommand.class,
                 BenchLayerCommand.class,
+                TinyModelCommand.class,
                 TrainCommand.class,
                 BenchTrainCommand.class,
                 HarvestCommand.class,
