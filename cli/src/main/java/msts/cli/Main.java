@@ -10,6 +10,9 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 ForwardCommand.class,
                 InfoCommand.class,
+                EvalCommand.class,
+                SyntheticCommand.class,
+                ReportCommand.class,
         })
 public final class Main implements Runnable {
     @Override
