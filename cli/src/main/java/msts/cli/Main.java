@@ -13,6 +13,10 @@ import picocli.CommandLine.Command;
                 EvalCommand.class,
                 SyntheticCommand.class,
                 ReportCommand.class,
+                BenchLayerCommand.class,
+                TrainCommand.class,
+                BenchTrainCommand.class,
+                HarvestCommand.class,
         })
 public final class Main implements Runnable {
     @Override

@@ -1,5 +1,6 @@
 package msts.cli;
 
+import msts.engine.CpuOps;
 import msts.engine.Ops;
 
 /** Resolves --ops names: "reference" (plain loops, the control) or "cpu" (Vector API backend). */
@@ -14,19 +15,8 @@ final class OpsChoice {
         };
     }
 
-    /** The fast CPU backend when present on the classpath, else the reference implementation. */
-    static Ops cpu() {
-        try {
-            Class<?> c = Class.forName("msts.engine.CpuOps");
-            try {
-                return (Ops) c.getField("INSTANCE").get(null);
-            } catch (NoSuchFieldException e) {
-                return (Ops) c.getConstructor().newInstance();
-            }
-        } catch (ReflectiveOperationException | LinkageError e) {
-            return Ops.reference();
-        }
-    }
+    /** The Vector API CPU backend (all cores). */
+    static Ops cpu() { return CpuOps.INSTANCE; }
 
     static void checkBackend(String backend) {
         if (backend != null && !backend.equals("cpu"))

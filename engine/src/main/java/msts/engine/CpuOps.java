@@ -57,6 +57,9 @@ public final class CpuOps implements Ops {
     // are the low halves, the odd ones the high halves. x is permuted once per call into the same
     // even/odd order (per block of 2·L), so widening is a shift (bf16) or a few bit ops (f16) in registers.
 
+    /** Never started; only asks whether a segment is readable by threads other than its owner. */
+    private static final Thread OTHER_THREAD = new Thread(() -> {});
+
     private static final int MM_RB = 4, MM_CB = 4;
     private static final int MM_KC = Integer.getInteger("msts.matmul.kc", 1152);
 
@@ -78,6 +81,10 @@ public final class CpuOps implements Ops {
         int kc = rows >= 2 * MM_RB ? Math.max(2 * L, MM_KC / (2 * L) * (2 * L)) : in;
         int blocks = (outDim + MM_CB - 1) / MM_CB;
         int chunk = Math.max(1, Math.min(64, blocks / (Parallel.threads() * 8)));
+        if (!seg.isAccessibleBy(OTHER_THREAD)) { // a confined arena's segment: only this thread may read it
+            matmulColumns(out, xp, seg, dt, rows, in, outDim, 0, outDim, kc);
+            return;
+        }
         Parallel.forRange(0, blocks, chunk, (lo, hi) ->
                 matmulColumns(out, xp, seg, dt, rows, in, outDim, lo * MM_CB, Math.min(hi * MM_CB, outDim), kc));
     }
@@ -282,7 +289,7 @@ public final class CpuOps implements Ops {
         FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
         FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
         int k = k0;
-        for (; k + L <= k1; k += L) {
+        for (; k + 2 * L <= k1; k += 2 * L) { // two k vectors per iteration: 32 FMAs per 16 loads
             long kb = 4L * k;
             FloatVector v0 = FloatVector.fromMemorySegment(S, w, w0 + kb, LE);
             FloatVector v1 = FloatVector.fromMemorySegment(S, w, w1 + kb, LE);
@@ -295,6 +302,19 @@ public final class CpuOps implements Ops {
             xv = FloatVector.fromArray(S, x, x2 + k);
             c20 = xv.fma(v0, c20); c21 = xv.fma(v1, c21); c22 = xv.fma(v2, c22); c23 = xv.fma(v3, c23);
             xv = FloatVector.fromArray(S, x, x3 + k);
+            c30 = xv.fma(v0, c30); c31 = xv.fma(v1, c31); c32 = xv.fma(v2, c32); c33 = xv.fma(v3, c33);
+            kb += 4L * L;
+            v0 = FloatVector.fromMemorySegment(S, w, w0 + kb, LE);
+            v1 = FloatVector.fromMemorySegment(S, w, w1 + kb, LE);
+            v2 = FloatVector.fromMemorySegment(S, w, w2 + kb, LE);
+            v3 = FloatVector.fromMemorySegment(S, w, w3 + kb, LE);
+            xv = FloatVector.fromArray(S, x, x0 + k + L);
+            c00 = xv.fma(v0, c00); c01 = xv.fma(v1, c01); c02 = xv.fma(v2, c02); c03 = xv.fma(v3, c03);
+            xv = FloatVector.fromArray(S, x, x1 + k + L);
+            c10 = xv.fma(v0, c10); c11 = xv.fma(v1, c11); c12 = xv.fma(v2, c12); c13 = xv.fma(v3, c13);
+            xv = FloatVector.fromArray(S, x, x2 + k + L);
+            c20 = xv.fma(v0, c20); c21 = xv.fma(v1, c21); c22 = xv.fma(v2, c22); c23 = xv.fma(v3, c23);
+            xv = FloatVector.fromArray(S, x, x3 + k + L);
             c30 = xv.fma(v0, c30); c31 = xv.fma(v1, c31); c32 = xv.fma(v2, c32); c33 = xv.fma(v3, c33);
         }
         int ob = r * outDim + o;
@@ -380,7 +400,7 @@ public final class CpuOps implements Ops {
     // of C in registers (MR broadcasts of A × NR/L vectors of B per k step). Edge tiles go through a
     // small buffer. The transposes only change the packing loops.
 
-    private static final int G_MR = 8, G_NR = 2 * L;
+    private static final int G_MR = 4, G_NR = 3 * L;
     private static final int G_KC = Integer.getInteger("msts.gemm.kc", 256);
     private static final int G_MC = Integer.getInteger("msts.gemm.mc", 128) / G_MR * G_MR;
     private static final int G_NC = Integer.getInteger("msts.gemm.nc", 2048) / G_NR * G_NR;
@@ -432,11 +452,11 @@ public final class CpuOps implements Ops {
                                 int mr = Math.min(G_MR, mc - ir);
                                 int ci = cOff + (ic + ir) * ldc + j;
                                 if (mr == G_MR && nr == G_NR) {
-                                    micro8x2(kc, ap, ir * kc, bp, jp * kc * G_NR, c, ci, ldc);
+                                    micro4x3(kc, ap, ir * kc, bp, jp * kc * G_NR, c, ci, ldc);
                                 } else {
                                     float[] t8 = scratch(SLOT_ROW, G_MR * G_NR);
                                     java.util.Arrays.fill(t8, 0, G_MR * G_NR, 0f);
-                                    micro8x2(kc, ap, ir * kc, bp, jp * kc * G_NR, t8, 0, G_NR);
+                                    micro4x3(kc, ap, ir * kc, bp, jp * kc * G_NR, t8, 0, G_NR);
                                     for (int i = 0; i < mr; i++)
                                         for (int jj = 0; jj < nr; jj++) c[ci + i * ldc + jj] += t8[i * G_NR + jj];
                                 }
@@ -467,8 +487,7 @@ public final class CpuOps implements Ops {
             for (int p = 0; p < kc; p++) {
                 int src = bOff + (pc + p) * ldb + j, d = d0 + p * G_NR;
                 if (nr == G_NR) {
-                    FloatVector.fromArray(S, b, src).intoArray(dst, d);
-                    FloatVector.fromArray(S, b, src + L).intoArray(dst, d + L);
+                    System.arraycopy(b, src, dst, d, G_NR);
                 } else {
                     for (int jj = 0; jj < nr; jj++) dst[d + jj] = b[src + jj];
                     for (int jj = nr; jj < G_NR; jj++) dst[d + jj] = 0f;
@@ -505,42 +524,33 @@ public final class CpuOps implements Ops {
         }
     }
 
-    /** C[0..8, 0..2L) += Σ_p ap[p*8 + i] · bp[p*2L + j]. */
-    private static void micro8x2(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
-        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-        FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+    /**
+     * C[0..4, 0..3L) += Σ_p ap[p*4 + i] · bp[p*3L + j]. The C tile is loaded into the accumulators
+     * first and stored back at the end; kept this small so C2 inlines every vector op (a larger body
+     * hits its inlining node cutoff and then boxes vectors).
+     */
+    private static void micro4x3(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        int r1 = ci + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+        FloatVector c00 = FloatVector.fromArray(S, c, ci), c01 = FloatVector.fromArray(S, c, ci + L), c02 = FloatVector.fromArray(S, c, ci + 2 * L);
+        FloatVector c10 = FloatVector.fromArray(S, c, r1), c11 = FloatVector.fromArray(S, c, r1 + L), c12 = FloatVector.fromArray(S, c, r1 + 2 * L);
+        FloatVector c20 = FloatVector.fromArray(S, c, r2), c21 = FloatVector.fromArray(S, c, r2 + L), c22 = FloatVector.fromArray(S, c, r2 + 2 * L);
+        FloatVector c30 = FloatVector.fromArray(S, c, r3), c31 = FloatVector.fromArray(S, c, r3 + L), c32 = FloatVector.fromArray(S, c, r3 + 2 * L);
         for (int p = 0; p < kc; p++, ai += G_MR, bi += G_NR) {
-            FloatVector b0 = FloatVector.fromArray(S, bp, bi), b1 = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi), b1 = FloatVector.fromArray(S, bp, bi + L),
+                    b2 = FloatVector.fromArray(S, bp, bi + 2 * L);
             FloatVector av = FloatVector.broadcast(S, ap[ai]);
-            c00 = av.fma(b0, c00); c01 = av.fma(b1, c01);
+            c00 = av.fma(b0, c00); c01 = av.fma(b1, c01); c02 = av.fma(b2, c02);
             av = FloatVector.broadcast(S, ap[ai + 1]);
-            c10 = av.fma(b0, c10); c11 = av.fma(b1, c11);
+            c10 = av.fma(b0, c10); c11 = av.fma(b1, c11); c12 = av.fma(b2, c12);
             av = FloatVector.broadcast(S, ap[ai + 2]);
-            c20 = av.fma(b0, c20); c21 = av.fma(b1, c21);
+            c20 = av.fma(b0, c20); c21 = av.fma(b1, c21); c22 = av.fma(b2, c22);
             av = FloatVector.broadcast(S, ap[ai + 3]);
-            c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
-            av = FloatVector.broadcast(S, ap[ai + 4]);
-            c40 = av.fma(b0, c40); c41 = av.fma(b1, c41);
-            av = FloatVector.broadcast(S, ap[ai + 5]);
-            c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
-            av = FloatVector.broadcast(S, ap[ai + 6]);
-            c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
-            av = FloatVector.broadcast(S, ap[ai + 7]);
-            c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
+            c30 = av.fma(b0, c30); c31 = av.fma(b1, c31); c32 = av.fma(b2, c32);
         }
-        addRow(c, ci, c00, c01);
-        addRow(c, ci + ldc, c10, c11);
-        addRow(c, ci + 2 * ldc, c20, c21);
-        addRow(c, ci + 3 * ldc, c30, c31);
-        addRow(c, ci + 4 * ldc, c40, c41);
-        addRow(c, ci + 5 * ldc, c50, c51);
-        addRow(c, ci + 6 * ldc, c60, c61);
-        addRow(c, ci + 7 * ldc, c70, c71);
-    }
-
-    private static void addRow(float[] c, int ci, FloatVector v0, FloatVector v1) {
-        FloatVector.fromArray(S, c, ci).add(v0).intoArray(c, ci);
-        FloatVector.fromArray(S, c, ci + L).add(v1).intoArray(c, ci + L);
+        c00.intoArray(c, ci); c01.intoArray(c, ci + L); c02.intoArray(c, ci + 2 * L);
+        c10.intoArray(c, r1); c11.intoArray(c, r1 + L); c12.intoArray(c, r1 + 2 * L);
+        c20.intoArray(c, r2); c21.intoArray(c, r2 + L); c22.intoArray(c, r2 + 2 * L);
+        c30.intoArray(c, r3); c31.intoArray(c, r3 + L); c32.intoArray(c, r3 + 2 * L);
     }
 
     static void checkGemm(boolean transA, boolean transB, int m, int n, int k,

@@ -47,6 +47,14 @@ public final class SaeTrainer {
         this.out = out;
     }
 
+    private double[] stepTimes;
+
+    /** Records the wall time of each step of this run (seconds) into times[i] for the i-th step (benchmarks). */
+    public SaeTrainer recordStepTimes(double[] times) {
+        this.stepTimes = times;
+        return this;
+    }
+
     public SaeTrainer quiet(boolean q) {
         this.quiet = q;
         return this;
@@ -124,6 +132,7 @@ public final class SaeTrainer {
             progress.set(step * perStep);
             long stopAt = tc.maxStepsThisRun > 0 ? Math.min(steps, startStep + tc.maxStepsThisRun) : steps;
             for (; step < stopAt; step++) {
+                long ts = System.nanoTime();
                 src.fill(step, x);
                 if (scale != 1f) {
                     float s = scale;
@@ -144,6 +153,7 @@ public final class SaeTrainer {
                 if (cfg.unitNorm()) Par.rows(cfg.dSae, 64, (lo, hi) -> SaeKernels.normalizeRows(p.W_dec, cfg.dIn, lo, hi));
                 int[] fired = loss.fireCount();
                 for (int j = 0; j < cfg.dSae; j++) sinceFired[j] = fired[j] > 0 ? 0 : sinceFired[j] + perStep;
+                if (stepTimes != null && step - startStep < stepTimes.length) stepTimes[(int) (step - startStep)] = (System.nanoTime() - ts) / 1e9;
                 record(r);
                 last = r;
                 shown[0] = r;

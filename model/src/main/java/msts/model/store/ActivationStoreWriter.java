@@ -28,7 +28,7 @@ import java.util.stream.Stream;
  */
 public final class ActivationStoreWriter {
     /** Keys of {@link StoreManifest#arguments()} that may change between runs of the same store. */
-    public static final Set<String> MUTABLE_ARGUMENTS = Set.of("tokens", "batch_seqs", "threads", "out", "backend");
+    public static final Set<String> MUTABLE_ARGUMENTS = Set.of("tokens", "batch_seqs", "threads", "out", "backend", "ops");
 
     private final Path dir;
     private StoreManifest manifest;

@@ -101,9 +101,10 @@ public final class GemmaTokenizer implements AutoCloseable {
     @Override
     public void close() { tok.close(); }
 
+    /** Id of a special token via the tokenizer itself (cheap; no vocabulary scan). */
     private int specialId(String token, int fallback) {
-        int id = tokenId(token);
-        return id >= 0 ? id : fallback;
+        long[] ids = tok.encode(token, false, false).getIds();
+        return ids.length == 1 ? Math.toIntExact(ids[0]) : fallback;
     }
 
     /** model.vocab plus added_tokens, read once with a streaming parser. */

@@ -2,13 +2,13 @@ package msts.model.gemma;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import msts.engine.CpuOps;
 import msts.engine.Ops;
 import msts.model.io.SafeTensors;
 import org.junit.jupiter.api.Test;
 
 import java.net.URISyntaxException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -30,21 +30,9 @@ class Gemma2ParityTest {
         }
     }
 
+    /** Every Ops implementation: the reference (control) and the Vector API CPU backend. */
     static List<Ops> allOps() {
-        List<Ops> l = new ArrayList<>();
-        l.add(Ops.reference());
-        try {
-            Class<?> cls = Class.forName("msts.engine.CpuOps");
-            Object o = null;
-            for (var m : cls.getMethods())
-                if (java.lang.reflect.Modifier.isStatic(m.getModifiers()) && m.getParameterCount() == 0
-                        && Ops.class.isAssignableFrom(m.getReturnType())) { o = m.invoke(null); break; }
-            if (o == null) o = cls.getConstructor().newInstance();
-            l.add((Ops) o);
-        } catch (ReflectiveOperationException | RuntimeException ignored) {
-            // fast CPU backend not on the classpath yet
-        }
-        return l;
+        return List.of(Ops.reference(), CpuOps.INSTANCE);
     }
 
     static int[][] sequences(Path dir) throws Exception {

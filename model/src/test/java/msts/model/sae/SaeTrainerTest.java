@@ -1,6 +1,8 @@
 package msts.model.sae;
 
 import msts.engine.Ops;
+import msts.model.store.ActivationSource;
+import msts.model.store.ActivationSources;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,7 +17,7 @@ class SaeTrainerTest {
     static final int D = 16, CTX = 12, NSEQ = 48, FEATS = 24;
 
     /** Sparse synthetic activations: each token is a sum of ~3 of FEATS random unit directions plus an offset. */
-    static ArraySource synthetic(long seed) {
+    static ActivationSource synthetic(long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         float[] dirs = new float[FEATS * D];
         for (int i = 0; i < FEATS; i++) {
@@ -36,7 +38,7 @@ class SaeTrainerTest {
                 for (int c = 0; c < D; c++) x[t * D + c] += a * dirs[f * D + c];
             }
         }
-        return new ArraySource(x, NSEQ, CTX, D);
+        return ActivationSources.inMemory(x, NSEQ, CTX, D);
     }
 
     static SaeConfig cfg(String arch, String act) {
@@ -60,13 +62,13 @@ class SaeTrainerTest {
         return t;
     }
 
-    static BatchSource batches(SaeConfig c, ArraySource src) {
-        return new SequenceBatcher(src, c.temporal(), 96, false, 3);
+    static BatchSource batches(SaeConfig c, ActivationSource src) {
+        return new StoreBatches(src, c.temporal(), 96, false, 3);
     }
 
     @Test
     void everyVariantLearnsTheSyntheticDictionary() throws Exception {
-        ArraySource src = synthetic(1);
+        ActivationSource src = synthetic(1);
         for (String[] v : new String[][]{{"relu", "relu"}, {"topk", "topk"}, {"temporal", "relu"}, {"temporal", "topk"}}) {
             SaeConfig c = cfg(v[0], v[1]);
             if (v[0].equals("temporal")) c.sepWeight = 0.1f;
@@ -81,7 +83,7 @@ class SaeTrainerTest {
 
     @Test
     void sameSeedGivesIdenticalWeights() throws Exception {
-        ArraySource src = synthetic(2);
+        ActivationSource src = synthetic(2);
         for (String arch : new String[]{"relu", "temporal"}) {
             SaeConfig c = cfg(arch, "relu");
             c.sepWeight = 0.2f;
@@ -96,7 +98,7 @@ class SaeTrainerTest {
 
     @Test
     void resumeFromCheckpointGivesIdenticalWeights(@TempDir Path dir) throws Exception {
-        ArraySource src = synthetic(3);
+        ActivationSource src = synthetic(3);
         for (String[] v : new String[][]{{"topk", "topk"}, {"temporal", "relu"}}) {
             SaeConfig c = cfg(v[0], v[1]);
             c.sepWeight = 0.1f;
@@ -127,7 +129,7 @@ class SaeTrainerTest {
 
     @Test
     void nanLossStopsAndKeepsLastGoodCheckpoint(@TempDir Path dir) throws Exception {
-        ArraySource good = synthetic(4);
+        ActivationSource good = synthetic(4);
         SaeConfig c = cfg("relu", "relu");
         BatchSource inner = batches(c, good);
         BatchSource poisoned = new BatchSource() {

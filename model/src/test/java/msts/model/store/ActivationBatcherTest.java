@@ -150,4 +150,35 @@ class ActivationBatcherTest {
         for (int t = 0; t < N * (CTX - 1); t++) m += ActivationBatcher.norm(x, t * D, D);
         assertEquals(Math.sqrt(D), m / (N * (CTX - 1)), 1e-5);
     }
+
+    @Test
+    void batchSourceIsAPureFunctionOfTheBatchIndex() {
+        var seqs = new ActivationBatcher(SRC, 8).asBatchSource(true, 3 * CTX);
+        assertEquals(3 * CTX, seqs.rows());
+        assertEquals(CTX, seqs.seqLen());
+        assertEquals(1, seqs.lossStart());
+        var ref = new ActivationBatcher(SRC, 8);
+        float[] a = new float[seqs.rows() * D], c = new float[seqs.rows() * D];
+        for (int i = 0; i < 40; i++) {
+            ref.nextSequences(3, c);
+            seqs.fill(i, a);
+            assertArrayEquals(c, a, "batch " + i);
+        }
+        seqs.fill(7, a);
+        new ActivationBatcher(SRC, 8).asBatchSource(true, 3 * CTX).fill(7, c);
+        assertArrayEquals(c, a);
+        var toks = new ActivationBatcher(SRC, 8).asBatchSource(false, 32);
+        assertEquals(32, toks.rows());
+        assertEquals(1, toks.seqLen());
+        var tref = new ActivationBatcher(SRC, 8);
+        float[] ta = new float[32 * D], tc = new float[32 * D];
+        for (int i = 0; i < 30; i++) {
+            tref.nextTokens(32, tc);
+            toks.fill(i, ta);
+            assertArrayEquals(tc, ta, "token batch " + i);
+        }
+        toks.fill(3, ta);
+        new ActivationBatcher(SRC, 8).asBatchSource(false, 32).fill(3, tc);
+        assertArrayEquals(tc, ta);
+    }
 }
