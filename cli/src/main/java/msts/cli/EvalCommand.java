@@ -102,9 +102,9 @@ public final class EvalCommand implements Runnable {
         throw new IllegalArgumentException("the SAE's cfg.json has no hook_layer or hook_name; pass --layer");
     }
 
-    static int[][] rows(GemmaModel m, List<Path> files, int ctx, int maxRows, int minChars) {
+    static int[][] rows(GemmaModel m, List<Path> files, int ctx, int maxRows, int minChars, Corpus.BosMode bos) {
         for (Path f : files) if (!Files.isRegularFile(f)) throw new IllegalArgumentException(f + ": corpus file not found");
-        Corpus.Options o = new Corpus.Options(minChars, Corpus.Options.DEFAULT.textSplit(), Corpus.Options.DEFAULT.bosMode(), "text");
+        Corpus.Options o = new Corpus.Options(minChars, Corpus.Options.DEFAULT.textSplit(), bos, "text");
         int[][] rows = Corpus.readRows(files, m.encoder(), ctx, maxRows, o);
         if (rows.length == 0) throw new IllegalArgumentException(files + ": no complete rows of " + ctx + " tokens (corpus too small for --context)");
         return rows;
@@ -133,7 +133,7 @@ public final class EvalCommand implements Runnable {
         public Integer call() throws Exception {
             Sae sae = s.load();
             try (GemmaModel model = m.load()) {
-                int[][] r = rows(model, corpus, context, rows, 0);
+                int[][] r = rows(model, corpus, context, rows, 0, Corpus.BosMode.PREPEND);
                 EvalOutput o = CoreEval.run(model, model, sae, r, new CoreEval.Config(m.layer(sae), m.batch, !noCeKl), s.id());
                 var q = o.evalResultMetrics();
                 s.done(spec, o, String.format(java.util.Locale.ROOT, "L0 %.2f, explained variance %.4f%s",
@@ -200,7 +200,9 @@ public final class EvalCommand implements Runnable {
                 mq.put(name, Unlearning.readQuestions(f, name));
             }
             try (GemmaModel model = m.load()) {
-                int[][] fr = rows(model, forget, context, rows, minChars), rr = rows(model, retain, context, rows, minChars);
+                // SAEBench's tokenize_and_concat_dataset: rows of the joined stream with position 0 overwritten by BOS
+                int[][] fr = rows(model, forget, context, rows, minChars, Corpus.BosMode.OVERWRITE);
+                int[][] rr = rows(model, retain, context, rows, minChars, Corpus.BosMode.OVERWRITE);
                 EvalOutput o = Unlearning.run(model, model, sae, m.layer(sae), fr, rr, wq, mq, new Unlearning.Config(
                         thresholds, nFeatures, multipliers, allPermutations, mmluThreshold, m.batch), s.id());
                 s.done(spec, o, String.format(java.util.Locale.ROOT, "unlearning score %.4f",
