@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 EvalCommand.class,
                 SyntheticCommand.class,
                 ReportCommand.class,
+                DemoCommand.class,
                 BenchLayerCommand.class,
                 TrainCommand.class,
                 BenchTrainCommand.class,
