@@ -74,8 +74,9 @@ public final class CpuOps implements Ops {
         DType dt = w.dtype();
         float[] xs = x;
         if (dt != DType.F32) {
-            xs = scratch(SLOT_MATMUL_X, rows * in);
-            permutePairs(xs, x, rows, in);
+            float[] xsw = scratch(SLOT_MATMUL_X, rows * in);
+            Parallel.forRange(0, rows, Math.max(1, 65536 / Math.max(1, in)), (lo, hi) -> permutePairs(xsw, x, lo, hi, in));
+            xs = xsw;
         }
         final float[] xp = xs;
         int kc = rows >= 2 * MM_RB ? Math.max(2 * L, MM_KC / (2 * L) * (2 * L)) : in;
@@ -89,10 +90,10 @@ public final class CpuOps implements Ops {
                 matmulColumns(out, xp, seg, dt, rows, in, outDim, lo * MM_CB, Math.min(hi * MM_CB, outDim), kc));
     }
 
-    /** Writes x into xs with each block of 2·L values reordered as [even-indexed..., odd-indexed...]. */
-    static void permutePairs(float[] xs, float[] x, int rows, int in) {
+    /** Writes rows [r0, r1) of x into xs with each block of 2·L values reordered as [even-indexed..., odd-indexed...]. */
+    static void permutePairs(float[] xs, float[] x, int r0, int r1, int in) {
         int vend = in / (2 * L) * (2 * L);
-        for (int r = 0; r < rows; r++) {
+        for (int r = r0; r < r1; r++) {
             int base = r * in;
             for (int k = 0; k < vend; k += 2 * L) {
                 for (int j = 0; j < L; j++) {
@@ -431,8 +432,9 @@ public final class CpuOps implements Ops {
                                 Math.min(G_NR, nc - jp * G_NR));
                 });
                 int mBlocks = (m + G_MC - 1) / G_MC;
-                int jGroups = mBlocks >= 2 * Parallel.threads() ? 1
-                        : Math.min(panels, (4 * Parallel.threads() + mBlocks - 1) / mBlocks);
+                // ≥ 8 tasks per thread, so a thread the OS pauses (a shared machine) delays little
+                int want = 8 * Parallel.threads();
+                int jGroups = mBlocks >= want ? 1 : Math.min(panels, (want + mBlocks - 1) / mBlocks);
                 int perGroup = (panels + jGroups - 1) / jGroups;
                 final int groups = (panels + perGroup - 1) / perGroup;
                 Parallel.forRange(0, mBlocks * groups, 1, (lo, hi) -> {
