@@ -83,11 +83,15 @@ public final class CpuOps implements Ops {
         int blocks = (outDim + MM_CB - 1) / MM_CB;
         int chunk = Math.max(1, Math.min(64, blocks / (Parallel.threads() * 8)));
         if (!seg.isAccessibleBy(OTHER_THREAD)) { // a confined arena's segment: only this thread may read it
-            matmulColumns(out, xp, seg, dt, rows, in, outDim, 0, outDim, kc);
-            return;
+            matmulColumns(out, xp, seg, dt, 0, rows, in, outDim, 0, outDim, kc);
+        } else if (blocks >= 4 * Parallel.threads() || rows < 2 * MM_RB) {
+            Parallel.forRange(0, blocks, chunk, (lo, hi) ->
+                    matmulColumns(out, xp, seg, dt, 0, rows, in, outDim, lo * MM_CB, Math.min(hi * MM_CB, outDim), kc));
+        } else { // few output columns, many rows: split the rows instead
+            int rowBlocks = (rows + MM_RB - 1) / MM_RB;
+            Parallel.forRange(0, rowBlocks, Math.max(1, rowBlocks / (Parallel.threads() * 4)), (lo, hi) ->
+                    matmulColumns(out, xp, seg, dt, lo * MM_RB, Math.min(hi * MM_RB, rows), in, outDim, 0, outDim, kc));
         }
-        Parallel.forRange(0, blocks, chunk, (lo, hi) ->
-                matmulColumns(out, xp, seg, dt, rows, in, outDim, lo * MM_CB, Math.min(hi * MM_CB, outDim), kc));
     }
 
     /** Writes rows [r0, r1) of x into xs with each block of 2·L values reordered as [even-indexed..., odd-indexed...]. */
@@ -105,21 +109,22 @@ public final class CpuOps implements Ops {
         }
     }
 
-    private static void matmulColumns(float[] out, float[] xs, MemorySegment w, DType dt, int rows, int in,
+    /** out[r0..r1, o0..o1) for one k block after another. */
+    private static void matmulColumns(float[] out, float[] xs, MemorySegment w, DType dt, int r0, int r1, int in,
                                       int outDim, int o0, int o1, int kc) {
         for (int k0 = 0; k0 < in; k0 += kc) {
             int k1 = Math.min(in, k0 + kc);
             boolean acc = k0 > 0;
             for (int o = o0; o < o1; o += MM_CB) {
                 if (o + MM_CB <= o1) {
-                    int r = 0;
+                    int r = r0;
                     if (dt != DType.F16) {
-                        for (; r + MM_RB <= rows; r += MM_RB) {
+                        for (; r + MM_RB <= r1; r += MM_RB) {
                             if (dt == DType.F32) tileF32x4x4(out, xs, w, in, outDim, r, o, k0, k1, acc);
                             else tileBF16x4x4(out, xs, w, in, outDim, r, o, k0, k1, acc);
                         }
                     }
-                    for (; r < rows; r++) {
+                    for (; r < r1; r++) {
                         switch (dt) {
                             case F32 -> tileF32x1x4(out, xs, w, in, outDim, r, o, k0, k1, acc);
                             case BF16 -> tile16x1x4(out, xs, w, in, outDim, r, o, k0, k1, acc, false);
@@ -128,7 +133,7 @@ public final class CpuOps implements Ops {
                     }
                 } else {
                     for (int oo = o; oo < o1; oo++) {
-                        for (int r = 0; r < rows; r++) {
+                        for (int r = r0; r < r1; r++) {
                             float s = switch (dt) {
                                 case F32 -> dotF32(xs, r * in, w, (long) oo * in * 4, k0, k1);
                                 case BF16 -> dot16(xs, r * in, w, (long) oo * in * 2, k0, k1, in, false);
@@ -456,11 +461,11 @@ public final class CpuOps implements Ops {
                                 if (mr == G_MR && nr == G_NR) {
                                     micro4x3(kc, ap, ir * kc, bp, jp * kc * G_NR, c, ci, ldc);
                                 } else {
-                                    float[] t8 = scratch(SLOT_ROW, G_MR * G_NR);
-                                    java.util.Arrays.fill(t8, 0, G_MR * G_NR, 0f);
-                                    micro4x3(kc, ap, ir * kc, bp, jp * kc * G_NR, t8, 0, G_NR);
+                                    float[] edge = scratch(SLOT_ROW, G_MR * G_NR);
+                                    java.util.Arrays.fill(edge, 0, G_MR * G_NR, 0f);
+                                    micro4x3(kc, ap, ir * kc, bp, jp * kc * G_NR, edge, 0, G_NR);
                                     for (int i = 0; i < mr; i++)
-                                        for (int jj = 0; jj < nr; jj++) c[ci + i * ldc + jj] += t8[i * G_NR + jj];
+                                        for (int jj = 0; jj < nr; jj++) c[ci + i * ldc + jj] += edge[i * G_NR + jj];
                                 }
                             }
                         }

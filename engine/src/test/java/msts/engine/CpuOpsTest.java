@@ -60,7 +60,7 @@ class CpuOpsTest {
     void matmulMatchesReferenceOnAwkwardShapes() {
         int[][] shapes = { // rows, in, out
                 {1, 1, 1}, {1, 3, 5}, {3, 17, 33}, {5, 33, 17}, {1, 257, 7}, {4, 32, 4}, {9, 257, 13},
-                {17, 100, 9}, {2, 2304, 6}, {8, 1200, 9}, {13, 2500, 11}, {1, 9216, 5}, {12, 64, 64}};
+                {17, 100, 9}, {2, 2304, 6}, {8, 1200, 9}, {13, 2500, 11}, {1, 9216, 5}, {12, 64, 64}, {70, 40, 3}, {33, 2400, 6}};
         Random rnd = new Random(1);
         for (DType dt : DType.values()) {
             for (int[] s : shapes) {
