@@ -217,8 +217,20 @@ public final class CpuOps implements Ops {
                                     int k0, int k1, boolean acc) {
         long w0 = (long) o * in * 4, w1 = w0 + 4L * in, w2 = w1 + 4L * in, w3 = w2 + 4L * in;
         int xb = r * in;
-        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         int k = k0;
+        for (; k + 2 * L <= k1; k += 2 * L) { // two independent chains per weight row
+            FloatVector xv = FloatVector.fromArray(S, x, xb + k), xw = FloatVector.fromArray(S, x, xb + k + L);
+            long kb = 4L * k, kc = kb + 4L * L;
+            a0 = xv.fma(FloatVector.fromMemorySegment(S, w, w0 + kb, LE), a0);
+            a1 = xv.fma(FloatVector.fromMemorySegment(S, w, w1 + kb, LE), a1);
+            a2 = xv.fma(FloatVector.fromMemorySegment(S, w, w2 + kb, LE), a2);
+            a3 = xv.fma(FloatVector.fromMemorySegment(S, w, w3 + kb, LE), a3);
+            b0 = xw.fma(FloatVector.fromMemorySegment(S, w, w0 + kc, LE), b0);
+            b1 = xw.fma(FloatVector.fromMemorySegment(S, w, w1 + kc, LE), b1);
+            b2 = xw.fma(FloatVector.fromMemorySegment(S, w, w2 + kc, LE), b2);
+            b3 = xw.fma(FloatVector.fromMemorySegment(S, w, w3 + kc, LE), b3);
+        }
         for (; k + L <= k1; k += L) {
             FloatVector xv = FloatVector.fromArray(S, x, xb + k);
             long kb = 4L * k;
@@ -227,8 +239,8 @@ public final class CpuOps implements Ops {
             a2 = xv.fma(FloatVector.fromMemorySegment(S, w, w2 + kb, LE), a2);
             a3 = xv.fma(FloatVector.fromMemorySegment(S, w, w3 + kb, LE), a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD), s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
+        float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD), s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
         for (; k < k1; k++) {
             float xv = x[xb + k];
             long kb = 4L * k;
@@ -244,7 +256,7 @@ public final class CpuOps implements Ops {
                                    int k0, int k1, boolean acc, boolean f16) {
         long w0 = (long) o * in * 2, w1 = w0 + 2L * in, w2 = w1 + 2L * in, w3 = w2 + 2L * in;
         int xb = r * in;
-        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         int k = k0;
         for (; k + 2 * L <= k1; k += 2 * L) {
             FloatVector xe = FloatVector.fromArray(S, x, xb + k), xo = FloatVector.fromArray(S, x, xb + k + L);
@@ -254,19 +266,19 @@ public final class CpuOps implements Ops {
             IntVector v2 = IntVector.fromMemorySegment(SI, w, w2 + kb, LE);
             IntVector v3 = IntVector.fromMemorySegment(SI, w, w3 + kb, LE);
             if (f16) {
-                a0 = xe.fma(f16Lo(v0), a0); a0 = xo.fma(f16Hi(v0), a0);
-                a1 = xe.fma(f16Lo(v1), a1); a1 = xo.fma(f16Hi(v1), a1);
-                a2 = xe.fma(f16Lo(v2), a2); a2 = xo.fma(f16Hi(v2), a2);
-                a3 = xe.fma(f16Lo(v3), a3); a3 = xo.fma(f16Hi(v3), a3);
+                a0 = xe.fma(f16Lo(v0), a0); b0 = xo.fma(f16Hi(v0), b0);
+                a1 = xe.fma(f16Lo(v1), a1); b1 = xo.fma(f16Hi(v1), b1);
+                a2 = xe.fma(f16Lo(v2), a2); b2 = xo.fma(f16Hi(v2), b2);
+                a3 = xe.fma(f16Lo(v3), a3); b3 = xo.fma(f16Hi(v3), b3);
             } else {
-                a0 = xe.fma(bf16Lo(v0), a0); a0 = xo.fma(bf16Hi(v0), a0);
-                a1 = xe.fma(bf16Lo(v1), a1); a1 = xo.fma(bf16Hi(v1), a1);
-                a2 = xe.fma(bf16Lo(v2), a2); a2 = xo.fma(bf16Hi(v2), a2);
-                a3 = xe.fma(bf16Lo(v3), a3); a3 = xo.fma(bf16Hi(v3), a3);
+                a0 = xe.fma(bf16Lo(v0), a0); b0 = xo.fma(bf16Hi(v0), b0);
+                a1 = xe.fma(bf16Lo(v1), a1); b1 = xo.fma(bf16Hi(v1), b1);
+                a2 = xe.fma(bf16Lo(v2), a2); b2 = xo.fma(bf16Hi(v2), b2);
+                a3 = xe.fma(bf16Lo(v3), a3); b3 = xo.fma(bf16Hi(v3), b3);
             }
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD), s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
+        float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD), s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
         for (; k < k1; k++) {
             float xv = x[xb + k];
             long kb = 2L * k;
