@@ -14,7 +14,6 @@ import picocli.CommandLine.Command;
                 SyntheticCommand.class,
                 ReportCommand.class,
                 DemoCommand.class,
-                BenchLayerCommand.class,
                 TinyModelCommand.class,
                 TrainCommand.class,
                 BenchTrainCommand.class,
