@@ -10,10 +10,16 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 ForwardCommand.class,
                 InfoCommand.class,
+                EvalCommand.class,
+                SyntheticCommand.class,
+                ReportCommand.class,
+                DemoCommand.class,
                 BenchLayerCommand.class,
+                TinyModelCommand.class,
                 TrainCommand.class,
                 BenchTrainCommand.class,
                 HarvestCommand.class,
+                BenchCommand.class,
         })
 public final class Main implements Runnable {
     @Override
