@@ -58,7 +58,13 @@ public final class Harvester {
                 model.dIn(), cfg.context(), cfg.dtype(), cfg.shardSequences(), cfg.tokenizer(), files,
                 cfg.corpusOptions(), cfg.arguments(), cfg.targetSequences(), List.of(), Corpus.Position.START,
                 false, false);
-        ActivationStoreWriter w = ActivationStoreWriter.openOrCreate(out, fresh);
+        try (ActivationStoreWriter w = ActivationStoreWriter.openOrCreate(out, fresh)) {
+            return run(out, cfg, tok, model, quiet, w);
+        }
+    }
+
+    private static Result run(Path out, Config cfg, TokenEncoder tok, ActivationModel model, boolean quiet,
+                              ActivationStoreWriter w) {
         long target = cfg.targetSequences();
         int ctx = cfg.context(), d = model.dIn();
         long start = System.nanoTime();
