@@ -29,6 +29,8 @@ import java.util.stream.Stream;
 public final class ActivationStoreWriter implements AutoCloseable {
     /** Lock file held (OS file lock) while a writer is open: one harvest per store at a time. */
     public static final String LOCK_FILE = ".lock";
+    /** Argument holding the corpus files' sizes in bytes (recorded by the harvester, compared on re-runs). */
+    public static final String CORPUS_BYTES = "corpus_bytes";
 
     /** Keys of {@link StoreManifest#arguments()} that may change between runs of the same store. */
     public static final Set<String> MUTABLE_ARGUMENTS = Set.of("tokens", "batch_seqs", "threads", "out", "backend", "ops");
@@ -162,7 +164,10 @@ public final class ActivationStoreWriter implements AutoCloseable {
         for (String k : keys) {
             if (MUTABLE_ARGUMENTS.contains(k)) continue;
             JsonNode x = a.arguments().get(k), y = b.arguments().get(k);
-            if (!Objects.equals(x, y)) d.add("--" + k.replace('_', '-') + ": " + x + " in the store, " + y + " now");
+            if (Objects.equals(String.valueOf(x), String.valueOf(y))) continue; // as JSON text: 5 (int) == 5 (long)
+            if (k.equals(CORPUS_BYTES)) d.add("the corpus files changed since the store was started (sizes " + x
+                    + " bytes in the store, " + y + " now)");
+            else d.add("--" + k.replace('_', '-') + ": " + x + " in the store, " + y + " now");
         }
         return d;
     }
