@@ -206,8 +206,12 @@ public final class ActivationStoreWriter implements AutoCloseable {
         meta.put("hook_name", manifest.hookName());
         meta.put("first_sequence", Long.toString(first));
         meta.put("model", manifest.model());
-        SafeTensors.write(dir.resolve(name), t, meta);
+        Path file = dir.resolve(name);
+        SafeTensors.write(file, t, meta);
         b.close();
+        try { // the writer's temp file is created owner-only (0600); a data store is for every user of the machine
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException | IOException ignored) { }
         manifest = manifest.withShard(new StoreManifest.Shard(name, first, b.n), after);
         manifest.write(dir);
     }
