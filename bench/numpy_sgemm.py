@@ -27,8 +27,11 @@ GEMM = [
 
 
 def timeit(fn, flops, min_time, min_runs, warm):
-    for _ in range(warm):
+    w0 = time.perf_counter()
+    i = 0
+    while i < warm or time.perf_counter() - w0 < max(1.0, min_time):
         fn()
+        i += 1
     times = []
     start = time.perf_counter()
     while len(times) < min_runs or time.perf_counter() - start < min_time:

@@ -15,9 +15,11 @@ import picocli.CommandLine.Command;
                 ReportCommand.class,
                 DemoCommand.class,
                 BenchLayerCommand.class,
+                TinyModelCommand.class,
                 TrainCommand.class,
                 BenchTrainCommand.class,
                 HarvestCommand.class,
+                BenchCommand.class,
         })
 public final class Main implements Runnable {
     @Override

@@ -61,7 +61,7 @@ public final class CpuOps implements Ops {
     private static final Thread OTHER_THREAD = new Thread(() -> {});
 
     private static final int MM_RB = 4, MM_CB = 4;
-    private static final int MM_KC = Integer.getInteger("msts.matmul.kc", 1152);
+    private static final int MM_KC = Integer.getInteger("msts.matmul.kc", 2304);
 
     @Override
     public void matmul(float[] out, float[] x, Tensor w, int rows) {

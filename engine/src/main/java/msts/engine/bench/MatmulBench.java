@@ -21,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -47,7 +48,7 @@ public final class MatmulBench {
     }
 
     /** Everything one run produced. */
-    public record Report(List<Result> java, List<Result> peer, String peerInfo, String loadBefore,
+    public record Report(List<Result> java, List<Result> peer /* per java row, null when absent */, String peerInfo, String loadBefore,
                          String loadAfter, String peerError) {}
 
     record Gemm(String name, boolean ta, boolean tb, int m, int n, int k) {}
@@ -61,29 +62,37 @@ public final class MatmulBench {
             new Gemm("gemm_NT_1024x2304x16384", false, true, 1024, 2304, 16384),
     };
 
+    /**
+     * Runs every selected case in Java and, right after each, the numpy peer on the same case (a fresh
+     * python process per case), so both see the same machine load.
+     */
     public static Report run(Options opt, PrintStream log) {
         Predicate<String> want = opt.casesRegex() == null || opt.casesRegex().isBlank()
                 ? s -> true : Pattern.compile(opt.casesRegex()).asPredicate();
         String loadBefore = loadAverage();
-        List<Result> java = runJava(opt, want, log);
-        List<Result> peer = List.of();
-        String peerInfo = null, peerError = null;
-        if (opt.peer()) {
+        List<Result> peer = new ArrayList<>();
+        String[] info = {null, null}; // peer info, peer error
+        List<Result> java = runJava(opt, want, log, r -> {
+            if (!opt.peer() || info[1] != null) {
+                peer.add(null);
+                return;
+            }
             try {
-                List<String> names = new ArrayList<>();
-                for (Result r : java) names.add(r.name().replace("_BF16", "_F32"));
-                String json = runNumpy(opt, names.stream().distinct().toList(), log);
-                peer = parsePeer(json);
-                peerInfo = peerInfo(json);
+                String json = runNumpy(opt, List.of(r.name().replace("_BF16", "_F32")), log);
+                Result p = parsePeer(json).get(0);
+                log.println(line(p) + "  [numpy]");
+                peer.add(p);
+                if (info[0] == null) info[0] = peerInfo(json);
             } catch (IOException | RuntimeException e) {
-                peerError = e.getMessage();
+                info[1] = e.getMessage();
+                peer.add(null);
                 log.println("numpy peer failed: " + e.getMessage());
             }
-        }
-        return new Report(java, peer, peerInfo, loadBefore, loadAverage(), peerError);
+        });
+        return new Report(java, peer, info[0], loadBefore, loadAverage(), info[1]);
     }
 
-    static List<Result> runJava(Options opt, Predicate<String> want, PrintStream log) {
+    static List<Result> runJava(Options opt, Predicate<String> want, PrintStream log, Consumer<Result> after) {
         Ops ops = CpuOps.INSTANCE;
         Random rnd = new Random(0);
         List<Result> out = new ArrayList<>();
@@ -106,6 +115,7 @@ public final class MatmulBench {
                                 () -> ops.matmul(y, x, w, rows), minTime, minRuns, warm);
                         log.println(line(r));
                         out.add(r);
+                        after.accept(r);
                     }
                 }
             }
@@ -119,6 +129,7 @@ public final class MatmulBench {
                     minTime, Math.max(3, minRuns - 2), Math.max(1, warm - 2));
             log.println(line(r));
             out.add(r);
+            after.accept(r);
         }
         return out;
     }
@@ -135,7 +146,10 @@ public final class MatmulBench {
 
     static Result time(String name, String kind, String dtype, long flops, Runnable body,
                        double minTime, int minRuns, int warm) {
-        for (int i = 0; i < warm; i++) body.run();
+        // warm-up: at least `warm` calls and 1 s, so C2 has compiled the kernels (interpreted Vector API
+        // code is orders of magnitude slower, and on a loaded machine the compiler threads are slow too)
+        long w0 = System.nanoTime();
+        for (int i = 0; i < warm || System.nanoTime() - w0 < Math.max(1.0, minTime) * 1e9; i++) body.run();
         List<Long> ns = new ArrayList<>();
         long start = System.nanoTime();
         while (ns.size() < minRuns || (System.nanoTime() - start) < minTime * 1e9) {
@@ -228,24 +242,26 @@ public final class MatmulBench {
 
     // ---- output -------------------------------------------------------------------------------------
 
-    static Result peerFor(Report rep, Result j) {
-        String name = j.name().replace("_BF16", "_F32");
-        for (Result p : rep.peer()) if (p.name().equals(name)) return p;
-        return null;
+    static Result peerFor(Report rep, int i) {
+        return i < rep.peer().size() ? rep.peer().get(i) : null;
     }
 
     /** Side-by-side table: Java median GFLOP/s, numpy median GFLOP/s, ratio. */
     public static String table(Report rep) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%-28s %-5s %10s %10s %10s %7s%n",
-                "case", "dtype", "java ms", "java GF/s", "numpy GF/s", "ratio"));
-        for (Result j : rep.java()) {
-            Result p = peerFor(rep, j);
-            sb.append(String.format(Locale.ROOT, "%-28s %-5s %10.3f %10.1f %10s %7s%n", j.name(), j.dtype(), j.msMedian(),
-                    j.gflopsMedian(), p == null ? "-" : String.format(Locale.ROOT, "%.1f", p.gflopsMedian()),
-                    p == null ? "-" : String.format(Locale.ROOT, "%.2f", j.gflopsMedian() / p.gflopsMedian())));
+        sb.append(String.format(Locale.ROOT, "%-28s %-5s %9s %9s %9s %9s %9s %7s %7s%n",
+                "case", "dtype", "java ms", "java GF/s", "(best)", "numpy GF/s", "(best)", "ratio", "(best)"));
+        for (int i = 0; i < rep.java().size(); i++) {
+            Result j = rep.java().get(i), p = peerFor(rep, i);
+            sb.append(String.format(Locale.ROOT, "%-28s %-5s %9.3f %9.1f %9.1f %9s %9s %7s %7s%n", j.name(), j.dtype(),
+                    j.msMedian(), j.gflopsMedian(), j.gflopsBest(),
+                    p == null ? "-" : String.format(Locale.ROOT, "%.1f", p.gflopsMedian()),
+                    p == null ? "-" : String.format(Locale.ROOT, "%.1f", p.gflopsBest()),
+                    p == null ? "-" : String.format(Locale.ROOT, "%.2f", j.gflopsMedian() / p.gflopsMedian()),
+                    p == null ? "-" : String.format(Locale.ROOT, "%.2f", j.gflopsBest() / p.gflopsBest())));
         }
-        sb.append("GF/s = median over timed runs; ratio = java / numpy (numpy is F32 sgemm for BF16 rows too)\n");
+        sb.append("GF/s = median over timed runs (best = fastest run); ratio = java / numpy; numpy runs right after each\n"
+                + "java case on the same shape (F32 sgemm, also for the BF16 rows: numpy has no bf16 matmul)\n");
         sb.append("threads: java ").append(Parallel.threads()).append("; load before ").append(rep.loadBefore())
                 .append(", after ").append(rep.loadAfter()).append('\n');
         if (rep.peerInfo() != null) sb.append("peer: ").append(rep.peerInfo()).append('\n');
@@ -264,7 +280,7 @@ public final class MatmulBench {
         sb.append("  \"results\": [\n");
         for (int i = 0; i < rep.java().size(); i++) {
             Result j = rep.java().get(i);
-            Result p = peerFor(rep, j);
+            Result p = peerFor(rep, i);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("name", j.name());
             m.put("kind", j.kind());
@@ -277,6 +293,7 @@ public final class MatmulBench {
             m.put("numpy_gflops_median", p == null ? null : p.gflopsMedian());
             m.put("numpy_gflops_best", p == null ? null : p.gflopsBest());
             m.put("ratio_median", p == null ? null : j.gflopsMedian() / p.gflopsMedian());
+            m.put("ratio_best", p == null ? null : j.gflopsBest() / p.gflopsBest());
             sb.append("    {");
             int f = 0;
             for (var e : m.entrySet()) {

@@ -39,8 +39,12 @@ class SaeReferenceTest {
         }
         int nSeq = (Integer) meta.get("nSeq"), T = (Integer) meta.get("T"), lossStart = (Integer) meta.get("lossStart");
         float l1 = ((Number) meta.get("l1")).floatValue();
+        for (double sparse : new double[]{0.0, 2.0}) {
         SaeParams g = p.zerosLike();
-        SaeLoss.Result r = new SaeLoss(c, Ops.reference()).compute(p, t.get("x").data(), nSeq, T, lossStart, l1, dead, g, 0);
+        SaeLoss loss = new SaeLoss(c, Ops.reference());
+        loss.sparseThreshold = sparse;
+        SaeLoss.Result r = loss.compute(p, t.get("x").data(), nSeq, T, lossStart, l1, dead, g, 0);
+        assertEquals(sparse > 1, loss.lastCallSparse());
         Map<String, Number> terms = (Map<String, Number>) meta.get("terms");
         assertEquals(((Number) meta.get("loss")).doubleValue(), r.loss, 1e-5 * Math.abs(r.loss));
         assertEquals(terms.get("mse").doubleValue(), r.mse, 1e-5 * r.mse);
@@ -52,7 +56,8 @@ class SaeReferenceTest {
             if (grads[i].length == 0) continue;
             float[] ref = t.get("grad." + SaeParams.NAMES[i]).data();
             for (int k = 0; k < ref.length; k++)
-                assertEquals(ref[k], grads[i][k], 2e-5 + 1e-4 * Math.abs(ref[k]), name + " grad " + SaeParams.NAMES[i] + "[" + k + "]");
+                assertEquals(ref[k], grads[i][k], 2e-5 + 1e-4 * Math.abs(ref[k]), name + " sparse " + sparse + " grad " + SaeParams.NAMES[i] + "[" + k + "]");
+        }
         }
     }
 

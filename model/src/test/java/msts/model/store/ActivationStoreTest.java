@@ -161,4 +161,36 @@ class ActivationStoreTest {
         e = assertThrows(StoreException.class, () -> ActivationSources.open(dir.resolve("missing")));
         assertTrue(e.getMessage().contains("no activation store or activations file"), e.getMessage());
     }
+
+    /** A safetensors file written by hand (as numpy/torch would): F32 activations and I32 or I64 tokens. */
+    @Test
+    void activationFileWithIntegerTokens() throws Exception {
+        int n = 3, ctx = 4, d = 2;
+        float[] data = random(n * ctx * d, 4);
+        for (String dt : new String[] {"I32", "I64"}) {
+            int tb = dt.equals("I32") ? 4 : 8;
+            long actBytes = (long) n * ctx * d * 4, tokBytes = (long) n * ctx * tb;
+            String header = "{\"activations\":{\"dtype\":\"F32\",\"shape\":[" + n + "," + ctx + "," + d
+                    + "],\"data_offsets\":[0," + actBytes + "]},\"tokens\":{\"dtype\":\"" + dt + "\",\"shape\":[" + n + "," + ctx
+                    + "],\"data_offsets\":[" + actBytes + "," + (actBytes + tokBytes) + "]}}";
+            while ((header.length() % 8) != 0) header += " ";
+            var buf = java.nio.ByteBuffer.allocate((int) (8 + header.length() + actBytes + tokBytes)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            buf.putLong(header.length()).put(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            for (float v : data) buf.putFloat(v);
+            for (int i = 0; i < n * ctx; i++) {
+                if (tb == 4) buf.putInt(250_000 + i); else buf.putLong(250_000 + i);
+            }
+            Path f = dir.resolve("ext_" + dt + ".safetensors");
+            Files.write(f, buf.array());
+            try (ActivationSource src = ActivationSources.open(f)) {
+                for (int s = 0; s < n; s++) {
+                    int[] t = src.tokens(s);
+                    for (int p = 0; p < ctx; p++) assertEquals(250_000 + s * ctx + p, t[p]);
+                }
+                float[] seq = new float[ctx * d];
+                src.readSequence(2, seq, 0);
+                assertArrayEquals(Arrays.copyOfRange(data, 2 * ctx * d, 3 * ctx * d), seq);
+            }
+        }
+    }
 }
