@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
         description = "Multi-Scale Temporal SAEs on Gemma-2: forward, harvest, train, eval, report.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                DevicesCommand.class,
         })
 public final class Main implements Runnable {
     @Override
