@@ -8,6 +8,18 @@ import picocli.CommandLine.Command;
         description = "Multi-Scale Temporal SAEs on Gemma-2: forward, harvest, train, eval, report.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                ForwardCommand.class,
+                InfoCommand.class,
+                EvalCommand.class,
+                SyntheticCommand.class,
+                ReportCommand.class,
+                DemoCommand.class,
+                BenchLayerCommand.class,
+                TinyModelCommand.class,
+                TrainCommand.class,
+                BenchTrainCommand.class,
+                HarvestCommand.class,
+                BenchCommand.class,
                 DevicesCommand.class,
         })
 public final class Main implements Runnable {

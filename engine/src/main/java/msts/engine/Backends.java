@@ -9,7 +9,7 @@ import msts.engine.spi.OpsProvider;
 
 /**
  * Resolves a backend name ({@code --backend cpu|tornado}) to {@link Ops}. "cpu" is built in (a registered
- * provider named "cpu" wins, else the reference ops); other names are {@link OpsProvider}s on the class path.
+ * provider named "cpu" wins, else the Vector API {@link CpuOps}); other names are {@link OpsProvider}s on the class path.
  */
 public final class Backends {
     private Backends() {}
@@ -35,7 +35,7 @@ public final class Backends {
         String n = name == null ? "cpu" : name.trim().toLowerCase();
         Optional<OpsProvider> p = provider(n);
         if (p.isEmpty()) {
-            if (n.equals("cpu")) return Ops.reference();
+            if (n.equals("cpu")) return CpuOps.INSTANCE;
             if (n.equals("tornado"))
                 throw new IllegalArgumentException("backend 'tornado' is not available: the TornadoVM module (msts-tornado)"
                         + " is not on the class path. Run through `./msts --backend tornado ...`, which builds it and"

@@ -1,0 +1,20 @@
+package msts.cli;
+
+import picocli.CommandLine.Command;
+
+/**
+ * {@code msts bench <what>}: benchmarks run next to a peer on the same machine in the same run.
+ * Each benchmark is its own subcommand class ({@link BenchMatmulCommand}; others add e.g.
+ * {@code layer} and {@code train} by listing their class here).
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks next to a peer (numpy/OpenBLAS, PyTorch) run back to back on this machine.",
+        subcommands = {
+                BenchMatmulCommand.class,
+        })
+public final class BenchCommand implements Runnable {
+    @Override
+    public void run() {
+        new picocli.CommandLine(this).usage(System.out);
+    }
+}

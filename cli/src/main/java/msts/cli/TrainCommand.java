@@ -1,0 +1,128 @@
+package msts.cli;
+
+import msts.engine.Ops;
+import msts.model.sae.BatchSource;
+import msts.model.sae.SaeConfig;
+import msts.model.sae.SaeIO;
+import msts.model.sae.SaeTrainer;
+import msts.model.sae.StoreBatches;
+import msts.model.store.ActivationSources;
+import msts.model.sae.TrainConfig;
+import msts.model.store.ActivationSource;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** msts train: trains a ReLU, TopK or Multi-Scale Temporal SAE on stored activations (docs/sae.md). */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Train an SAE (relu | topk | temporal) on stored activations; writes a SAELens-layout directory.")
+public final class TrainCommand implements Callable<Integer> {
+    static final class Input {
+        @Option(names = "--store", paramLabel = "DIR", description = "activation store directory (msts harvest)") Path store;
+        @Option(names = "--activations", paramLabel = "FILE", description = "safetensors file with tensor 'activations' [n_seq, ctx, d]") Path file;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1") Input input;
+    @Option(names = "--arch", defaultValue = "relu", description = "relu | topk | temporal (default ${DEFAULT-VALUE})") String arch;
+    @Option(names = "--act", defaultValue = "relu", description = "activation of the temporal SAE: relu | topk") String act;
+    @Option(names = "--d-sae", required = true, description = "number of latents") int dSae;
+    @Option(names = "--l1", defaultValue = "5", description = "L1 coefficient λ (ReLU; default ${DEFAULT-VALUE})") float l1;
+    @Option(names = "--l1-mode", defaultValue = "decoder_norm", description = "decoder_norm | unit_norm") String l1Mode;
+    @Option(names = "--k", defaultValue = "64", description = "TopK k") int k;
+    @Option(names = "--k-aux", defaultValue = "0", description = "AuxK k_aux (0 = d_in/2)") int kAux;
+    @Option(names = "--aux-coefficient", defaultValue = "0.03125", description = "AuxK coefficient (default 1/32)") float auxCoef;
+    @Option(names = "--dilations", defaultValue = "1,2,4", split = ",", description = "temporal dilations") int[] dilations;
+    @Option(names = "--conv-mode", defaultValue = "causal", description = "causal | centred") String convMode;
+    @Option(names = "--sep-weight", defaultValue = "0", description = "cosine separation loss weight") float sepWeight;
+    @Option(names = "--sep-form", defaultValue = "all", description = "all (exact Gram) | sampled | coactive") String sepForm;
+    @Option(names = "--sep-margin", defaultValue = "0", description = "margin m: penalise relu(|cos| − m)²") float sepMargin;
+    @Option(names = "--sep-pairs", defaultValue = "4096", description = "pairs per step (sampled / coactive)") int sepPairs;
+    @Option(names = "--tokens", defaultValue = "1000000", description = "training tokens") long tokens;
+    @Option(names = "--batch", defaultValue = "4096", description = "tokens per batch") int batch;
+    @Option(names = "--lr", defaultValue = "3e-4") float lr;
+    @Option(names = "--lr-warmup", defaultValue = "-1", description = "LR warm-up steps (-1 = min(1000, steps/10))") int lrWarmup;
+    @Option(names = "--lr-decay", defaultValue = "0.2", description = "fraction of steps with linear LR decay") float lrDecay;
+    @Option(names = "--l1-warmup", defaultValue = "-1", description = "L1 warm-up steps (-1 = steps/20)") int l1Warmup;
+    @Option(names = "--clip", defaultValue = "0", description = "gradient-norm clip (0 = off)") float clip;
+    @Option(names = "--seed", defaultValue = "42") long seed;
+    @Option(names = "--checkpoint-every", defaultValue = "0", description = "steps between checkpoints (0 = end only)") int checkpointEvery;
+    @Option(names = "--max-steps", defaultValue = "0", description = "stop after this many steps of this run (checkpointed; continue with --resume)") long maxSteps;
+    @Option(names = "--dead-after", defaultValue = "10000000", description = "tokens without firing before a latent counts as dead") long deadAfter;
+    @Option(names = "--resume", description = "continue from OUT/checkpoint") boolean resume;
+    @Option(names = "--include-bos", description = "count position 0 in losses and statistics") boolean includeBos;
+    @Option(names = "--no-normalize", description = "do not scale activations to mean norm sqrt(d_in)") boolean noNormalize;
+    @Option(names = "--hook-layer", defaultValue = "0", description = "layer the activations come from (cfg.json)") int hookLayer;
+    @Option(names = "--model-name", defaultValue = "gemma-2-2b") String modelName;
+    @Option(names = "--ops", defaultValue = "cpu", description = "cpu (Vector API) | reference (plain loops)") String opsName;
+    @Option(names = "--out", required = true, description = "output directory") Path out;
+    @picocli.CommandLine.Mixin BackendOption backend; // --backend cpu|tornado, --device B:D
+    @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!resume && Files.isDirectory(out) && (Files.exists(out.resolve("checkpoint")) || Files.exists(out.resolve("summary.json"))))
+            throw new IllegalArgumentException(out + " already holds a training run; pass --resume to continue it or choose another --out");
+        if (batch <= 0 || tokens <= 0) throw new IllegalArgumentException("--batch and --tokens must be positive");
+        Ops ops = OpsChoice.resolve(backend, opsName);
+        SaeIO.setDefaultOps(ops);
+        Path in = input.file != null ? input.file : input.store;
+        if (!Files.exists(in)) throw new IllegalArgumentException((input.file != null ? "--activations " : "--store ") + in + ": no such file or directory");
+        try (ActivationSource src = ActivationSources.open(in)) {
+            SaeConfig c = new SaeConfig();
+            c.dIn = src.dIn();
+            c.dSae = dSae;
+            c.architecture = arch;
+            c.activation = "temporal".equals(arch) ? act : arch;
+            c.k = k;
+            c.kAux = kAux;
+            c.auxKCoefficient = auxCoef;
+            c.dilations = dilations;
+            c.convMode = convMode;
+            c.l1Coefficient = l1;
+            c.l1Mode = l1Mode;
+            c.sepWeight = sepWeight;
+            c.sepForm = sepForm;
+            c.sepMargin = sepMargin;
+            c.sepPairs = sepPairs;
+            c.contextSize = src.contextSize();
+            c.hookLayer = hookLayer;
+            c.hookName = "blocks." + hookLayer + ".hook_resid_post";
+            c.modelName = modelName;
+            c.validate();
+            TrainConfig t = new TrainConfig();
+            t.totalTokens = tokens;
+            t.lr = lr;
+            t.lrWarmupSteps = lrWarmup;
+            t.lrDecayFraction = lrDecay;
+            t.l1WarmupSteps = l1Warmup;
+            t.clipNorm = clip;
+            t.seed = seed;
+            t.checkpointEvery = checkpointEvery;
+            t.maxStepsThisRun = maxSteps;
+            t.deadAfterTokens = deadAfter;
+            t.normalize = !noNormalize;
+            BatchSource batches = new StoreBatches(src, c.temporal(), batch, includeBos, seed);
+            Files.createDirectories(out);
+            Map<String, Object> s = new SaeTrainer(c, t, ops, out).train(batches, resume);
+            @SuppressWarnings("unchecked") Map<String, Object> fin = (Map<String, Object>) s.get("final");
+            System.out.printf(Locale.ROOT, "%s %s: %d steps, %.0f tokens/s (%s ops); loss %.4g, mse %.4g, L0 %.1f, explained variance %.3f, dead %s%n",
+                    Boolean.TRUE.equals(s.get("complete")) ? "trained" : "paused", arch, ((Number) s.get("steps")).longValue(),
+                    ((Number) s.get("tokens_per_second")).doubleValue(), ops.name(),
+                    num(fin.get("loss")), num(fin.get("mse")), num(fin.get("l0")), num(fin.get("explained_variance")), s.get("dead_latents"));
+            System.out.println((Boolean.TRUE.equals(s.get("complete")) ? "wrote " + out.resolve("cfg.json") + ", sae_weights.safetensors, summary.json"
+                    : "checkpoint in " + out.resolve("checkpoint") + "; continue with --resume"));
+        }
+        return 0;
+    }
+
+    private static double num(Object o) {
+        return o instanceof Number n ? n.doubleValue() : Double.NaN;
+    }
+}

@@ -1,0 +1,82 @@
+package msts.cli;
+
+import msts.engine.Tensor;
+import msts.model.sae.Sae;
+import msts.model.sae.SaeIO;
+import msts.model.sae.SaeTensors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class TrainCommandTest {
+    static Path activations(Path dir, boolean withNaN) throws Exception {
+        int n = 16, ctx = 8, d = 12;
+        float[] x = new float[n * ctx * d];
+        SplittableRandom r = new SplittableRandom(1);
+        for (int i = 0; i < x.length; i++) x[i] = r.nextDouble() < 0.3 ? (float) r.nextDouble(0, 3) : 0f;
+        if (withNaN) java.util.Arrays.fill(x, Float.NaN);
+        Path f = dir.resolve(withNaN ? "nan.safetensors" : "acts.safetensors");
+        SaeTensors.write(f, Map.of("activations", Tensor.of(x, n, ctx, d)), Map.of());
+        return f;
+    }
+
+    static int run(ByteArrayOutputStream err, String... args) {
+        PrintStream old = System.err;
+        System.setProperty("msts.quiet", "true");
+        try {
+            System.setErr(new PrintStream(err, true));
+            return Main.run(args);
+        } finally {
+            System.setErr(old);
+        }
+    }
+
+    @Test
+    void trainsEachArchitectureAndWritesSaeLensLayout(@TempDir Path dir) throws Exception {
+        Path acts = activations(dir, false);
+        for (String arch : new String[]{"relu", "topk", "temporal"}) {
+            Path out = dir.resolve(arch);
+            int code = run(new ByteArrayOutputStream(), "train", "--activations", acts.toString(), "--arch", arch,
+                    "--d-sae", "24", "--k", "4", "--tokens", "2000", "--batch", "64", "--lr", "1e-3",
+                    "--sep-weight", "0.1", "--checkpoint-every", "5", "--out", out.toString());
+            assertEquals(0, code, arch);
+            Sae sae = SaeIO.load(out);
+            assertEquals(arch, sae.architecture());
+            assertEquals(12, sae.dIn());
+            assertTrue(Files.isRegularFile(out.resolve("summary.json")));
+            assertTrue(Files.isRegularFile(out.resolve("checkpoint/training_state.safetensors")));
+        }
+        // a second run into the same directory without --resume is refused with one clear line
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = run(err, "train", "--activations", acts.toString(), "--d-sae", "24", "--out", dir.resolve("relu").toString());
+        assertEquals(1, code);
+        assertTrue(err.toString().contains("--resume"), err.toString());
+    }
+
+    @Test
+    void nanActivationsStopWithNonZeroExit(@TempDir Path dir) throws Exception {
+        Path acts = activations(dir, true);
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = run(err, "train", "--activations", acts.toString(), "--d-sae", "8", "--no-normalize",
+                "--tokens", "500", "--batch", "32", "--out", dir.resolve("o").toString());
+        assertEquals(1, code);
+        assertTrue(err.toString().contains("NaN"), err.toString());
+        assertFalse(Files.exists(dir.resolve("o/summary.json")));
+    }
+
+    @Test
+    void missingInputIsOneClearError(@TempDir Path dir) {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = run(err, "train", "--activations", dir.resolve("none.safetensors").toString(), "--d-sae", "8", "--out", dir.resolve("o").toString());
+        assertEquals(1, code);
+        assertTrue(err.toString().contains("no such file"), err.toString());
+    }
+}

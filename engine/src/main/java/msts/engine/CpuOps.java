@@ -1,0 +1,708 @@
+package msts.engine;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+/**
+ * The fast CPU backend: Vector API kernels (preferred species, 16 float lanes with AVX-512) run on all
+ * cores through {@link Parallel}. Each op computes the same formula as its plain loop in
+ * {@link Kernels} (tested against it in CpuOpsTest); only the summation order differs. Blocking schemes
+ * and measured speed: docs/engine.md.
+ */
+public final class CpuOps implements Ops {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> SI = IntVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    public static final CpuOps INSTANCE = new CpuOps();
+
+    public CpuOps() {
+        if (SI.length() != L) throw new IllegalStateException("int and float species differ: " + SI + " vs " + S);
+    }
+
+    @Override public String name() { return "cpu"; }
+
+    // ---- scratch ---------------------------------------------------------------------------------
+
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][]);
+
+    /** A per-thread reusable buffer of at least n floats (slot separates independent uses). */
+    static float[] scratch(int slot, int n) {
+        float[][] s = SCRATCH.get();
+        float[] b = s[slot];
+        if (b == null || b.length < n) {
+            b = new float[Math.max(n, b == null ? 0 : b.length + b.length / 2)];
+            s[slot] = b;
+        }
+        return b;
+    }
+
+    private static final int SLOT_MATMUL_X = 0, SLOT_GEMM_B = 1, SLOT_GEMM_A = 2, SLOT_ROW = 3;
+
+    // ==== matmul x·Wᵀ ===============================================================================
+    //
+    // Dot-product form: both x rows and W rows are contiguous along k, so every tile accumulates lane-wise
+    // partial sums over k in vector registers and reduces them once at the end of a k block. A 4×4 tile
+    // (4 rows of x × 4 rows of W) loads 8 vectors per 16 FMAs, so each weight vector is reused across 4
+    // rows. Work is split over output columns; k is blocked so that the x block stays in L2.
+    //
+    // 16-bit weights: one IntVector load holds 2·L consecutive bf16/f16 values; the even-indexed values
+    // are the low halves, the odd ones the high halves. x is permuted once per call into the same
+    // even/odd order (per block of 2·L), so widening is a shift (bf16) or a few bit ops (f16) in registers.
+
+    /** Never started; only asks whether a segment is readable by threads other than its owner. */
+    private static final Thread OTHER_THREAD = new Thread(() -> {});
+
+    private static final int MM_RB = 4, MM_CB = 4;
+    private static final int MM_KC = Integer.getInteger("msts.matmul.kc", 2304);
+
+    @Override
+    public void matmul(float[] out, float[] x, Tensor w, int rows) {
+        if (w.rank() != 2) throw new IllegalArgumentException("matmul weight must be [out, in], got " + w);
+        int outDim = Math.toIntExact(w.dim(0)), in = Math.toIntExact(w.dim(1));
+        if ((long) rows * in > x.length) throw new IllegalArgumentException("x has " + x.length + " floats, need " + rows + "×" + in);
+        if ((long) rows * outDim > out.length) throw new IllegalArgumentException("out has " + out.length + " floats, need " + rows + "×" + outDim);
+        if (rows == 0 || outDim == 0) return;
+        MemorySegment seg = w.segment();
+        DType dt = w.dtype();
+        float[] xs = x;
+        if (dt != DType.F32) {
+            xs = scratch(SLOT_MATMUL_X, rows * in);
+            permutePairs(xs, x, rows, in);
+        }
+        final float[] xp = xs;
+        int kc = rows >= 2 * MM_RB ? Math.max(2 * L, MM_KC / (2 * L) * (2 * L)) : in;
+        int blocks = (outDim + MM_CB - 1) / MM_CB;
+        int chunk = Math.max(1, Math.min(64, blocks / (Parallel.threads() * 8)));
+        if (!seg.isAccessibleBy(OTHER_THREAD)) { // a confined arena's segment: only this thread may read it
+            matmulColumns(out, xp, seg, dt, rows, in, outDim, 0, outDim, kc);
+            return;
+        }
+        Parallel.forRange(0, blocks, chunk, (lo, hi) ->
+                matmulColumns(out, xp, seg, dt, rows, in, outDim, lo * MM_CB, Math.min(hi * MM_CB, outDim), kc));
+    }
+
+    /** Writes x into xs with each block of 2·L values reordered as [even-indexed..., odd-indexed...]. */
+    static void permutePairs(float[] xs, float[] x, int rows, int in) {
+        int vend = in / (2 * L) * (2 * L);
+        for (int r = 0; r < rows; r++) {
+            int base = r * in;
+            for (int k = 0; k < vend; k += 2 * L) {
+                for (int j = 0; j < L; j++) {
+                    xs[base + k + j] = x[base + k + 2 * j];
+                    xs[base + k + L + j] = x[base + k + 2 * j + 1];
+                }
+            }
+            System.arraycopy(x, base + vend, xs, base + vend, in - vend);
+        }
+    }
+
+    private static void matmulColumns(float[] out, float[] xs, MemorySegment w, DType dt, int rows, int in,
+                                      int outDim, int o0, int o1, int kc) {
+        for (int k0 = 0; k0 < in; k0 += kc) {
+            int k1 = Math.min(in, k0 + kc);
+            boolean acc = k0 > 0;
+            for (int o = o0; o < o1; o += MM_CB) {
+                if (o + MM_CB <= o1) {
+                    int r = 0;
+                    if (dt != DType.F16) {
+                        for (; r + MM_RB <= rows; r += MM_RB) {
+                            if (dt == DType.F32) tileF32x4x4(out, xs, w, in, outDim, r, o, k0, k1, acc);
+                            else tileBF16x4x4(out, xs, w, in, outDim, r, o, k0, k1, acc);
+                        }
+                    }
+                    for (; r < rows; r++) {
+                        switch (dt) {
+                            case F32 -> tileF32x1x4(out, xs, w, in, outDim, r, o, k0, k1, acc);
+                            case BF16 -> tile16x1x4(out, xs, w, in, outDim, r, o, k0, k1, acc, false);
+                            case F16 -> tile16x1x4(out, xs, w, in, outDim, r, o, k0, k1, acc, true);
+                        }
+                    }
+                } else {
+                    for (int oo = o; oo < o1; oo++) {
+                        for (int r = 0; r < rows; r++) {
+                            float s = switch (dt) {
+                                case F32 -> dotF32(xs, r * in, w, (long) oo * in * 4, k0, k1);
+                                case BF16 -> dot16(xs, r * in, w, (long) oo * in * 2, k0, k1, in, false);
+                                case F16 -> dot16(xs, r * in, w, (long) oo * in * 2, k0, k1, in, true);
+                            };
+                            int oi = r * outDim + oo;
+                            out[oi] = acc ? out[oi] + s : s;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static float wF32(MemorySegment w, long byteOff) {
+        return w.get(Tensor.F32, byteOff);
+    }
+
+    private static float w16(MemorySegment w, long byteOff, boolean f16) {
+        short h = w.get(Tensor.I16, byteOff);
+        return f16 ? Float.float16ToFloat(h) : DType.bf16ToF32(h);
+    }
+
+    /** bf16 in the low 16 bits of each int lane → f32. */
+    private static FloatVector bf16Lo(IntVector v) {
+        return v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** bf16 in the high 16 bits of each int lane → f32. */
+    private static FloatVector bf16Hi(IntVector v) {
+        return v.and(0xFFFF0000).reinterpretAsFloats();
+    }
+
+    /**
+     * f16 bits in the low 16 bits of each int lane (high bits zero) → f32, exact for normals,
+     * subnormals, ±0, ±inf and NaN: the magnitude bits shifted into f32 position and scaled by 2^112
+     * re-bias the exponent; exponent 31 (inf/NaN) maps to 255.
+     */
+    private static FloatVector f16ToF32(IntVector h) {
+        IntVector mag = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+        FloatVector f = mag.reinterpretAsFloats().mul(0x1p112f);
+        VectorMask<Integer> special = h.and(0x7C00).compare(VectorOperators.EQ, 0x7C00);
+        IntVector bits = f.reinterpretAsInts().blend(mag.or(0x7F800000), special);
+        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    private static FloatVector f16Lo(IntVector v) { return f16ToF32(v.and(0xFFFF)); }
+
+    private static FloatVector f16Hi(IntVector v) { return f16ToF32(v.lanewise(VectorOperators.LSHR, 16)); }
+
+    private static float dotF32(float[] x, int xb, MemorySegment w, long wb, int k0, int k1) {
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+        int k = k0;
+        for (; k + 2 * L <= k1; k += 2 * L) {
+            a0 = FloatVector.fromArray(S, x, xb + k).fma(FloatVector.fromMemorySegment(S, w, wb + 4L * k, LE), a0);
+            a1 = FloatVector.fromArray(S, x, xb + k + L).fma(FloatVector.fromMemorySegment(S, w, wb + 4L * (k + L), LE), a1);
+        }
+        for (; k + L <= k1; k += L)
+            a0 = FloatVector.fromArray(S, x, xb + k).fma(FloatVector.fromMemorySegment(S, w, wb + 4L * k, LE), a0);
+        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        for (; k < k1; k++) s += x[xb + k] * wF32(w, wb + 4L * k);
+        return s;
+    }
+
+    /** Dot of permuted x with a 16-bit weight row over [k0, k1); k0 is a multiple of 2·L. */
+    private static float dot16(float[] x, int xb, MemorySegment w, long wb, int k0, int k1, int in, boolean f16) {
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+        int k = k0;
+        for (; k + 2 * L <= k1; k += 2 * L) {
+            IntVector v = IntVector.fromMemorySegment(SI, w, wb + 2L * k, LE);
+            FloatVector lo = f16 ? f16Lo(v) : bf16Lo(v), hi = f16 ? f16Hi(v) : bf16Hi(v);
+            a0 = FloatVector.fromArray(S, x, xb + k).fma(lo, a0);
+            a1 = FloatVector.fromArray(S, x, xb + k + L).fma(hi, a1);
+        }
+        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        for (; k < k1; k++) s += x[xb + k] * w16(w, wb + 2L * k, f16);
+        return s;
+    }
+
+    private static void tileF32x1x4(float[] out, float[] x, MemorySegment w, int in, int outDim, int r, int o,
+                                    int k0, int k1, boolean acc) {
+        long w0 = (long) o * in * 4, w1 = w0 + 4L * in, w2 = w1 + 4L * in, w3 = w2 + 4L * in;
+        int xb = r * in;
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+        int k = k0;
+        for (; k + L <= k1; k += L) {
+            FloatVector xv = FloatVector.fromArray(S, x, xb + k);
+            long kb = 4L * k;
+            a0 = xv.fma(FloatVector.fromMemorySegment(S, w, w0 + kb, LE), a0);
+            a1 = xv.fma(FloatVector.fromMemorySegment(S, w, w1 + kb, LE), a1);
+            a2 = xv.fma(FloatVector.fromMemorySegment(S, w, w2 + kb, LE), a2);
+            a3 = xv.fma(FloatVector.fromMemorySegment(S, w, w3 + kb, LE), a3);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (; k < k1; k++) {
+            float xv = x[xb + k];
+            long kb = 4L * k;
+            s0 += xv * wF32(w, w0 + kb);
+            s1 += xv * wF32(w, w1 + kb);
+            s2 += xv * wF32(w, w2 + kb);
+            s3 += xv * wF32(w, w3 + kb);
+        }
+        store4(out, r * outDim + o, s0, s1, s2, s3, acc);
+    }
+
+    private static void tile16x1x4(float[] out, float[] x, MemorySegment w, int in, int outDim, int r, int o,
+                                   int k0, int k1, boolean acc, boolean f16) {
+        long w0 = (long) o * in * 2, w1 = w0 + 2L * in, w2 = w1 + 2L * in, w3 = w2 + 2L * in;
+        int xb = r * in;
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+        int k = k0;
+        for (; k + 2 * L <= k1; k += 2 * L) {
+            FloatVector xe = FloatVector.fromArray(S, x, xb + k), xo = FloatVector.fromArray(S, x, xb + k + L);
+            long kb = 2L * k;
+            IntVector v0 = IntVector.fromMemorySegment(SI, w, w0 + kb, LE);
+            IntVector v1 = IntVector.fromMemorySegment(SI, w, w1 + kb, LE);
+            IntVector v2 = IntVector.fromMemorySegment(SI, w, w2 + kb, LE);
+            IntVector v3 = IntVector.fromMemorySegment(SI, w, w3 + kb, LE);
+            if (f16) {
+                a0 = xe.fma(f16Lo(v0), a0); a0 = xo.fma(f16Hi(v0), a0);
+                a1 = xe.fma(f16Lo(v1), a1); a1 = xo.fma(f16Hi(v1), a1);
+                a2 = xe.fma(f16Lo(v2), a2); a2 = xo.fma(f16Hi(v2), a2);
+                a3 = xe.fma(f16Lo(v3), a3); a3 = xo.fma(f16Hi(v3), a3);
+            } else {
+                a0 = xe.fma(bf16Lo(v0), a0); a0 = xo.fma(bf16Hi(v0), a0);
+                a1 = xe.fma(bf16Lo(v1), a1); a1 = xo.fma(bf16Hi(v1), a1);
+                a2 = xe.fma(bf16Lo(v2), a2); a2 = xo.fma(bf16Hi(v2), a2);
+                a3 = xe.fma(bf16Lo(v3), a3); a3 = xo.fma(bf16Hi(v3), a3);
+            }
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (; k < k1; k++) {
+            float xv = x[xb + k];
+            long kb = 2L * k;
+            s0 += xv * w16(w, w0 + kb, f16);
+            s1 += xv * w16(w, w1 + kb, f16);
+            s2 += xv * w16(w, w2 + kb, f16);
+            s3 += xv * w16(w, w3 + kb, f16);
+        }
+        store4(out, r * outDim + o, s0, s1, s2, s3, acc);
+    }
+
+    private static void store4(float[] out, int i, float s0, float s1, float s2, float s3, boolean acc) {
+        if (acc) {
+            out[i] += s0; out[i + 1] += s1; out[i + 2] += s2; out[i + 3] += s3;
+        } else {
+            out[i] = s0; out[i + 1] = s1; out[i + 2] = s2; out[i + 3] = s3;
+        }
+    }
+
+    private static void tileF32x4x4(float[] out, float[] x, MemorySegment w, int in, int outDim, int r, int o,
+                                    int k0, int k1, boolean acc) {
+        long w0 = (long) o * in * 4, w1 = w0 + 4L * in, w2 = w1 + 4L * in, w3 = w2 + 4L * in;
+        int x0 = r * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
+        FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+        FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        int k = k0;
+        for (; k + 2 * L <= k1; k += 2 * L) { // two k vectors per iteration: 32 FMAs per 16 loads
+            long kb = 4L * k;
+            FloatVector v0 = FloatVector.fromMemorySegment(S, w, w0 + kb, LE);
+            FloatVector v1 = FloatVector.fromMemorySegment(S, w, w1 + kb, LE);
+            FloatVector v2 = FloatVector.fromMemorySegment(S, w, w2 + kb, LE);
+            FloatVector v3 = FloatVector.fromMemorySegment(S, w, w3 + kb, LE);
+            FloatVector xv = FloatVector.fromArray(S, x, x0 + k);
+            c00 = xv.fma(v0, c00); c01 = xv.fma(v1, c01); c02 = xv.fma(v2, c02); c03 = xv.fma(v3, c03);
+            xv = FloatVector.fromArray(S, x, x1 + k);
+            c10 = xv.fma(v0, c10); c11 = xv.fma(v1, c11); c12 = xv.fma(v2, c12); c13 = xv.fma(v3, c13);
+            xv = FloatVector.fromArray(S, x, x2 + k);
+            c20 = xv.fma(v0, c20); c21 = xv.fma(v1, c21); c22 = xv.fma(v2, c22); c23 = xv.fma(v3, c23);
+            xv = FloatVector.fromArray(S, x, x3 + k);
+            c30 = xv.fma(v0, c30); c31 = xv.fma(v1, c31); c32 = xv.fma(v2, c32); c33 = xv.fma(v3, c33);
+            kb += 4L * L;
+            v0 = FloatVector.fromMemorySegment(S, w, w0 + kb, LE);
+            v1 = FloatVector.fromMemorySegment(S, w, w1 + kb, LE);
+            v2 = FloatVector.fromMemorySegment(S, w, w2 + kb, LE);
+            v3 = FloatVector.fromMemorySegment(S, w, w3 + kb, LE);
+            xv = FloatVector.fromArray(S, x, x0 + k + L);
+            c00 = xv.fma(v0, c00); c01 = xv.fma(v1, c01); c02 = xv.fma(v2, c02); c03 = xv.fma(v3, c03);
+            xv = FloatVector.fromArray(S, x, x1 + k + L);
+            c10 = xv.fma(v0, c10); c11 = xv.fma(v1, c11); c12 = xv.fma(v2, c12); c13 = xv.fma(v3, c13);
+            xv = FloatVector.fromArray(S, x, x2 + k + L);
+            c20 = xv.fma(v0, c20); c21 = xv.fma(v1, c21); c22 = xv.fma(v2, c22); c23 = xv.fma(v3, c23);
+            xv = FloatVector.fromArray(S, x, x3 + k + L);
+            c30 = xv.fma(v0, c30); c31 = xv.fma(v1, c31); c32 = xv.fma(v2, c32); c33 = xv.fma(v3, c33);
+        }
+        int ob = r * outDim + o;
+        store4(out, ob, c00.reduceLanes(VectorOperators.ADD), c01.reduceLanes(VectorOperators.ADD),
+                c02.reduceLanes(VectorOperators.ADD), c03.reduceLanes(VectorOperators.ADD), acc);
+        store4(out, ob + outDim, c10.reduceLanes(VectorOperators.ADD), c11.reduceLanes(VectorOperators.ADD),
+                c12.reduceLanes(VectorOperators.ADD), c13.reduceLanes(VectorOperators.ADD), acc);
+        store4(out, ob + 2 * outDim, c20.reduceLanes(VectorOperators.ADD), c21.reduceLanes(VectorOperators.ADD),
+                c22.reduceLanes(VectorOperators.ADD), c23.reduceLanes(VectorOperators.ADD), acc);
+        store4(out, ob + 3 * outDim, c30.reduceLanes(VectorOperators.ADD), c31.reduceLanes(VectorOperators.ADD),
+                c32.reduceLanes(VectorOperators.ADD), c33.reduceLanes(VectorOperators.ADD), acc);
+        if (k < k1) tail4x4(out, x, ob, outDim, x0, in, w, w0, 4L * in, k, k1, false);
+    }
+
+    private static void tileBF16x4x4(float[] out, float[] x, MemorySegment w, int in, int outDim, int r, int o,
+                                     int k0, int k1, boolean acc) {
+        long w0 = (long) o * in * 2, w1 = w0 + 2L * in, w2 = w1 + 2L * in, w3 = w2 + 2L * in;
+        int x0 = r * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
+        FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+        FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        int k = k0;
+        for (; k + 2 * L <= k1; k += 2 * L) {
+            long kb = 2L * k;
+            IntVector i0 = IntVector.fromMemorySegment(SI, w, w0 + kb, LE);
+            IntVector i1 = IntVector.fromMemorySegment(SI, w, w1 + kb, LE);
+            IntVector i2 = IntVector.fromMemorySegment(SI, w, w2 + kb, LE);
+            IntVector i3 = IntVector.fromMemorySegment(SI, w, w3 + kb, LE);
+            // even-indexed k (low halves)
+            FloatVector v0 = bf16Lo(i0), v1 = bf16Lo(i1), v2 = bf16Lo(i2), v3 = bf16Lo(i3);
+            FloatVector xv = FloatVector.fromArray(S, x, x0 + k);
+            c00 = xv.fma(v0, c00); c01 = xv.fma(v1, c01); c02 = xv.fma(v2, c02); c03 = xv.fma(v3, c03);
+            xv = FloatVector.fromArray(S, x, x1 + k);
+            c10 = xv.fma(v0, c10); c11 = xv.fma(v1, c11); c12 = xv.fma(v2, c12); c13 = xv.fma(v3, c13);
+            xv = FloatVector.fromArray(S, x, x2 + k);
+            c20 = xv.fma(v0, c20); c21 = xv.fma(v1, c21); c22 = xv.fma(v2, c22); c23 = xv.fma(v3, c23);
+            xv = FloatVector.fromArray(S, x, x3 + k);
+            c30 = xv.fma(v0, c30); c31 = xv.fma(v1, c31); c32 = xv.fma(v2, c32); c33 = xv.fma(v3, c33);
+            // odd-indexed k (high halves)
+            v0 = bf16Hi(i0); v1 = bf16Hi(i1); v2 = bf16Hi(i2); v3 = bf16Hi(i3);
+            xv = FloatVector.fromArray(S, x, x0 + k + L);
+            c00 = xv.fma(v0, c00); c01 = xv.fma(v1, c01); c02 = xv.fma(v2, c02); c03 = xv.fma(v3, c03);
+            xv = FloatVector.fromArray(S, x, x1 + k + L);
+            c10 = xv.fma(v0, c10); c11 = xv.fma(v1, c11); c12 = xv.fma(v2, c12); c13 = xv.fma(v3, c13);
+            xv = FloatVector.fromArray(S, x, x2 + k + L);
+            c20 = xv.fma(v0, c20); c21 = xv.fma(v1, c21); c22 = xv.fma(v2, c22); c23 = xv.fma(v3, c23);
+            xv = FloatVector.fromArray(S, x, x3 + k + L);
+            c30 = xv.fma(v0, c30); c31 = xv.fma(v1, c31); c32 = xv.fma(v2, c32); c33 = xv.fma(v3, c33);
+        }
+        int ob = r * outDim + o;
+        store4(out, ob, c00.reduceLanes(VectorOperators.ADD), c01.reduceLanes(VectorOperators.ADD),
+                c02.reduceLanes(VectorOperators.ADD), c03.reduceLanes(VectorOperators.ADD), acc);
+        store4(out, ob + outDim, c10.reduceLanes(VectorOperators.ADD), c11.reduceLanes(VectorOperators.ADD),
+                c12.reduceLanes(VectorOperators.ADD), c13.reduceLanes(VectorOperators.ADD), acc);
+        store4(out, ob + 2 * outDim, c20.reduceLanes(VectorOperators.ADD), c21.reduceLanes(VectorOperators.ADD),
+                c22.reduceLanes(VectorOperators.ADD), c23.reduceLanes(VectorOperators.ADD), acc);
+        store4(out, ob + 3 * outDim, c30.reduceLanes(VectorOperators.ADD), c31.reduceLanes(VectorOperators.ADD),
+                c32.reduceLanes(VectorOperators.ADD), c33.reduceLanes(VectorOperators.ADD), acc);
+        if (k < k1) tail4x4(out, x, ob, outDim, x0, in, w, w0, 2L * in, k, k1, true);
+    }
+
+    /** Adds the scalar k tail [k, k1) of a 4×4 tile into out (values already stored). */
+    private static void tail4x4(float[] out, float[] x, int ob, int outDim, int x0, int in,
+                                MemorySegment w, long w0, long wRowBytes, int k, int k1, boolean half) {
+        for (int i = 0; i < 4; i++) {
+            int xb = x0 + i * in;
+            for (int j = 0; j < 4; j++) {
+                long wb = w0 + j * wRowBytes;
+                float t = 0f;
+                for (int kk = k; kk < k1; kk++)
+                    t += x[xb + kk] * (half ? w16(w, wb + 2L * kk, false) : wF32(w, wb + 4L * kk));
+                out[ob + i * outDim + j] += t;
+            }
+        }
+    }
+
+    // ==== gemm ========================================================================================
+    //
+    // Goto/BLIS scheme: C is first scaled by beta; then for each NC-column block and KC-deep slice,
+    // op(B) is packed (shared, in parallel) into NR-wide column panels [KC][NR] and each task packs an
+    // MC×KC block of alpha·op(A) into MR-tall row panels [KC][MR]; the micro-kernel keeps an MR×NR tile
+    // of C in registers (MR broadcasts of A × NR/L vectors of B per k step). Edge tiles go through a
+    // small buffer. The transposes only change the packing loops.
+
+    private static final int G_MR = 4, G_NR = 3 * L;
+    private static final int G_KC = Integer.getInteger("msts.gemm.kc", 256);
+    private static final int G_MC = Integer.getInteger("msts.gemm.mc", 128) / G_MR * G_MR;
+    private static final int G_NC = Integer.getInteger("msts.gemm.nc", 2048) / G_NR * G_NR;
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                     float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                     float beta, float[] c, int cOff, int ldc) {
+        checkGemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        if (m == 0 || n == 0) return;
+        if (beta != 1f) {
+            Parallel.forRange(0, m, Math.max(1, 65536 / Math.max(1, n)), (lo, hi) -> {
+                for (int i = lo; i < hi; i++) scaleRow(c, cOff + i * ldc, n, beta);
+            });
+        }
+        if (k == 0 || alpha == 0f) return;
+
+        float[] bp = scratch(SLOT_GEMM_B, G_KC * Math.min(G_NC, roundUp(n, G_NR)));
+        for (int jc = 0; jc < n; jc += G_NC) {
+            int nc = Math.min(G_NC, n - jc);
+            int panels = (nc + G_NR - 1) / G_NR;
+            for (int pc = 0; pc < k; pc += G_KC) {
+                int kc = Math.min(G_KC, k - pc);
+                final int jc0 = jc, pc0 = pc;
+                Parallel.forRange(0, panels, Math.max(1, panels / (Parallel.threads() * 4)), (lo, hi) -> {
+                    for (int jp = lo; jp < hi; jp++)
+                        packB(bp, jp * kc * G_NR, transB, b, bOff, ldb, pc0, kc, jc0 + jp * G_NR,
+                                Math.min(G_NR, nc - jp * G_NR));
+                });
+                int mBlocks = (m + G_MC - 1) / G_MC;
+                int jGroups = mBlocks >= 2 * Parallel.threads() ? 1
+                        : Math.min(panels, (4 * Parallel.threads() + mBlocks - 1) / mBlocks);
+                int perGroup = (panels + jGroups - 1) / jGroups;
+                final int groups = (panels + perGroup - 1) / perGroup;
+                Parallel.forRange(0, mBlocks * groups, 1, (lo, hi) -> {
+                    float[] ap = scratch(SLOT_GEMM_A, G_MC * kc);
+                    int packedIc = -1;
+                    for (int t = lo; t < hi; t++) {
+                        int ib = t / groups, g = t % groups;
+                        int ic = ib * G_MC, mc = Math.min(G_MC, m - ic);
+                        if (ic != packedIc) {
+                            packA(ap, transA, alpha, a, aOff, lda, ic, mc, pc0, kc);
+                            packedIc = ic;
+                        }
+                        int jpEnd = Math.min(panels, (g + 1) * perGroup);
+                        for (int jp = g * perGroup; jp < jpEnd; jp++) {
+                            int j = jc0 + jp * G_NR, nr = Math.min(G_NR, jc0 + nc - j);
+                            for (int ir = 0; ir < mc; ir += G_MR) {
+                                int mr = Math.min(G_MR, mc - ir);
+                                int ci = cOff + (ic + ir) * ldc + j;
+                                if (mr == G_MR && nr == G_NR) {
+                                    micro4x3(kc, ap, ir * kc, bp, jp * kc * G_NR, c, ci, ldc);
+                                } else {
+                                    float[] t8 = scratch(SLOT_ROW, G_MR * G_NR);
+                                    java.util.Arrays.fill(t8, 0, G_MR * G_NR, 0f);
+                                    micro4x3(kc, ap, ir * kc, bp, jp * kc * G_NR, t8, 0, G_NR);
+                                    for (int i = 0; i < mr; i++)
+                                        for (int jj = 0; jj < nr; jj++) c[ci + i * ldc + jj] += t8[i * G_NR + jj];
+                                }
+                            }
+                        }
+                    }
+                });
+            }
+        }
+    }
+
+    private static int roundUp(int v, int m) { return (v + m - 1) / m * m; }
+
+    private static void scaleRow(float[] c, int off, int n, float beta) {
+        if (beta == 0f) {
+            java.util.Arrays.fill(c, off, off + n, 0f);
+            return;
+        }
+        int j = 0;
+        for (; j + L <= n; j += L) FloatVector.fromArray(S, c, off + j).mul(beta).intoArray(c, off + j);
+        for (; j < n; j++) c[off + j] *= beta;
+    }
+
+    /** Packs op(B)[pc..pc+kc, j..j+nr] into dst[p*NR + jj], zero-padding columns nr..NR. */
+    private static void packB(float[] dst, int d0, boolean transB, float[] b, int bOff, int ldb,
+                              int pc, int kc, int j, int nr) {
+        if (!transB) {
+            for (int p = 0; p < kc; p++) {
+                int src = bOff + (pc + p) * ldb + j, d = d0 + p * G_NR;
+                if (nr == G_NR) {
+                    System.arraycopy(b, src, dst, d, G_NR);
+                } else {
+                    for (int jj = 0; jj < nr; jj++) dst[d + jj] = b[src + jj];
+                    for (int jj = nr; jj < G_NR; jj++) dst[d + jj] = 0f;
+                }
+            }
+        } else {
+            for (int jj = 0; jj < nr; jj++) {
+                int src = bOff + (j + jj) * ldb + pc;
+                for (int p = 0; p < kc; p++) dst[d0 + p * G_NR + jj] = b[src + p];
+            }
+            for (int jj = nr; jj < G_NR; jj++)
+                for (int p = 0; p < kc; p++) dst[d0 + p * G_NR + jj] = 0f;
+        }
+    }
+
+    /** Packs alpha·op(A)[ic..ic+mc, pc..pc+kc] into MR-row panels dst[(ir/MR)*kc*MR + p*MR + i]. */
+    private static void packA(float[] dst, boolean transA, float alpha, float[] a, int aOff, int lda,
+                              int ic, int mc, int pc, int kc) {
+        for (int ir = 0; ir < mc; ir += G_MR) {
+            int mr = Math.min(G_MR, mc - ir), d0 = ir * kc;
+            if (!transA) {
+                for (int i = 0; i < mr; i++) {
+                    int src = aOff + (ic + ir + i) * lda + pc;
+                    for (int p = 0; p < kc; p++) dst[d0 + p * G_MR + i] = alpha * a[src + p];
+                }
+            } else {
+                for (int p = 0; p < kc; p++) {
+                    int src = aOff + (pc + p) * lda + ic + ir, d = d0 + p * G_MR;
+                    for (int i = 0; i < mr; i++) dst[d + i] = alpha * a[src + i];
+                }
+            }
+            for (int i = mr; i < G_MR; i++)
+                for (int p = 0; p < kc; p++) dst[d0 + p * G_MR + i] = 0f;
+        }
+    }
+
+    /**
+     * C[0..4, 0..3L) += Σ_p ap[p*4 + i] · bp[p*3L + j]. The C tile is loaded into the accumulators
+     * first and stored back at the end; kept this small so C2 inlines every vector op (a larger body
+     * hits its inlining node cutoff and then boxes vectors).
+     */
+    private static void micro4x3(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        int r1 = ci + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+        FloatVector c00 = FloatVector.fromArray(S, c, ci), c01 = FloatVector.fromArray(S, c, ci + L), c02 = FloatVector.fromArray(S, c, ci + 2 * L);
+        FloatVector c10 = FloatVector.fromArray(S, c, r1), c11 = FloatVector.fromArray(S, c, r1 + L), c12 = FloatVector.fromArray(S, c, r1 + 2 * L);
+        FloatVector c20 = FloatVector.fromArray(S, c, r2), c21 = FloatVector.fromArray(S, c, r2 + L), c22 = FloatVector.fromArray(S, c, r2 + 2 * L);
+        FloatVector c30 = FloatVector.fromArray(S, c, r3), c31 = FloatVector.fromArray(S, c, r3 + L), c32 = FloatVector.fromArray(S, c, r3 + 2 * L);
+        for (int p = 0; p < kc; p++, ai += G_MR, bi += G_NR) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi), b1 = FloatVector.fromArray(S, bp, bi + L),
+                    b2 = FloatVector.fromArray(S, bp, bi + 2 * L);
+            FloatVector av = FloatVector.broadcast(S, ap[ai]);
+            c00 = av.fma(b0, c00); c01 = av.fma(b1, c01); c02 = av.fma(b2, c02);
+            av = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = av.fma(b0, c10); c11 = av.fma(b1, c11); c12 = av.fma(b2, c12);
+            av = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = av.fma(b0, c20); c21 = av.fma(b1, c21); c22 = av.fma(b2, c22);
+            av = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = av.fma(b0, c30); c31 = av.fma(b1, c31); c32 = av.fma(b2, c32);
+        }
+        c00.intoArray(c, ci); c01.intoArray(c, ci + L); c02.intoArray(c, ci + 2 * L);
+        c10.intoArray(c, r1); c11.intoArray(c, r1 + L); c12.intoArray(c, r1 + 2 * L);
+        c20.intoArray(c, r2); c21.intoArray(c, r2 + L); c22.intoArray(c, r2 + 2 * L);
+        c30.intoArray(c, r3); c31.intoArray(c, r3 + L); c32.intoArray(c, r3 + 2 * L);
+    }
+
+    static void checkGemm(boolean transA, boolean transB, int m, int n, int k,
+                          float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                          float[] c, int cOff, int ldc) {
+        if (m < 0 || n < 0 || k < 0) throw new IllegalArgumentException("gemm: negative size m=" + m + " n=" + n + " k=" + k);
+        if (m == 0 || n == 0) return;
+        int aRows = transA ? k : m, aCols = transA ? m : k;
+        int bRows = transB ? n : k, bCols = transB ? k : n;
+        checkMatrix("A", a, aOff, lda, aRows, aCols);
+        checkMatrix("B", b, bOff, ldb, bRows, bCols);
+        checkMatrix("C", c, cOff, ldc, m, n);
+    }
+
+    private static void checkMatrix(String name, float[] x, int off, int ld, int rows, int cols) {
+        if (rows == 0 || cols == 0) return;
+        if (off < 0 || ld < cols || (long) off + (long) (rows - 1) * ld + cols > x.length)
+            throw new IllegalArgumentException("gemm: " + name + " [" + rows + "×" + cols + "] with offset " + off
+                    + " and leading dimension " + ld + " does not fit an array of " + x.length);
+    }
+
+    // ==== Gemma-2 layer ops =========================================================================
+
+    @Override
+    public void rmsNorm(float[] out, float[] x, Tensor w, int rows, int dim, float eps) {
+        float[] w1 = new float[dim];
+        for (int i = 0; i < dim; i++) w1[i] = 1f + w.get(i);
+        Parallel.forRange(0, rows, Math.max(1, 16384 / Math.max(1, dim)), (lo, hi) -> {
+            for (int r = lo; r < hi; r++) rmsNormRow(out, x, w1, r * dim, dim, eps);
+        });
+    }
+
+    private static void rmsNormRow(float[] out, float[] x, float[] w1, int off, int dim, float eps) {
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (; i + L <= dim; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, off + i);
+            acc = v.fma(v, acc);
+        }
+        float ss = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < dim; i++) ss += x[off + i] * x[off + i];
+        float inv = (float) (1.0 / Math.sqrt(ss / dim + eps));
+        i = 0;
+        for (; i + L <= dim; i += L)
+            FloatVector.fromArray(S, x, off + i).mul(inv).mul(FloatVector.fromArray(S, w1, i)).intoArray(out, off + i);
+        for (; i < dim; i++) out[off + i] = x[off + i] * inv * w1[i];
+    }
+
+    @Override
+    public void rope(float[] x, int rows, int heads, int headDim, int pos0, float theta) {
+        int half = headDim / 2;
+        float[] invFreq = new float[half];
+        for (int i = 0; i < half; i++) invFreq[i] = Kernels.ropeInvFreq(i, headDim, theta);
+        Parallel.forRange(0, rows, Math.max(1, 8192 / Math.max(1, heads * headDim)), (lo, hi) -> {
+            float[] cs = new float[2 * half];
+            for (int r = lo; r < hi; r++) {
+                float pos = (float) (pos0 + r);
+                for (int i = 0; i < half; i++) {
+                    float angle = pos * invFreq[i];
+                    cs[i] = (float) Math.cos(angle);
+                    cs[half + i] = (float) Math.sin(angle);
+                }
+                for (int h = 0; h < heads; h++) ropeHead(x, (r * heads + h) * headDim, half, cs);
+            }
+        });
+    }
+
+    private static void ropeHead(float[] x, int base, int half, float[] cs) {
+        int i = 0;
+        for (; i + L <= half; i += L) {
+            FloatVector x0 = FloatVector.fromArray(S, x, base + i), x1 = FloatVector.fromArray(S, x, base + half + i);
+            FloatVector cos = FloatVector.fromArray(S, cs, i), sin = FloatVector.fromArray(S, cs, half + i);
+            x0.mul(cos).sub(x1.mul(sin)).intoArray(x, base + i);
+            x1.mul(cos).add(x0.mul(sin)).intoArray(x, base + half + i);
+        }
+        for (; i < half; i++) {
+            float cos = cs[i], sin = cs[half + i];
+            float x0 = x[base + i], x1 = x[base + half + i];
+            x[base + i] = x0 * cos - x1 * sin;
+            x[base + half + i] = x1 * cos + x0 * sin;
+        }
+    }
+
+    @Override
+    public void attention(float[] out, float[] q, float[] k, float[] v, int T, int heads, int kvHeads,
+                          int headDim, float scale, float softcap, int window) {
+        if (kvHeads <= 0 || heads % kvHeads != 0)
+            throw new IllegalArgumentException("attention: heads " + heads + " not a multiple of kv heads " + kvHeads);
+        int group = heads / kvHeads;
+        int qStride = heads * headDim, kvStride = kvHeads * headDim;
+        Parallel.forRange(0, heads * T, Math.max(1, Math.min(T, 64)), (lo, hi) -> {
+            float[] scores = new float[T];
+            for (int t = lo; t < hi; t++) {
+                int h = t / T, i = t % T;
+                attendRow(out, q, k, v, scores, i, h, h / group, qStride, kvStride, headDim, scale, softcap, window);
+            }
+        });
+    }
+
+    private static void attendRow(float[] out, float[] q, float[] k, float[] v, float[] scores, int i, int h, int kvh,
+                                  int qStride, int kvStride, int hd, float scale, float softcap, int window) {
+        int jStart = window > 0 ? Math.max(0, i - window + 1) : 0;
+        int qb = i * qStride + h * hd;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = jStart; j <= i; j++) {
+            int kb = j * kvStride + kvh * hd;
+            FloatVector acc = FloatVector.zero(S);
+            int d = 0;
+            for (; d + L <= hd; d += L)
+                acc = FloatVector.fromArray(S, q, qb + d).fma(FloatVector.fromArray(S, k, kb + d), acc);
+            float s = acc.reduceLanes(VectorOperators.ADD);
+            for (; d < hd; d++) s += q[qb + d] * k[kb + d];
+            s *= scale;
+            if (softcap > 0f) s = softcap * (float) Math.tanh(s / softcap);
+            scores[j] = s;
+            max = Math.max(max, s);
+        }
+        float denom = 0f;
+        for (int j = jStart; j <= i; j++) {
+            scores[j] = (float) Math.exp(scores[j] - max);
+            denom += scores[j];
+        }
+        int ob = qb;
+        java.util.Arrays.fill(out, ob, ob + hd, 0f);
+        for (int j = jStart; j <= i; j++) {
+            int vb = j * kvStride + kvh * hd;
+            float p = scores[j];
+            int d = 0;
+            for (; d + L <= hd; d += L)
+                FloatVector.fromArray(S, v, vb + d).fma(FloatVector.broadcast(S, p), FloatVector.fromArray(S, out, ob + d)).intoArray(out, ob + d);
+            for (; d < hd; d++) out[ob + d] += p * v[vb + d];
+        }
+        int d = 0;
+        for (; d + L <= hd; d += L) FloatVector.fromArray(S, out, ob + d).div(denom).intoArray(out, ob + d);
+        for (; d < hd; d++) out[ob + d] /= denom;
+    }
+
+    @Override
+    public void geglu(float[] out, float[] gate, float[] up, int n) {
+        Parallel.forRange(0, n, 1 << 14, (lo, hi) -> gegluRange(out, gate, up, lo, hi));
+    }
+
+    private static final float GELU_C = (float) 0.7978845608028654;
+
+    private static void gegluRange(float[] out, float[] gate, float[] up, int lo, int hi) {
+        int i = lo;
+        for (; i + L <= hi; i += L) {
+            FloatVector g = FloatVector.fromArray(S, gate, i);
+            FloatVector inner = g.mul(g).mul(g).mul(0.044715f).add(g).mul(GELU_C);
+            FloatVector gelu = g.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f));
+            gelu.mul(FloatVector.fromArray(S, up, i)).intoArray(out, i);
+        }
+        for (; i < hi; i++) out[i] = Kernels.geluTanh(gate[i]) * up[i];
+    }
+}

@@ -1,0 +1,288 @@
+package msts.engine;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Every {@link CpuOps} op against the plain reference ({@link ReferenceOps} / {@link Kernels}) on awkward
+ * shapes. Tolerances are relative to the magnitude of the summed terms: a sum of k products in F32 by
+ * two different summation orders differs by at most about c·2⁻²⁴·√k·Σ|terms| in practice; the constant
+ * was set from the measured worst case (see the comment at each assertion).
+ */
+class CpuOpsTest {
+    static final float EPS = 0x1p-24f;
+    final Ops fast = new CpuOps();
+    final Ops ref = Ops.reference();
+    final Arena arena = Arena.ofAuto();
+
+    static float[] rand(Random rnd, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = rnd.nextFloat() * 2f - 1f;
+        return a;
+    }
+
+    /** A weight tensor [out, in] in an off-heap segment at byte offset {@code shift} (unaligned when odd). */
+    Tensor weights(Random rnd, DType dt, int out, int in, int shift) {
+        long bytes = (long) out * in * dt.bytes;
+        MemorySegment seg = arena.allocate(bytes + 64, 64).asSlice(shift, bytes);
+        Tensor w = Tensor.wrap(seg, dt, out, in);
+        for (long i = 0; i < (long) out * in; i++) w.set(i, rnd.nextFloat() * 2f - 1f);
+        return w;
+    }
+
+    /** max over i of |got−want| / (EPS·scale[i]), with scale the sum of absolute terms (≥ 1 ulp of want). */
+    static double worst(float[] want, float[] got, double[] scale, int n) {
+        double worst = 0;
+        for (int i = 0; i < n; i++) {
+            if (Float.isNaN(want[i]) != Float.isNaN(got[i])) return Double.POSITIVE_INFINITY;
+            double s = Math.max(scale[i], Math.abs(want[i])) + Float.MIN_NORMAL;
+            worst = Math.max(worst, Math.abs((double) got[i] - want[i]) / (EPS * s));
+        }
+        return worst;
+    }
+
+    static void check(String what, float[] want, float[] got, double[] scale, int n, double bound) {
+        double w = worst(want, got, scale, n);
+        if (System.getenv("MSTS_TEST_TRACE") != null) System.out.printf("TRACE %s worst=%.3f bound=%.1f%n", what, w, bound);
+        if (!(w <= bound)) fail(what + ": error " + w + "·2⁻²⁴·Σ|terms| exceeds " + bound);
+    }
+
+    // ---- matmul ----------------------------------------------------------------------------------
+
+    @Test
+    void matmulMatchesReferenceOnAwkwardShapes() {
+        int[][] shapes = { // rows, in, out
+                {1, 1, 1}, {1, 3, 5}, {3, 17, 33}, {5, 33, 17}, {1, 257, 7}, {4, 32, 4}, {9, 257, 13},
+                {17, 100, 9}, {2, 2304, 6}, {8, 1200, 9}, {13, 2500, 11}, {1, 9216, 5}, {12, 64, 64}};
+        Random rnd = new Random(1);
+        for (DType dt : DType.values()) {
+            for (int[] s : shapes) {
+                int rows = s[0], in = s[1], out = s[2];
+                for (int shift : new int[] {0, 3}) {
+                    Tensor w = weights(rnd, dt, out, in, shift);
+                    float[] x = rand(rnd, rows * in);
+                    float[] want = new float[rows * out], got = new float[rows * out];
+                    ref.matmul(want, x, w, rows);
+                    fast.matmul(got, x, w, rows);
+                    double[] scale = new double[rows * out];
+                    for (int r = 0; r < rows; r++)
+                        for (int o = 0; o < out; o++) {
+                            double t = 0;
+                            for (int i = 0; i < in; i++) t += Math.abs(x[r * in + i] * w.get((long) o * in + i));
+                            scale[r * out + o] = t;
+                        }
+                    // two float summation orders: measured worst 3.3 (≈ 0.57·√k, F16, k = 33); bound 2·√k
+                    check("matmul " + dt + " rows=" + rows + " in=" + in + " out=" + out + " shift=" + shift,
+                            want, got, scale, rows * out, 2 * Math.sqrt(in));
+                }
+            }
+        }
+    }
+
+    @Test
+    void matmulWidensBf16AndF16SpecialValuesExactly() {
+        // weights chosen to hit every widening path: ±0, subnormals, normals, ±inf for F16/BF16
+        for (DType dt : new DType[] {DType.BF16, DType.F16}) {
+            int in = 64, out = 6;
+            Tensor w = Tensor.wrap(arena.allocate((long) out * in * 2 + 1).asSlice(1), dt, out, in);
+            float[] vals = dt == DType.F16
+                    ? new float[] {0f, -0f, 1e-7f, -3e-6f, 5.9604645E-8f, 65504f, -2.5f, 0.1f, -6.1e-5f}
+                    : new float[] {0f, -0f, 1e-7f, -3e-6f, 1e-40f, 3e38f, -2.5f, 0.1f, -1e-39f};
+            Random rnd = new Random(2);
+            for (long i = 0; i < (long) out * in; i++) w.set(i, vals[rnd.nextInt(vals.length)]);
+            // one-hot x rows pick single weights, so the product is exact and must equal the widened value
+            float[] x = new float[in * in];
+            for (int i = 0; i < in; i++) x[i * in + i] = 1f;
+            float[] got = new float[in * out];
+            fast.matmul(got, x, w, in);
+            for (int r = 0; r < in; r++)
+                for (int o = 0; o < out; o++)
+                    assertEquals(w.get((long) o * in + r), got[r * out + o], 0f, dt + " weight [" + o + "," + r + "]");
+            w.set(5, Float.POSITIVE_INFINITY);
+            fast.matmul(got, x, w, in);
+            assertEquals(Float.POSITIVE_INFINITY, got[5 * out], dt + " inf");
+        }
+    }
+
+    @Test
+    void matmulRejectsShortBuffers() {
+        Tensor w = Tensor.allocate(DType.F32, 4, 8);
+        assertThrows(IllegalArgumentException.class, () -> fast.matmul(new float[8], new float[15], w, 2));
+        assertThrows(IllegalArgumentException.class, () -> fast.matmul(new float[7], new float[16], w, 2));
+    }
+
+    // ---- gemm ------------------------------------------------------------------------------------
+
+    @Test
+    void gemmMatchesReferenceForAllTransposes() {
+        int[][] shapes = { // m, n, k
+                {1, 1, 1}, {3, 17, 33}, {17, 33, 3}, {33, 1, 257}, {1, 40, 300}, {9, 40, 300},
+                {130, 70, 20}, {8, 32, 16}, {5, 2100, 7}, {257, 3, 5}, {70, 129, 513}};
+        float[][] ab = {{1f, 0f}, {0.7f, 1f}, {-1.3f, -0.5f}, {2f, 0.25f}};
+        Random rnd = new Random(3);
+        int combo = 0;
+        for (int[] s : shapes) {
+            for (boolean ta : new boolean[] {false, true}) {
+                for (boolean tb : new boolean[] {false, true}) {
+                    int m = s[0], n = s[1], k = s[2];
+                    float alpha = ab[combo % ab.length][0], beta = ab[combo % ab.length][1];
+                    combo++;
+                    int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
+                    int lda = aCols + (combo % 3), ldb = bCols + (combo % 2) * 5, ldc = n + (combo % 4);
+                    int aOff = combo % 5, bOff = combo % 7, cOff = combo % 3;
+                    float[] a = rand(rnd, aOff + aRows * lda), b = rand(rnd, bOff + bRows * ldb);
+                    float[] c0 = rand(rnd, cOff + m * ldc + 3);
+                    float[] want = c0.clone(), got = c0.clone();
+                    ref.gemm(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, want, cOff, ldc);
+                    fast.gemm(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, got, cOff, ldc);
+                    double[] scale = new double[got.length];
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < n; j++) {
+                            double t = Math.abs(beta * c0[cOff + i * ldc + j]);
+                            for (int p = 0; p < k; p++) {
+                                float av = ta ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+                                float bv = tb ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+                                t += Math.abs(alpha * av * bv);
+                            }
+                            scale[cOff + i * ldc + j] = t;
+                        }
+                    // every element, including the padding between rows (ldc > n) that must stay untouched;
+                    // measured worst 4.4 (m=130 n=70 k=20; alpha folded into packed A adds one rounding); bound 2·√k + 2
+                    check("gemm tA=" + ta + " tB=" + tb + " m=" + m + " n=" + n + " k=" + k + " α=" + alpha + " β=" + beta,
+                            want, got, scale, got.length, 2 * Math.sqrt(k) + 2);
+                    for (int i = 0; i < got.length; i++)
+                        if (scale[i] == 0 && got[i] != c0[i]) fail("gemm wrote outside C at " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void gemmWithBetaZeroIgnoresNaNInC() {
+        Random rnd = new Random(4);
+        int m = 20, n = 37, k = 11;
+        float[] a = rand(rnd, m * k), b = rand(rnd, k * n);
+        float[] want = new float[m * n], got = new float[m * n];
+        java.util.Arrays.fill(got, Float.NaN);
+        ref.gemmNN(m, n, k, a, b, want);
+        fast.gemmNN(m, n, k, a, b, got);
+        for (int i = 0; i < m * n; i++) assertEquals(want[i], got[i], 1e-5f);
+    }
+
+    @Test
+    void gemmRejectsArraysTooSmall() {
+        assertThrows(IllegalArgumentException.class,
+                () -> fast.gemm(false, false, 4, 4, 4, 1f, new float[15], 0, 4, new float[16], 0, 4, 0f, new float[16], 0, 4));
+        assertThrows(IllegalArgumentException.class,
+                () -> fast.gemm(false, true, 4, 4, 4, 1f, new float[16], 0, 4, new float[16], 0, 3, 0f, new float[16], 0, 4));
+    }
+
+    // ---- layer ops -------------------------------------------------------------------------------
+
+    @Test
+    void rmsNormMatchesReference() {
+        Random rnd = new Random(5);
+        for (DType dt : new DType[] {DType.F32, DType.BF16}) {
+            for (int dim : new int[] {1, 3, 17, 33, 257, 2304}) {
+                for (int rows : new int[] {1, 3, 40}) {
+                    Tensor w = weights(rnd, dt, 1, dim, 1).reshape(dim);
+                    float[] x = rand(rnd, rows * dim);
+                    float[] want = new float[rows * dim], got = new float[rows * dim];
+                    ref.rmsNorm(want, x, w, rows, dim, 1e-6f);
+                    fast.rmsNorm(got, x, w, rows, dim, 1e-6f);
+                    double[] scale = new double[rows * dim];
+                    for (int i = 0; i < scale.length; i++) scale[i] = Math.abs(want[i]);
+                    // only the sum of squares is reordered (its rounding error grows like √dim and enters
+                    // through rsqrt): measured worst 19.8 ulps at dim 2304 (BF16 w); bound 4 + √dim
+                    check("rmsNorm " + dt + " dim=" + dim + " rows=" + rows, want, got, scale, scale.length, 4 + Math.sqrt(dim));
+                    float[] inPlace = x.clone();
+                    fast.rmsNorm(inPlace, inPlace, w, rows, dim, 1e-6f);
+                    check("rmsNorm in place dim=" + dim, got, inPlace, scale, scale.length, 0);
+                }
+            }
+        }
+    }
+
+    @Test
+    void ropeMatchesReferenceExactly() {
+        Random rnd = new Random(6);
+        for (int hd : new int[] {2, 6, 34, 64, 256}) {
+            for (int[] rh : new int[][] {{1, 1}, {5, 3}, {33, 2}}) {
+                for (int pos0 : new int[] {0, 37}) {
+                    int rows = rh[0], heads = rh[1];
+                    float[] want = rand(rnd, rows * heads * hd), got = want.clone();
+                    ref.rope(want, rows, heads, hd, pos0, 10000f);
+                    fast.rope(got, rows, heads, hd, pos0, 10000f);
+                    // same angles and the same unfused float ops in the same order: identical results
+                    for (int i = 0; i < want.length; i++)
+                        assertEquals(want[i], got[i], 0f, "rope hd=" + hd + " rows=" + rows + " at " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void attentionMatchesReference() {
+        Random rnd = new Random(7);
+        int[][] cfg = { // T, heads, kvHeads, headDim
+                {1, 1, 1, 3}, {5, 4, 2, 17}, {37, 4, 1, 32}, {19, 2, 2, 33}, {70, 8, 4, 16}};
+        for (int[] c : cfg) {
+            int T = c[0], heads = c[1], kv = c[2], hd = c[3];
+            for (float softcap : new float[] {0f, 50f, 2f}) {
+                for (int window : new int[] {0, 1, 4, 100}) {
+                    float[] q = rand(rnd, T * heads * hd), k = rand(rnd, T * kv * hd), v = rand(rnd, T * kv * hd);
+                    float scale = 2f / (float) Math.sqrt(hd);
+                    float[] want = new float[T * heads * hd], got = new float[T * heads * hd];
+                    ref.attention(want, q, k, v, T, heads, kv, hd, scale, softcap, window);
+                    fast.attention(got, q, k, v, T, heads, kv, hd, scale, softcap, window);
+                    double[] mag = new double[want.length];
+                    java.util.Arrays.fill(mag, 1.0); // outputs are convex combinations of v ∈ [−1, 1]
+                    // scores reordered (q·k) then softmax-weighted: measured worst 3.5 ulps of 1; bound 64
+                    check("attention T=" + T + " H=" + heads + "/" + kv + " hd=" + hd + " cap=" + softcap + " win=" + window,
+                            want, got, mag, want.length, 64);
+                }
+            }
+        }
+    }
+
+    @Test
+    void gegluMatchesReference() {
+        Random rnd = new Random(8);
+        for (int n : new int[] {1, 3, 17, 33, 257, 9216, 40001}) {
+            float[] gate = rand(rnd, n), up = rand(rnd, n);
+            for (int i = 0; i < n; i += 7) gate[i] *= 8f; // reach the saturated tails of tanh
+            float[] want = new float[n], got = new float[n];
+            ref.geglu(want, gate, up, n);
+            fast.geglu(got, gate, up, n);
+            double[] scale = new double[n];
+            for (int i = 0; i < n; i++) scale[i] = Math.abs(gate[i] * up[i]);
+            // vector tanh vs Math.tanh and a float instead of double argument: measured worst 2.8 ulps; bound 8
+            check("geglu n=" + n, want, got, scale, n, 8);
+            float[] inPlace = gate.clone();
+            fast.geglu(inPlace, inPlace, up, n);
+            check("geglu in place n=" + n, got, inPlace, scale, n, 0);
+        }
+    }
+
+    @Test
+    void parallelForCoversEveryIndexOnce() {
+        for (int n : new int[] {0, 1, 7, 1000, 100_003}) {
+            int[] hits = new int[n];
+            Parallel.forRange(0, n, 13, (lo, hi) -> {
+                for (int i = lo; i < hi; i++) hits[i]++;
+            });
+            for (int i = 0; i < n; i++) assertEquals(1, hits[i], "index " + i + " of " + n);
+        }
+        RuntimeException boom = assertThrows(RuntimeException.class, () -> Parallel.forRange(0, 100, 1, (lo, hi) -> {
+            if (lo == 57) throw new IllegalStateException("boom");
+        }));
+        assertEquals(true, String.valueOf(boom.getMessage()).contains("boom") || boom.getCause() != null);
+    }
+}

@@ -1,0 +1,138 @@
+package msts.evals;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import msts.engine.util.Progress;
+import msts.model.sae.Sae;
+
+/**
+ * SAEBench's core eval: sparsity, reconstruction and shrinkage metrics on resid_post at the hook layer,
+ * feature density, decoder geometry, and the downstream CE-loss / KL scores by splicing x̂ into the forward
+ * pass (clean vs SAE-spliced vs zero-ablated). Special tokens (BOS/EOS/PAD) are excluded. docs/evals.md.
+ */
+public final class CoreEval {
+    private CoreEval() {}
+
+    public record Config(int layer, int batchSize, boolean computeCeKl) {}
+
+    public static EvalOutput run(LanguageModel lm, TextTokenizer tok, Sae sae, int[][] rows, Config cfg, String saeId) {
+        if (sae.dIn() != lm.hiddenSize())
+            throw new IllegalArgumentException("SAE d_in " + sae.dIn() + " does not match the model's hidden size " + lm.hiddenSize());
+        if (cfg.layer() < 0 || cfg.layer() >= lm.numLayers())
+            throw new IllegalArgumentException("hook layer " + cfg.layer() + " outside the model's 0.." + (lm.numLayers() - 1));
+        ReconstructionStats stats = new ReconstructionStats(sae.dIn(), sae.dSae());
+        DownstreamStats down = new DownstreamStats(lm.vocabSize());
+        int bs = Math.max(1, cfg.batchSize());
+        try (Progress p = new Progress("eval core", rows.length, "seq")) {
+            for (int b0 = 0; b0 < rows.length; b0 += bs) {
+                int[][] batch = java.util.Arrays.copyOfRange(rows, b0, Math.min(rows.length, b0 + bs));
+                boolean[][] mask = new boolean[batch.length][];
+                for (int s = 0; s < batch.length; s++) mask[s] = TokenRows.mask(tok, batch[s]);
+                addSparsityVariance(lm, sae, cfg.layer(), batch, mask, stats);
+                if (cfg.computeCeKl()) down.add(lm, sae, cfg.layer(), batch, mask);
+                p.advance(batch.length);
+            }
+        }
+        double[] density = stats.featureDensity();
+        double[] maxCos = DecoderGeometry.maxCosineToOthers(sae.decoderWeights(), sae.dSae(), sae.dIn());
+        Map<String, Map<String, Object>> metrics = new LinkedHashMap<>();
+        if (cfg.computeCeKl()) metrics.putAll(down.metrics());
+        metrics.putAll(stats.metrics());
+        Map<String, Object> tokenStats = new LinkedHashMap<>();
+        tokenStats.put("total_tokens_eval_reconstruction", down.positions);
+        tokenStats.put("total_tokens_eval_sparsity_variance", stats.tokens());
+        metrics.put("token_stats", tokenStats);
+        metrics.put("misc_metrics", ReconstructionStats.miscMetrics(density, maxCos));
+        double[] cah = stats.consistentActivation();
+        List<Map<String, Object>> details = new ArrayList<>();
+        for (int j = 0; j < sae.dSae(); j++) {
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("index", j);
+            d.put("feature_density", density[j]);
+            d.put("consistent_activation_heuristic", cah[j]);
+            d.put("max_decoder_cosine_sim", maxCos[j]);
+            details.add(d);
+        }
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("model_name", String.valueOf(sae.cfg().getOrDefault("model_name", "")));
+        config.put("hook_layer", cfg.layer());
+        config.put("batch_size_prompts", bs);
+        config.put("n_prompts", rows.length);
+        config.put("context_size", rows.length == 0 ? 0 : rows[0].length);
+        config.put("compute_kl", cfg.computeCeKl());
+        config.put("compute_ce_loss", cfg.computeCeKl());
+        config.put("exclude_special_tokens_from_reconstruction", true);
+        return EvalOutput.of("core", config, metrics, details, Map.of(), sae, saeId);
+    }
+
+    static void addSparsityVariance(LanguageModel lm, Sae sae, int layer, int[][] batch, boolean[][] mask,
+                                    ReconstructionStats stats) {
+        float[][] resid = lm.residAt(layer, batch);
+        for (int s = 0; s < batch.length; s++) {
+            int T = batch[s].length;
+            float[] f = SaeApply.encode(sae, resid[s], T);
+            float[] xhat = SaeApply.decode(sae, f, T);
+            int[] seqOf = new int[T];
+            java.util.Arrays.fill(seqOf, s);
+            stats.addBatch(resid[s], xhat, f, mask[s], seqOf, T);
+        }
+    }
+
+    /** CE and KL accumulators over counted positions. */
+    static final class DownstreamStats {
+        final int vocab;
+        long positions, cePositions;
+        double ceClean, ceSae, ceZero, klSae, klZero;
+
+        DownstreamStats(int vocab) {
+            this.vocab = vocab;
+        }
+
+        void add(LanguageModel lm, Sae sae, int layer, int[][] batch, boolean[][] mask) {
+            float[][] clean = lm.logits(batch, null);
+            float[][] spliced = lm.logits(batch, SaeApply.splice(sae, layer, mask));
+            float[][] zero = lm.logits(batch, SaeApply.zeroAblate(layer));
+            double[] lp = new double[vocab], lq = new double[vocab];
+            for (int s = 0; s < batch.length; s++) {
+                int T = batch[s].length;
+                for (int t = 0; t < T; t++) {
+                    if (!mask[s][t]) continue;
+                    positions++;
+                    LogMath.logSoftmax(clean[s], t * vocab, vocab, lp);
+                    LogMath.logSoftmax(spliced[s], t * vocab, vocab, lq);
+                    klSae += LogMath.kl(lp, lq);
+                    boolean ce = t + 1 < T;
+                    int next = ce ? batch[s][t + 1] : -1;
+                    if (ce) {
+                        cePositions++;
+                        ceClean -= lp[next];
+                        ceSae -= lq[next];
+                    }
+                    LogMath.logSoftmax(zero[s], t * vocab, vocab, lq);
+                    klZero += LogMath.kl(lp, lq);
+                    if (ce) ceZero -= lq[next];
+                }
+            }
+        }
+
+        Map<String, Map<String, Object>> metrics() {
+            double kS = klSae / positions, kZ = klZero / positions;
+            double cC = ceClean / cePositions, cS = ceSae / cePositions, cZ = ceZero / cePositions;
+            Map<String, Map<String, Object>> g = new LinkedHashMap<>();
+            Map<String, Object> mb = new LinkedHashMap<>();
+            mb.put("kl_div_score", (kZ - kS) / kZ);
+            mb.put("kl_div_with_ablation", kZ);
+            mb.put("kl_div_with_sae", kS);
+            g.put("model_behavior_preservation", mb);
+            Map<String, Object> mp = new LinkedHashMap<>();
+            mp.put("ce_loss_score", (cZ - cS) / (cZ - cC));
+            mp.put("ce_loss_with_ablation", cZ);
+            mp.put("ce_loss_with_sae", cS);
+            mp.put("ce_loss_without_sae", cC);
+            g.put("model_performance_preservation", mp);
+            return g;
+        }
+    }
+}

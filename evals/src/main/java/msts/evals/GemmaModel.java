@@ -1,0 +1,77 @@
+package msts.evals;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import msts.engine.Ops;
+import msts.model.gemma.Gemma2;
+import msts.model.store.TokenEncoder;
+import msts.model.tokenizer.GemmaTokenizer;
+
+/** Gemma-2 (+ its tokenizer) as the evals' {@link LanguageModel} and {@link TextTokenizer}. */
+public final class GemmaModel implements LanguageModel, TextTokenizer, AutoCloseable {
+    private final Gemma2 model;
+    private final GemmaTokenizer tok;
+
+    public GemmaModel(Gemma2 model, GemmaTokenizer tok) {
+        this.model = model;
+        this.tok = tok;
+    }
+
+    /** Loads an HF checkpoint directory; tokenizer: the given file, else DIR/tokenizer.json, else the default Gemma one. */
+    public static GemmaModel load(Path modelDir, Path tokenizerJson, Ops ops) {
+        Path tj = tokenizerJson != null ? tokenizerJson
+                : Files.isRegularFile(modelDir.resolve("tokenizer.json")) ? modelDir.resolve("tokenizer.json")
+                : GemmaTokenizer.defaultTokenizerJson();
+        GemmaTokenizer t = GemmaTokenizer.load(tj);
+        try {
+            return new GemmaModel(Gemma2.load(modelDir, ops), t);
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
+        }
+    }
+
+    public Gemma2 model() { return model; }
+
+    public GemmaTokenizer tokenizer() { return tok; }
+
+    /** The store's view of the tokenizer (for {@code Corpus}). */
+    public TokenEncoder encoder() {
+        return TokenEncoder.of(t -> tok.encode(t, false), tok.bosId(), tok.eosId(), tok.file().toString());
+    }
+
+    private static Gemma2.ResidHook adapt(ResidHook h) {
+        return h == null ? null : h::apply;
+    }
+
+    @Override public int vocabSize() { return model.config().vocabSize(); }
+    @Override public int hiddenSize() { return model.config().hiddenSize(); }
+    @Override public int numLayers() { return model.config().numHiddenLayers(); }
+
+    @Override
+    public float[][] logits(int[][] batch, ResidHook hook) {
+        return model.forward(batch, Gemma2.Options.logitsAll().withHook(adapt(hook))).logits();
+    }
+
+    @Override
+    public float[][] lastLogits(int[][] batch, ResidHook hook) {
+        return model.forward(batch, Gemma2.Options.logitsLast().withHook(adapt(hook))).logits();
+    }
+
+    @Override
+    public float[][] residAt(int layer, int[][] batch) {
+        return model.forward(batch, Gemma2.Options.residAt(layer)).resid()[0];
+    }
+
+    @Override public int[] encode(String text, boolean addBos) { return tok.encode(text, addBos); }
+    @Override public int tokenId(String token) { return tok.tokenId(token); }
+    @Override public int bosId() { return tok.bosId(); }
+    @Override public int eosId() { return tok.eosId(); }
+    @Override public int padId() { return tok.padId(); }
+
+    @Override
+    public void close() {
+        model.close();
+        tok.close();
+    }
+}
