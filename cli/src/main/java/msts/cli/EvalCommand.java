@@ -72,6 +72,9 @@ public final class EvalCommand implements Runnable {
         @Option(names = "--ops", defaultValue = "cpu", description = "ops implementation: cpu or reference (default ${DEFAULT-VALUE})")
         String ops;
 
+        @Mixin
+        BackendOption backend; // --backend cpu|tornado, --device B:D
+
         @Option(names = "--layer", paramLabel = "L", description = "hook layer (default: the SAE's hook_layer)")
         Integer layer;
 
@@ -80,7 +83,7 @@ public final class EvalCommand implements Runnable {
 
         GemmaModel load() {
             if (!Files.isDirectory(model)) throw new IllegalArgumentException(model + ": model directory not found");
-            return GemmaModel.load(model, tokenizer, OpsChoice.byName(ops));
+            return GemmaModel.load(model, tokenizer, OpsChoice.resolve(backend, ops));
         }
 
         int layer(Sae sae) {

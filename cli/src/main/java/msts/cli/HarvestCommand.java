@@ -74,8 +74,8 @@ public final class HarvestCommand implements Callable<Integer> {
     @Option(names = "--text-field", defaultValue = "text", paramLabel = "NAME", description = "JSONL field holding the text (default ${DEFAULT-VALUE})")
     String textField;
 
-    @Option(names = "--backend", defaultValue = "cpu", description = "compute backend (default ${DEFAULT-VALUE})")
-    String backend;
+    @picocli.CommandLine.Mixin
+    BackendOption backend; // --backend cpu|tornado, --device B:D
 
     @Option(names = "--ops", defaultValue = "cpu", description = "ops implementation: cpu (fast) or reference (plain loops); default ${DEFAULT-VALUE}")
     String ops;
@@ -88,8 +88,7 @@ public final class HarvestCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        OpsChoice.checkBackend(backend);
-        Ops o = OpsChoice.byName(ops);
+        Ops o = OpsChoice.resolve(backend, ops);
         if (!Files.isDirectory(model)) throw new IllegalArgumentException(model + ": model directory not found");
         long nTokens = parseCount("--tokens", tokens);
         if (context < 2) throw new IllegalArgumentException("--context must be >= 2, got " + context);

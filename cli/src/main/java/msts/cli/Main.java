@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 BenchTrainCommand.class,
                 HarvestCommand.class,
                 BenchCommand.class,
+                DevicesCommand.class,
         })
 public final class Main implements Runnable {
     @Override
