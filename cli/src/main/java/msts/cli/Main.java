@@ -16,7 +16,6 @@ import picocli.CommandLine.Command;
                 DemoCommand.class,
                 TinyModelCommand.class,
                 TrainCommand.class,
-                BenchTrainCommand.class,
                 HarvestCommand.class,
                 BenchCommand.class,
                 DevicesCommand.class,
