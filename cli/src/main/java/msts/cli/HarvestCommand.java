@@ -23,10 +23,11 @@ import java.util.concurrent.Callable;
 
 /** {@code msts harvest}: Gemma-2 resid_post sequences of one layer over a corpus → activation store. */
 @Command(name = "harvest", mixinStandardHelpOptions = true,
-        description = {"Runs Gemma-2 up to --layer over a corpus cut into rows of --context tokens (BOS at 0,",
-                "documents joined with EOS) and stores resid_post sequences [n_seq, ctx, d] in safetensors shards",
-                "with a manifest (docs/activation-store.md). Re-running the same command continues after the",
-                "last complete shard; a larger --tokens extends a finished store."})
+        description = {"Runs Gemma-2 up to --layer over a corpus cut into rows of --context tokens (BOS at 0, documents "
+                + "joined with EOS) and stores resid_post sequences [n_seq, ctx, d] in safetensors shards with a manifest "
+                + "(docs/activation-store.md).",
+                "Re-running the same command continues after the last complete shard; a larger --tokens extends a "
+                + "finished store."})
 public final class HarvestCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -73,8 +74,8 @@ public final class HarvestCommand implements Callable<Integer> {
     @Option(names = "--text-field", defaultValue = "text", paramLabel = "NAME", description = "JSONL field holding the text (default ${DEFAULT-VALUE})")
     String textField;
 
-    @Option(names = "--backend", defaultValue = "cpu", description = "compute backend (default ${DEFAULT-VALUE})")
-    String backend;
+    @picocli.CommandLine.Mixin
+    BackendOption backend; // --backend cpu|tornado, --device B:D
 
     @Option(names = "--ops", defaultValue = "cpu", description = "ops implementation: cpu (fast) or reference (plain loops); default ${DEFAULT-VALUE}")
     String ops;
@@ -87,8 +88,7 @@ public final class HarvestCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        OpsChoice.checkBackend(backend);
-        Ops o = OpsChoice.byName(ops);
+        Ops o = OpsChoice.resolve(backend, ops);
         if (!Files.isDirectory(model)) throw new IllegalArgumentException(model + ": model directory not found");
         long nTokens = parseCount("--tokens", tokens);
         if (context < 2) throw new IllegalArgumentException("--context must be >= 2, got " + context);

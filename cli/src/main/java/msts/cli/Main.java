@@ -10,11 +10,16 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 ForwardCommand.class,
                 InfoCommand.class,
-                BenchLayerCommand.class,
+                EvalCommand.class,
+                SyntheticCommand.class,
+                ReportCommand.class,
+                DemoCommand.class,
+                TinyModelCommand.class,
                 TrainCommand.class,
                 BenchTrainCommand.class,
                 HarvestCommand.class,
                 BenchCommand.class,
+                DevicesCommand.class,
         })
 public final class Main implements Runnable {
     @Override

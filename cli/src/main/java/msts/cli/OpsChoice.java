@@ -18,6 +18,19 @@ final class OpsChoice {
     /** The Vector API CPU backend (all cores). */
     static Ops cpu() { return CpuOps.INSTANCE; }
 
+    /**
+     * The ops of --backend/--device and --ops: cpu → {@link #byName}; tornado → the TornadoVM ops (found via
+     * {@link msts.engine.Backends}; a clear error when the module is not on the class path).
+     */
+    static Ops resolve(BackendOption backend, String opsName) {
+        if (backend != null && backend.isTornado()) return backend.ops();
+        if (backend != null && backend.device() != null)
+            throw new IllegalArgumentException("--device selects a TornadoVM device; it needs --backend tornado");
+        if (backend != null && !"cpu".equalsIgnoreCase(backend.name()))
+            throw new IllegalArgumentException("unknown --backend '" + backend.name() + "' (cpu or tornado)");
+        return byName(opsName);
+    }
+
     static void checkBackend(String backend) {
         if (backend != null && !backend.equals("cpu"))
             throw new IllegalArgumentException("--backend " + backend + " is not available here (cpu; tornado runs through ./msts --backend tornado)");

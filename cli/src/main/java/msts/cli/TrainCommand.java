@@ -62,6 +62,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--model-name", defaultValue = "gemma-2-2b") String modelName;
     @Option(names = "--ops", defaultValue = "cpu", description = "cpu (Vector API) | reference (plain loops)") String opsName;
     @Option(names = "--out", required = true, description = "output directory") Path out;
+    @picocli.CommandLine.Mixin BackendOption backend; // --backend cpu|tornado, --device B:D
     @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
 
     @Override
@@ -69,7 +70,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (!resume && Files.isDirectory(out) && (Files.exists(out.resolve("checkpoint")) || Files.exists(out.resolve("summary.json"))))
             throw new IllegalArgumentException(out + " already holds a training run; pass --resume to continue it or choose another --out");
         if (batch <= 0 || tokens <= 0) throw new IllegalArgumentException("--batch and --tokens must be positive");
-        Ops ops = OpsChoice.byName(opsName);
+        Ops ops = OpsChoice.resolve(backend, opsName);
         SaeIO.setDefaultOps(ops);
         Path in = input.file != null ? input.file : input.store;
         if (!Files.exists(in)) throw new IllegalArgumentException((input.file != null ? "--activations " : "--store ") + in + ": no such file or directory");

@@ -133,6 +133,21 @@ class ForwardCommandTest {
     }
 
     @Test
+    void tinyModelThenForward() throws Exception {
+        Path m = dir.resolve("tm");
+        CliRun r = CliRun.of("tiny-model", "--out", m.toString(), "--vocab", "300", "--hidden", "32", "--layers", "2", "--dtype", "f32");
+        assertEquals(0, r.code(), r.err());
+        Path out = dir.resolve("tm.safetensors");
+        r = CliRun.of("forward", "--model", m.toString(), "--tokens", "2,5,7,9,11,13,17,19,23,29", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        try (SafeTensors st = SafeTensors.open(out)) {
+            assertArrayEquals(new long[]{10, 300}, st.tensor("logits").shape());
+            assertArrayEquals(new long[]{10, 32}, st.tensor("resid_post.1").shape());
+        }
+        assertNotEquals(0, CliRun.of("tiny-model", "--out", m.toString(), "--dtype", "q4").code());
+    }
+
+    @Test
     void infoDescribesCheckpoint() {
         CliRun r = CliRun.of("info", "--model", fixture("gemma2-tiny-bf16").toString());
         assertEquals(0, r.code(), r.err());

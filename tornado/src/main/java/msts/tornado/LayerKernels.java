@@ -200,4 +200,9 @@ public final class LayerKernels {
     public static void softcap(FloatArray x, int n, float cap) {
         for (@Parallel int i = 0; i < n; i++) x.set(i, cap * TornadoMath.tanh(x.get(i) / cap));
     }
+
+    /** dst[i] = src[i] (captures the residual stream of a layer into its own buffer). */
+    public static void copy(FloatArray dst, FloatArray src, int n) {
+        for (@Parallel int i = 0; i < n; i++) dst.set(i, src.get(i));
+    }
 }

@@ -318,4 +318,60 @@ public final class SaeKernelsGpu {
             p.set(i, p.get(i) - lr * (mi / bc1) / (TornadoMath.sqrt(vi / bc2) + eps));
         }
     }
+
+    /**
+     * g[r] −= (g[r]·W[r] / ‖W[r]‖²)·W[r] (unit-norm decoders: the gradient loses its component along each row);
+     * one work-group per row. Reference: {@code SaeKernels.projectOutParallel}.
+     */
+    public static void projectOutParallel(KernelContext ctx, FloatArray g, FloatArray w, int d) {
+        int r = ctx.groupIdx;
+        int lid = ctx.localIdx;
+        float[] dots = ctx.allocateFloatLocalArray(WG);
+        float[] sqs = ctx.allocateFloatLocalArray(WG);
+        float dot = 0f;
+        float sq = 0f;
+        for (int c = lid; c < d; c += WG) {
+            float wv = w.get(r * d + c);
+            dot += g.get(r * d + c) * wv;
+            sq += wv * wv;
+        }
+        dots[lid] = dot;
+        sqs[lid] = sq;
+        for (int st = WG / 2; st > 0; st >>= 1) {
+            ctx.localBarrier();
+            if (lid < st) {
+                dots[lid] += dots[lid + st];
+                sqs[lid] += sqs[lid + st];
+            }
+        }
+        ctx.localBarrier();
+        float nn = sqs[0];
+        if (nn != 0f) {
+            float a = dots[0] / nn;
+            for (int c = lid; c < d; c += WG) g.set(r * d + c, g.get(r * d + c) - a * w.get(r * d + c));
+        }
+    }
+
+    /** W[r] /= ‖W[r]‖ (zero rows stay zero); one work-group per row. Reference: {@code SaeKernels.normalizeRows}. */
+    public static void normalizeRows(KernelContext ctx, FloatArray w, int d) {
+        int r = ctx.groupIdx;
+        int lid = ctx.localIdx;
+        float[] partial = ctx.allocateFloatLocalArray(WG);
+        float sq = 0f;
+        for (int c = lid; c < d; c += WG) {
+            float v = w.get(r * d + c);
+            sq += v * v;
+        }
+        partial[lid] = sq;
+        for (int st = WG / 2; st > 0; st >>= 1) {
+            ctx.localBarrier();
+            if (lid < st) partial[lid] += partial[lid + st];
+        }
+        ctx.localBarrier();
+        float s = partial[0];
+        if (s != 0f) {
+            float inv = 1f / TornadoMath.sqrt(s);
+            for (int c = lid; c < d; c += WG) w.set(r * d + c, w.get(r * d + c) * inv);
+        }
+    }
 }

@@ -20,7 +20,9 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * <p>Variants: the ReLU baseline (L1 on f·‖W_dec‖, or on f with unit-norm decoders) and the temporal SAE
  * (the depth-wise dilated convolution in front of the encoder, gradients through it). The math is that
  * of {@code msts.model.sae.SaeLoss#compute} followed by {@code SaeKernels.adam} on every parameter, for the
- * "relu" activation without separation loss (docs/tornado.md lists what is not ported).
+ * "relu" activation without separation loss, then the update of {@code msts.model.sae.SaeTrainer}:
+ * unit-norm projection of the decoder gradient, Adam, decoder renormalisation (unit_norm mode only);
+ * gradient-norm clipping is not ported (docs/tornado.md lists what is not).
  */
 public final class SaeTrainPlan implements AutoCloseable {
     /** Shapes and fixed settings of the plan. dilations empty = baseline (no convolution). */
@@ -124,11 +126,15 @@ public final class SaeTrainPlan implements AutoCloseable {
             reduce(g, grid, "gbdec2", d)
                     .task("gbdec2", SaeKernelsGpu::addMatVec, new KernelContext(), W_enc, gb_enc, n, -1f, gb_dec);
         }
-        // ---- Adam ----
+        // ---- the trainer's update: unit-norm projection, Adam, renormalisation (SaeTrainer, without clipping) ----
+        if (s.unitNorm())
+            reduce(g, grid, "project", n).task("project", SaeKernelsGpu::projectOutParallel, new KernelContext(), gW_dec, W_dec, d);
         String[] names = {"W_enc", "b_enc", "W_dec", "b_dec", "conv_w"};
         for (int i = 0; i < np; i++)
             g.task("adam_" + names[i], SaeKernelsGpu::adam, params[i], grads[i], m[i], v[i], hyper,
                     s.beta1(), s.beta2(), s.eps(), params[i].getSize());
+        if (s.unitNorm())
+            reduce(g, grid, "renorm", n).task("renorm", SaeKernelsGpu::normalizeRows, new KernelContext(), W_dec, d);
         g.transferToHost(EVERY, metrics);
         if (s.temporal()) g.transferToHost(UNDER_DEMAND, W_enc, b_enc, W_dec, b_dec, conv_w);
         else g.transferToHost(UNDER_DEMAND, W_enc, b_enc, W_dec, b_dec);

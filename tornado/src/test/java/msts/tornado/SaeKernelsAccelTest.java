@@ -5,6 +5,7 @@ import static msts.tornado.Accel.*;
 import java.util.Random;
 
 import msts.engine.Kernels;
+import msts.model.sae.SaeKernels;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -16,7 +17,7 @@ import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
-/** The SAE kernels on the device against their plain-Java references, awkward shapes. */
+/** The SAE kernels on the device against their plain-Java references in msts.model.sae.SaeKernels, awkward shapes. */
 class SaeKernelsAccelTest {
     static final int EVERY = DataTransferMode.EVERY_EXECUTION;
 
@@ -31,9 +32,9 @@ class SaeKernelsAccelTest {
         int N = nSeq * T, S = dil.length;
         float[] xc = randn(rnd, N * d, 1f), w = randn(rnd, S * d * 3, 0.5f), dz = randn(rnd, N * d, 1f);
         float[] z = new float[N * d], dxc = new float[N * d], dw = new float[S * d * 3];
-        SaeReference.convForward(xc, w, dil, centred, T, d, z, N);
-        SaeReference.convBackwardInput(dz, w, dil, centred, T, d, dxc, N);
-        SaeReference.convBackwardWeights(dz, xc, dil, centred, N, T, d, dw);
+        SaeKernels.convForward(xc, w, dil, centred, T, d, z, 0, N);
+        SaeKernels.convBackwardInput(dz, w, dil, centred, T, d, dxc, 0, N);
+        SaeKernels.convBackwardWeights(dz, xc, dil, centred, N, T, d, dw, 0, d);
         FloatArray dXc = FloatArray.fromArray(xc), dW = FloatArray.fromArray(w), dDz = FloatArray.fromArray(dz);
         IntArray dDil = IntArray.fromArray(dil);
         FloatArray oZ = poisoned(N * d), oDxc = poisoned(N * d), oDw = poisoned(S * d * 3);
@@ -111,7 +112,7 @@ class SaeKernelsAccelTest {
         float lr = 1e-3f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f, bc1 = 1 - 0.9f * 0.9f * 0.9f, bc2 = 1 - (float) Math.pow(0.999, 3);
         FloatArray dp = FloatArray.fromArray(p), dg = FloatArray.fromArray(g), dm = FloatArray.fromArray(m),
                 dv = FloatArray.fromArray(v), hyper = FloatArray.fromElements(lr, bc1, bc2, 0f, 0f);
-        SaeReference.adam(p, g, m, v, lr, b1, b2, eps, bc1, bc2);
+        SaeKernels.adam(p, g, m, v, lr, b1, b2, eps, bc1, bc2, 0, n);
         TaskGraph tg = new TaskGraph("g").transferToDevice(EVERY, dp, dg, dm, dv, hyper)
                 .task("t", SaeKernelsGpu::adam, dp, dg, dm, dv, hyper, b1, b2, eps, n)
                 .transferToHost(EVERY, dp, dm, dv);

@@ -5,12 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Random;
 
+import msts.engine.Ops;
+import msts.model.sae.SaeConfig;
+import msts.model.sae.SaeKernels;
+import msts.model.sae.SaeLoss;
+import msts.model.sae.SaeParams;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
-/** Whole SAE training steps on the device (parameters resident) against the plain-Java trainer step. */
+/**
+ * Whole SAE training steps on the device (parameters and Adam state resident) against the CPU trainer's
+ * step: {@link SaeLoss#compute} with the reference ops, then the update of {@code SaeTrainer} (unit-norm
+ * projection, {@link SaeKernels#adam}, renormalisation), for the ReLU baseline and the temporal SAE.
+ */
 class SaeTrainPlanAccelTest {
     @BeforeEach
     void device() { assumeDevice(); }
@@ -20,31 +29,51 @@ class SaeTrainPlanAccelTest {
             "relu,     13, 37, 3, 5, 1, false, false",
             "relu,     8,  16, 1, 1, 0, true,  false",
             "temporal, 13, 37, 2, 9, 1, false, false",
-            "temporal, 6,  10, 3, 7, 0, false, true"})
-    void stepsMatchReference(String variant, int d, int n, int nSeq, int T, int ls, boolean unitNorm, boolean centred) {
-        int[] dil = variant.equals("temporal") ? new int[]{1, 2, 4} : new int[0];
-        var spec = new SaeTrainPlan.Spec(d, n, nSeq, T, ls, dil, centred, unitNorm, 0.9f, 0.999f, 1e-8f);
+            "temporal, 6,  10, 3, 7, 1, true,  true"})
+    void stepsMatchCpuTrainer(String arch, int d, int n, int nSeq, int T, int ls, boolean unitNorm, boolean centred) {
+        SaeConfig cfg = new SaeConfig();
+        cfg.dIn = d;
+        cfg.dSae = n;
+        cfg.architecture = arch;
+        cfg.activation = "relu";
+        cfg.dilations = new int[]{1, 2, 4};
+        cfg.convMode = centred ? "centred" : "causal";
+        cfg.l1Mode = unitNorm ? "unit_norm" : "decoder_norm";
+        cfg.sepWeight = 0f;
+        int[] dil = cfg.temporal() ? cfg.dilations : new int[0];
+        float b1 = 0.9f, b2 = 0.999f, eps = 1e-8f, lr = 1e-2f, l1 = 0.5f;
+        var spec = new SaeTrainPlan.Spec(d, n, nSeq, T, ls, dil, centred, unitNorm, b1, b2, eps);
+
         Random rnd = new Random(d * 31 + n);
-        float[] wEnc = randn(rnd, d * n, 0.3f), bEnc = randn(rnd, n, 0.1f), wDec = randn(rnd, n * d, 0.3f),
-                bDec = randn(rnd, d, 0.1f), conv = randn(rnd, dil.length * d * 3, 0.2f);
-        var ref = dil.length > 0 ? new SaeReference.State(wEnc, bEnc, wDec, bDec, conv)
-                : new SaeReference.State(wEnc, bEnc, wDec, bDec);
-        try (var plan = new SaeTrainPlan(spec, wEnc, bEnc, wDec, bDec, conv, null)) {
-            for (int step = 0; step < 3; step++) {
+        SaeParams p = new SaeParams(d, n, cfg.nScales());
+        for (float[] a : p.arrays()) for (int i = 0; i < a.length; i++) a[i] = (float) rnd.nextGaussian() * 0.3f;
+        if (unitNorm) SaeKernels.normalizeRows(p.W_dec, d, 0, n);
+        SaeParams g = p.zerosLike(), m = p.zerosLike(), v = p.zerosLike();
+        SaeLoss loss = new SaeLoss(cfg, Ops.reference());
+
+        try (var plan = new SaeTrainPlan(spec, p.W_enc, p.b_enc, p.W_dec, p.b_dec, p.conv_w, null)) {
+            for (int step = 1; step <= 3; step++) {
                 float[] x = randn(rnd, spec.rows() * d, 1f);
-                double[] want = SaeReference.step(spec, ref, x, 1e-2f, 0.5f);
-                var got = plan.step(x, 1e-2f, 0.5f);
-                String tag = variant + " step " + (step + 1);
+                SaeLoss.Result want = loss.compute(p, x, nSeq, T, ls, l1, null, g, 0L);
+                if (unitNorm) SaeKernels.projectOutParallel(g.W_dec, p.W_dec, d, 0, n);
+                float bc1 = (float) (1 - Math.pow(b1, step)), bc2 = (float) (1 - Math.pow(b2, step));
+                float[][] pa = p.arrays(), ga = g.arrays(), ma = m.arrays(), va = v.arrays();
+                for (int i = 0; i < pa.length; i++) SaeKernels.adam(pa[i], ga[i], ma[i], va[i], lr, b1, b2, eps, bc1, bc2, 0, pa[i].length);
+                if (unitNorm) SaeKernels.normalizeRows(p.W_dec, d, 0, n);
+
+                var got = plan.step(x, lr, l1);
+                String tag = arch + (unitNorm ? " unit_norm" : "") + " step " + step;
                 System.out.printf("[accel] %s mse %.6f/%.6f l1 %.6f/%.6f l0 %.3f/%.3f%n", tag,
-                        got.mse(), want[0], got.l1(), want[1], got.l0(), want[2]);
-                assertEquals(want[0], got.mse(), 1e-5 * (1 + want[0]), tag + " mse");
-                assertEquals(want[1], got.l1(), 1e-5 * (1 + want[1]), tag + " l1");
-                assertEquals(want[2], got.l0(), 0, tag + " l0");
+                        got.mse(), want.mse, got.l1(), want.l1, got.l0(), want.l0);
+                assertEquals(want.mse, got.mse(), 1e-5 * (1 + want.mse), tag + " mse");
+                assertEquals(want.l1, got.l1(), 1e-5 * (1 + want.l1), tag + " l1");
+                assertEquals(want.l0, got.l0(), 0, tag + " l0");
             }
             plan.syncParams();
             FloatArray[] dev = {plan.W_enc, plan.b_enc, plan.W_dec, plan.b_dec, plan.conv_w};
-            String[] names = {"W_enc", "b_enc", "W_dec", "b_dec", "conv_w"};
-            for (int i = 0; i < ref.p.length; i++) check(variant + " " + names[i] + " after 3 steps", dev[i], ref.p[i], 1e-6);
+            float[][] host = p.arrays();
+            for (int i = 0; i < (cfg.temporal() ? 5 : 4); i++)
+                check(arch + " " + SaeParams.NAMES[i] + " after 3 steps", dev[i], host[i], 1e-6);
         }
     }
 }

@@ -44,7 +44,8 @@ public final class SafeTensors implements AutoCloseable {
     public static final String INDEX_FILE = "model.safetensors.index.json";
     public static final String SINGLE_FILE = "model.safetensors";
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     /** Element sizes of every safetensors dtype (recognized for validation; F32/BF16/F16 are readable). */
     static final Map<String, Integer> DTYPE_BYTES = Map.ofEntries(

@@ -362,4 +362,86 @@ public final class SaeKernels {
             p[i] -= lr * (mi / bc1) / ((float) Math.sqrt(vi / bc2) + eps);
         }
     }
+
+    // ---- sparse products (used when the latent activations are sparse) ----
+
+    /** cnt[r] = number of non-zero entries of row r of a [rows, n]. */
+    public static void countNonZero(float[] a, int n, int[] cnt, int lo, int hi) {
+        for (int r = lo; r < hi; r++) {
+            int c = 0;
+            for (int j = r * n; j < (r + 1) * n; j++) if (a[j] != 0f) c++;
+            cnt[r] = c;
+        }
+    }
+
+    /** CSR fill: for each row r, the non-zero (j, a[r, j]) in ascending j at start[r]... */
+    public static void gatherNonZero(float[] a, int n, int[] start, int[] idx, float[] val, int lo, int hi) {
+        for (int r = lo; r < hi; r++) {
+            int e = start[r];
+            for (int j = 0; j < n; j++) {
+                float v = a[r * n + j];
+                if (v != 0f) {
+                    idx[e] = j;
+                    val[e] = v;
+                    e++;
+                }
+            }
+        }
+    }
+
+    /** out[r] (+)= Σ_{e ∈ row r} val[e] · B[idx[e], ·] for rows [lo, hi) (B rows of length d). */
+    public static void spmmRows(int[] start, int[] idx, float[] val, float[] b, int d, float[] out, boolean accumulate,
+                                int lo, int hi) {
+        for (int r = lo; r < hi; r++) {
+            int o = r * d;
+            if (!accumulate) for (int c = 0; c < d; c++) out[o + c] = 0f;
+            for (int e = start[r]; e < start[r + 1]; e++) {
+                float v = val[e];
+                int bo = idx[e] * d;
+                for (int c = 0; c < d; c++) out[o + c] += v * b[bo + c];
+            }
+        }
+    }
+
+    /**
+     * Column-wise product for columns j in [lo, hi) of a CSC matrix S [rows, n]:
+     * out[j] (+)= Σ_{e ∈ column j} cval[e] · A[rowIdx[e], ·] — i.e. Sᵀ·A, rows in ascending order.
+     */
+    public static void spmmCols(int[] colStart, int[] rowIdx, float[] cval, float[] a, int d, float[] out,
+                                boolean accumulate, int lo, int hi) {
+        for (int j = lo; j < hi; j++) {
+            int o = j * d;
+            if (!accumulate) for (int c = 0; c < d; c++) out[o + c] = 0f;
+            for (int e = colStart[j]; e < colStart[j + 1]; e++) {
+                float v = cval[e];
+                int ao = rowIdx[e] * d;
+                for (int c = 0; c < d; c++) out[o + c] += v * a[ao + c];
+            }
+        }
+    }
+
+    /** Sampled product: out[e] = A[r, ·] · B[idx[e], ·] for the entries e of rows [lo, hi). */
+    public static void sampledDot(int[] start, int[] idx, float[] a, float[] b, int d, float[] out, int lo, int hi) {
+        for (int r = lo; r < hi; r++) {
+            int ao = r * d;
+            for (int e = start[r]; e < start[r + 1]; e++) {
+                int bo = idx[e] * d;
+                float s = 0f;
+                for (int c = 0; c < d; c++) s += a[ao + c] * b[bo + c];
+                out[e] = s;
+            }
+        }
+    }
+
+    /** dst[c, r] = src[r, c] for source rows [lo, hi) of src [rows, cols]. */
+    public static void transpose(float[] src, int rows, int cols, float[] dst, int lo, int hi) {
+        for (int r0 = lo; r0 < hi; r0 += 16) {
+            int r1 = Math.min(hi, r0 + 16);
+            for (int c0 = 0; c0 < cols; c0 += 64) {
+                int c1 = Math.min(cols, c0 + 64);
+                for (int r = r0; r < r1; r++)
+                    for (int c = c0; c < c1; c++) dst[c * rows + r] = src[r * cols + c];
+            }
+        }
+    }
 }

@@ -37,6 +37,18 @@ public final class SaeLoss {
      */
     float[] frozenResidual;
 
+    /**
+     * Use the sparse products when at most this fraction of f is non-zero (0 = always dense, > 1 = always
+     * sparse). System property msts.sae.sparse; default 0.08.
+     */
+    double sparseThreshold = Double.parseDouble(System.getProperty("msts.sae.sparse", "0.08"));
+    private final SparseRows fS = new SparseRows(), aS = new SparseRows(), dS = new SparseRows();
+    private float[] dval, wT;
+    private boolean lastSparse;
+
+    /** Whether the last call used the sparse products. */
+    public boolean lastCallSparse() { return lastSparse; }
+
     public SaeLoss(SaeConfig cfg, Ops ops) {
         this(cfg, ops, null);
     }
@@ -135,7 +147,17 @@ public final class SaeLoss {
         float invM = 1f / counted;
 
         encode(p, x, nSeq, T);
-        decode(p, N);
+        boolean sparse = sparseThreshold > 0 && fS.count(f, N, n) <= sparseThreshold * N * n;
+        lastSparse = sparse;
+        if (sparse) {
+            fS.gather(f, grad != null);
+            Par.rows(N, 8, (lo, hi) -> {
+                SaeKernels.spmmRows(fS.start, fS.idx, fS.val, p.W_dec, d, xhat, false, lo, hi);
+                SaeKernels.addRowVector(xhat, p.b_dec, d, lo, hi);
+            });
+        } else {
+            decode(p, N);
+        }
         Par.rows(N, 16, (lo, hi) -> SaeKernels.diffRowSq(xhat, x, e, rowSq, d, lo, hi));
 
         // statistics over counted rows: MSE, explained variance, L0, per-latent sums and fire counts
@@ -174,7 +196,12 @@ public final class SaeLoss {
             auxScale = cfg.auxKCoefficient * Math.min((float) nDead / cfg.kAuxEffective(), 1f);
             final int nd = nDead;
             Par.rows(N, 8, (lo, hi) -> SaeKernels.topkDead(pre, dead, nd, aux, auxSel, n, kAux, new float[nd], lo, hi));
-            ops.gemm(false, false, N, d, n, 1f, aux, 0, n, p.W_dec, 0, d, 0f, auxHat, 0, d);
+            if (sparse) {
+                aS.build(aux, N, n, grad != null);
+                Par.rows(N, 8, (lo, hi) -> SaeKernels.spmmRows(aS.start, aS.idx, aS.val, p.W_dec, d, auxHat, false, lo, hi));
+            } else {
+                ops.gemm(false, false, N, d, n, 1f, aux, 0, n, p.W_dec, 0, d, 0f, auxHat, 0, d);
+            }
             Par.rows(N, 16, (lo, hi) -> SaeKernels.addRowVector(auxHat, p.b_dec, d, lo, hi));
             // auxHat − (x − x̂) = auxHat + e
             Par.rows(N, 16, (lo, hi) -> {
@@ -202,30 +229,71 @@ public final class SaeLoss {
         // ---- backward ----
         float[] dxhat = e;
         Par.rows(N, 16, (lo, hi) -> SaeKernels.scaleMaskRows(dxhat, 2f * invM, d, T, lossStart, lo, hi));
-        ops.gemm(true, false, n, d, N, 1f, f, 0, n, dxhat, 0, d, 0f, grad.W_dec, 0, d);
         Par.forRange(0, d, Math.max(16, d / (Par.THREADS * 4)), (lo, hi) -> SaeKernels.columnSums(dxhat, N, d, grad.b_dec, lo, hi));
-        ops.gemm(false, true, N, n, d, 1f, dxhat, 0, d, p.W_dec, 0, d, 0f, df, 0, n);
-        if (useL1) {
-            float s = l1 * invM;
-            Par.rows(N, 16, (lo, hi) -> SaeKernels.addRowVectorActive(df, wL1, s, f, n, T, lossStart, lo, hi));
-            if (!cfg.unitNorm())
-                Par.rows(n, 64, (lo, hi) -> SaeKernels.addScaledRowsByNorm(grad.W_dec, p.W_dec, colF, norms, s, d, lo, hi));
-        }
         float[] dpre = df;
-        Par.rows(N, 16, (lo, hi) -> SaeKernels.maskByActive(dpre, f, lo * n, hi * n));
+        if (sparse) {
+            // dW_dec = fᵀ·δ over the active entries; ∂L/∂pre only where f > 0
+            Par.rows(n, 16, (lo, hi) -> SaeKernels.spmmCols(fS.colStart, fS.rowIdx, fS.cval, dxhat, d, grad.W_dec, false, lo, hi));
+            if (dval == null || dval.length < fS.nnz) dval = new float[Math.max(fS.nnz, 16)];
+            Par.rows(N, 8, (lo, hi) -> SaeKernels.sampledDot(fS.start, fS.idx, dxhat, p.W_dec, d, dval, lo, hi));
+            float s = useL1 ? l1 * invM : 0f;
+            Par.rows(N, 16, (lo, hi) -> {
+                java.util.Arrays.fill(dpre, lo * n, hi * n, 0f);
+                for (int r = lo; r < hi; r++) {
+                    boolean isCounted = r % T >= lossStart;
+                    for (int q = fS.start[r]; q < fS.start[r + 1]; q++)
+                        dpre[r * n + fS.idx[q]] = dval[q] + (isCounted ? s * wL1[fS.idx[q]] : 0f);
+                }
+            });
+            if (useL1 && !cfg.unitNorm())
+                Par.rows(n, 64, (lo, hi) -> SaeKernels.addScaledRowsByNorm(grad.W_dec, p.W_dec, colF, norms, s, d, lo, hi));
+        } else {
+            ops.gemm(true, false, n, d, N, 1f, f, 0, n, dxhat, 0, d, 0f, grad.W_dec, 0, d);
+            ops.gemm(false, true, N, n, d, 1f, dxhat, 0, d, p.W_dec, 0, d, 0f, df, 0, n);
+            if (useL1) {
+                float s = l1 * invM;
+                Par.rows(N, 16, (lo, hi) -> SaeKernels.addRowVectorActive(df, wL1, s, f, n, T, lossStart, lo, hi));
+                if (!cfg.unitNorm())
+                    Par.rows(n, 64, (lo, hi) -> SaeKernels.addScaledRowsByNorm(grad.W_dec, p.W_dec, colF, norms, s, d, lo, hi));
+            }
+            Par.rows(N, 16, (lo, hi) -> SaeKernels.maskByActive(dpre, f, lo * n, hi * n));
+        }
         if (useAux) {
             float s = 2f * auxScale * invM;
             Par.rows(N, 16, (lo, hi) -> SaeKernels.scaleMaskRows(auxHat, s, d, T, lossStart, lo, hi));
-            ops.gemm(true, false, n, d, N, 1f, aux, 0, n, auxHat, 0, d, 1f, grad.W_dec, 0, d);
             Par.forRange(0, d, Math.max(16, d / (Par.THREADS * 4)), (lo, hi) -> SaeKernels.addColumnSums(auxHat, N, d, 1f, grad.b_dec, lo, hi));
-            ops.gemm(false, true, N, n, d, 1f, auxHat, 0, d, p.W_dec, 0, d, 0f, dAux, 0, n);
-            Par.rows(N, 16, (lo, hi) -> SaeKernels.addSelected(dpre, dAux, auxSel, lo * n, hi * n));
+            if (sparse) {
+                Par.rows(n, 16, (lo, hi) -> SaeKernels.spmmCols(aS.colStart, aS.rowIdx, aS.cval, auxHat, d, grad.W_dec, true, lo, hi));
+                if (dval.length < aS.nnz) dval = new float[aS.nnz];
+                Par.rows(N, 8, (lo, hi) -> SaeKernels.sampledDot(aS.start, aS.idx, auxHat, p.W_dec, d, dval, lo, hi));
+                Par.rows(N, 16, (lo, hi) -> {
+                    for (int r = lo; r < hi; r++)
+                        for (int q = aS.start[r]; q < aS.start[r + 1]; q++) dpre[r * n + aS.idx[q]] += dval[q];
+                });
+            } else {
+                ops.gemm(true, false, n, d, N, 1f, aux, 0, n, auxHat, 0, d, 1f, grad.W_dec, 0, d);
+                ops.gemm(false, true, N, n, d, 1f, auxHat, 0, d, p.W_dec, 0, d, 0f, dAux, 0, n);
+                Par.rows(N, 16, (lo, hi) -> SaeKernels.addSelected(dpre, dAux, auxSel, lo * n, hi * n));
+            }
         }
         Par.forRange(0, n, Math.max(64, n / (Par.THREADS * 4)), (lo, hi) -> SaeKernels.columnSums(dpre, N, n, grad.b_enc, lo, hi));
-        ops.gemm(true, false, d, n, N, 1f, z, 0, d, dpre, 0, n, 0f, grad.W_enc, 0, n);
+        if (sparse) {
+            // dW_enc = zᵀ·dpre accumulated per latent into [d_sae, d_in], then transposed
+            dS.build(dpre, N, n, true);
+            if (wT == null || wT.length < n * d) wT = new float[n * d];
+            Par.rows(n, 16, (lo, hi) -> SaeKernels.spmmCols(dS.colStart, dS.rowIdx, dS.cval, z, d, wT, false, lo, hi));
+            Par.rows(n, 16, (lo, hi) -> SaeKernels.transpose(wT, n, d, grad.W_enc, lo, hi));
+        } else {
+            ops.gemm(true, false, d, n, N, 1f, z, 0, d, dpre, 0, n, 0f, grad.W_enc, 0, n);
+        }
         if (cfg.temporal()) {
             boolean centred = cfg.centred();
-            ops.gemm(false, true, N, d, n, 1f, dpre, 0, n, p.W_enc, 0, n, 0f, dz, 0, d);
+            if (sparse) {
+                Par.rows(d, 16, (lo, hi) -> SaeKernels.transpose(p.W_enc, d, n, wT, lo, hi));
+                Par.rows(N, 8, (lo, hi) -> SaeKernels.spmmRows(dS.start, dS.idx, dS.val, wT, d, dz, false, lo, hi));
+            } else {
+                ops.gemm(false, true, N, d, n, 1f, dpre, 0, n, p.W_enc, 0, n, 0f, dz, 0, d);
+            }
             Par.rows(N, 16, (lo, hi) -> SaeKernels.convBackwardInput(dz, p.conv_w, cfg.dilations, centred, T, d, dxc, lo, hi));
             Par.forRange(0, d, Math.max(16, d / (Par.THREADS * 4)), (lo, hi) ->
                     SaeKernels.convBackwardWeights(dz, xc, cfg.dilations, centred, N, T, d, grad.conv_w, lo, hi));

@@ -143,36 +143,6 @@ public final class ActivationBatcher {
         scaleInPlace(x, nTok * d);
     }
 
-    /**
-     * This batcher as the trainer's {@link msts.model.sae.BatchSource}: batch i is a pure function of i (it seeks
-     * the cursor to i · batch size, so a resumed run gets the same batches). Whole sequences: round(batchTokens /
-     * ctx) sequences per batch (at least 1), lossStart = firstPosition(); tokens: batchTokens shuffled tokens.
-     * The source gets unscaled activations (the trainer scales), so the batcher's scale must be 1.
-     */
-    public msts.model.sae.BatchSource asBatchSource(boolean wholeSequences, int batchTokens) {
-        if (batchTokens <= 0) throw new IllegalArgumentException("batch must be > 0 tokens");
-        if (scale != 1f) throw new IllegalStateException("a BatchSource serves unscaled activations; scale is " + scale);
-        final int nSeq = Math.max(1, Math.round((float) batchTokens / ctx));
-        final ActivationBatcher b = this;
-        return new msts.model.sae.BatchSource() {
-            @Override public int dIn() { return d; }
-            @Override public int seqLen() { return wholeSequences ? ctx : 1; }
-            @Override public int lossStart() { return wholeSequences ? firstPosition() : 0; }
-            @Override public int rows() { return wholeSequences ? nSeq * ctx : batchTokens; }
-
-            @Override
-            public void fill(long index, float[] x) {
-                if (wholeSequences) {
-                    b.seekSequences(index * nSeq);
-                    b.nextSequences(nSeq, x);
-                } else {
-                    b.seekTokens(index * batchTokens);
-                    b.nextTokens(batchTokens, x);
-                }
-            }
-        };
-    }
-
     private void loadWindow(long w) {
         int per = positionsPerSequence(), p0 = firstPosition();
         int m = windowSeqs * per;

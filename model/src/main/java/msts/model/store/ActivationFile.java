@@ -3,19 +3,30 @@ package msts.model.store;
 import msts.engine.Tensor;
 import msts.model.io.SafeTensors;
 
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
  * Activations made elsewhere: one safetensors file with a tensor {@code activations} [n_seq, ctx, d]
- * (F32, BF16 or F16), memory-mapped, and optionally {@code tokens} [n_seq, ctx] (F32 token ids).
+ * (F32, BF16 or F16), memory-mapped, and optionally {@code tokens} [n_seq, ctx] (token ids as F32, I32 or I64).
  */
 public final class ActivationFile implements ActivationSource {
     private final Path file;
     private final SafeTensors st;
     private final Tensor acts;
-    private final Tensor toks;
+    private final Tensor toks;          // F32 token ids, or
+    private final MemorySegment intToks; // I32 / I64 token ids mapped from the file
+    private final int intBytes;
+    private final Arena arena = Arena.ofShared();
     private final int n, ctx, d;
 
     private ActivationFile(Path file) {
@@ -34,10 +45,42 @@ public final class ActivationFile implements ActivationSource {
             n = (int) acts.dim(0);
             ctx = (int) acts.dim(1);
             d = (int) acts.dim(2);
-            toks = st.has("tokens") ? ActivationStore.checked(st, file, "tokens", n, ctx) : null;
+            if (!st.has("tokens")) {
+                toks = null;
+                intToks = null;
+                intBytes = 0;
+            } else {
+                SafeTensors.Entry e = st.entry("tokens");
+                if (!Arrays.equals(e.shape(), new long[] {n, ctx}))
+                    throw new StoreException(file + ": tensor 'tokens' has shape " + Arrays.toString(e.shape())
+                            + ", expected " + Arrays.toString(new long[] {n, ctx}));
+                switch (e.dtype()) {
+                    case "F32" -> { toks = st.tensor("tokens"); intToks = null; intBytes = 0; }
+                    case "I32", "I64" -> {
+                        toks = null;
+                        intBytes = e.dtype().equals("I32") ? 4 : 8;
+                        intToks = mapData(file, e.begin(), e.byteLength(), arena);
+                    }
+                    default -> throw new StoreException(file + ": tensor 'tokens' has dtype " + e.dtype()
+                            + "; token ids must be F32, I32 or I64");
+                }
+            }
         } catch (RuntimeException e) {
             st.close();
+            arena.close();
             throw e;
+        }
+    }
+
+    /** Maps [begin, begin+len) of the data section of a safetensors file (after the 8-byte length and header). */
+    private static MemorySegment mapData(Path file, long begin, long len, Arena arena) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            while (b.hasRemaining() && ch.read(b) >= 0) { }
+            long header = b.flip().getLong();
+            return ch.map(FileChannel.MapMode.READ_ONLY, 8 + header + begin, len, arena);
+        } catch (IOException e) {
+            throw new StoreException(file + ": cannot map tensor 'tokens': " + e.getMessage(), e);
         }
     }
 
@@ -65,11 +108,21 @@ public final class ActivationFile implements ActivationSource {
 
     @Override
     public int[] tokens(int s) {
-        return toks == null ? null : ActivationStore.readTokens(toks, s, ctx);
+        if (toks != null) return ActivationStore.readTokens(toks, s, ctx);
+        if (intToks == null) return null;
+        int[] out = new int[ctx];
+        long base = (long) s * ctx;
+        for (int p = 0; p < ctx; p++)
+            out[p] = intBytes == 4 ? intToks.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, base + p)
+                    : Math.toIntExact(intToks.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, base + p));
+        return out;
     }
 
     @Override
-    public void close() { st.close(); }
+    public void close() {
+        st.close();
+        if (arena.scope().isAlive()) arena.close();
+    }
 
     @Override
     public String toString() {

@@ -4,10 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -114,7 +112,9 @@ public final class Corpus {
         private final List<Path> files;
         private final Options opts;
         private int fileIdx = -1;
-        private BufferedReader reader;
+        private InputStream reader;
+        private byte[] line = new byte[1024];
+        private java.nio.charset.CharsetDecoder decoder;
         private boolean jsonl;
         private long lineNo;
         private long kept;
@@ -162,9 +162,11 @@ public final class Corpus {
             try {
                 InputStream in = Files.newInputStream(f);
                 if (f.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gz")) in = new GZIPInputStream(in, 1 << 16);
-                var dec = StandardCharsets.UTF_8.newDecoder()
+                decoder = StandardCharsets.UTF_8.newDecoder()
                         .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
-                reader = new BufferedReader(new InputStreamReader(in, dec), 1 << 16);
+                reader = new java.io.BufferedInputStream(in, 1 << 16);
+                reader.mark(3);
+                if (reader.read() != 0xEF || reader.read() != 0xBB || reader.read() != 0xBF) reader.reset(); // UTF-8 BOM
             } catch (IOException e) {
                 throw new CorpusException(f + ": cannot open: " + e.getMessage(), e);
             }
@@ -173,13 +175,20 @@ public final class Corpus {
             return true;
         }
 
+        /** The next line without its terminator (\n or \r\n), decoded strictly as UTF-8; null at the end. */
         private String readLine() {
             try {
-                String s = reader.readLine();
-                if (s != null) lineNo++;
-                return s;
+                int n = 0, b;
+                while ((b = reader.read()) >= 0 && b != '\n') {
+                    if (n == line.length) line = java.util.Arrays.copyOf(line, 2 * n);
+                    line[n++] = (byte) b;
+                }
+                if (b < 0 && n == 0) return null;
+                lineNo++;
+                if (n > 0 && line[n - 1] == '\r') n--;
+                return decoder.decode(java.nio.ByteBuffer.wrap(line, 0, n)).toString();
             } catch (CharacterCodingException e) {
-                throw new CorpusException(file() + ":" + (lineNo + 1) + ": not valid UTF-8", e);
+                throw new CorpusException(file() + ":" + lineNo + ": not valid UTF-8", e);
             } catch (IOException e) {
                 throw new CorpusException(file() + ":" + (lineNo + 1) + ": read error: " + e.getMessage(), e);
             }
@@ -209,17 +218,16 @@ public final class Corpus {
                 }
                 case FILE -> {
                     if (lineNo < 0) return null; // already read
-                    StringBuilder sb = new StringBuilder();
-                    char[] buf = new char[1 << 16];
+                    String text;
                     try {
-                        for (int n; (n = reader.read(buf)) > 0; ) sb.append(buf, 0, n);
+                        text = decoder.decode(java.nio.ByteBuffer.wrap(reader.readAllBytes())).toString();
                     } catch (CharacterCodingException e) {
                         throw new CorpusException(file() + ": not valid UTF-8", e);
                     } catch (IOException e) {
                         throw new CorpusException(file() + ": read error: " + e.getMessage(), e);
                     }
                     lineNo = -1;
-                    return new Document(-1, sb.toString(), file(), 1);
+                    return new Document(-1, text, file(), 1);
                 }
                 default -> throw new IllegalStateException();
             }

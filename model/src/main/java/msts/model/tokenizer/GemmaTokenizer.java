@@ -82,9 +82,14 @@ public final class GemmaTokenizer implements AutoCloseable {
         return tok.decode(l, false);
     }
 
-    /** Id of a vocabulary entry as written in tokenizer.json (e.g. "▁A", "<start_of_turn>"); -1 if absent. */
+    /**
+     * Id of one vocabulary entry, given as written in tokenizer.json ("▁A", "<start_of_turn>") or as its
+     * surface text with spaces (" A" is looked up as "▁A"); -1 if absent.
+     */
     public int tokenId(String token) {
-        Integer id = vocab().get(token);
+        Map<String, Integer> v = vocab();
+        Integer id = v.get(token);
+        if (id == null && token.indexOf(' ') >= 0) id = v.get(token.replace(' ', '\u2581'));
         return id == null ? -1 : id;
     }
 

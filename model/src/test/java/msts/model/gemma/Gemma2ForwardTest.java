@@ -30,6 +30,29 @@ class Gemma2ForwardTest {
     }
 
     @Test
+    void largeBatchUsesChunkedMlpAndMatchesSingleSequences() {
+        // 50 sequences of 11..14 tokens: 600+ rows > the 512-row MLP chunk; unequal lengths
+        for (Ops ops : Gemma2ParityTest.allOps()) {
+            try (Gemma2 m = Gemma2.load(resource("gemma2-tiny"), ops)) {
+                java.util.Random rnd = new java.util.Random(5);
+                int[][] batch = new int[50][];
+                for (int s = 0; s < batch.length; s++) {
+                    batch[s] = new int[11 + s % 4];
+                    batch[s][0] = 2;
+                    for (int i = 1; i < batch[s].length; i++) batch[s][i] = rnd.nextInt(256);
+                }
+                batch[37] = SEQ.clone();
+                var all = m.forward(batch, Gemma2.Options.logitsAll().withCapture(2));
+                for (int s : new int[]{0, 13, 37, 49}) {
+                    var one = m.forward(new int[][]{batch[s]}, Gemma2.Options.logitsAll().withCapture(2));
+                    assertArrayEquals(one.resid()[0][0], all.resid()[0][s], 1e-5f, ops.name() + " seq " + s);
+                    assertArrayEquals(one.logits()[0], all.logits()[s], 1e-5f, ops.name() + " seq " + s);
+                }
+            }
+        }
+    }
+
+    @Test
     void hookSeesAndReplacesResidPost() {
         try (Gemma2 m = Gemma2.load(resource("gemma2-tiny"), Ops.reference())) {
             int H = m.config().hiddenSize(), L = m.config().numHiddenLayers();

@@ -196,6 +196,13 @@ class SafeTensorsTest {
     }
 
     @Test
+    void duplicateTensorName() throws IOException {
+        var e = fails(raw("dup.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8));
+        mentions(e, "dup.safetensors", "not valid JSON", "Duplicate field 'w'");
+    }
+
+    @Test
     void offsetsOutOfRange() throws IOException {
         var e = fails(raw("o.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8));
         mentions(e, "o.safetensors", "'w'", "out of range");

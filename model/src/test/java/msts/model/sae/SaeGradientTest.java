@@ -50,12 +50,19 @@ class SaeGradientTest {
 
     /** Checks ∂L/∂θ against central differences for every parameter coordinate. */
     static void check(SaeConfig c, float l1, boolean[] dead, int lossStart) {
+        check(c, l1, dead, lossStart, 0.0);  // dense products
+        check(c, l1, dead, lossStart, 2.0);  // sparse products
+    }
+
+    static void check(SaeConfig c, float l1, boolean[] dead, int lossStart, double sparseThreshold) {
         SaeParams p = randomParams(c, 11);
         float[] x = randomX(12);
         SaeLoss loss = new SaeLoss(c, Ops.reference());
+        loss.sparseThreshold = sparseThreshold;
         SaeParams g = p.zerosLike();
         SaeLoss.Result base = loss.compute(p, x, NSEQ, T, lossStart, l1, dead, g, 99);
         assertTrue(Double.isFinite(base.loss));
+        assertEquals(sparseThreshold > 1, loss.lastCallSparse());
         long hash0 = loss.activePatternHash(NSEQ * T);
         // AuxK's target x − x̂ is detached (SAELens): hold it fixed while differencing
         float[] resid = new float[x.length];

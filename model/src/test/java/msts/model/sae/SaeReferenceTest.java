@@ -39,8 +39,12 @@ class SaeReferenceTest {
         }
         int nSeq = (Integer) meta.get("nSeq"), T = (Integer) meta.get("T"), lossStart = (Integer) meta.get("lossStart");
         float l1 = ((Number) meta.get("l1")).floatValue();
+        for (double sparse : new double[]{0.0, 2.0}) {
         SaeParams g = p.zerosLike();
-        SaeLoss.Result r = new SaeLoss(c, Ops.reference()).compute(p, t.get("x").data(), nSeq, T, lossStart, l1, dead, g, 0);
+        SaeLoss loss = new SaeLoss(c, Ops.reference());
+        loss.sparseThreshold = sparse;
+        SaeLoss.Result r = loss.compute(p, t.get("x").data(), nSeq, T, lossStart, l1, dead, g, 0);
+        assertEquals(sparse > 1, loss.lastCallSparse());
         Map<String, Number> terms = (Map<String, Number>) meta.get("terms");
         assertEquals(((Number) meta.get("loss")).doubleValue(), r.loss, 1e-5 * Math.abs(r.loss));
         assertEquals(terms.get("mse").doubleValue(), r.mse, 1e-5 * r.mse);
@@ -52,7 +56,8 @@ class SaeReferenceTest {
             if (grads[i].length == 0) continue;
             float[] ref = t.get("grad." + SaeParams.NAMES[i]).data();
             for (int k = 0; k < ref.length; k++)
-                assertEquals(ref[k], grads[i][k], 2e-5 + 1e-4 * Math.abs(ref[k]), name + " grad " + SaeParams.NAMES[i] + "[" + k + "]");
+                assertEquals(ref[k], grads[i][k], 2e-5 + 1e-4 * Math.abs(ref[k]), name + " sparse " + sparse + " grad " + SaeParams.NAMES[i] + "[" + k + "]");
+        }
         }
     }
 
@@ -95,5 +100,24 @@ class SaeReferenceTest {
             for (int i = 0; i < xhat.length; i++) assertEquals(ref.reconstruction()[i] / s, xhat[i], 2e-5f);
             assertTrue(Files.isRegularFile(tmp.resolve(arch).resolve("cfg.json")));
         }
+    }
+
+    /** Sparse f is decoded through the sparse kernel; same result as the plain definition. */
+    @Test
+    void sparseDecodeMatchesDefinition() throws Exception {
+        Sae sae = SaeIO.load(DIR.resolve("saelens-standard"));
+        int rows = 7, n = sae.dSae(), d = sae.dIn();
+        float[] f = new float[rows * n];
+        for (int r = 0; r < rows; r++) f[r * n + (r * 5) % n] = 0.5f + r;
+        float[] xhat = new float[rows * d];
+        sae.decode(f, rows, xhat);
+        float[] w = sae.decoderWeights();
+        float[] bdec = ((AbstractSae) sae).params().b_dec;
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < d; c++) {
+                double s = bdec[c];
+                for (int j = 0; j < n; j++) s += (double) f[r * n + j] * w[j * d + c];
+                assertEquals(s, xhat[r * d + c], 1e-5);
+            }
     }
 }

