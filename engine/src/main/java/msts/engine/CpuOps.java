@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -18,6 +19,29 @@ import java.nio.ByteOrder;
 public final class CpuOps implements Ops {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> SI = IntVector.SPECIES_PREFERRED;
+
+    /** Lane permutations i → i xor h for h = L/2, L/4, ..., 1 (see {@link #hsum}). */
+    private static final VectorShuffle<Float>[] HALVES = halves();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] halves() {
+        VectorShuffle<Float>[] out = new VectorShuffle[Integer.numberOfTrailingZeros(S.length())];
+        for (int i = 0, h = S.length() / 2; h >= 1; i++, h /= 2) {
+            final int hh = h;
+            out[i] = VectorShuffle.fromOp(S, j -> j ^ hh);
+        }
+        return out;
+    }
+
+    /**
+     * Horizontal sum in a fixed pairwise order. {@code reduceLanes(ADD)} leaves the order unspecified, and
+     * the interpreter, C1 and C2 sum in different orders, so results changed as the JIT warmed up (a
+     * resumed harvest differed from an uninterrupted one); this tree gives the same bits in every tier.
+     */
+    static float hsum(FloatVector v) {
+        for (VectorShuffle<Float> sh : HALVES) v = v.add(v.rearrange(sh));
+        return v.lane(0);
+    }
     private static final int L = S.length();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
@@ -193,7 +217,7 @@ public final class CpuOps implements Ops {
         }
         for (; k + L <= k1; k += L)
             a0 = FloatVector.fromArray(S, x, xb + k).fma(FloatVector.fromMemorySegment(S, w, wb + 4L * k, LE), a0);
-        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        float s = hsum(a0.add(a1));
         for (; k < k1; k++) s += x[xb + k] * wF32(w, wb + 4L * k);
         return s;
     }
@@ -208,7 +232,7 @@ public final class CpuOps implements Ops {
             a0 = FloatVector.fromArray(S, x, xb + k).fma(lo, a0);
             a1 = FloatVector.fromArray(S, x, xb + k + L).fma(hi, a1);
         }
-        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        float s = hsum(a0.add(a1));
         for (; k < k1; k++) s += x[xb + k] * w16(w, wb + 2L * k, f16);
         return s;
     }
@@ -239,8 +263,8 @@ public final class CpuOps implements Ops {
             a2 = xv.fma(FloatVector.fromMemorySegment(S, w, w2 + kb, LE), a2);
             a3 = xv.fma(FloatVector.fromMemorySegment(S, w, w3 + kb, LE), a3);
         }
-        float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD), s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
-        float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD), s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
+        float s0 = hsum(a0.add(b0)), s1 = hsum(a1.add(b1));
+        float s2 = hsum(a2.add(b2)), s3 = hsum(a3.add(b3));
         for (; k < k1; k++) {
             float xv = x[xb + k];
             long kb = 4L * k;
@@ -277,8 +301,8 @@ public final class CpuOps implements Ops {
                 a3 = xe.fma(bf16Lo(v3), a3); b3 = xo.fma(bf16Hi(v3), b3);
             }
         }
-        float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD), s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
-        float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD), s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
+        float s0 = hsum(a0.add(b0)), s1 = hsum(a1.add(b1));
+        float s2 = hsum(a2.add(b2)), s3 = hsum(a3.add(b3));
         for (; k < k1; k++) {
             float xv = x[xb + k];
             long kb = 2L * k;
@@ -336,14 +360,14 @@ public final class CpuOps implements Ops {
             c30 = xv.fma(v0, c30); c31 = xv.fma(v1, c31); c32 = xv.fma(v2, c32); c33 = xv.fma(v3, c33);
         }
         int ob = r * outDim + o;
-        store4(out, ob, c00.reduceLanes(VectorOperators.ADD), c01.reduceLanes(VectorOperators.ADD),
-                c02.reduceLanes(VectorOperators.ADD), c03.reduceLanes(VectorOperators.ADD), acc);
-        store4(out, ob + outDim, c10.reduceLanes(VectorOperators.ADD), c11.reduceLanes(VectorOperators.ADD),
-                c12.reduceLanes(VectorOperators.ADD), c13.reduceLanes(VectorOperators.ADD), acc);
-        store4(out, ob + 2 * outDim, c20.reduceLanes(VectorOperators.ADD), c21.reduceLanes(VectorOperators.ADD),
-                c22.reduceLanes(VectorOperators.ADD), c23.reduceLanes(VectorOperators.ADD), acc);
-        store4(out, ob + 3 * outDim, c30.reduceLanes(VectorOperators.ADD), c31.reduceLanes(VectorOperators.ADD),
-                c32.reduceLanes(VectorOperators.ADD), c33.reduceLanes(VectorOperators.ADD), acc);
+        store4(out, ob, hsum(c00), hsum(c01),
+                hsum(c02), hsum(c03), acc);
+        store4(out, ob + outDim, hsum(c10), hsum(c11),
+                hsum(c12), hsum(c13), acc);
+        store4(out, ob + 2 * outDim, hsum(c20), hsum(c21),
+                hsum(c22), hsum(c23), acc);
+        store4(out, ob + 3 * outDim, hsum(c30), hsum(c31),
+                hsum(c32), hsum(c33), acc);
         if (k < k1) tail4x4(out, x, ob, outDim, x0, in, w, w0, 4L * in, k, k1, false);
     }
 
@@ -384,14 +408,14 @@ public final class CpuOps implements Ops {
             c30 = xv.fma(v0, c30); c31 = xv.fma(v1, c31); c32 = xv.fma(v2, c32); c33 = xv.fma(v3, c33);
         }
         int ob = r * outDim + o;
-        store4(out, ob, c00.reduceLanes(VectorOperators.ADD), c01.reduceLanes(VectorOperators.ADD),
-                c02.reduceLanes(VectorOperators.ADD), c03.reduceLanes(VectorOperators.ADD), acc);
-        store4(out, ob + outDim, c10.reduceLanes(VectorOperators.ADD), c11.reduceLanes(VectorOperators.ADD),
-                c12.reduceLanes(VectorOperators.ADD), c13.reduceLanes(VectorOperators.ADD), acc);
-        store4(out, ob + 2 * outDim, c20.reduceLanes(VectorOperators.ADD), c21.reduceLanes(VectorOperators.ADD),
-                c22.reduceLanes(VectorOperators.ADD), c23.reduceLanes(VectorOperators.ADD), acc);
-        store4(out, ob + 3 * outDim, c30.reduceLanes(VectorOperators.ADD), c31.reduceLanes(VectorOperators.ADD),
-                c32.reduceLanes(VectorOperators.ADD), c33.reduceLanes(VectorOperators.ADD), acc);
+        store4(out, ob, hsum(c00), hsum(c01),
+                hsum(c02), hsum(c03), acc);
+        store4(out, ob + outDim, hsum(c10), hsum(c11),
+                hsum(c12), hsum(c13), acc);
+        store4(out, ob + 2 * outDim, hsum(c20), hsum(c21),
+                hsum(c22), hsum(c23), acc);
+        store4(out, ob + 3 * outDim, hsum(c30), hsum(c31),
+                hsum(c32), hsum(c33), acc);
         if (k < k1) tail4x4(out, x, ob, outDim, x0, in, w, w0, 2L * in, k, k1, true);
     }
 
@@ -609,7 +633,7 @@ public final class CpuOps implements Ops {
             FloatVector v = FloatVector.fromArray(S, x, off + i);
             acc = v.fma(v, acc);
         }
-        float ss = acc.reduceLanes(VectorOperators.ADD);
+        float ss = hsum(acc);
         for (; i < dim; i++) ss += x[off + i] * x[off + i];
         float inv = (float) (1.0 / Math.sqrt(ss / dim + eps));
         i = 0;
@@ -680,7 +704,7 @@ public final class CpuOps implements Ops {
             int d = 0;
             for (; d + L <= hd; d += L)
                 acc = FloatVector.fromArray(S, q, qb + d).fma(FloatVector.fromArray(S, k, kb + d), acc);
-            float s = acc.reduceLanes(VectorOperators.ADD);
+            float s = hsum(acc);
             for (; d < hd; d++) s += q[qb + d] * k[kb + d];
             s *= scale;
             if (softcap > 0f) s = softcap * (float) Math.tanh(s / softcap);
