@@ -792,14 +792,59 @@ public final class CpuOps implements Ops {
 
     private static final float GELU_C = (float) 0.7978845608028654;
 
+    // GELU(tanh) = ½x(1 + tanh(u)) = x / (1 + e^(−2u)), u = √(2/π)(x + 0.044715x³) — the same function
+    // without tanh's cancellation near −1, built from add/mul/fma/div only so that every JIT tier (and
+    // the scalar tail) gives the same bits; Vector API TANH differs between the interpreter and C2.
+    private static final float LOG2E = 1.4426950408889634f, LN2_HI = 0.693145751953125f, LN2_LO = 1.4286068203094172e-6f;
+    private static final float ROUND = 12582912f; // 1.5·2^23: (t + ROUND) − ROUND rounds t to an integer
+
+    /** e^y for y in [−87, 87]: y = n·ln2 + r, |r| ≤ ln2/2, e^r by its degree-7 Taylor polynomial. */
+    private static FloatVector exp(FloatVector y) {
+        FloatVector n = y.mul(LOG2E).add(ROUND).sub(ROUND);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), y);
+        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
+        FloatVector p = r.fma(FloatVector.broadcast(S, 1f / 5040), FloatVector.broadcast(S, 1f / 720));
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 120));
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 24));
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 6));
+        p = p.fma(r, FloatVector.broadcast(S, 0.5f));
+        p = p.fma(r, FloatVector.broadcast(S, 1f));
+        p = p.fma(r, FloatVector.broadcast(S, 1f));
+        IntVector e = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return p.mul(e.reinterpretAsFloats());
+    }
+
+    /** Scalar twin of {@link #exp(FloatVector)}: the same operations in the same order. */
+    private static float exp(float y) {
+        float n = y * LOG2E + ROUND - ROUND;
+        float r = Math.fma(n, -LN2_HI, y);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = Math.fma(r, 1f / 5040, 1f / 720);
+        p = Math.fma(p, r, 1f / 120);
+        p = Math.fma(p, r, 1f / 24);
+        p = Math.fma(p, r, 1f / 6);
+        p = Math.fma(p, r, 0.5f);
+        p = Math.fma(p, r, 1f);
+        p = Math.fma(p, r, 1f);
+        return p * Float.intBitsToFloat(((int) n + 127) << 23);
+    }
+
+    private static FloatVector gelu(FloatVector g) {
+        FloatVector u = g.mul(g).mul(g).mul(0.044715f).add(g).mul(GELU_C);
+        FloatVector y = u.mul(-2f).max(-87f).min(87f);
+        return g.div(exp(y).add(1f));
+    }
+
+    static float gelu(float g) {
+        float u = (g * g * g * 0.044715f + g) * GELU_C;
+        float y = Math.min(Math.max(u * -2f, -87f), 87f);
+        return g / (exp(y) + 1f);
+    }
+
     private static void gegluRange(float[] out, float[] gate, float[] up, int lo, int hi) {
         int i = lo;
-        for (; i + L <= hi; i += L) {
-            FloatVector g = FloatVector.fromArray(S, gate, i);
-            FloatVector inner = g.mul(g).mul(g).mul(0.044715f).add(g).mul(GELU_C);
-            FloatVector gelu = g.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f));
-            gelu.mul(FloatVector.fromArray(S, up, i)).intoArray(out, i);
-        }
-        for (; i < hi; i++) out[i] = Kernels.geluTanh(gate[i]) * up[i];
+        for (; i + L <= hi; i += L)
+            gelu(FloatVector.fromArray(S, gate, i)).mul(FloatVector.fromArray(S, up, i)).intoArray(out, i);
+        for (; i < hi; i++) out[i] = gelu(gate[i]) * up[i];
     }
 }
