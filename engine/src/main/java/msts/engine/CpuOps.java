@@ -20,8 +20,24 @@ public final class CpuOps implements Ops {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> SI = IntVector.SPECIES_PREFERRED;
 
+    private static final int L = S.length();
+
     /** Lane permutations i → i xor h for h = L/2, L/4, ..., 1 (see {@link #hsum}). */
     private static final VectorShuffle<Float>[] HALVES = halves();
+    /** The same permutations as constants (C2 needs constant shuffles to emit one permute each). */
+    private static final VectorShuffle<Float> X8 = xor(8), X4 = xor(4), X2 = xor(2), X1 = xor(1);
+    /** blend masks: lanes whose index has bit h set. */
+    private static final VectorMask<Float> M8 = bit(8), M4 = bit(4), M2 = bit(2), M1 = bit(1);
+
+    private static VectorShuffle<Float> xor(int h) {
+        return VectorShuffle.fromOp(S, j -> (j ^ h) % S.length());
+    }
+
+    private static VectorMask<Float> bit(int h) {
+        boolean[] m = new boolean[S.length()];
+        for (int i = 0; i < m.length; i++) m[i] = (i & h) != 0;
+        return VectorMask.fromArray(S, m, 0);
+    }
 
     @SuppressWarnings("unchecked")
     private static VectorShuffle<Float>[] halves() {
@@ -39,10 +55,53 @@ public final class CpuOps implements Ops {
      * resumed harvest differed from an uninterrupted one); this tree gives the same bits in every tier.
      */
     static float hsum(FloatVector v) {
+        if (L == 16) {
+            v = v.add(v.rearrange(X8));
+            v = v.add(v.rearrange(X4));
+            v = v.add(v.rearrange(X2));
+            return v.add(v.rearrange(X1)).lane(0);
+        }
         for (VectorShuffle<Float> sh : HALVES) v = v.add(v.rearrange(sh));
         return v.lane(0);
     }
-    private static final int L = S.length();
+
+    /** One butterfly step on a pair: lanes with bit h clear sum x's lanes i and i^h, the others y's. */
+    private static FloatVector pair(FloatVector x, FloatVector y, VectorMask<Float> m, VectorShuffle<Float> sh) {
+        return x.blend(y, m).add(y.blend(x, m).rearrange(sh));
+    }
+
+    /** Position of 4x4-tile accumulator a (row-major) in the vector {@link #reduce4x4} produces. */
+    private static final int[] BITREV4 = {0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15};
+
+    /**
+     * Sums each of the 16 accumulators t[16a .. 16a+16) of a 4×4 tile (fixed butterfly order, the same
+     * tree as {@link #hsum}, so identical bits in every JIT tier) and stores or adds the 4×4 results into
+     * out. A separate method so that the tile kernels stay small enough for C2 to inline all their vector
+     * ops; the accumulators come through memory (t) instead of arguments, which would be boxed.
+     */
+    private static void reduce4x4(float[] t, float[] out, int ob, int outDim, boolean acc) {
+        if (L != 16) {
+            for (int a = 0; a < 16; a++) t[256 + BITREV4[a]] = hsum(FloatVector.fromArray(S, t, a * L));
+        } else {
+            FloatVector p0 = pair(FloatVector.fromArray(S, t, 0), FloatVector.fromArray(S, t, 16), M8, X8);
+            FloatVector p1 = pair(FloatVector.fromArray(S, t, 32), FloatVector.fromArray(S, t, 48), M8, X8);
+            FloatVector p2 = pair(FloatVector.fromArray(S, t, 64), FloatVector.fromArray(S, t, 80), M8, X8);
+            FloatVector p3 = pair(FloatVector.fromArray(S, t, 96), FloatVector.fromArray(S, t, 112), M8, X8);
+            FloatVector p4 = pair(FloatVector.fromArray(S, t, 128), FloatVector.fromArray(S, t, 144), M8, X8);
+            FloatVector p5 = pair(FloatVector.fromArray(S, t, 160), FloatVector.fromArray(S, t, 176), M8, X8);
+            FloatVector p6 = pair(FloatVector.fromArray(S, t, 192), FloatVector.fromArray(S, t, 208), M8, X8);
+            FloatVector p7 = pair(FloatVector.fromArray(S, t, 224), FloatVector.fromArray(S, t, 240), M8, X8);
+            FloatVector q0 = pair(p0, p1, M4, X4), q1 = pair(p2, p3, M4, X4), q2 = pair(p4, p5, M4, X4), q3 = pair(p6, p7, M4, X4);
+            FloatVector r0 = pair(q0, q1, M2, X2), r1 = pair(q2, q3, M2, X2);
+            pair(r0, r1, M1, X1).intoArray(t, 256);
+        }
+        for (int i = 0; i < 4; i++) {
+            int o = ob + i * outDim;
+            store4(out, o, t[256 + BITREV4[4 * i]], t[256 + BITREV4[4 * i + 1]],
+                    t[256 + BITREV4[4 * i + 2]], t[256 + BITREV4[4 * i + 3]], acc);
+        }
+    }
+
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     public static final CpuOps INSTANCE = new CpuOps();
@@ -136,6 +195,7 @@ public final class CpuOps implements Ops {
     /** out[r0..r1, o0..o1) for one k block after another. */
     private static void matmulColumns(float[] out, float[] xs, MemorySegment w, DType dt, int r0, int r1, int in,
                                       int outDim, int o0, int o1, int kc) {
+        float[] t = new float[17 * L]; // a 4×4 tile's accumulators on their way to reduce4x4
         for (int k0 = 0; k0 < in; k0 += kc) {
             int k1 = Math.min(in, k0 + kc);
             boolean acc = k0 > 0;
@@ -144,8 +204,8 @@ public final class CpuOps implements Ops {
                     int r = r0;
                     if (dt != DType.F16) {
                         for (; r + MM_RB <= r1; r += MM_RB) {
-                            if (dt == DType.F32) tileF32x4x4(out, xs, w, in, outDim, r, o, k0, k1, acc);
-                            else tileBF16x4x4(out, xs, w, in, outDim, r, o, k0, k1, acc);
+                            if (dt == DType.F32) tileF32x4x4(out, xs, w, in, outDim, r, o, k0, k1, acc, t);
+                            else tileBF16x4x4(out, xs, w, in, outDim, r, o, k0, k1, acc, t);
                         }
                     }
                     for (; r < r1; r++) {
@@ -323,7 +383,7 @@ public final class CpuOps implements Ops {
     }
 
     private static void tileF32x4x4(float[] out, float[] x, MemorySegment w, int in, int outDim, int r, int o,
-                                    int k0, int k1, boolean acc) {
+                                    int k0, int k1, boolean acc, float[] t) {
         long w0 = (long) o * in * 4, w1 = w0 + 4L * in, w2 = w1 + 4L * in, w3 = w2 + 4L * in;
         int x0 = r * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
@@ -360,19 +420,16 @@ public final class CpuOps implements Ops {
             c30 = xv.fma(v0, c30); c31 = xv.fma(v1, c31); c32 = xv.fma(v2, c32); c33 = xv.fma(v3, c33);
         }
         int ob = r * outDim + o;
-        store4(out, ob, hsum(c00), hsum(c01),
-                hsum(c02), hsum(c03), acc);
-        store4(out, ob + outDim, hsum(c10), hsum(c11),
-                hsum(c12), hsum(c13), acc);
-        store4(out, ob + 2 * outDim, hsum(c20), hsum(c21),
-                hsum(c22), hsum(c23), acc);
-        store4(out, ob + 3 * outDim, hsum(c30), hsum(c31),
-                hsum(c32), hsum(c33), acc);
+        c00.intoArray(t, 0); c01.intoArray(t, L); c02.intoArray(t, 2 * L); c03.intoArray(t, 3 * L);
+        c10.intoArray(t, 4 * L); c11.intoArray(t, 5 * L); c12.intoArray(t, 6 * L); c13.intoArray(t, 7 * L);
+        c20.intoArray(t, 8 * L); c21.intoArray(t, 9 * L); c22.intoArray(t, 10 * L); c23.intoArray(t, 11 * L);
+        c30.intoArray(t, 12 * L); c31.intoArray(t, 13 * L); c32.intoArray(t, 14 * L); c33.intoArray(t, 15 * L);
+        reduce4x4(t, out, ob, outDim, acc);
         if (k < k1) tail4x4(out, x, ob, outDim, x0, in, w, w0, 4L * in, k, k1, false);
     }
 
     private static void tileBF16x4x4(float[] out, float[] x, MemorySegment w, int in, int outDim, int r, int o,
-                                     int k0, int k1, boolean acc) {
+                                     int k0, int k1, boolean acc, float[] t) {
         long w0 = (long) o * in * 2, w1 = w0 + 2L * in, w2 = w1 + 2L * in, w3 = w2 + 2L * in;
         int x0 = r * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
@@ -408,14 +465,11 @@ public final class CpuOps implements Ops {
             c30 = xv.fma(v0, c30); c31 = xv.fma(v1, c31); c32 = xv.fma(v2, c32); c33 = xv.fma(v3, c33);
         }
         int ob = r * outDim + o;
-        store4(out, ob, hsum(c00), hsum(c01),
-                hsum(c02), hsum(c03), acc);
-        store4(out, ob + outDim, hsum(c10), hsum(c11),
-                hsum(c12), hsum(c13), acc);
-        store4(out, ob + 2 * outDim, hsum(c20), hsum(c21),
-                hsum(c22), hsum(c23), acc);
-        store4(out, ob + 3 * outDim, hsum(c30), hsum(c31),
-                hsum(c32), hsum(c33), acc);
+        c00.intoArray(t, 0); c01.intoArray(t, L); c02.intoArray(t, 2 * L); c03.intoArray(t, 3 * L);
+        c10.intoArray(t, 4 * L); c11.intoArray(t, 5 * L); c12.intoArray(t, 6 * L); c13.intoArray(t, 7 * L);
+        c20.intoArray(t, 8 * L); c21.intoArray(t, 9 * L); c22.intoArray(t, 10 * L); c23.intoArray(t, 11 * L);
+        c30.intoArray(t, 12 * L); c31.intoArray(t, 13 * L); c32.intoArray(t, 14 * L); c33.intoArray(t, 15 * L);
+        reduce4x4(t, out, ob, outDim, acc);
         if (k < k1) tail4x4(out, x, ob, outDim, x0, in, w, w0, 2L * in, k, k1, true);
     }
 
@@ -738,14 +792,59 @@ public final class CpuOps implements Ops {
 
     private static final float GELU_C = (float) 0.7978845608028654;
 
+    // GELU(tanh) = ½x(1 + tanh(u)) = x / (1 + e^(−2u)), u = √(2/π)(x + 0.044715x³) — the same function
+    // without tanh's cancellation near −1, built from add/mul/fma/div only so that every JIT tier (and
+    // the scalar tail) gives the same bits; Vector API TANH differs between the interpreter and C2.
+    private static final float LOG2E = 1.4426950408889634f, LN2_HI = 0.693145751953125f, LN2_LO = 1.4286068203094172e-6f;
+    private static final float ROUND = 12582912f; // 1.5·2^23: (t + ROUND) − ROUND rounds t to an integer
+
+    /** e^y for y in [−87, 87]: y = n·ln2 + r, |r| ≤ ln2/2, e^r by its degree-7 Taylor polynomial. */
+    private static FloatVector exp(FloatVector y) {
+        FloatVector n = y.mul(LOG2E).add(ROUND).sub(ROUND);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), y);
+        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
+        FloatVector p = r.fma(FloatVector.broadcast(S, 1f / 5040), FloatVector.broadcast(S, 1f / 720));
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 120));
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 24));
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 6));
+        p = p.fma(r, FloatVector.broadcast(S, 0.5f));
+        p = p.fma(r, FloatVector.broadcast(S, 1f));
+        p = p.fma(r, FloatVector.broadcast(S, 1f));
+        IntVector e = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return p.mul(e.reinterpretAsFloats());
+    }
+
+    /** Scalar twin of {@link #exp(FloatVector)}: the same operations in the same order. */
+    private static float exp(float y) {
+        float n = y * LOG2E + ROUND - ROUND;
+        float r = Math.fma(n, -LN2_HI, y);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = Math.fma(r, 1f / 5040, 1f / 720);
+        p = Math.fma(p, r, 1f / 120);
+        p = Math.fma(p, r, 1f / 24);
+        p = Math.fma(p, r, 1f / 6);
+        p = Math.fma(p, r, 0.5f);
+        p = Math.fma(p, r, 1f);
+        p = Math.fma(p, r, 1f);
+        return p * Float.intBitsToFloat(((int) n + 127) << 23);
+    }
+
+    private static FloatVector gelu(FloatVector g) {
+        FloatVector u = g.mul(g).mul(g).mul(0.044715f).add(g).mul(GELU_C);
+        FloatVector y = u.mul(-2f).max(-87f).min(87f);
+        return g.div(exp(y).add(1f));
+    }
+
+    static float gelu(float g) {
+        float u = (g * g * g * 0.044715f + g) * GELU_C;
+        float y = Math.min(Math.max(u * -2f, -87f), 87f);
+        return g / (exp(y) + 1f);
+    }
+
     private static void gegluRange(float[] out, float[] gate, float[] up, int lo, int hi) {
         int i = lo;
-        for (; i + L <= hi; i += L) {
-            FloatVector g = FloatVector.fromArray(S, gate, i);
-            FloatVector inner = g.mul(g).mul(g).mul(0.044715f).add(g).mul(GELU_C);
-            FloatVector gelu = g.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f));
-            gelu.mul(FloatVector.fromArray(S, up, i)).intoArray(out, i);
-        }
-        for (; i < hi; i++) out[i] = Kernels.geluTanh(gate[i]) * up[i];
+        for (; i + L <= hi; i += L)
+            gelu(FloatVector.fromArray(S, gate, i)).mul(FloatVector.fromArray(S, up, i)).intoArray(out, i);
+        for (; i < hi; i++) out[i] = gelu(gate[i]) * up[i];
     }
 }

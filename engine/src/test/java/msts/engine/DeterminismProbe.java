@@ -43,7 +43,14 @@ public final class DeterminismProbe {
         int dim = 96;
         float[] xs = fill(rnd, 3 * dim), n = new float[3 * dim];
         CpuOps.INSTANCE.rmsNorm(n, xs, Tensor.of(fill(rnd, dim), dim), 3, dim, 1e-6f);
-        return h * 31 + Arrays.hashCode(n);
+        h = h * 31 + Arrays.hashCode(n);
+        float[] gate = fill(rnd, 1000), up = fill(rnd, 1000), g = new float[1000];
+        for (int i = 0; i < gate.length; i++) gate[i] *= 4f;
+        CpuOps.INSTANCE.geglu(g, gate, up, 1000);
+        h = h * 31 + Arrays.hashCode(g);
+        float[] r = fill(rnd, 5 * 2 * 64);
+        CpuOps.INSTANCE.rope(r, 5, 2, 64, 3, 10000f);
+        return h * 31 + Arrays.hashCode(r);
     }
 
     private static float[] fill(SplittableRandom rnd, int n) {
