@@ -111,6 +111,7 @@ public final class SaeTrainer {
         } else {
             scale = tc.normalize ? estimateScaling(src) : 1f;
             p = SaeParams.init(cfg, tc.seed);
+            if (tc.initEncoderBias != 0f) java.util.Arrays.fill(p.b_enc, tc.initEncoderBias);
             m = p.zerosLike();
             v = p.zerosLike();
             sinceFired = new long[cfg.dSae];
