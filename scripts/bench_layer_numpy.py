@@ -1,4 +1,4 @@
-"""numpy/OpenBLAS peer of `msts bench-layer`: one full-size Gemma-2-2B decoder layer (hidden 2304, 8 heads,
+"""numpy/OpenBLAS peer of `msts bench layer`: one full-size Gemma-2-2B decoder layer (hidden 2304, 8 heads,
 4 KV heads, head_dim 256, intermediate 9216, sliding window 4096, attention soft-cap 50) on T tokens with
 random float32 weights (numpy has no bfloat16 matmul), same math as msts.model.gemma.Gemma2 (docs/gemma2.md).
 Prints one JSON line: {"tokens": T, "runs": [...seconds...], "median_s": ..., "tokens_per_s": ..., "blas": ...}.

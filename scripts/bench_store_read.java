@@ -20,7 +20,7 @@ public class ReadBench {
                 long t2 = System.nanoTime();
                 double sc = b.estimateNormScale(Long.MAX_VALUE);
                 double s3 = (System.nanoTime() - t2) / 1e9;
-                System.out.printf("rep %d: nextTokens %.0f tok/s (%.2f GB/s F32 out), nextSequences %.0f tok/s, exact norm scale %.4f over %d tokens in %.2f s%n",
+                System.out.printf("rep %d: nextTokens %.0f tok/s (%.2f GB/s F32 out), nextSequences %.0f tok/s, exact norm scale %.6f over %d tokens in %.2f s%n",
                         rep, n / s, n * d * 4 / s / 1e9, m / s2, sc, (long) src.numSequences() * (ctx - 1), s3);
             }
         }

@@ -26,12 +26,12 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code msts bench-layer}: tokens/s of one full-size Gemma-2-2B decoder layer (random weights, off-heap,
+ * {@code msts bench layer}: tokens/s of one full-size Gemma-2-2B decoder layer (random weights, off-heap,
  * BF16 and/or F32) on one sequence of T tokens, next to the numpy/OpenBLAS peer
  * {@code scripts/bench_layer_numpy.py} doing the same layer math in float32, run in the same invocation.
  * A benchmark, not a test.
  */
-@Command(name = "bench-layer", mixinStandardHelpOptions = true,
+@Command(name = "layer", mixinStandardHelpOptions = true,
         description = {"Tokens/s of one Gemma-2-2B layer (hidden 2304, 8/4 heads × 256, intermediate 9216) with random weights,",
                 "next to the numpy peer scripts/bench_layer_numpy.py on the same machine."})
 public final class BenchLayerCommand implements Callable<Integer> {

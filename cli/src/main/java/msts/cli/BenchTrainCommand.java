@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * and the temporal SAE (and TopK on request), next to the same step in PyTorch-CPU (scripts/bench_train_torch.py) run back to
  * back. Effective GFLOP/s counts 6·d_in·d_sae per token.
  */
-@Command(name = "bench-train", mixinStandardHelpOptions = true,
+@Command(name = "train", mixinStandardHelpOptions = true,
         description = "Benchmark SAE training steps (tokens/s, effective GFLOP/s) next to PyTorch-CPU.")
 public final class BenchTrainCommand implements Callable<Integer> {
     @Option(names = "--d-in", defaultValue = "2304") int dIn;

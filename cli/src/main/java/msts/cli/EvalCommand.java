@@ -277,6 +277,9 @@ public final class EvalCommand implements Runnable {
         @Option(names = "--max-lag", defaultValue = "16", description = "default ${DEFAULT-VALUE}")
         int maxLag;
 
+        @Option(names = "--include-first", description = "keep position 0 of each sequence (by default dropped: BOS in harvested stores)")
+        boolean includeFirst;
+
         @Override
         public Integer call() throws Exception {
             Sae sae = s.load();
@@ -284,7 +287,7 @@ public final class EvalCommand implements Runnable {
             try (ActivationSource src = ActivationSources.open(activations)) {
                 var d = Disentanglement.Config.defaults();
                 EvalOutput o = Disentanglement.run(sae, src, gt, new Disentanglement.Config(maxSeqs, maxLag, d.topLatents(),
-                        d.histogramBins(), d.histogramLatents()), s.id());
+                        d.histogramBins(), d.histogramLatents(), !includeFirst), s.id());
                 var q = o.evalResultMetrics();
                 s.done(spec, o, String.format(java.util.Locale.ROOT, "mean persistence %.4f%s",
                         q.get("temporal_persistence").get("mean_persistence"),

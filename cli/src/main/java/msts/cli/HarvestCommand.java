@@ -23,10 +23,11 @@ import java.util.concurrent.Callable;
 
 /** {@code msts harvest}: Gemma-2 resid_post sequences of one layer over a corpus → activation store. */
 @Command(name = "harvest", mixinStandardHelpOptions = true,
-        description = {"Runs Gemma-2 up to --layer over a corpus cut into rows of --context tokens (BOS at 0,",
-                "documents joined with EOS) and stores resid_post sequences [n_seq, ctx, d] in safetensors shards",
-                "with a manifest (docs/activation-store.md). Re-running the same command continues after the",
-                "last complete shard; a larger --tokens extends a finished store."})
+        description = {"Runs Gemma-2 up to --layer over a corpus cut into rows of --context tokens (BOS at 0, documents "
+                + "joined with EOS) and stores resid_post sequences [n_seq, ctx, d] in safetensors shards with a manifest "
+                + "(docs/activation-store.md).",
+                "Re-running the same command continues after the last complete shard; a larger --tokens extends a "
+                + "finished store."})
 public final class HarvestCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 

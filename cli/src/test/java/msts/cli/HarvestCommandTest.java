@@ -109,4 +109,32 @@ class HarvestCommandTest {
         assertEquals(1, r.code());
         assertTrue(r.err().contains("bad.jsonl:2: invalid JSON"), r.err());
     }
+
+    @Test
+    void countsAndBadOptions() throws Exception {
+        assertEquals(2_000_000, HarvestCommand.parseCount("--tokens", "2M"));
+        assertEquals(500_000, HarvestCommand.parseCount("--tokens", "500k"));
+        assertEquals(1_000_000, HarvestCommand.parseCount("--tokens", "1e6"));
+        assertEquals(12_345, HarvestCommand.parseCount("--tokens", "12_345"));
+        var e = assertThrows(IllegalArgumentException.class, () -> HarvestCommand.parseCount("--tokens", "lots"));
+        assertTrue(e.getMessage().contains("not a count"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> HarvestCommand.parseCount("--tokens", "0"));
+
+        Path model = TinyGemma2.write(dir.resolve("tiny"), TinyGemma2.Spec.small().withLayers(1), 3);
+        Path corpus = dir.resolve("c.txt");
+        Files.writeString(corpus, "some text\n");
+        Path tj = wordTokenizer(dir.resolve("tokenizer.json"), "some text");
+        CliRun r = CliRun.of("harvest", "--model", model.toString(), "--layer", "0", "--corpus", corpus.toString(),
+                "--tokens", "10", "--dtype", "f16", "--tokenizer", tj.toString(), "--out", dir.resolve("o").toString());
+        assertEquals(1, r.code());
+        assertEquals("msts: --dtype must be bf16 or f32, got f16", r.err().strip());
+        r = CliRun.of("harvest", "--model", model.toString(), "--layer", "0", "--corpus", corpus.toString(),
+                "--tokens", "10", "--text-split", "pages", "--tokenizer", tj.toString(), "--out", dir.resolve("o").toString());
+        assertEquals(1, r.code());
+        assertEquals("msts: --text-split must be one of file, blocks, lines, got 'pages'", r.err().strip());
+        r = CliRun.of("harvest", "--model", model.toString(), "--layer", "5", "--corpus", corpus.toString(),
+                "--tokens", "10", "--tokenizer", tj.toString(), "--out", dir.resolve("o").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("--layer 5 is outside the model's layers 0..0"), r.err());
+    }
 }

@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -18,6 +19,29 @@ import java.nio.ByteOrder;
 public final class CpuOps implements Ops {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> SI = IntVector.SPECIES_PREFERRED;
+
+    /** Lane permutations i → i xor h for h = L/2, L/4, ..., 1 (see {@link #hsum}). */
+    private static final VectorShuffle<Float>[] HALVES = halves();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] halves() {
+        VectorShuffle<Float>[] out = new VectorShuffle[Integer.numberOfTrailingZeros(S.length())];
+        for (int i = 0, h = S.length() / 2; h >= 1; i++, h /= 2) {
+            final int hh = h;
+            out[i] = VectorShuffle.fromOp(S, j -> j ^ hh);
+        }
+        return out;
+    }
+
+    /**
+     * Horizontal sum in a fixed pairwise order. {@code reduceLanes(ADD)} leaves the order unspecified, and
+     * the interpreter, C1 and C2 sum in different orders, so results changed as the JIT warmed up (a
+     * resumed harvest differed from an uninterrupted one); this tree gives the same bits in every tier.
+     */
+    static float hsum(FloatVector v) {
+        for (VectorShuffle<Float> sh : HALVES) v = v.add(v.rearrange(sh));
+        return v.lane(0);
+    }
     private static final int L = S.length();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
@@ -74,25 +98,30 @@ public final class CpuOps implements Ops {
         DType dt = w.dtype();
         float[] xs = x;
         if (dt != DType.F32) {
-            xs = scratch(SLOT_MATMUL_X, rows * in);
-            permutePairs(xs, x, rows, in);
+            float[] xsw = scratch(SLOT_MATMUL_X, rows * in);
+            Parallel.forRange(0, rows, Math.max(1, 65536 / Math.max(1, in)), (lo, hi) -> permutePairs(xsw, x, lo, hi, in));
+            xs = xsw;
         }
         final float[] xp = xs;
         int kc = rows >= 2 * MM_RB ? Math.max(2 * L, MM_KC / (2 * L) * (2 * L)) : in;
         int blocks = (outDim + MM_CB - 1) / MM_CB;
         int chunk = Math.max(1, Math.min(64, blocks / (Parallel.threads() * 8)));
         if (!seg.isAccessibleBy(OTHER_THREAD)) { // a confined arena's segment: only this thread may read it
-            matmulColumns(out, xp, seg, dt, rows, in, outDim, 0, outDim, kc);
-            return;
+            matmulColumns(out, xp, seg, dt, 0, rows, in, outDim, 0, outDim, kc);
+        } else if (blocks >= 4 * Parallel.threads() || rows < 2 * MM_RB) {
+            Parallel.forRange(0, blocks, chunk, (lo, hi) ->
+                    matmulColumns(out, xp, seg, dt, 0, rows, in, outDim, lo * MM_CB, Math.min(hi * MM_CB, outDim), kc));
+        } else { // few output columns, many rows: split the rows instead
+            int rowBlocks = (rows + MM_RB - 1) / MM_RB;
+            Parallel.forRange(0, rowBlocks, Math.max(1, rowBlocks / (Parallel.threads() * 4)), (lo, hi) ->
+                    matmulColumns(out, xp, seg, dt, lo * MM_RB, Math.min(hi * MM_RB, rows), in, outDim, 0, outDim, kc));
         }
-        Parallel.forRange(0, blocks, chunk, (lo, hi) ->
-                matmulColumns(out, xp, seg, dt, rows, in, outDim, lo * MM_CB, Math.min(hi * MM_CB, outDim), kc));
     }
 
-    /** Writes x into xs with each block of 2·L values reordered as [even-indexed..., odd-indexed...]. */
-    static void permutePairs(float[] xs, float[] x, int rows, int in) {
+    /** Writes rows [r0, r1) of x into xs with each block of 2·L values reordered as [even-indexed..., odd-indexed...]. */
+    static void permutePairs(float[] xs, float[] x, int r0, int r1, int in) {
         int vend = in / (2 * L) * (2 * L);
-        for (int r = 0; r < rows; r++) {
+        for (int r = r0; r < r1; r++) {
             int base = r * in;
             for (int k = 0; k < vend; k += 2 * L) {
                 for (int j = 0; j < L; j++) {
@@ -104,21 +133,22 @@ public final class CpuOps implements Ops {
         }
     }
 
-    private static void matmulColumns(float[] out, float[] xs, MemorySegment w, DType dt, int rows, int in,
+    /** out[r0..r1, o0..o1) for one k block after another. */
+    private static void matmulColumns(float[] out, float[] xs, MemorySegment w, DType dt, int r0, int r1, int in,
                                       int outDim, int o0, int o1, int kc) {
         for (int k0 = 0; k0 < in; k0 += kc) {
             int k1 = Math.min(in, k0 + kc);
             boolean acc = k0 > 0;
             for (int o = o0; o < o1; o += MM_CB) {
                 if (o + MM_CB <= o1) {
-                    int r = 0;
+                    int r = r0;
                     if (dt != DType.F16) {
-                        for (; r + MM_RB <= rows; r += MM_RB) {
+                        for (; r + MM_RB <= r1; r += MM_RB) {
                             if (dt == DType.F32) tileF32x4x4(out, xs, w, in, outDim, r, o, k0, k1, acc);
                             else tileBF16x4x4(out, xs, w, in, outDim, r, o, k0, k1, acc);
                         }
                     }
-                    for (; r < rows; r++) {
+                    for (; r < r1; r++) {
                         switch (dt) {
                             case F32 -> tileF32x1x4(out, xs, w, in, outDim, r, o, k0, k1, acc);
                             case BF16 -> tile16x1x4(out, xs, w, in, outDim, r, o, k0, k1, acc, false);
@@ -127,7 +157,7 @@ public final class CpuOps implements Ops {
                     }
                 } else {
                     for (int oo = o; oo < o1; oo++) {
-                        for (int r = 0; r < rows; r++) {
+                        for (int r = r0; r < r1; r++) {
                             float s = switch (dt) {
                                 case F32 -> dotF32(xs, r * in, w, (long) oo * in * 4, k0, k1);
                                 case BF16 -> dot16(xs, r * in, w, (long) oo * in * 2, k0, k1, in, false);
@@ -187,7 +217,7 @@ public final class CpuOps implements Ops {
         }
         for (; k + L <= k1; k += L)
             a0 = FloatVector.fromArray(S, x, xb + k).fma(FloatVector.fromMemorySegment(S, w, wb + 4L * k, LE), a0);
-        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        float s = hsum(a0.add(a1));
         for (; k < k1; k++) s += x[xb + k] * wF32(w, wb + 4L * k);
         return s;
     }
@@ -202,7 +232,7 @@ public final class CpuOps implements Ops {
             a0 = FloatVector.fromArray(S, x, xb + k).fma(lo, a0);
             a1 = FloatVector.fromArray(S, x, xb + k + L).fma(hi, a1);
         }
-        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        float s = hsum(a0.add(a1));
         for (; k < k1; k++) s += x[xb + k] * w16(w, wb + 2L * k, f16);
         return s;
     }
@@ -211,8 +241,20 @@ public final class CpuOps implements Ops {
                                     int k0, int k1, boolean acc) {
         long w0 = (long) o * in * 4, w1 = w0 + 4L * in, w2 = w1 + 4L * in, w3 = w2 + 4L * in;
         int xb = r * in;
-        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         int k = k0;
+        for (; k + 2 * L <= k1; k += 2 * L) { // two independent chains per weight row
+            FloatVector xv = FloatVector.fromArray(S, x, xb + k), xw = FloatVector.fromArray(S, x, xb + k + L);
+            long kb = 4L * k, kc = kb + 4L * L;
+            a0 = xv.fma(FloatVector.fromMemorySegment(S, w, w0 + kb, LE), a0);
+            a1 = xv.fma(FloatVector.fromMemorySegment(S, w, w1 + kb, LE), a1);
+            a2 = xv.fma(FloatVector.fromMemorySegment(S, w, w2 + kb, LE), a2);
+            a3 = xv.fma(FloatVector.fromMemorySegment(S, w, w3 + kb, LE), a3);
+            b0 = xw.fma(FloatVector.fromMemorySegment(S, w, w0 + kc, LE), b0);
+            b1 = xw.fma(FloatVector.fromMemorySegment(S, w, w1 + kc, LE), b1);
+            b2 = xw.fma(FloatVector.fromMemorySegment(S, w, w2 + kc, LE), b2);
+            b3 = xw.fma(FloatVector.fromMemorySegment(S, w, w3 + kc, LE), b3);
+        }
         for (; k + L <= k1; k += L) {
             FloatVector xv = FloatVector.fromArray(S, x, xb + k);
             long kb = 4L * k;
@@ -221,8 +263,8 @@ public final class CpuOps implements Ops {
             a2 = xv.fma(FloatVector.fromMemorySegment(S, w, w2 + kb, LE), a2);
             a3 = xv.fma(FloatVector.fromMemorySegment(S, w, w3 + kb, LE), a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        float s0 = hsum(a0.add(b0)), s1 = hsum(a1.add(b1));
+        float s2 = hsum(a2.add(b2)), s3 = hsum(a3.add(b3));
         for (; k < k1; k++) {
             float xv = x[xb + k];
             long kb = 4L * k;
@@ -238,7 +280,7 @@ public final class CpuOps implements Ops {
                                    int k0, int k1, boolean acc, boolean f16) {
         long w0 = (long) o * in * 2, w1 = w0 + 2L * in, w2 = w1 + 2L * in, w3 = w2 + 2L * in;
         int xb = r * in;
-        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         int k = k0;
         for (; k + 2 * L <= k1; k += 2 * L) {
             FloatVector xe = FloatVector.fromArray(S, x, xb + k), xo = FloatVector.fromArray(S, x, xb + k + L);
@@ -248,19 +290,19 @@ public final class CpuOps implements Ops {
             IntVector v2 = IntVector.fromMemorySegment(SI, w, w2 + kb, LE);
             IntVector v3 = IntVector.fromMemorySegment(SI, w, w3 + kb, LE);
             if (f16) {
-                a0 = xe.fma(f16Lo(v0), a0); a0 = xo.fma(f16Hi(v0), a0);
-                a1 = xe.fma(f16Lo(v1), a1); a1 = xo.fma(f16Hi(v1), a1);
-                a2 = xe.fma(f16Lo(v2), a2); a2 = xo.fma(f16Hi(v2), a2);
-                a3 = xe.fma(f16Lo(v3), a3); a3 = xo.fma(f16Hi(v3), a3);
+                a0 = xe.fma(f16Lo(v0), a0); b0 = xo.fma(f16Hi(v0), b0);
+                a1 = xe.fma(f16Lo(v1), a1); b1 = xo.fma(f16Hi(v1), b1);
+                a2 = xe.fma(f16Lo(v2), a2); b2 = xo.fma(f16Hi(v2), b2);
+                a3 = xe.fma(f16Lo(v3), a3); b3 = xo.fma(f16Hi(v3), b3);
             } else {
-                a0 = xe.fma(bf16Lo(v0), a0); a0 = xo.fma(bf16Hi(v0), a0);
-                a1 = xe.fma(bf16Lo(v1), a1); a1 = xo.fma(bf16Hi(v1), a1);
-                a2 = xe.fma(bf16Lo(v2), a2); a2 = xo.fma(bf16Hi(v2), a2);
-                a3 = xe.fma(bf16Lo(v3), a3); a3 = xo.fma(bf16Hi(v3), a3);
+                a0 = xe.fma(bf16Lo(v0), a0); b0 = xo.fma(bf16Hi(v0), b0);
+                a1 = xe.fma(bf16Lo(v1), a1); b1 = xo.fma(bf16Hi(v1), b1);
+                a2 = xe.fma(bf16Lo(v2), a2); b2 = xo.fma(bf16Hi(v2), b2);
+                a3 = xe.fma(bf16Lo(v3), a3); b3 = xo.fma(bf16Hi(v3), b3);
             }
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        float s0 = hsum(a0.add(b0)), s1 = hsum(a1.add(b1));
+        float s2 = hsum(a2.add(b2)), s3 = hsum(a3.add(b3));
         for (; k < k1; k++) {
             float xv = x[xb + k];
             long kb = 2L * k;
@@ -318,14 +360,14 @@ public final class CpuOps implements Ops {
             c30 = xv.fma(v0, c30); c31 = xv.fma(v1, c31); c32 = xv.fma(v2, c32); c33 = xv.fma(v3, c33);
         }
         int ob = r * outDim + o;
-        store4(out, ob, c00.reduceLanes(VectorOperators.ADD), c01.reduceLanes(VectorOperators.ADD),
-                c02.reduceLanes(VectorOperators.ADD), c03.reduceLanes(VectorOperators.ADD), acc);
-        store4(out, ob + outDim, c10.reduceLanes(VectorOperators.ADD), c11.reduceLanes(VectorOperators.ADD),
-                c12.reduceLanes(VectorOperators.ADD), c13.reduceLanes(VectorOperators.ADD), acc);
-        store4(out, ob + 2 * outDim, c20.reduceLanes(VectorOperators.ADD), c21.reduceLanes(VectorOperators.ADD),
-                c22.reduceLanes(VectorOperators.ADD), c23.reduceLanes(VectorOperators.ADD), acc);
-        store4(out, ob + 3 * outDim, c30.reduceLanes(VectorOperators.ADD), c31.reduceLanes(VectorOperators.ADD),
-                c32.reduceLanes(VectorOperators.ADD), c33.reduceLanes(VectorOperators.ADD), acc);
+        store4(out, ob, hsum(c00), hsum(c01),
+                hsum(c02), hsum(c03), acc);
+        store4(out, ob + outDim, hsum(c10), hsum(c11),
+                hsum(c12), hsum(c13), acc);
+        store4(out, ob + 2 * outDim, hsum(c20), hsum(c21),
+                hsum(c22), hsum(c23), acc);
+        store4(out, ob + 3 * outDim, hsum(c30), hsum(c31),
+                hsum(c32), hsum(c33), acc);
         if (k < k1) tail4x4(out, x, ob, outDim, x0, in, w, w0, 4L * in, k, k1, false);
     }
 
@@ -366,14 +408,14 @@ public final class CpuOps implements Ops {
             c30 = xv.fma(v0, c30); c31 = xv.fma(v1, c31); c32 = xv.fma(v2, c32); c33 = xv.fma(v3, c33);
         }
         int ob = r * outDim + o;
-        store4(out, ob, c00.reduceLanes(VectorOperators.ADD), c01.reduceLanes(VectorOperators.ADD),
-                c02.reduceLanes(VectorOperators.ADD), c03.reduceLanes(VectorOperators.ADD), acc);
-        store4(out, ob + outDim, c10.reduceLanes(VectorOperators.ADD), c11.reduceLanes(VectorOperators.ADD),
-                c12.reduceLanes(VectorOperators.ADD), c13.reduceLanes(VectorOperators.ADD), acc);
-        store4(out, ob + 2 * outDim, c20.reduceLanes(VectorOperators.ADD), c21.reduceLanes(VectorOperators.ADD),
-                c22.reduceLanes(VectorOperators.ADD), c23.reduceLanes(VectorOperators.ADD), acc);
-        store4(out, ob + 3 * outDim, c30.reduceLanes(VectorOperators.ADD), c31.reduceLanes(VectorOperators.ADD),
-                c32.reduceLanes(VectorOperators.ADD), c33.reduceLanes(VectorOperators.ADD), acc);
+        store4(out, ob, hsum(c00), hsum(c01),
+                hsum(c02), hsum(c03), acc);
+        store4(out, ob + outDim, hsum(c10), hsum(c11),
+                hsum(c12), hsum(c13), acc);
+        store4(out, ob + 2 * outDim, hsum(c20), hsum(c21),
+                hsum(c22), hsum(c23), acc);
+        store4(out, ob + 3 * outDim, hsum(c30), hsum(c31),
+                hsum(c32), hsum(c33), acc);
         if (k < k1) tail4x4(out, x, ob, outDim, x0, in, w, w0, 2L * in, k, k1, true);
     }
 
@@ -431,8 +473,9 @@ public final class CpuOps implements Ops {
                                 Math.min(G_NR, nc - jp * G_NR));
                 });
                 int mBlocks = (m + G_MC - 1) / G_MC;
-                int jGroups = mBlocks >= 2 * Parallel.threads() ? 1
-                        : Math.min(panels, (4 * Parallel.threads() + mBlocks - 1) / mBlocks);
+                // ≥ 8 tasks per thread, so a thread the OS pauses (a shared machine) delays little
+                int want = 8 * Parallel.threads();
+                int jGroups = mBlocks >= want ? 1 : Math.min(panels, (want + mBlocks - 1) / mBlocks);
                 int perGroup = (panels + jGroups - 1) / jGroups;
                 final int groups = (panels + perGroup - 1) / perGroup;
                 Parallel.forRange(0, mBlocks * groups, 1, (lo, hi) -> {
@@ -454,11 +497,11 @@ public final class CpuOps implements Ops {
                                 if (mr == G_MR && nr == G_NR) {
                                     micro4x3(kc, ap, ir * kc, bp, jp * kc * G_NR, c, ci, ldc);
                                 } else {
-                                    float[] t8 = scratch(SLOT_ROW, G_MR * G_NR);
-                                    java.util.Arrays.fill(t8, 0, G_MR * G_NR, 0f);
-                                    micro4x3(kc, ap, ir * kc, bp, jp * kc * G_NR, t8, 0, G_NR);
+                                    float[] edge = scratch(SLOT_ROW, G_MR * G_NR);
+                                    java.util.Arrays.fill(edge, 0, G_MR * G_NR, 0f);
+                                    micro4x3(kc, ap, ir * kc, bp, jp * kc * G_NR, edge, 0, G_NR);
                                     for (int i = 0; i < mr; i++)
-                                        for (int jj = 0; jj < nr; jj++) c[ci + i * ldc + jj] += t8[i * G_NR + jj];
+                                        for (int jj = 0; jj < nr; jj++) c[ci + i * ldc + jj] += edge[i * G_NR + jj];
                                 }
                             }
                         }
@@ -590,7 +633,7 @@ public final class CpuOps implements Ops {
             FloatVector v = FloatVector.fromArray(S, x, off + i);
             acc = v.fma(v, acc);
         }
-        float ss = acc.reduceLanes(VectorOperators.ADD);
+        float ss = hsum(acc);
         for (; i < dim; i++) ss += x[off + i] * x[off + i];
         float inv = (float) (1.0 / Math.sqrt(ss / dim + eps));
         i = 0;
@@ -661,7 +704,7 @@ public final class CpuOps implements Ops {
             int d = 0;
             for (; d + L <= hd; d += L)
                 acc = FloatVector.fromArray(S, q, qb + d).fma(FloatVector.fromArray(S, k, kb + d), acc);
-            float s = acc.reduceLanes(VectorOperators.ADD);
+            float s = hsum(acc);
             for (; d < hd; d++) s += q[qb + d] * k[kb + d];
             s *= scale;
             if (softcap > 0f) s = softcap * (float) Math.tanh(s / softcap);

@@ -1,15 +1,16 @@
 package msts.engine;
 
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A small parallel-for over index ranges on one shared {@link ForkJoinPool} sized to the number of
- * processors. The range is cut into chunks; the calling thread and {@code threads() - 1} pool workers
- * pull chunks from a shared counter until none is left, so uneven chunks balance themselves. One call
- * allocates a handful of task objects, never anything per element.
+ * processors. The range is cut into chunks; the calling thread and up to {@code threads() - 1} pool
+ * workers pull chunks from a shared counter until none is left, so uneven chunks balance themselves.
+ * The caller never waits for a worker that has not started (on a loaded machine it simply does those
+ * chunks itself). One call allocates one small job object, never anything per element.
  *
  * Calls made from inside a parallel region (a pool worker) run serially in the caller, so kernels may
  * call each other without deadlock or oversubscription.
@@ -54,35 +55,75 @@ public final class Parallel {
             body.run(start, end);
             return;
         }
-        int workers = Math.min(THREADS, chunks);
-        AtomicInteger next = new AtomicInteger();
-        final int c = chunk;
-        Runnable loop = () -> {
-            int i;
-            while ((i = next.getAndIncrement()) < chunks) {
-                int lo = start + i * c;
-                body.run(lo, (int) Math.min((long) lo + c, end));
-            }
-        };
-        @SuppressWarnings("unchecked")
-        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[workers - 1];
-        for (int t = 0; t < tasks.length; t++) tasks[t] = POOL.submit(loop);
-        Throwable failure = null;
-        try {
-            loop.run();
-        } catch (Throwable e) {
-            failure = e;
+        Job job = new Job(start, end, chunk, chunks, body);
+        int helpers = Math.min(THREADS, chunks) - 1;
+        for (int t = 0; t < helpers; t++) POOL.execute(job);
+        job.work();
+        job.finish();
+    }
+
+    /**
+     * One parallel loop. Helpers register in {@code state} before pulling chunks; once the caller has run
+     * out of chunks it closes the job and waits only for helpers that registered. A helper the OS has
+     * not scheduled yet (a loaded machine) finds the job closed and returns without touching anything,
+     * so the caller never waits for it.
+     */
+    private static final class Job implements Runnable {
+        private static final int CLOSED = Integer.MIN_VALUE;
+        final int start, end, chunk, chunks;
+        final Range body;
+        final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger state = new AtomicInteger(); // CLOSED bit | number of running helpers
+        final Thread caller = Thread.currentThread();
+        volatile Throwable failure;
+
+        Job(int start, int end, int chunk, int chunks, Range body) {
+            this.start = start;
+            this.end = end;
+            this.chunk = chunk;
+            this.chunks = chunks;
+            this.body = body;
         }
-        for (ForkJoinTask<?> t : tasks) {
+
+        void work() {
             try {
-                t.join();
+                int i;
+                while ((i = next.getAndIncrement()) < chunks) {
+                    long lo = start + (long) i * chunk;
+                    body.run((int) lo, (int) Math.min(lo + chunk, end));
+                }
             } catch (Throwable e) {
                 if (failure == null) failure = e;
+                next.set(chunks); // stop handing out chunks
             }
         }
-        if (failure instanceof RuntimeException re) throw re;
-        if (failure instanceof Error err) throw err;
-        if (failure != null) throw new RuntimeException(failure);
+
+        @Override
+        public void run() { // a helper
+            int s;
+            do {
+                s = state.get();
+                if ((s & CLOSED) != 0) return;
+            } while (!state.compareAndSet(s, s + 1));
+            try {
+                work();
+            } finally {
+                if (state.decrementAndGet() == CLOSED) LockSupport.unpark(caller);
+            }
+        }
+
+        void finish() {
+            state.getAndUpdate(v -> v | CLOSED);
+            int spins = 0;
+            while ((state.get() & ~CLOSED) != 0) {
+                if (++spins < 2000) Thread.onSpinWait();
+                else LockSupport.parkNanos(this, 100_000L);
+            }
+            Throwable f = failure;
+            if (f instanceof RuntimeException re) throw re;
+            if (f instanceof Error err) throw err;
+            if (f != null) throw new RuntimeException(f);
+        }
     }
 
     /**

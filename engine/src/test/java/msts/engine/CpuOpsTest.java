@@ -60,7 +60,7 @@ class CpuOpsTest {
     void matmulMatchesReferenceOnAwkwardShapes() {
         int[][] shapes = { // rows, in, out
                 {1, 1, 1}, {1, 3, 5}, {3, 17, 33}, {5, 33, 17}, {1, 257, 7}, {4, 32, 4}, {9, 257, 13},
-                {17, 100, 9}, {2, 2304, 6}, {8, 1200, 9}, {13, 2500, 11}, {1, 9216, 5}, {12, 64, 64}};
+                {17, 100, 9}, {2, 2304, 6}, {8, 1200, 9}, {13, 2500, 11}, {1, 9216, 5}, {12, 64, 64}, {70, 40, 3}, {33, 2400, 6}};
         Random rnd = new Random(1);
         for (DType dt : DType.values()) {
             for (int[] s : shapes) {
@@ -280,6 +280,15 @@ class CpuOpsTest {
             });
             for (int i = 0; i < n; i++) assertEquals(1, hits[i], "index " + i + " of " + n);
         }
+        // many short loops back to back: helpers that start late must neither be waited for nor touch a
+        // finished loop's data
+        int[] acc = new int[64];
+        for (int rep = 0; rep < 20_000; rep++) {
+            Parallel.forRange(0, 64, 8, (lo, hi) -> {
+                for (int i = lo; i < hi; i++) acc[i]++;
+            });
+        }
+        for (int i = 0; i < 64; i++) assertEquals(20_000, acc[i], "index " + i + " after repeated loops");
         RuntimeException boom = assertThrows(RuntimeException.class, () -> Parallel.forRange(0, 100, 1, (lo, hi) -> {
             if (lo == 57) throw new IllegalStateException("boom");
         }));

@@ -94,15 +94,16 @@ public final class CoreEval {
             float[][] clean = lm.logits(batch, null);
             float[][] spliced = lm.logits(batch, SaeApply.splice(sae, layer, mask));
             float[][] zero = lm.logits(batch, SaeApply.zeroAblate(layer));
-            double[] lp = new double[vocab], lq = new double[vocab];
+            double[] lp = new double[vocab], lq = new double[vocab], p = new double[vocab];
             for (int s = 0; s < batch.length; s++) {
                 int T = batch[s].length;
                 for (int t = 0; t < T; t++) {
                     if (!mask[s][t]) continue;
                     positions++;
                     LogMath.logSoftmax(clean[s], t * vocab, vocab, lp);
+                    for (int v = 0; v < vocab; v++) p[v] = Math.exp(lp[v]);
                     LogMath.logSoftmax(spliced[s], t * vocab, vocab, lq);
-                    klSae += LogMath.kl(lp, lq);
+                    klSae += LogMath.kl(p, lp, lq);
                     boolean ce = t + 1 < T;
                     int next = ce ? batch[s][t + 1] : -1;
                     if (ce) {
@@ -111,7 +112,7 @@ public final class CoreEval {
                         ceSae -= lq[next];
                     }
                     LogMath.logSoftmax(zero[s], t * vocab, vocab, lq);
-                    klZero += LogMath.kl(lp, lq);
+                    klZero += LogMath.kl(p, lp, lq);
                     if (ce) ceZero -= lq[next];
                 }
             }

@@ -1,10 +1,21 @@
 package msts.evals;
 
-import msts.engine.Kernels;
+import msts.engine.CpuOps;
+import msts.engine.Ops;
 
-/** Cosine geometry of decoder directions W_dec [dSae, dIn] (rows are latents). Formulas in docs/evals.md. */
+/**
+ * Cosine geometry of decoder directions W_dec [dSae, dIn] (rows are latents). Formulas in docs/evals.md.
+ * The Gram blocks go through {@link Ops#gemm} (the fast CPU ops by default; tests compare with numpy).
+ */
 public final class DecoderGeometry {
     private DecoderGeometry() {}
+
+    private static volatile Ops ops = CpuOps.INSTANCE;
+
+    /** Ops used for the Gram-matrix blocks (e.g. {@code Ops.reference()} as the control). */
+    public static void setOps(Ops o) {
+        ops = o;
+    }
 
     /** Rows scaled to unit L2 norm (zero rows stay zero). */
     public static float[] unitRows(float[] w, int rows, int dim) {
@@ -27,7 +38,7 @@ public final class DecoderGeometry {
         float[] sims = new float[block * rows];
         for (int start = 0; start < rows; start += block) {
             int m = Math.min(block, rows - start);
-            Kernels.gemm(false, true, m, rows, dim, 1f, u, start * dim, dim, u, 0, dim, 0f, sims, 0, rows);
+            ops.gemm(false, true, m, rows, dim, 1f, u, start * dim, dim, u, 0, dim, 0f, sims, 0, rows);
             for (int a = 0; a < m; a++) {
                 int i = start + a;
                 double best = Double.NEGATIVE_INFINITY;
@@ -44,7 +55,7 @@ public final class DecoderGeometry {
         double[] max = new double[nTrue];
         float[] sims = new float[nDict];
         for (int i = 0; i < nTrue; i++) {
-            Kernels.gemm(false, true, 1, nDict, dim, 1f, ut, i * dim, dim, ud, 0, dim, 0f, sims, 0, nDict);
+            ops.gemm(false, true, 1, nDict, dim, 1f, ut, i * dim, dim, ud, 0, dim, 0f, sims, 0, nDict);
             double best = Double.NEGATIVE_INFINITY;
             for (float s : sims) best = Math.max(best, s);
             max[i] = best;
@@ -64,7 +75,7 @@ public final class DecoderGeometry {
         float[] sims = new float[block * n];
         for (int start = 0; start < n; start += block) {
             int m = Math.min(block, n - start);
-            Kernels.gemm(false, true, m, n, dim, 1f, u, start * dim, dim, u, 0, dim, 0f, sims, 0, n);
+            ops.gemm(false, true, m, n, dim, 1f, u, start * dim, dim, u, 0, dim, 0f, sims, 0, n);
             for (int a = 0; a < m; a++) {
                 int i = start + a;
                 for (int j = i + 1; j < n; j++) {

@@ -25,9 +25,10 @@ public final class Disentanglement {
         }
     }
 
-    public record Config(int maxSequences, int maxLag, int topLatents, int histogramBins, int histogramLatents) {
+    /** skipFirst: drop position 0 of every sequence (BOS in harvested stores) from all statistics. */
+    public record Config(int maxSequences, int maxLag, int topLatents, int histogramBins, int histogramLatents, boolean skipFirst) {
         public static Config defaults() {
-            return new Config(512, 16, 64, 100, 4096);
+            return new Config(512, 16, 64, 100, 4096, true);
         }
     }
 
@@ -37,6 +38,8 @@ public final class Disentanglement {
         if (gt != null && gt.d() != sae.dIn())
             throw new IllegalArgumentException("ground-truth directions have d=" + gt.d() + " but the SAE has d_in=" + sae.dIn());
         int nSeq = Math.min(src.numSequences(), cfg.maxSequences()), T = src.contextSize(), dSae = sae.dSae();
+        int first = cfg.skipFirst() ? 1 : 0, Tk = T - first;
+        if (Tk < 2) throw new IllegalArgumentException("sequences of " + T + " tokens are too short for the disentanglement eval");
         SparseActs acts = new SparseActs(dSae);
         float[] x = new float[T * sae.dIn()];
         float[] f = new float[T * dSae];
@@ -44,14 +47,15 @@ public final class Disentanglement {
             for (int s = 0; s < nSeq; s++) {
                 src.readSequence(s, x, 0);
                 sae.encode(x, 1, T, f);
-                acts.add(f, T);
+                if (first == 0) acts.add(f, T);
+                else acts.add(java.util.Arrays.copyOfRange(f, first * dSae, T * dSae), Tk);
                 p.advance(1);
             }
         }
         float[] wDec = sae.decoderWeights();
         double[] maxCos = DecoderGeometry.maxCosineToOthers(wDec, dSae, sae.dIn());
         long[] hist = DecoderGeometry.pairwiseCosineHistogram(wDec, dSae, sae.dIn(), cfg.histogramLatents(), cfg.histogramBins());
-        double[][] ac = autocorrelation(acts, nSeq, T, cfg.maxLag());
+        double[][] ac = autocorrelation(acts, nSeq, Tk, cfg.maxLag());
         double[] persistence = persistence(ac);
         double[] density = density(acts);
         double[] co = coactivation(acts, density, cfg.topLatents());
@@ -131,6 +135,7 @@ public final class Disentanglement {
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("n_sequences", nSeq);
         config.put("context_size", T);
+        config.put("skip_first_position", cfg.skipFirst());
         config.put("max_lag", cfg.maxLag());
         config.put("top_latents", cfg.topLatents());
         config.put("histogram_bins", cfg.histogramBins());

@@ -14,6 +14,13 @@ public final class LogMath {
         for (int i = 0; i < n; i++) out[i] = logits[off + i] - lse;
     }
 
+    /** KL(p‖q) = Σ p (log p − log q) from p, log p and log q. */
+    public static double kl(double[] p, double[] lp, double[] lq) {
+        double s = 0;
+        for (int i = 0; i < lp.length; i++) if (p[i] > 0) s += p[i] * (lp[i] - lq[i]);
+        return s;
+    }
+
     /** KL(p‖q) = Σ p (log p − log q) from log-probabilities. */
     public static double kl(double[] lp, double[] lq) {
         double s = 0;

@@ -62,7 +62,7 @@ public final class LogisticRegression {
         java.util.Arrays.fill(s, 0);
         double[] r = g.clone(), q = g.clone(), hq = new double[m], xv = new double[n];
         double rr = dot(r, r), tol = 1e-20 + 1e-12 * rr;
-        for (int it = 0; it < 4 * m + 50 && rr > tol; it++) {
+        for (int it = 0; it < Math.min(4 * m + 50, 500) && rr > tol; it++) { // truncated Newton: inexact inner solves are fine
             hessVec(x, n, d, C, p, q, hq, xv);
             double qhq = dot(q, hq);
             if (qhq <= 0) break;

@@ -191,7 +191,11 @@ public final class MatmulBench {
         List<String> cmd = new ArrayList<>(List.of(opt.python(), script.toString(), "--cases", String.join(",", cases)));
         if (opt.quick()) cmd.add("--quick");
         log.println("numpy peer: " + String.join(" ", cmd));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+        // the peer gets as many BLAS threads as the Java side has (-Dmsts.threads), unless set explicitly
+        for (String v : new String[] {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"})
+            pb.environment().putIfAbsent(v, Integer.toString(Parallel.threads()));
+        Process p = pb.start();
         String json = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         try {
             if (!p.waitFor(30, TimeUnit.MINUTES)) {

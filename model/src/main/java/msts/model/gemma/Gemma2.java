@@ -261,7 +261,10 @@ public final class Gemma2 implements AutoCloseable {
                 in = new float[T * H];
                 System.arraycopy(xn, off[s] * H, in, 0, T * H);
             }
-            out[s] = new float[Math.multiplyExact(T, V)];
+            if ((long) T * V > Integer.MAX_VALUE - 16)
+                throw new IllegalArgumentException("logits of " + T + " tokens × " + V + " vocab do not fit in one array;"
+                        + " use LogitsMode.LAST or shorter sequences");
+            out[s] = new float[T * V];
             ops.matmul(out[s], in, weights.lmHead(), T);
             if (config.finalLogitSoftcapping() > 0) Kernels.softcap(out[s], out[s].length, config.finalLogitSoftcapping());
         }

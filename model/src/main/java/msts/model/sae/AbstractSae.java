@@ -39,10 +39,19 @@ public abstract class AbstractSae implements Sae {
         System.arraycopy(forward.features(), 0, f, 0, nSeq * T * cfg.dSae);
     }
 
+    private final SparseRows sparse = new SparseRows();
+
+    /** x̂ = f·W_dec + b_dec; skips the zero latents when at most 8% of f is non-zero. */
     @Override
-    public void decode(float[] f, int rows, float[] xhat) {
-        ops.gemm(false, false, rows, cfg.dIn, cfg.dSae, 1f, f, 0, cfg.dSae, params.W_dec, 0, cfg.dIn, 0f, xhat, 0, cfg.dIn);
-        SaeKernels.addRowVector(xhat, params.b_dec, cfg.dIn, 0, rows);
+    public synchronized void decode(float[] f, int rows, float[] xhat) {
+        int d = cfg.dIn, n = cfg.dSae;
+        if (sparse.count(f, rows, n) <= 0.08 * rows * n) {
+            sparse.gather(f, false);
+            Par.rows(rows, 8, (lo, hi) -> SaeKernels.spmmRows(sparse.start, sparse.idx, sparse.val, params.W_dec, d, xhat, false, lo, hi));
+        } else {
+            ops.gemm(false, false, rows, d, n, 1f, f, 0, n, params.W_dec, 0, d, 0f, xhat, 0, d);
+        }
+        Par.rows(rows, 16, (lo, hi) -> SaeKernels.addRowVector(xhat, params.b_dec, d, lo, hi));
     }
 
     @Override public float[] decoderWeights() { return params.W_dec; }

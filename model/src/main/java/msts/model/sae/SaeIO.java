@@ -23,8 +23,8 @@ public final class SaeIO {
 
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** Ops used by loaded SAEs for their matrix products (the CLI sets the fast CPU ops). */
-    private static volatile Ops defaultOps = Ops.reference();
+    /** Ops used by loaded SAEs for their matrix products (default: the Vector API CPU ops). */
+    private static volatile Ops defaultOps = msts.engine.CpuOps.INSTANCE;
 
     public static void setDefaultOps(Ops ops) { defaultOps = ops; }
 

@@ -26,13 +26,20 @@ import java.util.stream.Stream;
  * temp files and shard files not listed in the manifest (a killed run's leftovers) are deleted and redone.
  * Opening it with other arguments is an error naming the differences.
  */
-public final class ActivationStoreWriter {
+public final class ActivationStoreWriter implements AutoCloseable {
+    /** Lock file held (OS file lock) while a writer is open: one harvest per store at a time. */
+    public static final String LOCK_FILE = ".lock";
+    /** Argument holding the corpus files' sizes in bytes (recorded by the harvester, compared on re-runs). */
+    public static final String CORPUS_BYTES = "corpus_bytes";
+
     /** Keys of {@link StoreManifest#arguments()} that may change between runs of the same store. */
     public static final Set<String> MUTABLE_ARGUMENTS = Set.of("tokens", "batch_seqs", "threads", "out", "backend", "ops");
 
     private final Path dir;
     private StoreManifest manifest;
     private final boolean resumed;
+
+    private java.nio.channels.FileChannel lockChannel;
 
     private ActivationStoreWriter(Path dir, StoreManifest m, boolean resumed) {
         this.dir = dir;
@@ -45,6 +52,50 @@ public final class ActivationStoreWriter {
      * there if it was made with the same arguments (its target becomes fresh's).
      */
     public static ActivationStoreWriter openOrCreate(Path dir, StoreManifest fresh) {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) throw new StoreException(dir + " exists and is not a directory");
+        java.nio.channels.FileChannel lock = lock(dir);
+        try {
+            ActivationStoreWriter w = open(dir, fresh);
+            w.lockChannel = lock;
+            return w;
+        } catch (RuntimeException e) {
+            release(lock);
+            if (!Files.isRegularFile(dir.resolve(StoreManifest.FILE))) {
+                try { Files.deleteIfExists(dir.resolve(LOCK_FILE)); } catch (IOException ignored) { }
+            }
+            throw e;
+        }
+    }
+
+    private static java.nio.channels.FileChannel lock(Path dir) {
+        java.nio.channels.FileChannel ch = null;
+        try {
+            Files.createDirectories(dir);
+            ch = java.nio.channels.FileChannel.open(dir.resolve(LOCK_FILE), java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.WRITE);
+            if (ch.tryLock() == null) throw new java.nio.channels.OverlappingFileLockException();
+            return ch;
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            release(ch);
+            throw new StoreException(dir + " is being written by another harvest (" + LOCK_FILE + " is locked)");
+        } catch (IOException e) {
+            release(ch);
+            throw new StoreException(dir + ": cannot lock " + LOCK_FILE + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void release(java.nio.channels.FileChannel ch) {
+        if (ch != null) try { ch.close(); } catch (IOException ignored) { }
+    }
+
+    /** Releases the store's lock (the files stay as they are). */
+    @Override
+    public void close() {
+        release(lockChannel);
+        lockChannel = null;
+    }
+
+    private static ActivationStoreWriter open(Path dir, StoreManifest fresh) {
         try {
             if (Files.isRegularFile(dir.resolve(StoreManifest.FILE))) {
                 StoreManifest old = StoreManifest.read(dir);
@@ -60,7 +111,7 @@ public final class ActivationStoreWriter {
             if (Files.exists(dir)) {
                 if (!Files.isDirectory(dir)) throw new StoreException(dir + " exists and is not a directory");
                 try (Stream<Path> s = Files.list(dir)) {
-                    List<Path> other = s.filter(p -> !isLeftover(p.getFileName().toString())).toList();
+                    List<Path> other = s.filter(p -> !isOurs(p.getFileName().toString())).toList();
                     if (!other.isEmpty())
                         throw new StoreException(dir + " is not empty and holds no " + StoreManifest.FILE
                                 + " (not an activation store); refusing to write into it");
@@ -77,6 +128,10 @@ public final class ActivationStoreWriter {
 
     private static boolean isLeftover(String name) {
         return (name.startsWith(".") && name.endsWith(".tmp")) || name.matches("shard_\\d+\\.safetensors");
+    }
+
+    private static boolean isOurs(String name) {
+        return name.equals(LOCK_FILE) || isLeftover(name);
     }
 
     /** Deletes temp files and shard files the manifest does not list. */
@@ -109,7 +164,10 @@ public final class ActivationStoreWriter {
         for (String k : keys) {
             if (MUTABLE_ARGUMENTS.contains(k)) continue;
             JsonNode x = a.arguments().get(k), y = b.arguments().get(k);
-            if (!Objects.equals(x, y)) d.add("--" + k.replace('_', '-') + ": " + x + " in the store, " + y + " now");
+            if (Objects.equals(String.valueOf(x), String.valueOf(y))) continue; // as JSON text: 5 (int) == 5 (long)
+            if (k.equals(CORPUS_BYTES)) d.add("the corpus files changed since the store was started (sizes " + x
+                    + " bytes in the store, " + y + " now)");
+            else d.add("--" + k.replace('_', '-') + ": " + x + " in the store, " + y + " now");
         }
         return d;
     }
@@ -148,8 +206,12 @@ public final class ActivationStoreWriter {
         meta.put("hook_name", manifest.hookName());
         meta.put("first_sequence", Long.toString(first));
         meta.put("model", manifest.model());
-        SafeTensors.write(dir.resolve(name), t, meta);
+        Path file = dir.resolve(name);
+        SafeTensors.write(file, t, meta);
         b.close();
+        try { // the writer's temp file is created owner-only (0600); a data store is for every user of the machine
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException | IOException ignored) { }
         manifest = manifest.withShard(new StoreManifest.Shard(name, first, b.n), after);
         manifest.write(dir);
     }

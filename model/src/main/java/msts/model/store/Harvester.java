@@ -52,13 +52,33 @@ public final class Harvester {
         public double tokensPerSecond(int context) { return seconds > 0 ? sequencesWritten * context / seconds : 0; }
     }
 
+    /** The arguments plus the corpus files' sizes ("corpus_bytes"): a changed corpus cannot be continued. */
+    static ObjectNode withCorpusBytes(Config cfg) {
+        ObjectNode a = cfg.arguments().deepCopy();
+        var sizes = a.putArray(ActivationStoreWriter.CORPUS_BYTES);
+        for (Path p : cfg.corpus()) {
+            try {
+                sizes.add(java.nio.file.Files.size(p));
+            } catch (java.io.IOException e) {
+                throw new CorpusException("corpus file not readable: " + p + " (" + e.getMessage() + ")", e);
+            }
+        }
+        return a;
+    }
+
     public static Result run(Path out, Config cfg, TokenEncoder tok, ActivationModel model, boolean quiet) {
         List<String> files = cfg.corpus().stream().map(p -> p.toAbsolutePath().normalize().toString()).toList();
         StoreManifest fresh = new StoreManifest(cfg.model(), StoreManifest.hookName(cfg.layer()), cfg.layer(),
                 model.dIn(), cfg.context(), cfg.dtype(), cfg.shardSequences(), cfg.tokenizer(), files,
-                cfg.corpusOptions(), cfg.arguments(), cfg.targetSequences(), List.of(), Corpus.Position.START,
+                cfg.corpusOptions(), withCorpusBytes(cfg), cfg.targetSequences(), List.of(), Corpus.Position.START,
                 false, false);
-        ActivationStoreWriter w = ActivationStoreWriter.openOrCreate(out, fresh);
+        try (ActivationStoreWriter w = ActivationStoreWriter.openOrCreate(out, fresh)) {
+            return run(out, cfg, tok, model, quiet, w);
+        }
+    }
+
+    private static Result run(Path out, Config cfg, TokenEncoder tok, ActivationModel model, boolean quiet,
+                              ActivationStoreWriter w) {
         long target = cfg.targetSequences();
         int ctx = cfg.context(), d = model.dIn();
         long start = System.nanoTime();

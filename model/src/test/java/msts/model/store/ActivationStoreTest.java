@@ -53,6 +53,7 @@ class ActivationStoreTest {
                 s += m;
             }
             w.finish(false);
+            w.close();
             try (ActivationSource src = ActivationSources.open(out)) {
                 assertInstanceOf(ActivationStore.class, src);
                 assertTrue(((ActivationStore) src).isComplete());
@@ -88,6 +89,10 @@ class ActivationStoreTest {
             b.add(data, ctx * d, tok);
             w.commit(b, new Corpus.Position(2, 0, 2));
         }
+        // while the writer is open, a second one is refused
+        var busy = assertThrows(StoreException.class, () -> ActivationStoreWriter.openOrCreate(dir, manifest(DType.F32, ctx, d, 2, 6)));
+        assertTrue(busy.getMessage().contains("being written by another harvest"), busy.getMessage());
+        w.close(); // (a killed process releases its lock the same way)
         // a kill while writing shard 1: its temp file, and even a renamed shard whose manifest update was lost
         Files.write(dir.resolve(".shard_00001.safetensors.12345.tmp"), new byte[] {1, 2, 3});
         Files.write(dir.resolve("shard_00001.safetensors"), new byte[] {9, 9, 9, 9, 9, 9, 9, 9, 9});
@@ -96,6 +101,7 @@ class ActivationStoreTest {
             assertFalse(st.isComplete());
         }
         var w2 = ActivationStoreWriter.openOrCreate(dir, manifest(DType.F32, ctx, d, 2, 6));
+        w2.close();
         assertTrue(w2.resumed());
         assertEquals(2, w2.sequencesDone());
         assertEquals(new Corpus.Position(2, 0, 2), w2.position());
@@ -105,14 +111,14 @@ class ActivationStoreTest {
 
     @Test
     void otherArgumentsAreRefused() {
-        ActivationStoreWriter.openOrCreate(dir, manifest(DType.F32, 3, 2, 2, 6));
+        ActivationStoreWriter.openOrCreate(dir, manifest(DType.F32, 3, 2, 2, 6)).close();
         var other = manifest(DType.BF16, 4, 2, 2, 6);
         var e = assertThrows(StoreException.class, () -> ActivationStoreWriter.openOrCreate(dir, other));
         assertTrue(e.getMessage().contains("other arguments"), e.getMessage());
         assertTrue(e.getMessage().contains("dtype: F32 in the store, BF16 now"), e.getMessage());
         assertTrue(e.getMessage().contains("context: 3 in the store, 4 now"), e.getMessage());
         // a different target (--tokens) is allowed
-        ActivationStoreWriter.openOrCreate(dir, manifest(DType.F32, 3, 2, 2, 60));
+        ActivationStoreWriter.openOrCreate(dir, manifest(DType.F32, 3, 2, 2, 60)).close();
         assertEquals(60, StoreManifest.read(dir).targetSequences());
     }
 
@@ -121,6 +127,7 @@ class ActivationStoreTest {
         Files.writeString(dir.resolve("notes.txt"), "x");
         var e = assertThrows(StoreException.class, () -> ActivationStoreWriter.openOrCreate(dir, manifest(DType.F32, 3, 2, 2, 6)));
         assertTrue(e.getMessage().contains("not an activation store"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve(ActivationStoreWriter.LOCK_FILE)), "no lock file left in a foreign directory");
         e = assertThrows(StoreException.class, () -> ActivationStore.open(dir));
         assertTrue(e.getMessage().contains("no manifest.json"), e.getMessage());
     }

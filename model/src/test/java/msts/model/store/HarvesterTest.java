@@ -149,5 +149,9 @@ class HarvesterTest {
                 () -> Harvester.run(out, config(c, 3, 8 * CTX, 2, DType.F32), CorpusTest.CHARS, new Fake(), true));
         assertTrue(e.getMessage().contains("layer: 1 in the store, 3 now"), e.getMessage());
         assertTrue(e.getMessage().contains("--layer: 1 in the store, 3 now"), e.getMessage());
+        Files.writeString(c, "{\"text\": \"one more document\"}\n", java.nio.file.StandardOpenOption.APPEND);
+        e = assertThrows(StoreException.class,
+                () -> Harvester.run(out, config(c, 1, 8 * CTX, 2, DType.F32), CorpusTest.CHARS, new Fake(), true));
+        assertTrue(e.getMessage().contains("the corpus files changed since the store was started"), e.getMessage());
     }
 }
