@@ -81,7 +81,7 @@ public final class CpuOps implements Ops {
      */
     private static void reduce4x4(float[] t, float[] out, int ob, int outDim, boolean acc) {
         if (L != 16) {
-            for (int a = 0; a < 16; a++) t[256 + BITREV4[a]] = hsum(FloatVector.fromArray(S, t, a * L));
+            for (int a = 0; a < 16; a++) t[16 * L + BITREV4[a]] = hsum(FloatVector.fromArray(S, t, a * L));
         } else {
             FloatVector p0 = pair(FloatVector.fromArray(S, t, 0), FloatVector.fromArray(S, t, 16), M8, X8);
             FloatVector p1 = pair(FloatVector.fromArray(S, t, 32), FloatVector.fromArray(S, t, 48), M8, X8);
@@ -93,12 +93,13 @@ public final class CpuOps implements Ops {
             FloatVector p7 = pair(FloatVector.fromArray(S, t, 224), FloatVector.fromArray(S, t, 240), M8, X8);
             FloatVector q0 = pair(p0, p1, M4, X4), q1 = pair(p2, p3, M4, X4), q2 = pair(p4, p5, M4, X4), q3 = pair(p6, p7, M4, X4);
             FloatVector r0 = pair(q0, q1, M2, X2), r1 = pair(q2, q3, M2, X2);
-            pair(r0, r1, M1, X1).intoArray(t, 256);
+            pair(r0, r1, M1, X1).intoArray(t, 16 * L);
         }
+        int tl = 17 * L; // the scalar tails (tail4x4)
         for (int i = 0; i < 4; i++) {
-            int o = ob + i * outDim;
-            store4(out, o, t[256 + BITREV4[4 * i]], t[256 + BITREV4[4 * i + 1]],
-                    t[256 + BITREV4[4 * i + 2]], t[256 + BITREV4[4 * i + 3]], acc);
+            int o = ob + i * outDim, a = 4 * i;
+            store4(out, o, t[16 * L + BITREV4[a]] + t[tl + a], t[16 * L + BITREV4[a + 1]] + t[tl + a + 1],
+                    t[16 * L + BITREV4[a + 2]] + t[tl + a + 2], t[16 * L + BITREV4[a + 3]] + t[tl + a + 3], acc);
         }
     }
 
@@ -162,7 +163,9 @@ public final class CpuOps implements Ops {
             xs = xsw;
         }
         final float[] xp = xs;
-        int kc = rows >= 2 * MM_RB ? Math.max(2 * L, MM_KC / (2 * L) * (2 * L)) : in;
+        // k blocks at fixed multiples of KC whatever the row count, so a row's result does not depend on
+        // the batch it is in (together with the canonical order of every kernel, see matmulColumns)
+        int kc = Math.max(2 * L, MM_KC / (2 * L) * (2 * L));
         int blocks = (outDim + MM_CB - 1) / MM_CB;
         int chunk = Math.max(1, Math.min(64, blocks / (Parallel.threads() * 8)));
         if (!seg.isAccessibleBy(OTHER_THREAD)) { // a confined arena's segment: only this thread may read it
@@ -195,7 +198,7 @@ public final class CpuOps implements Ops {
     /** out[r0..r1, o0..o1) for one k block after another. */
     private static void matmulColumns(float[] out, float[] xs, MemorySegment w, DType dt, int r0, int r1, int in,
                                       int outDim, int o0, int o1, int kc) {
-        float[] t = new float[17 * L]; // a 4×4 tile's accumulators on their way to reduce4x4
+        float[] t = new float[17 * L + 16]; // a 4×4 tile's accumulators and tails on their way to reduce4x4
         for (int k0 = 0; k0 < in; k0 += kc) {
             int k1 = Math.min(in, k0 + kc);
             boolean acc = k0 > 0;
@@ -269,80 +272,69 @@ public final class CpuOps implements Ops {
     private static FloatVector f16Hi(IntVector v) { return f16ToF32(v.lanewise(VectorOperators.LSHR, 16)); }
 
     private static float dotF32(float[] x, int xb, MemorySegment w, long wb, int k0, int k1) {
-        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+        FloatVector a0 = FloatVector.zero(S);
         int k = k0;
         for (; k + 2 * L <= k1; k += 2 * L) {
             a0 = FloatVector.fromArray(S, x, xb + k).fma(FloatVector.fromMemorySegment(S, w, wb + 4L * k, LE), a0);
-            a1 = FloatVector.fromArray(S, x, xb + k + L).fma(FloatVector.fromMemorySegment(S, w, wb + 4L * (k + L), LE), a1);
+            a0 = FloatVector.fromArray(S, x, xb + k + L).fma(FloatVector.fromMemorySegment(S, w, wb + 4L * (k + L), LE), a0);
         }
-        for (; k + L <= k1; k += L)
-            a0 = FloatVector.fromArray(S, x, xb + k).fma(FloatVector.fromMemorySegment(S, w, wb + 4L * k, LE), a0);
-        float s = hsum(a0.add(a1));
-        for (; k < k1; k++) s += x[xb + k] * wF32(w, wb + 4L * k);
-        return s;
+        float t = 0f;
+        for (; k < k1; k++) t += x[xb + k] * wF32(w, wb + 4L * k);
+        return hsum(a0) + t;
     }
 
     /** Dot of permuted x with a 16-bit weight row over [k0, k1); k0 is a multiple of 2·L. */
     private static float dot16(float[] x, int xb, MemorySegment w, long wb, int k0, int k1, int in, boolean f16) {
-        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+        FloatVector a0 = FloatVector.zero(S);
         int k = k0;
         for (; k + 2 * L <= k1; k += 2 * L) {
             IntVector v = IntVector.fromMemorySegment(SI, w, wb + 2L * k, LE);
             FloatVector lo = f16 ? f16Lo(v) : bf16Lo(v), hi = f16 ? f16Hi(v) : bf16Hi(v);
             a0 = FloatVector.fromArray(S, x, xb + k).fma(lo, a0);
-            a1 = FloatVector.fromArray(S, x, xb + k + L).fma(hi, a1);
+            a0 = FloatVector.fromArray(S, x, xb + k + L).fma(hi, a0);
         }
-        float s = hsum(a0.add(a1));
-        for (; k < k1; k++) s += x[xb + k] * w16(w, wb + 2L * k, f16);
-        return s;
+        float t = 0f;
+        for (; k < k1; k++) t += x[xb + k] * w16(w, wb + 2L * k, f16);
+        return hsum(a0) + t;
     }
 
     private static void tileF32x1x4(float[] out, float[] x, MemorySegment w, int in, int outDim, int r, int o,
                                     int k0, int k1, boolean acc) {
         long w0 = (long) o * in * 4, w1 = w0 + 4L * in, w2 = w1 + 4L * in, w3 = w2 + 4L * in;
         int xb = r * in;
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
         int k = k0;
-        for (; k + 2 * L <= k1; k += 2 * L) { // two independent chains per weight row
+        for (; k + 2 * L <= k1; k += 2 * L) { // the canonical order (see matmulColumns)
             FloatVector xv = FloatVector.fromArray(S, x, xb + k), xw = FloatVector.fromArray(S, x, xb + k + L);
             long kb = 4L * k, kc = kb + 4L * L;
             a0 = xv.fma(FloatVector.fromMemorySegment(S, w, w0 + kb, LE), a0);
             a1 = xv.fma(FloatVector.fromMemorySegment(S, w, w1 + kb, LE), a1);
             a2 = xv.fma(FloatVector.fromMemorySegment(S, w, w2 + kb, LE), a2);
             a3 = xv.fma(FloatVector.fromMemorySegment(S, w, w3 + kb, LE), a3);
-            b0 = xw.fma(FloatVector.fromMemorySegment(S, w, w0 + kc, LE), b0);
-            b1 = xw.fma(FloatVector.fromMemorySegment(S, w, w1 + kc, LE), b1);
-            b2 = xw.fma(FloatVector.fromMemorySegment(S, w, w2 + kc, LE), b2);
-            b3 = xw.fma(FloatVector.fromMemorySegment(S, w, w3 + kc, LE), b3);
+            a0 = xw.fma(FloatVector.fromMemorySegment(S, w, w0 + kc, LE), a0);
+            a1 = xw.fma(FloatVector.fromMemorySegment(S, w, w1 + kc, LE), a1);
+            a2 = xw.fma(FloatVector.fromMemorySegment(S, w, w2 + kc, LE), a2);
+            a3 = xw.fma(FloatVector.fromMemorySegment(S, w, w3 + kc, LE), a3);
         }
-        for (; k + L <= k1; k += L) {
-            FloatVector xv = FloatVector.fromArray(S, x, xb + k);
-            long kb = 4L * k;
-            a0 = xv.fma(FloatVector.fromMemorySegment(S, w, w0 + kb, LE), a0);
-            a1 = xv.fma(FloatVector.fromMemorySegment(S, w, w1 + kb, LE), a1);
-            a2 = xv.fma(FloatVector.fromMemorySegment(S, w, w2 + kb, LE), a2);
-            a3 = xv.fma(FloatVector.fromMemorySegment(S, w, w3 + kb, LE), a3);
-        }
-        float s0 = hsum(a0.add(b0)), s1 = hsum(a1.add(b1));
-        float s2 = hsum(a2.add(b2)), s3 = hsum(a3.add(b3));
+        float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
         for (; k < k1; k++) {
             float xv = x[xb + k];
             long kb = 4L * k;
-            s0 += xv * wF32(w, w0 + kb);
-            s1 += xv * wF32(w, w1 + kb);
-            s2 += xv * wF32(w, w2 + kb);
-            s3 += xv * wF32(w, w3 + kb);
+            t0 += xv * wF32(w, w0 + kb);
+            t1 += xv * wF32(w, w1 + kb);
+            t2 += xv * wF32(w, w2 + kb);
+            t3 += xv * wF32(w, w3 + kb);
         }
-        store4(out, r * outDim + o, s0, s1, s2, s3, acc);
+        store4(out, r * outDim + o, hsum(a0) + t0, hsum(a1) + t1, hsum(a2) + t2, hsum(a3) + t3, acc);
     }
 
     private static void tile16x1x4(float[] out, float[] x, MemorySegment w, int in, int outDim, int r, int o,
                                    int k0, int k1, boolean acc, boolean f16) {
         long w0 = (long) o * in * 2, w1 = w0 + 2L * in, w2 = w1 + 2L * in, w3 = w2 + 2L * in;
         int xb = r * in;
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
         int k = k0;
-        for (; k + 2 * L <= k1; k += 2 * L) {
+        for (; k + 2 * L <= k1; k += 2 * L) { // the canonical order (see matmulColumns)
             FloatVector xe = FloatVector.fromArray(S, x, xb + k), xo = FloatVector.fromArray(S, x, xb + k + L);
             long kb = 2L * k;
             IntVector v0 = IntVector.fromMemorySegment(SI, w, w0 + kb, LE);
@@ -350,28 +342,23 @@ public final class CpuOps implements Ops {
             IntVector v2 = IntVector.fromMemorySegment(SI, w, w2 + kb, LE);
             IntVector v3 = IntVector.fromMemorySegment(SI, w, w3 + kb, LE);
             if (f16) {
-                a0 = xe.fma(f16Lo(v0), a0); b0 = xo.fma(f16Hi(v0), b0);
-                a1 = xe.fma(f16Lo(v1), a1); b1 = xo.fma(f16Hi(v1), b1);
-                a2 = xe.fma(f16Lo(v2), a2); b2 = xo.fma(f16Hi(v2), b2);
-                a3 = xe.fma(f16Lo(v3), a3); b3 = xo.fma(f16Hi(v3), b3);
+                a0 = xe.fma(f16Lo(v0), a0); a1 = xe.fma(f16Lo(v1), a1); a2 = xe.fma(f16Lo(v2), a2); a3 = xe.fma(f16Lo(v3), a3);
+                a0 = xo.fma(f16Hi(v0), a0); a1 = xo.fma(f16Hi(v1), a1); a2 = xo.fma(f16Hi(v2), a2); a3 = xo.fma(f16Hi(v3), a3);
             } else {
-                a0 = xe.fma(bf16Lo(v0), a0); b0 = xo.fma(bf16Hi(v0), b0);
-                a1 = xe.fma(bf16Lo(v1), a1); b1 = xo.fma(bf16Hi(v1), b1);
-                a2 = xe.fma(bf16Lo(v2), a2); b2 = xo.fma(bf16Hi(v2), b2);
-                a3 = xe.fma(bf16Lo(v3), a3); b3 = xo.fma(bf16Hi(v3), b3);
+                a0 = xe.fma(bf16Lo(v0), a0); a1 = xe.fma(bf16Lo(v1), a1); a2 = xe.fma(bf16Lo(v2), a2); a3 = xe.fma(bf16Lo(v3), a3);
+                a0 = xo.fma(bf16Hi(v0), a0); a1 = xo.fma(bf16Hi(v1), a1); a2 = xo.fma(bf16Hi(v2), a2); a3 = xo.fma(bf16Hi(v3), a3);
             }
         }
-        float s0 = hsum(a0.add(b0)), s1 = hsum(a1.add(b1));
-        float s2 = hsum(a2.add(b2)), s3 = hsum(a3.add(b3));
+        float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
         for (; k < k1; k++) {
             float xv = x[xb + k];
             long kb = 2L * k;
-            s0 += xv * w16(w, w0 + kb, f16);
-            s1 += xv * w16(w, w1 + kb, f16);
-            s2 += xv * w16(w, w2 + kb, f16);
-            s3 += xv * w16(w, w3 + kb, f16);
+            t0 += xv * w16(w, w0 + kb, f16);
+            t1 += xv * w16(w, w1 + kb, f16);
+            t2 += xv * w16(w, w2 + kb, f16);
+            t3 += xv * w16(w, w3 + kb, f16);
         }
-        store4(out, r * outDim + o, s0, s1, s2, s3, acc);
+        store4(out, r * outDim + o, hsum(a0) + t0, hsum(a1) + t1, hsum(a2) + t2, hsum(a3) + t3, acc);
     }
 
     private static void store4(float[] out, int i, float s0, float s1, float s2, float s3, boolean acc) {
@@ -424,8 +411,8 @@ public final class CpuOps implements Ops {
         c10.intoArray(t, 4 * L); c11.intoArray(t, 5 * L); c12.intoArray(t, 6 * L); c13.intoArray(t, 7 * L);
         c20.intoArray(t, 8 * L); c21.intoArray(t, 9 * L); c22.intoArray(t, 10 * L); c23.intoArray(t, 11 * L);
         c30.intoArray(t, 12 * L); c31.intoArray(t, 13 * L); c32.intoArray(t, 14 * L); c33.intoArray(t, 15 * L);
+        tail4x4(t, x, x0, in, w, w0, 4L * in, k, k1, false);
         reduce4x4(t, out, ob, outDim, acc);
-        if (k < k1) tail4x4(out, x, ob, outDim, x0, in, w, w0, 4L * in, k, k1, false);
     }
 
     private static void tileBF16x4x4(float[] out, float[] x, MemorySegment w, int in, int outDim, int r, int o,
@@ -469,12 +456,12 @@ public final class CpuOps implements Ops {
         c10.intoArray(t, 4 * L); c11.intoArray(t, 5 * L); c12.intoArray(t, 6 * L); c13.intoArray(t, 7 * L);
         c20.intoArray(t, 8 * L); c21.intoArray(t, 9 * L); c22.intoArray(t, 10 * L); c23.intoArray(t, 11 * L);
         c30.intoArray(t, 12 * L); c31.intoArray(t, 13 * L); c32.intoArray(t, 14 * L); c33.intoArray(t, 15 * L);
+        tail4x4(t, x, x0, in, w, w0, 2L * in, k, k1, true);
         reduce4x4(t, out, ob, outDim, acc);
-        if (k < k1) tail4x4(out, x, ob, outDim, x0, in, w, w0, 2L * in, k, k1, true);
     }
 
-    /** Adds the scalar k tail [k, k1) of a 4×4 tile into out (values already stored). */
-    private static void tail4x4(float[] out, float[] x, int ob, int outDim, int x0, int in,
+    /** The scalar k tails [k, k1) of a 4×4 tile (row-major), into buf[17L .. 17L+16). */
+    private static void tail4x4(float[] buf, float[] x, int x0, int in,
                                 MemorySegment w, long w0, long wRowBytes, int k, int k1, boolean half) {
         for (int i = 0; i < 4; i++) {
             int xb = x0 + i * in;
@@ -483,7 +470,7 @@ public final class CpuOps implements Ops {
                 float t = 0f;
                 for (int kk = k; kk < k1; kk++)
                     t += x[xb + kk] * (half ? w16(w, wb + 2L * kk, false) : wF32(w, wb + 4L * kk));
-                out[ob + i * outDim + j] += t;
+                buf[17 * L + 4 * i + j] = t;
             }
         }
     }
