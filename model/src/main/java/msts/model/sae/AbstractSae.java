@@ -47,7 +47,7 @@ public abstract class AbstractSae implements Sae {
         int d = cfg.dIn, n = cfg.dSae;
         if (sparse.count(f, rows, n) <= 0.08 * rows * n) {
             sparse.gather(f, false);
-            Par.rows(rows, 8, (lo, hi) -> SaeKernels.spmmRows(sparse.start, sparse.idx, sparse.val, params.W_dec, d, xhat, false, lo, hi));
+            Par.rows(rows, 8, (lo, hi) -> SaeVectorKernels.spmmRows(sparse.start, sparse.idx, sparse.val, params.W_dec, d, xhat, false, lo, hi));
         } else {
             ops.gemm(false, false, rows, d, n, 1f, f, 0, n, params.W_dec, 0, d, 0f, xhat, 0, d);
         }
