@@ -39,9 +39,19 @@ public final class SaeLoss {
 
     /**
      * Use the sparse products when at most this fraction of f is non-zero (0 = always dense, > 1 = always
-     * sparse). System property msts.sae.sparse; default 0.08.
+     * sparse, negative = automatic, see {@link #autoSparseThreshold}). System property msts.sae.sparse.
      */
-    double sparseThreshold = Double.parseDouble(System.getProperty("msts.sae.sparse", "0.08"));
+    double sparseThreshold = Double.parseDouble(System.getProperty("msts.sae.sparse", "-1"));
+
+    /**
+     * Density below which the sparse products beat the GEMMs, from msts bench-train on the 2-core dev
+     * machine (docs/benchmarks.md): about 2.5 % while W_dec fits in cache (d_sae·d_in ≤ 4M), falling in
+     * proportion beyond (≈ 0.27 % at 16384 × 2304, where each active latent costs DRAM traffic).
+     */
+    static double autoSparseThreshold(int dSae, int dIn) {
+        return 0.025 * Math.min(1.0, 4e6 / ((double) dSae * dIn));
+    }
+
     private final SparseRows fS = new SparseRows(), aS = new SparseRows(), dS = new SparseRows();
     private float[] dval, wT;
     private boolean lastSparse;
@@ -147,7 +157,8 @@ public final class SaeLoss {
         float invM = 1f / counted;
 
         encode(p, x, nSeq, T);
-        boolean sparse = sparseThreshold > 0 && fS.count(f, N, n) <= sparseThreshold * N * n;
+        double th = sparseThreshold >= 0 ? sparseThreshold : autoSparseThreshold(n, d);
+        boolean sparse = th > 0 && fS.count(f, N, n) <= th * N * n;
         lastSparse = sparse;
         if (sparse) {
             fS.gather(f, grad != null);
