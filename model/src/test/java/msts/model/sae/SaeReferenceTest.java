@@ -118,10 +118,10 @@ class SaeReferenceTest {
         float[] w = sae.decoderWeights();
         float[] bdec = sae.params().b_dec;
         for (int r = 0; r < rows; r++)
-            for (int c = 0; c < d; c++) {
-                double s = bdec[c];
-                for (int j = 0; j < n; j++) s += (double) f[r * n + j] * w[j * d + c];
-                assertEquals(s, xhat[r * d + c], 1e-5);
+            for (int col = 0; col < d; col++) {
+                double s = bdec[col];
+                for (int j = 0; j < n; j++) s += (double) f[r * n + j] * w[j * d + col];
+                assertEquals(s, xhat[r * d + col], 1e-5);
             }
     }
 }
