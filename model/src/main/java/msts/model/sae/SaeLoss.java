@@ -44,7 +44,7 @@ public final class SaeLoss {
     double sparseThreshold = Double.parseDouble(System.getProperty("msts.sae.sparse", "-1"));
 
     /**
-     * Density below which the sparse products beat the GEMMs, from msts bench-train on the 2-core dev
+     * Density below which the sparse products beat the GEMMs, from msts bench train on the 2-core dev
      * machine (docs/benchmarks.md): about 2.5 % while W_dec fits in cache (d_sae·d_in ≤ 4M), falling in
      * proportion beyond (≈ 0.27 % at 16384 × 2304, where each active latent costs DRAM traffic).
      */
