@@ -110,7 +110,7 @@ public final class TrainCommand implements Callable<Integer> {
             t.normalize = !noNormalize;
             BatchSource batches = new StoreBatches(src, c.temporal(), batch, includeBos, seed);
             Files.createDirectories(out);
-            Map<String, Object> s = new SaeTrainer(c, t, ops, out).train(batches, resume);
+            Map<String, Object> s = new SaeTrainer(c, t, ops, out).backend(backend.name(), backend.device()).train(batches, resume);
             @SuppressWarnings("unchecked") Map<String, Object> fin = (Map<String, Object>) s.get("final");
             System.out.printf(Locale.ROOT, "%s %s: %d steps, %.0f tokens/s (%s ops); loss %.4g, mse %.4g, L0 %.1f, explained variance %.3f, dead %s%n",
                     Boolean.TRUE.equals(s.get("complete")) ? "trained" : "paused", arch, ((Number) s.get("steps")).longValue(),
