@@ -56,6 +56,7 @@ public final class SaeTrainer {
     }
 
     private String backend, device;
+    private String stepsOn = "cpu";
 
     /**
      * Runs the steps on backend {@code name} (a registered {@link TrainStepProvider}, e.g. "tornado"; null/"cpu" =
@@ -81,7 +82,9 @@ public final class SaeTrainer {
                     + "; this run trains on the CPU loop (backend ops " + ops.name() + ")");
             return null;
         }
-        return prov.create(cfg, tc, nSeq, T, lossStart, p, m, v, step, device);
+        TrainStep ts = prov.create(cfg, tc, nSeq, T, lossStart, p, m, v, step, device);
+        stepsOn = prov.name();
+        return ts;
     }
 
     public SaeTrainer quiet(boolean q) {
@@ -313,6 +316,7 @@ public final class SaeTrainer {
         s.put("seconds_this_run", seconds);
         s.put("tokens_per_second", seconds > 0 ? tokensThisRun / seconds : 0);
         s.put("ops", ops.name());
+        s.put("steps_on", stepsOn);
         s.put("scaling_factor", scale);
         int n = Math.min(ringN, 50);
         String[] names = {"loss", "mse", "l1_loss", "auxk_loss", "sep_loss", "l0", "explained_variance"};
