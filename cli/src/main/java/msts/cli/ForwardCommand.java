@@ -89,7 +89,7 @@ public final class ForwardCommand implements Callable<Integer> {
             meta.put("engine", engine.describe());
             SafeTensors.write(out, tensors, meta);
             double sec = (System.nanoTime() - t0) / 1e9;
-            spec.commandLine().getOut().printf("wrote %s: %d tokens, resid_post.0..%d [%d, %d], logits [%d, %d] (ops %s, %.2f s)%n",
+            spec.commandLine().getOut().printf("wrote %s: %d tokens, resid_post.0..%d [%d, %d], logits [%d, %d] (%s, %.2f s)%n",
                     out, T, L - 1, T, H, T, V, engine.describe(), sec);
             spec.commandLine().getOut().flush();
             } finally {

@@ -132,7 +132,7 @@ public final class HarvestCommand implements Callable<Integer> {
                     shard, dt, args);
             Harvester.Result r = Harvester.run(out, cfg, GemmaActivations.encoder(tok), gm, quiet);
             var w = spec.commandLine().getOut();
-            w.printf(Locale.ROOT, "%s: %d sequences × %d tokens × d %d (%s, %s)%s; this run %d sequences in %.1f s (%.1f tok/s, ops %s)%n",
+            w.printf(Locale.ROOT, "%s: %d sequences × %d tokens × d %d (%s, %s)%s; this run %d sequences in %.1f s (%.1f tok/s, %s)%n",
                     out, r.sequencesInStore(), context, gm.dIn(), StoreManifest.hookName(layer), dt,
                     r.corpusExhausted() ? ", corpus exhausted" : "", r.sequencesWritten(), r.seconds(),
                     r.tokensPerSecond(context), engine.describe());
