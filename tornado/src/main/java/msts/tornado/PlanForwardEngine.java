@@ -16,13 +16,17 @@ import uk.ac.manchester.tornado.api.common.TornadoDevice;
  * {@link ForwardEngine} on TornadoVM: each batch runs through a {@link Gemma2Plan} (one task graph per layer,
  * weights transferred once per plan, activations resident between layers). A plan serves one batch shape, so
  * plans are cached by (sequences, length, last layer, captures, logits); the least recently used is freed
- * beyond {@link #MAX_PLANS}. Sequences of unequal length are split into equal-length groups (one plan per
+ * beyond {@link #MAX_PLANS} (default 1: each plan holds its own copy of the weights on the device). Sequences of unequal length are split into equal-length groups (one plan per
  * length, results put back in batch order). A {@link Gemma2.ResidHook} needs the residual on the host between
  * layers, which the plan does not do: such calls run the model op by op on its own {@code Ops} (TornadoOps
  * under {@code --backend tornado}), with a one-line note on stderr.
  */
 public final class PlanForwardEngine implements ForwardEngine, AutoCloseable {
-    static final int MAX_PLANS = 3;
+    /**
+     * Plans kept at once (-Dmsts.tornado.maxPlans, default 1): every plan holds its own device copy of the
+     * weights, so a second cached plan doubles the device memory (about 5 GB for Gemma-2-2B in BF16).
+     */
+    static final int MAX_PLANS = Math.max(1, Integer.getInteger("msts.tornado.maxPlans", 1));
 
     private final Gemma2 model;
     private final TornadoDevice device;
