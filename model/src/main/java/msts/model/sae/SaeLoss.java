@@ -175,7 +175,7 @@ public final class SaeLoss {
         double sse = 0;
         for (int r = 0; r < N; r++) if (r % T >= lossStart) sse += rowSq[r];
         res.mse = sse / counted;
-        res.explainedVariance = 1 - sse / totalVariance(x, N, T, lossStart);
+        res.explainedVariance = 1 - sse / totalVariance(x, N, d, T, lossStart);
         Arrays.fill(colF, 0f);
         Arrays.fill(fireCount, 0);
         Par.forRange(0, n, Math.max(64, n / (Par.THREADS * 4)), (lo, hi) -> latentStats(T, lossStart, N, lo, hi));
@@ -333,7 +333,7 @@ public final class SaeLoss {
     }
 
     /** Σ_r ‖x_r − mean(x)‖² over counted rows (the explained-variance denominator). */
-    private double totalVariance(float[] x, int N, int T, int lossStart) {
+    static double totalVariance(float[] x, int N, int d, int T, int lossStart) {
         double[] mean = new double[d];
         int m = 0;
         for (int r = 0; r < N; r++) {
