@@ -54,10 +54,18 @@ B="${MSTS_TORNADO_BACKEND:-opencl}"
 [ -f "$CFG/flags/$B.flags" ] || die "MSTS_TORNADO_BACKEND=$B: no $CFG/flags/$B.flags (opencl, ptx or spirv)"
 BACKEND_FLAGS+=("@$CFG/flags/$B.flags")
 
-# `./msts --backend tornado devices`: the root command has no --backend option; drop a leading one.
+# The root command has no --backend option: a leading `--backend tornado` (as in
+# `./msts --backend tornado forward ...`) moves to the end, where the subcommand reads it; for commands
+# without the option (devices, info, ...) it is dropped.
 args=("$@")
-if [ "${#args[@]}" -ge 2 ] && [ "${args[0]}" = "--backend" ]; then args=("${args[@]:2}");
-elif [ "${#args[@]}" -ge 1 ] && [[ "${args[0]}" == --backend=* ]]; then args=("${args[@]:1}"); fi
+lead=0
+if [ "${#args[@]}" -ge 2 ] && [ "${args[0]}" = "--backend" ]; then args=("${args[@]:2}"); lead=1;
+elif [ "${#args[@]}" -ge 1 ] && [[ "${args[0]}" == --backend=* ]]; then args=("${args[@]:1}"); lead=1; fi
+if [ "$lead" = 1 ] && [ "${#args[@]}" -ge 1 ]; then
+  case "${args[0]}" in
+    forward|harvest|train|eval) args+=(--backend tornado) ;;
+  esac
+fi
 
 exec "$JAVA_HOME/bin/java" @"$MSTS_ARGFILE" "@$CFG/flags/common.flags" "${BACKEND_FLAGS[@]}" \
   ${MSTS_TORNADO_FLAGS:-} ${MSTS_JAVA_OPTS:-} \
