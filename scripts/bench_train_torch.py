@@ -20,6 +20,7 @@ ap.add_argument("--d-sae", type=int, default=2304)
 ap.add_argument("--batch", type=int, default=4096)
 ap.add_argument("--arch", default="relu", choices=["relu", "topk", "temporal"])
 ap.add_argument("--k", type=int, default=64)
+ap.add_argument("--b-enc-init", type=float, default=0.0)
 ap.add_argument("--ctx", type=int, default=128)
 ap.add_argument("--steps", type=int, default=3)
 ap.add_argument("--warmup", type=int, default=1)
@@ -30,7 +31,7 @@ torch.manual_seed(0)
 d, n = a.d_in, a.d_sae
 W_dec = torch.randn(n, d)
 W_dec = (W_dec / W_dec.norm(dim=1, keepdim=True) * 0.1)
-P = {"W_enc": W_dec.t().clone(), "b_enc": torch.zeros(n), "W_dec": W_dec, "b_dec": torch.zeros(d)}
+P = {"W_enc": W_dec.t().clone(), "b_enc": torch.full((n,), a.b_enc_init), "W_dec": W_dec, "b_dec": torch.zeros(d)}
 dil = [1, 2, 4]
 if a.arch == "temporal":
     P["conv_w"] = torch.zeros(len(dil), d, 3)
@@ -43,7 +44,7 @@ if a.arch == "temporal":
     T = a.ctx
 else:
     nseq, T = a.batch, 1
-x = torch.randn(nseq * T, d)
+x = torch.rand(nseq * T, d) * 2 - 1  # uniform in [-1, 1], as the msts bench
 counted = torch.tensor([(r % T) >= (1 if T > 1 else 0) for r in range(nseq * T)])
 
 

@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * and the temporal SAE (and TopK on request), next to the same step in PyTorch-CPU (scripts/bench_train_torch.py) run back to
  * back. Effective GFLOP/s counts 6·d_in·d_sae per token.
  */
-@Command(name = "bench-train", mixinStandardHelpOptions = true,
+@Command(name = "train", mixinStandardHelpOptions = true,
         description = "Benchmark SAE training steps (tokens/s, effective GFLOP/s) next to PyTorch-CPU.")
 public final class BenchTrainCommand implements Callable<Integer> {
     @Option(names = "--d-in", defaultValue = "2304") int dIn;
@@ -34,6 +34,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
             description = "d_sae:batch_tokens pairs (default ${DEFAULT-VALUE})") List<String> configs;
     @Option(names = "--arch", defaultValue = "relu,temporal", split = ",", description = "relu, temporal and/or topk") List<String> archs;
     @Option(names = "--k", defaultValue = "64", description = "k of the topk arch") int k;
+    @Option(names = "--l0", defaultValue = "64", description = "relu-sparse: expected active latents per token at the start") int l0;
     @Option(names = "--ctx", defaultValue = "128", description = "sequence length of temporal batches") int ctx;
     @Option(names = "--steps", defaultValue = "3", description = "timed steps") int steps;
     @Option(names = "--warmup", defaultValue = "2", description = "untimed steps first") int warmup;
@@ -54,8 +55,8 @@ public final class BenchTrainCommand implements Callable<Integer> {
             for (String arch : archs) {
                 double flopPerTok = 6.0 * dIn * dSae;
                 double[] ours = runOurs(ops, arch, dSae, batch);
-                System.out.printf(Locale.ROOT, "%-8s d_sae %5d batch %4d  msts    %8.1f tok/s  %6.1f GFLOP/s  (%.3f s/step)%n",
-                        arch, dSae, batch, ours[0], ours[0] * flopPerTok / 1e9, ours[1]);
+                System.out.printf(Locale.ROOT, "%-8s d_sae %5d batch %4d  msts    %8.1f tok/s  %6.1f GFLOP/s  (%.3f s/step, L0 %.0f)%n",
+                        arch, dSae, batch, ours[0], ours[0] * flopPerTok / 1e9, ours[1], lastL0);
                 if (!noPeer) {
                     double[] theirs = runPeer(arch, dSae, batch);
                     if (theirs == null) continue;
@@ -69,6 +70,8 @@ public final class BenchTrainCommand implements Callable<Integer> {
         return 0;
     }
 
+    private double lastL0;
+
     /** Returns {counted tokens/s, seconds per step} over the timed steps. */
     private double[] runOurs(Ops ops, String arch, int dSae, int batch) throws Exception {
         SaeConfig c = new SaeConfig();
@@ -79,6 +82,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
         c.k = k;
         c.l1Coefficient = 5f;
         boolean temporal = "temporal".equals(arch);
+        if ("relu-sparse".equals(arch)) c.architecture = "relu";
         int T = temporal ? ctx : 1, nSeq = temporal ? Math.max(1, Math.round((float) batch / ctx)) : batch;
         float[] data = new float[nSeq * T * dIn];
         SplittableRandom r = new SplittableRandom(1);
@@ -94,8 +98,11 @@ public final class BenchTrainCommand implements Callable<Integer> {
         t.totalTokens = (long) (warmup + steps) * src.countedRows();
         t.normalize = false;
         t.lrWarmupSteps = 0;
+        t.initEncoderBias = encoderBias(arch, dSae);
         double[] times = new double[warmup + steps];
-        new SaeTrainer(c, t, ops, null).quiet(true).recordStepTimes(times).train(src, false);
+        var summary = new SaeTrainer(c, t, ops, null).quiet(true).recordStepTimes(times).train(src, false);
+        @SuppressWarnings("unchecked") var fin = (java.util.Map<String, Object>) summary.get("final");
+        lastL0 = ((Number) fin.get("l0")).doubleValue();
         double s = 0;
         for (int i = warmup; i < times.length; i++) s += times[i];
         s /= steps;
@@ -108,7 +115,8 @@ public final class BenchTrainCommand implements Callable<Integer> {
             return null;
         }
         List<String> cmd = new ArrayList<>(List.of(python, peerScript.toString(), "--d-in", "" + dIn, "--d-sae", "" + dSae,
-                "--batch", "" + batch, "--arch", arch, "--ctx", "" + ctx, "--steps", "" + steps, "--warmup", "" + warmup, "--k", "" + k,
+                "--batch", "" + batch, "--arch", "relu-sparse".equals(arch) ? "relu" : arch, "--ctx", "" + ctx, "--steps", "" + steps, "--warmup", "" + warmup, "--k", "" + k,
+                "--b-enc-init", "" + encoderBias(arch, dSae),
                 "--threads", "" + Runtime.getRuntime().availableProcessors()));
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -130,6 +138,28 @@ public final class BenchTrainCommand implements Callable<Integer> {
             System.out.println("  (peer unavailable: " + e.getMessage() + ")");
             return null;
         }
+    }
+
+    /**
+     * relu-sparse: the initial b_enc giving about l0 active latents per token. At init, pre_j = x·W_enc[:, j]
+     * with x uniform in [−1, 1] (variance 1/3) and encoder columns of norm 0.1, so pre_j ~ N(0, σ²) with
+     * σ = 0.1/sqrt(3); P(pre_j + b > 0) = l0/d_sae for b = −σ·Φ⁻¹(1 − l0/d_sae). Other archs: 0.
+     */
+    float encoderBias(String arch, int dSae) {
+        if (!"relu-sparse".equals(arch)) return 0f;
+        double p = Math.min(0.5, (double) l0 / dSae), lo = 0, hi = 10;
+        for (int i = 0; i < 100; i++) {           // Φ⁻¹(1 − p) by bisection on the upper tail
+            double mid = (lo + hi) / 2;
+            if (upperTail(mid) > p) lo = mid; else hi = mid;
+        }
+        return (float) (-0.1 / Math.sqrt(3) * lo);
+    }
+
+    /** 1 − Φ(z) for z ≥ 0 (Abramowitz–Stegun 26.2.17, |error| < 7.5e-8). */
+    static double upperTail(double z) {
+        double t = 1 / (1 + 0.2316419 * z);
+        double poly = t * (0.319381530 + t * (-0.356563782 + t * (1.781477937 + t * (-1.821255978 + t * 1.330274429))));
+        return Math.exp(-z * z / 2) / Math.sqrt(2 * Math.PI) * poly;
     }
 
     private static String loadAvg() {

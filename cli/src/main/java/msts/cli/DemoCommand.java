@@ -35,8 +35,11 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--harvest-tokens", defaultValue = "24000", description = "default ${DEFAULT-VALUE}")
     long harvestTokens;
 
-    @Option(names = "--train-tokens", defaultValue = "600000", description = "per model SAE (default ${DEFAULT-VALUE}; synthetic SAEs: 1000000)")
+    @Option(names = "--train-tokens", defaultValue = "600000", description = "per model SAE (default ${DEFAULT-VALUE})")
     long trainTokens;
+
+    @Option(names = "--synthetic-tokens", defaultValue = "1000000", description = "per synthetic-benchmark SAE (default ${DEFAULT-VALUE})")
+    long syntheticTokens;
 
     @Option(names = "--d-sae", defaultValue = "512", description = "latents of the model SAEs (default ${DEFAULT-VALUE})")
     int dSae;
@@ -87,10 +90,10 @@ public final class DemoCommand implements Callable<Integer> {
         run("synthetic", "--out", o + "/synthetic", "--seqs", "512", "--context", "64", "--features-per-scale", "64",
                 "--noise", "0.1", "--on-fraction", "0.03", "--seed", String.valueOf(seed));
         say("5/9 train the baseline and the temporal SAE on the synthetic sequences");
-        run("train", "--activations", o + "/synthetic/activations.safetensors", "--arch", "relu", "--d-sae", "256", "--tokens", "1000000",
+        run("train", "--activations", o + "/synthetic/activations.safetensors", "--arch", "relu", "--d-sae", "256", "--tokens", String.valueOf(syntheticTokens),
                 "--batch", "1024", "--l1", "2", "--lr", "1e-3", "--model-name", "synthetic", "--seed", String.valueOf(seed), "--out", o + "/sae/baseline-synthetic");
         run("train", "--activations", o + "/synthetic/activations.safetensors", "--arch", "temporal", "--act", "relu",
-                "--dilations", "1,2,4", "--sep-weight", "0.1", "--d-sae", "256", "--tokens", "1000000", "--batch", "1024",
+                "--dilations", "1,2,4", "--sep-weight", "0.1", "--d-sae", "256", "--tokens", String.valueOf(syntheticTokens), "--batch", "1024",
                 "--l1", "2", "--lr", "1e-3",
                 "--model-name", "synthetic", "--seed", String.valueOf(seed), "--out", o + "/sae/temporal-synthetic");
 

@@ -2,6 +2,8 @@ package msts.cli;
 
 import msts.engine.Ops;
 import msts.engine.Tensor;
+import msts.model.gemma.ForwardEngine;
+import msts.model.gemma.ForwardEngines;
 import msts.model.gemma.Gemma2;
 import msts.model.io.SafeTensors;
 import msts.model.tokenizer.GemmaTokenizer;
@@ -71,10 +73,12 @@ public final class ForwardCommand implements Callable<Integer> {
         }
         long t0 = System.nanoTime();
         try (Gemma2 m = Gemma2.load(model, o)) {
+            ForwardEngine engine = OpsChoice.engine(m, backend);
+            try {
             int L = m.config().numHiddenLayers(), H = m.config().hiddenSize(), V = m.config().vocabSize(), T = ids.length;
             int[] layers = new int[L];
             for (int l = 0; l < L; l++) layers[l] = l;
-            Gemma2.Result r = m.forward(new int[][]{ids}, Gemma2.Options.logitsAll().withCapture(layers));
+            Gemma2.Result r = engine.forward(new int[][]{ids}, Gemma2.Options.logitsAll().withCapture(layers));
             Map<String, Tensor> tensors = new LinkedHashMap<>();
             for (int l = 0; l < L; l++) tensors.put("resid_post." + l, Tensor.of(r.resid()[l][0], T, H));
             tensors.put("logits", Tensor.of(r.logits()[0], T, V));
@@ -82,11 +86,15 @@ public final class ForwardCommand implements Callable<Integer> {
             meta.put("model", model.toAbsolutePath().toString());
             meta.put("tokens", Arrays.toString(ids).replaceAll("[\\[\\] ]", ""));
             meta.put("ops", o.name());
+            meta.put("engine", engine.describe());
             SafeTensors.write(out, tensors, meta);
             double sec = (System.nanoTime() - t0) / 1e9;
-            spec.commandLine().getOut().printf("wrote %s: %d tokens, resid_post.0..%d [%d, %d], logits [%d, %d] (ops %s, %.2f s)%n",
-                    out, T, L - 1, T, H, T, V, o.name(), sec);
+            spec.commandLine().getOut().printf("wrote %s: %d tokens, resid_post.0..%d [%d, %d], logits [%d, %d] (%s, %.2f s)%n",
+                    out, T, L - 1, T, H, T, V, engine.describe(), sec);
             spec.commandLine().getOut().flush();
+            } finally {
+                ForwardEngines.close(engine, m);
+            }
         }
         return 0;
     }

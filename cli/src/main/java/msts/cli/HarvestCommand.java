@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import msts.engine.DType;
 import msts.engine.Ops;
+import msts.model.gemma.ForwardEngine;
+import msts.model.gemma.ForwardEngines;
 import msts.model.gemma.Gemma2;
 import msts.model.store.Corpus;
 import msts.model.store.GemmaActivations;
@@ -123,16 +125,21 @@ public final class HarvestCommand implements Callable<Integer> {
         args.put("ops", o.name());
 
         try (GemmaTokenizer tok = GemmaTokenizer.load(tj); Gemma2 m = Gemma2.load(model, o)) {
-            var gm = new GemmaActivations(m, layer);
+            ForwardEngine engine = OpsChoice.engine(m, backend);
+            try {
+            var gm = new GemmaActivations(engine, layer);
             var cfg = new Harvester.Config(abs(model), layer, abs(tj), corpus, copts, context, nTokens, batchSeqs,
                     shard, dt, args);
             Harvester.Result r = Harvester.run(out, cfg, GemmaActivations.encoder(tok), gm, quiet);
             var w = spec.commandLine().getOut();
-            w.printf(Locale.ROOT, "%s: %d sequences × %d tokens × d %d (%s, %s)%s; this run %d sequences in %.1f s (%.1f tok/s, ops %s)%n",
+            w.printf(Locale.ROOT, "%s: %d sequences × %d tokens × d %d (%s, %s)%s; this run %d sequences in %.1f s (%.1f tok/s, %s)%n",
                     out, r.sequencesInStore(), context, gm.dIn(), StoreManifest.hookName(layer), dt,
                     r.corpusExhausted() ? ", corpus exhausted" : "", r.sequencesWritten(), r.seconds(),
-                    r.tokensPerSecond(context), o.name());
+                    r.tokensPerSecond(context), engine.describe());
             w.flush();
+            } finally {
+                ForwardEngines.close(engine, m);
+            }
         }
         return 0;
     }

@@ -31,6 +31,15 @@ final class OpsChoice {
         return byName(opsName);
     }
 
+    /**
+     * The forward engine for a loaded model: the model itself on the CPU backend; with --backend tornado the
+     * registered whole-pass engine (TornadoVM task graphs per layer, {@link msts.model.gemma.ForwardEngines}).
+     */
+    static msts.model.gemma.ForwardEngine engine(msts.model.gemma.Gemma2 m, BackendOption backend) {
+        if (backend == null || !backend.isTornado()) return m;
+        return msts.model.gemma.ForwardEngines.create(m, "tornado", backend.device());
+    }
+
     static void checkBackend(String backend) {
         if (backend != null && !backend.equals("cpu"))
             throw new IllegalArgumentException("--backend " + backend + " is not available here (cpu; tornado runs through ./msts --backend tornado)");

@@ -110,11 +110,11 @@ public final class TrainCommand implements Callable<Integer> {
             t.normalize = !noNormalize;
             BatchSource batches = new StoreBatches(src, c.temporal(), batch, includeBos, seed);
             Files.createDirectories(out);
-            Map<String, Object> s = new SaeTrainer(c, t, ops, out).train(batches, resume);
+            Map<String, Object> s = new SaeTrainer(c, t, ops, out).backend(backend.name(), backend.device()).train(batches, resume);
             @SuppressWarnings("unchecked") Map<String, Object> fin = (Map<String, Object>) s.get("final");
-            System.out.printf(Locale.ROOT, "%s %s: %d steps, %.0f tokens/s (%s ops); loss %.4g, mse %.4g, L0 %.1f, explained variance %.3f, dead %s%n",
+            System.out.printf(Locale.ROOT, "%s %s: %d steps, %.0f tokens/s (%s ops, steps on %s); loss %.4g, mse %.4g, L0 %.1f, explained variance %.3f, dead %s%n",
                     Boolean.TRUE.equals(s.get("complete")) ? "trained" : "paused", arch, ((Number) s.get("steps")).longValue(),
-                    ((Number) s.get("tokens_per_second")).doubleValue(), ops.name(),
+                    ((Number) s.get("tokens_per_second")).doubleValue(), ops.name(), s.get("steps_on"),
                     num(fin.get("loss")), num(fin.get("mse")), num(fin.get("l0")), num(fin.get("explained_variance")), s.get("dead_latents"));
             System.out.println((Boolean.TRUE.equals(s.get("complete")) ? "wrote " + out.resolve("cfg.json") + ", sae_weights.safetensors, summary.json"
                     : "checkpoint in " + out.resolve("checkpoint") + "; continue with --resume"));

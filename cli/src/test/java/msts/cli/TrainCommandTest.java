@@ -79,4 +79,27 @@ class TrainCommandTest {
         assertEquals(1, code);
         assertTrue(err.toString().contains("no such file"), err.toString());
     }
+
+    /** harvest → train --store end to end: a tiny random Gemma-2, a BF16 store, a temporal SAE on it. */
+    @Test
+    void trainsOnAHarvestedStore(@TempDir Path dir) throws Exception {
+        Path model = msts.model.gemma.TinyGemma2.write(dir.resolve("tiny"), msts.model.gemma.TinyGemma2.Spec.small(), 3);
+        Path corpus = dir.resolve("c.jsonl");
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 12; i++) sb.append("{\"text\": \"document ").append(i).append(" about sparse features and temporal context over tokens\"}\n");
+        Files.writeString(corpus, sb.toString());
+        Path tj = HarvestCommandTest.wordTokenizer(dir.resolve("tokenizer.json"), Files.readString(corpus));
+        Path store = dir.resolve("store");
+        CliRun h = CliRun.of("harvest", "--model", model.toString(), "--layer", "1", "--corpus", corpus.toString(),
+                "--context", "8", "--tokens", "96", "--tokenizer", tj.toString(), "--quiet", "--out", store.toString());
+        assertEquals(0, h.code(), h.err());
+        Path out = dir.resolve("sae");
+        CliRun t = CliRun.of("train", "--store", store.toString(), "--arch", "temporal", "--d-sae", "32", "--tokens", "700",
+                "--batch", "32", "--hook-layer", "1", "--out", out.toString());
+        assertEquals(0, t.code(), t.err());
+        Sae sae = SaeIO.load(out);
+        assertEquals("temporal", sae.architecture());
+        assertEquals("blocks.1.hook_resid_post", sae.cfg().get("hook_name"));
+        assertEquals(8, sae.cfg().get("context_size"));
+    }
 }

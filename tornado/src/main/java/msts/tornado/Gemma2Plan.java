@@ -57,6 +57,7 @@ public final class Gemma2Plan implements AutoCloseable {
     private final TornadoExecutionPlan plan;
     private final GridScheduler grids = new GridScheduler();
     private final int graphCount;
+    private final boolean threads;
 
     /**
      * @param lastLayer     run layers 0..lastLayer
@@ -76,6 +77,7 @@ public final class Gemma2Plan implements AutoCloseable {
         this.T = T;
         this.lastLayer = lastLayer;
         this.captureLayers = captureLayers.clone();
+        this.threads = Grids.threadPerOutput(device);
         int H = shape.hidden(), I = shape.intermediate(), Q = shape.qDim(), KV = shape.kvDim(), N = nSeq * T;
         x = new FloatArray(N * H);
         residOut = new FloatArray(N * H);
@@ -201,6 +203,11 @@ public final class Gemma2Plan implements AutoCloseable {
 
     private void matmul(TaskGraph g, String graph, String task, FloatArray out, FloatArray in, Object w,
                         FloatArray exp2, int rows, int inDim, int outDim) {
+        if (threads) {
+            if (w instanceof ShortArray s) g.task(task, LayerKernels::matmulBF16Threads, out, in, s, exp2, rows, inDim, outDim);
+            else g.task(task, LayerKernels::matmulF32Threads, out, in, (FloatArray) w, rows, inDim, outDim);
+            return;
+        }
         if (w instanceof ShortArray s)
             g.task(task, LayerKernels::matmulBF16, new KernelContext(), out, in, s, exp2, rows, inDim, outDim);
         else

@@ -22,4 +22,21 @@ public final class Grids {
     public static void groupPerItem(GridScheduler s, String graph, String task, int n) {
         s.addWorkerGrid(graph + "." + task, groupPerItem(n));
     }
+
+    /**
+     * Whether matmuls use one work-item per output ({@code *Threads} kernels, CPU OpenCL devices) instead of
+     * one work-group per output feature with a local-memory reduction (GPUs). Property
+     * {@code msts.tornado.matmul=threads|groups} overrides the choice by device type.
+     */
+    public static boolean threadPerOutput(uk.ac.manchester.tornado.api.common.TornadoDevice device) {
+        String p = System.getProperty("msts.tornado.matmul", "");
+        if (p.equals("threads")) return true;
+        if (p.equals("groups")) return false;
+        try {
+            var d = device != null ? device : uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider.getTornadoRuntime().getDefaultDevice();
+            return d.getDeviceType() == uk.ac.manchester.tornado.api.enums.TornadoDeviceType.CPU;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
 }

@@ -85,6 +85,44 @@ public final class LayerKernels {
         }
     }
 
+    /**
+     * As {@link #matmulF32}, one work-item per output element (r, o) with a sequential dot product: the
+     * better shape for CPU OpenCL devices (PoCL vectorises across work-items; barriers inside loops are slow
+     * there). Reference: {@link msts.engine.Kernels#matmulF32}. Chosen by {@link Grids#threadPerOutput}.
+     */
+    public static void matmulF32Threads(FloatArray out, FloatArray x, FloatArray w, int rows, int in, int outDim) {
+        for (@Parallel int r = 0; r < rows; r++) {
+            for (@Parallel int o = 0; o < outDim; o++) {
+                int xb = r * in;
+                int wb = o * in;
+                float sum = 0f;
+                for (int i = 0; i < in; i++) sum += x.get(xb + i) * w.get(wb + i);
+                out.set(r * outDim + o, sum);
+            }
+        }
+    }
+
+    /** As {@link #matmulF32Threads} with BF16 weights widened as in {@link #matmulBF16}. Reference: {@link msts.engine.Kernels#matmulBF16}. */
+    public static void matmulBF16Threads(FloatArray out, FloatArray x, ShortArray w, FloatArray exp2,
+                                         int rows, int in, int outDim) {
+        for (@Parallel int r = 0; r < rows; r++) {
+            for (@Parallel int o = 0; o < outDim; o++) {
+                int xb = r * in;
+                int wb = o * in;
+                float sum = 0f;
+                for (int i = 0; i < in; i++) {
+                    int bits = w.get(wb + i) & 0xFFFF;
+                    int e = (bits >> 7) & 0xFF;
+                    float mant = (float) (bits & 0x7F) * 0.0078125f + (e == 0 ? 0f : 1f);
+                    float wv = exp2.get(e) * mant;
+                    if ((bits & 0x8000) != 0) wv = -wv;
+                    sum += x.get(xb + i) * wv;
+                }
+                out.set(r * outDim + o, sum);
+            }
+        }
+    }
+
     /** exp2[e] = 2^(e − 127) for e in 1..254, exp2[0] = 2^−126 (subnormal scale), exp2[255] = +∞. */
     public static FloatArray bf16ExponentTable() {
         FloatArray t = new FloatArray(256);

@@ -43,10 +43,11 @@ public final class SaeTrainPlan implements AutoCloseable {
 
     private final Spec spec;
     public final FloatArray W_enc, b_enc, W_dec, b_dec, conv_w;
-    private final FloatArray x, hyper, metrics;
+    private final FloatArray x, hyper, metrics, fire;
+    private final FloatArray[] m, v;
     private final TornadoExecutionPlan plan;
     private TornadoExecutionResult last;
-    private int step;
+    private long step;
 
     /**
      * Builds the graph around copies of the initial parameters (W_enc [d, n], b_enc [n], W_dec [n, d],
@@ -54,7 +55,18 @@ public final class SaeTrainPlan implements AutoCloseable {
      */
     public SaeTrainPlan(Spec s, float[] wEnc, float[] bEnc, float[] wDec, float[] bDec, float[] convW,
                         TornadoDevice device) {
+        this(s, new float[][]{wEnc, bEnc, wDec, bDec, convW}, null, null, 0, device);
+    }
+
+    /**
+     * Builds the graph around copies of the parameters {W_enc, b_enc, W_dec, b_dec, conv_w} and, when resuming,
+     * the Adam moments m0, v0 (same layout, null = zeros) after {@code stepsDone} steps (Adam's bias correction
+     * continues from there).
+     */
+    public SaeTrainPlan(Spec s, float[][] params0, float[][] m0, float[][] v0, long stepsDone, TornadoDevice device) {
         this.spec = s;
+        this.step = stepsDone;
+        float[] wEnc = params0[0], bEnc = params0[1], wDec = params0[2], bDec = params0[3], convW = params0[4];
         int d = s.dIn(), n = s.dSae(), N = s.rows(), S = s.dilations().length;
         W_enc = FloatArray.fromArray(wEnc);
         b_enc = FloatArray.fromArray(bEnc);
@@ -65,18 +77,21 @@ public final class SaeTrainPlan implements AutoCloseable {
                 gb_dec = new FloatArray(d), gconv = new FloatArray(Math.max(1, S * d * 3));
         FloatArray[] params = {W_enc, b_enc, W_dec, b_dec, conv_w};
         FloatArray[] grads = {gW_enc, gb_enc, gW_dec, gb_dec, gconv};
-        FloatArray[] m = new FloatArray[5], v = new FloatArray[5];
+        m = new FloatArray[5];
+        v = new FloatArray[5];
         for (int i = 0; i < 5; i++) {
-            m[i] = new FloatArray(params[i].getSize());
-            v[i] = new FloatArray(params[i].getSize());
+            boolean given = i < 4 || s.temporal();
+            m[i] = m0 != null && given ? FloatArray.fromArray(m0[i]) : new FloatArray(params[i].getSize());
+            v[i] = v0 != null && given ? FloatArray.fromArray(v0[i]) : new FloatArray(params[i].getSize());
         }
         x = new FloatArray(N * d);
+        fire = new FloatArray(n);
         hyper = new FloatArray(5);
         metrics = new FloatArray(3);
         IntArray dil = IntArray.fromArray(S > 0 ? s.dilations() : new int[]{1});
         FloatArray xc = new FloatArray(N * d), z = s.temporal() ? new FloatArray(N * d) : xc;
         FloatArray pre = new FloatArray(N * n), f = new FloatArray(N * n), xhat = new FloatArray(N * d),
-                e = new FloatArray(N * d), rowSq = new FloatArray(N), colF = new FloatArray(n), fire = new FloatArray(n),
+                e = new FloatArray(N * d), rowSq = new FloatArray(N), colF = new FloatArray(n),
                 norms = new FloatArray(n), wL1 = new FloatArray(n), l1part = new FloatArray(n), df = new FloatArray(N * n);
         FloatArray dz = s.temporal() ? new FloatArray(N * d) : new FloatArray(1);
         FloatArray dxc = s.temporal() ? new FloatArray(N * d) : new FloatArray(1);
@@ -135,9 +150,10 @@ public final class SaeTrainPlan implements AutoCloseable {
                     s.beta1(), s.beta2(), s.eps(), params[i].getSize());
         if (s.unitNorm())
             reduce(g, grid, "renorm", n).task("renorm", SaeKernelsGpu::normalizeRows, new KernelContext(), W_dec, d);
-        g.transferToHost(EVERY, metrics);
+        g.transferToHost(EVERY, metrics, fire);
         if (s.temporal()) g.transferToHost(UNDER_DEMAND, W_enc, b_enc, W_dec, b_dec, conv_w);
         else g.transferToHost(UNDER_DEMAND, W_enc, b_enc, W_dec, b_dec);
+        for (int i = 0; i < np; i++) g.transferToHost(UNDER_DEMAND, m[i], v[i]);
         ImmutableTaskGraph itg = g.snapshot();
         plan = new TornadoExecutionPlan(itg);
         plan.withGridScheduler(grid);
@@ -150,6 +166,26 @@ public final class SaeTrainPlan implements AutoCloseable {
     }
 
     public Spec spec() { return spec; }
+
+    /** Per latent, the counted rows where it was active in the last step. */
+    public int[] fireCounts() {
+        int[] out = new int[fire.getSize()];
+        for (int j = 0; j < out.length; j++) out[j] = Math.round(fire.get(j));
+        return out;
+    }
+
+    /** Brings the Adam moments back and returns them as {m, v}, each {W_enc, b_enc, W_dec, b_dec, conv_w}. */
+    public float[][][] syncMoments() {
+        int np = spec.temporal() ? 5 : 4;
+        if (last != null)
+            for (int i = 0; i < np; i++) last.transferToHost(m[i], v[i]);
+        float[][][] out = new float[2][5][];
+        for (int i = 0; i < 5; i++) {
+            out[0][i] = m[i].toHeapArray();
+            out[1][i] = v[i].toHeapArray();
+        }
+        return out;
+    }
 
     /**
      * Runs one step on batch x [nSeq·T, d] with learning rate lr and L1 coefficient l1, and returns the

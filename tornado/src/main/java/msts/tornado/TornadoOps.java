@@ -50,14 +50,22 @@ public final class TornadoOps implements Ops {
             FloatArray exp2 = LayerKernels.bf16ExponentTable();
             TaskGraph g = new TaskGraph("mm").transferToDevice(DataTransferMode.EVERY_EXECUTION, x)
                     .transferToDevice(DataTransferMode.FIRST_EXECUTION, dw, exp2);
-            if (dw instanceof ShortArray s)
+            boolean threads = Grids.threadPerOutput(device);
+            if (threads && dw instanceof ShortArray s)
+                g.task("t", LayerKernels::matmulBF16Threads, out, x, s, exp2, rows, in, outDim);
+            else if (threads)
+                g.task("t", LayerKernels::matmulF32Threads, out, x, (FloatArray) dw, rows, in, outDim);
+            else if (dw instanceof ShortArray s)
                 g.task("t", LayerKernels::matmulBF16, new KernelContext(), out, x, s, exp2, rows, in, outDim);
             else
                 g.task("t", LayerKernels::matmulF32, new KernelContext(), out, x, (FloatArray) dw, rows, in, outDim);
             g.transferToHost(DataTransferMode.EVERY_EXECUTION, out);
-            GridScheduler gs = new GridScheduler();
-            Grids.groupPerItem(gs, "mm", "t", outDim);
-            plan = new TornadoExecutionPlan(g.snapshot()).withGridScheduler(gs);
+            plan = new TornadoExecutionPlan(g.snapshot());
+            if (!threads) {
+                GridScheduler gs = new GridScheduler();
+                Grids.groupPerItem(gs, "mm", "t", outDim);
+                plan.withGridScheduler(gs);
+            }
             if (device != null) plan.withDevice(device);
         }
     }
@@ -71,10 +79,48 @@ public final class TornadoOps implements Ops {
         MemorySegment.copy(p.out.getSegment(), 0, MemorySegment.ofArray(out), 0, (long) rows * outDim * Float.BYTES);
     }
 
+    private record GemmKey(boolean transA, boolean transB, int m, int n, int k, float alpha, int lda, int ldb,
+                           float beta, int ldc) {}
+
+    /** A cached single-task plan for one gemm shape; a, b, c are staged through device arrays of the used extent. */
+    private final class GemmPlan {
+        final FloatArray a, b, c;
+        final TornadoExecutionPlan plan;
+
+        GemmPlan(GemmKey key) {
+            a = new FloatArray(extent(key.transA() ? key.k() : key.m(), key.transA() ? key.m() : key.k(), key.lda()));
+            b = new FloatArray(extent(key.transB() ? key.n() : key.k(), key.transB() ? key.k() : key.n(), key.ldb()));
+            c = new FloatArray(extent(key.m(), key.n(), key.ldc()));
+            TaskGraph g = new TaskGraph("gemm").transferToDevice(DataTransferMode.EVERY_EXECUTION, a, b, c)
+                    .task("t", SaeKernelsGpu::gemm, key.transA() ? 1 : 0, key.transB() ? 1 : 0, key.m(), key.n(), key.k(),
+                            key.alpha(), a, key.lda(), b, key.ldb(), key.beta(), c, key.ldc())
+                    .transferToHost(DataTransferMode.EVERY_EXECUTION, c);
+            plan = new TornadoExecutionPlan(g.snapshot());
+            if (device != null) plan.withDevice(device);
+        }
+    }
+
+    /** Elements spanned by a row-major [rows, cols] view with leading dimension ld. */
+    private static int extent(int rows, int cols, int ld) {
+        return rows == 0 || cols == 0 ? 1 : (rows - 1) * ld + cols;
+    }
+
+    private final Map<GemmKey, GemmPlan> gemms = new java.util.HashMap<>();
+
+    /** C = α·op(A)·op(B) + β·C on the device (one cached plan per shape; A, B, C copied in, C copied out). */
     @Override
-    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
-                     float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
-        fallback.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+    public synchronized void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff,
+                                  int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+        if (m == 0 || n == 0) return;
+        GemmPlan p = gemms.computeIfAbsent(new GemmKey(transA, transB, m, n, k, alpha, lda, ldb, beta, ldc), GemmPlan::new);
+        MemorySegment.copy(MemorySegment.ofArray(a), (long) aOff * Float.BYTES, p.a.getSegment(), 0, p.a.getNumBytesOfSegment());
+        MemorySegment.copy(MemorySegment.ofArray(b), (long) bOff * Float.BYTES, p.b.getSegment(), 0, p.b.getNumBytesOfSegment());
+        MemorySegment.copy(MemorySegment.ofArray(c), (long) cOff * Float.BYTES, p.c.getSegment(), 0, p.c.getNumBytesOfSegment());
+        p.plan.execute();
+        // write back only the m×n block (the gaps between rows of a strided C are left untouched)
+        for (int i = 0; i < m; i++)
+            MemorySegment.copy(p.c.getSegment(), (long) i * ldc * Float.BYTES, MemorySegment.ofArray(c),
+                    (long) (cOff + i * ldc) * Float.BYTES, (long) n * Float.BYTES);
     }
 
     @Override
@@ -110,5 +156,14 @@ public final class TornadoOps implements Ops {
                 }
             }
         plans.clear();
+        for (GemmPlan p : gemms.values()) {
+            try {
+                p.plan.freeDeviceMemory();
+                p.plan.close();
+            } catch (Exception ignored) {
+                // best effort at shutdown
+            }
+        }
+        gemms.clear();
     }
 }

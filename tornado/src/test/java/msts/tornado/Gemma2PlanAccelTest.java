@@ -88,9 +88,18 @@ class Gemma2PlanAccelTest {
         return resid;
     }
 
-    @ParameterizedTest(name = "{0} nSeq={1} T={2}")
-    @CsvSource({"F32, 2, 7", "BF16, 2, 7", "F32, 1, 1", "BF16, 3, 11"})
-    void residualsAndLogitsMatchCpu(DType dt, int nSeq, int T) {
+    @ParameterizedTest(name = "{0} nSeq={1} T={2} matmul={3}")
+    @CsvSource({"F32, 2, 7, groups", "BF16, 2, 7, threads", "F32, 1, 1, threads", "BF16, 3, 11, groups"})
+    void residualsAndLogitsMatchCpu(DType dt, int nSeq, int T, String matmul) {
+        System.setProperty("msts.tornado.matmul", matmul); // both matmul kernel shapes inside a whole plan
+        try {
+            residualsAndLogits(dt, nSeq, T);
+        } finally {
+            System.clearProperty("msts.tornado.matmul");
+        }
+    }
+
+    void residualsAndLogits(DType dt, int nSeq, int T) {
         Model m = tiny(dt, 7);
         int V = (int) m.embed().dim(0), H = m.shape().hidden(), N = nSeq * T;
         Random r = new Random(1);

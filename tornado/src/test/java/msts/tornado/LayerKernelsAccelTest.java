@@ -40,6 +40,13 @@ class LayerKernelsAccelTest {
         Grids.groupPerItem(gs, "g", "t", outDim);
         run(tg, gs);
         check("matmulF32 " + rows + "x" + in + "x" + outDim, out, want, 1e-5);
+
+        FloatArray out2 = poisoned(rows * outDim);
+        TaskGraph tg2 = new TaskGraph("g2").transferToDevice(EVERY, dx, dw)
+                .task("t", LayerKernels::matmulF32Threads, out2, dx, dw, rows, in, outDim)
+                .transferToHost(EVERY, out2);
+        run(tg2, null);
+        check("matmulF32Threads " + rows + "x" + in + "x" + outDim, out2, want, 1e-5);
     }
 
     @ParameterizedTest(name = "rows={0} in={1} out={2}")
@@ -63,6 +70,13 @@ class LayerKernelsAccelTest {
         Grids.groupPerItem(gs, "g", "t", outDim);
         run(tg, gs);
         check("matmulBF16 " + rows + "x" + in + "x" + outDim, out, want, 1e-5);
+
+        FloatArray out2 = poisoned(rows * outDim);
+        TaskGraph tg2 = new TaskGraph("g2").transferToDevice(EVERY, dx, dw, exp2)
+                .task("t", LayerKernels::matmulBF16Threads, out2, dx, dw, exp2, rows, in, outDim)
+                .transferToHost(EVERY, out2);
+        run(tg2, null);
+        check("matmulBF16Threads " + rows + "x" + in + "x" + outDim, out2, want, 1e-5);
     }
 
     @ParameterizedTest(name = "rows={0} dim={1}")

@@ -18,7 +18,7 @@ import java.util.Arrays;
  * restart at 0 in every sequence). Scratch buffers are kept between calls; {@link #forward} is
  * synchronized.
  */
-public final class Gemma2 implements AutoCloseable {
+public final class Gemma2 implements AutoCloseable, ForwardEngine {
 
     /** Which logits to compute: none (activations only), the last position of each sequence, or all. */
     public enum LogitsMode { NONE, LAST, ALL }
@@ -100,7 +100,11 @@ public final class Gemma2 implements AutoCloseable {
         }
     }
 
+    @Override
     public Gemma2Config config() { return config; }
+
+    @Override
+    public String describe() { return "ops " + ops.name(); }
 
     public Gemma2Weights weights() { return weights; }
 
@@ -118,6 +122,7 @@ public final class Gemma2 implements AutoCloseable {
 
     // ---- forward ---------------------------------------------------------------------------------
 
+    @Override
     public synchronized Result forward(int[][] batch, Options opts) {
         final Gemma2Config c = config;
         final int L = c.numHiddenLayers(), H = c.hiddenSize(), Q = c.qDim(), KV = c.kvDim(), V = c.vocabSize();

@@ -41,13 +41,13 @@ public abstract class AbstractSae implements Sae {
 
     private final SparseRows sparse = new SparseRows();
 
-    /** x̂ = f·W_dec + b_dec; skips the zero latents when at most 8% of f is non-zero. */
+    /** x̂ = f·W_dec + b_dec; skips the zero latents when f is sparse enough ({@link SaeLoss#autoSparseThreshold}). */
     @Override
     public synchronized void decode(float[] f, int rows, float[] xhat) {
         int d = cfg.dIn, n = cfg.dSae;
-        if (sparse.count(f, rows, n) <= 0.08 * rows * n) {
+        if (sparse.count(f, rows, n) <= SaeLoss.autoSparseThreshold(n, d) * rows * n) {
             sparse.gather(f, false);
-            Par.rows(rows, 8, (lo, hi) -> SaeKernels.spmmRows(sparse.start, sparse.idx, sparse.val, params.W_dec, d, xhat, false, lo, hi));
+            Par.rows(rows, 8, (lo, hi) -> SaeVectorKernels.spmmRows(sparse.start, sparse.idx, sparse.val, params.W_dec, d, xhat, false, lo, hi));
         } else {
             ops.gemm(false, false, rows, d, n, 1f, f, 0, n, params.W_dec, 0, d, 0f, xhat, 0, d);
         }

@@ -39,9 +39,19 @@ public final class SaeLoss {
 
     /**
      * Use the sparse products when at most this fraction of f is non-zero (0 = always dense, > 1 = always
-     * sparse). System property msts.sae.sparse; default 0.08.
+     * sparse, negative = automatic, see {@link #autoSparseThreshold}). System property msts.sae.sparse.
      */
-    double sparseThreshold = Double.parseDouble(System.getProperty("msts.sae.sparse", "0.08"));
+    double sparseThreshold = Double.parseDouble(System.getProperty("msts.sae.sparse", "-1"));
+
+    /**
+     * Density below which the sparse products beat the GEMMs, from msts bench train on the 2-core dev
+     * machine (docs/benchmarks.md): about 2.5 % while W_dec fits in cache (d_sae·d_in ≤ 4M), falling in
+     * proportion beyond (≈ 0.27 % at 16384 × 2304, where each active latent costs DRAM traffic).
+     */
+    static double autoSparseThreshold(int dSae, int dIn) {
+        return 0.025 * Math.min(1.0, 4e6 / ((double) dSae * dIn));
+    }
+
     private final SparseRows fS = new SparseRows(), aS = new SparseRows(), dS = new SparseRows();
     private float[] dval, wT;
     private boolean lastSparse;
@@ -147,12 +157,13 @@ public final class SaeLoss {
         float invM = 1f / counted;
 
         encode(p, x, nSeq, T);
-        boolean sparse = sparseThreshold > 0 && fS.count(f, N, n) <= sparseThreshold * N * n;
+        double th = sparseThreshold >= 0 ? sparseThreshold : autoSparseThreshold(n, d);
+        boolean sparse = th > 0 && fS.count(f, N, n) <= th * N * n;
         lastSparse = sparse;
         if (sparse) {
             fS.gather(f, grad != null);
             Par.rows(N, 8, (lo, hi) -> {
-                SaeKernels.spmmRows(fS.start, fS.idx, fS.val, p.W_dec, d, xhat, false, lo, hi);
+                SaeVectorKernels.spmmRows(fS.start, fS.idx, fS.val, p.W_dec, d, xhat, false, lo, hi);
                 SaeKernels.addRowVector(xhat, p.b_dec, d, lo, hi);
             });
         } else {
@@ -164,7 +175,7 @@ public final class SaeLoss {
         double sse = 0;
         for (int r = 0; r < N; r++) if (r % T >= lossStart) sse += rowSq[r];
         res.mse = sse / counted;
-        res.explainedVariance = 1 - sse / totalVariance(x, N, T, lossStart);
+        res.explainedVariance = 1 - sse / totalVariance(x, N, d, T, lossStart);
         Arrays.fill(colF, 0f);
         Arrays.fill(fireCount, 0);
         Par.forRange(0, n, Math.max(64, n / (Par.THREADS * 4)), (lo, hi) -> latentStats(T, lossStart, N, lo, hi));
@@ -198,7 +209,7 @@ public final class SaeLoss {
             Par.rows(N, 8, (lo, hi) -> SaeKernels.topkDead(pre, dead, nd, aux, auxSel, n, kAux, new float[nd], lo, hi));
             if (sparse) {
                 aS.build(aux, N, n, grad != null);
-                Par.rows(N, 8, (lo, hi) -> SaeKernels.spmmRows(aS.start, aS.idx, aS.val, p.W_dec, d, auxHat, false, lo, hi));
+                Par.rows(N, 8, (lo, hi) -> SaeVectorKernels.spmmRows(aS.start, aS.idx, aS.val, p.W_dec, d, auxHat, false, lo, hi));
             } else {
                 ops.gemm(false, false, N, d, n, 1f, aux, 0, n, p.W_dec, 0, d, 0f, auxHat, 0, d);
             }
@@ -233,9 +244,9 @@ public final class SaeLoss {
         float[] dpre = df;
         if (sparse) {
             // dW_dec = fᵀ·δ over the active entries; ∂L/∂pre only where f > 0
-            Par.rows(n, 16, (lo, hi) -> SaeKernels.spmmCols(fS.colStart, fS.rowIdx, fS.cval, dxhat, d, grad.W_dec, false, lo, hi));
+            Par.rows(n, 16, (lo, hi) -> SaeVectorKernels.spmmCols(fS.colStart, fS.rowIdx, fS.cval, dxhat, d, grad.W_dec, false, lo, hi));
             if (dval == null || dval.length < fS.nnz) dval = new float[Math.max(fS.nnz, 16)];
-            Par.rows(N, 8, (lo, hi) -> SaeKernels.sampledDot(fS.start, fS.idx, dxhat, p.W_dec, d, dval, lo, hi));
+            Par.rows(N, 8, (lo, hi) -> SaeVectorKernels.sampledDot(fS.start, fS.idx, dxhat, p.W_dec, d, dval, lo, hi));
             float s = useL1 ? l1 * invM : 0f;
             Par.rows(N, 16, (lo, hi) -> {
                 java.util.Arrays.fill(dpre, lo * n, hi * n, 0f);
@@ -263,9 +274,9 @@ public final class SaeLoss {
             Par.rows(N, 16, (lo, hi) -> SaeKernels.scaleMaskRows(auxHat, s, d, T, lossStart, lo, hi));
             Par.forRange(0, d, Math.max(16, d / (Par.THREADS * 4)), (lo, hi) -> SaeKernels.addColumnSums(auxHat, N, d, 1f, grad.b_dec, lo, hi));
             if (sparse) {
-                Par.rows(n, 16, (lo, hi) -> SaeKernels.spmmCols(aS.colStart, aS.rowIdx, aS.cval, auxHat, d, grad.W_dec, true, lo, hi));
+                Par.rows(n, 16, (lo, hi) -> SaeVectorKernels.spmmCols(aS.colStart, aS.rowIdx, aS.cval, auxHat, d, grad.W_dec, true, lo, hi));
                 if (dval.length < aS.nnz) dval = new float[aS.nnz];
-                Par.rows(N, 8, (lo, hi) -> SaeKernels.sampledDot(aS.start, aS.idx, auxHat, p.W_dec, d, dval, lo, hi));
+                Par.rows(N, 8, (lo, hi) -> SaeVectorKernels.sampledDot(aS.start, aS.idx, auxHat, p.W_dec, d, dval, lo, hi));
                 Par.rows(N, 16, (lo, hi) -> {
                     for (int r = lo; r < hi; r++)
                         for (int q = aS.start[r]; q < aS.start[r + 1]; q++) dpre[r * n + aS.idx[q]] += dval[q];
@@ -281,7 +292,7 @@ public final class SaeLoss {
             // dW_enc = zᵀ·dpre accumulated per latent into [d_sae, d_in], then transposed
             dS.build(dpre, N, n, true);
             if (wT == null || wT.length < n * d) wT = new float[n * d];
-            Par.rows(n, 16, (lo, hi) -> SaeKernels.spmmCols(dS.colStart, dS.rowIdx, dS.cval, z, d, wT, false, lo, hi));
+            Par.rows(n, 16, (lo, hi) -> SaeVectorKernels.spmmCols(dS.colStart, dS.rowIdx, dS.cval, z, d, wT, false, lo, hi));
             Par.rows(n, 16, (lo, hi) -> SaeKernels.transpose(wT, n, d, grad.W_enc, lo, hi));
         } else {
             ops.gemm(true, false, d, n, N, 1f, z, 0, d, dpre, 0, n, 0f, grad.W_enc, 0, n);
@@ -290,7 +301,7 @@ public final class SaeLoss {
             boolean centred = cfg.centred();
             if (sparse) {
                 Par.rows(d, 16, (lo, hi) -> SaeKernels.transpose(p.W_enc, d, n, wT, lo, hi));
-                Par.rows(N, 8, (lo, hi) -> SaeKernels.spmmRows(dS.start, dS.idx, dS.val, wT, d, dz, false, lo, hi));
+                Par.rows(N, 8, (lo, hi) -> SaeVectorKernels.spmmRows(dS.start, dS.idx, dS.val, wT, d, dz, false, lo, hi));
             } else {
                 ops.gemm(false, true, N, d, n, 1f, dpre, 0, n, p.W_enc, 0, n, 0f, dz, 0, d);
             }
@@ -322,7 +333,7 @@ public final class SaeLoss {
     }
 
     /** Σ_r ‖x_r − mean(x)‖² over counted rows (the explained-variance denominator). */
-    private double totalVariance(float[] x, int N, int T, int lossStart) {
+    static double totalVariance(float[] x, int N, int d, int T, int lossStart) {
         double[] mean = new double[d];
         int m = 0;
         for (int r = 0; r < N; r++) {

@@ -55,6 +55,38 @@ public final class SaeTrainer {
         return this;
     }
 
+    private String backend, device;
+    private String stepsOn = "cpu";
+
+    /**
+     * Runs the steps on backend {@code name} (a registered {@link TrainStepProvider}, e.g. "tornado"; null/"cpu" =
+     * this class's own loop) on {@code device} ("B:D" or null). Configurations the backend does not support
+     * (see {@link TrainStepProvider#unsupported}) train on the CPU loop, with a one-line warning on stderr.
+     */
+    public SaeTrainer backend(String name, String device) {
+        this.backend = name;
+        this.device = device;
+        return this;
+    }
+
+    /** The step executor for this run, or null for the CPU loop. */
+    private TrainStep openStep(int nSeq, int T, int lossStart) {
+        if (backend == null || backend.equalsIgnoreCase("cpu")) return null;
+        TrainStepProvider prov = null;
+        for (TrainStepProvider tp : java.util.ServiceLoader.load(TrainStepProvider.class))
+            if (tp.name().equalsIgnoreCase(backend)) prov = tp;
+        if (prov == null) return null; // the backend's Ops (if any) still run inside the CPU loop
+        String why = prov.unsupported(cfg, tc);
+        if (why != null) {
+            System.err.println("warning: " + backend + " training steps do not support " + why
+                    + "; this run trains on the CPU loop (backend ops " + ops.name() + ")");
+            return null;
+        }
+        TrainStep ts = prov.create(cfg, tc, nSeq, T, lossStart, p, m, v, step, device);
+        stepsOn = prov.name();
+        return ts;
+    }
+
     public SaeTrainer quiet(boolean q) {
         this.quiet = q;
         return this;
@@ -111,6 +143,7 @@ public final class SaeTrainer {
         } else {
             scale = tc.normalize ? estimateScaling(src) : 1f;
             p = SaeParams.init(cfg, tc.seed);
+            if (tc.initEncoderBias != 0f) java.util.Arrays.fill(p.b_enc, tc.initEncoderBias);
             m = p.zerosLike();
             v = p.zerosLike();
             sinceFired = new long[cfg.dSae];
@@ -123,7 +156,8 @@ public final class SaeTrainer {
         long startStep = step;
         long t0 = System.nanoTime();
         SaeLoss.Result last = null;
-        try (Progress progress = new Progress("train " + cfg.architecture, steps * perStep, "tok", System.err,
+        TrainStep dev = openStep(nSeq, T, lossStart);
+        try (dev; Progress progress = new Progress("train " + cfg.architecture, steps * perStep, "tok", System.err,
                 quiet || Boolean.getBoolean("msts.quiet"))) {
             final SaeLoss.Result[] shown = new SaeLoss.Result[1];
             progress.metrics(() -> shown[0] == null ? "" : String.format(Locale.ROOT,
@@ -140,6 +174,32 @@ public final class SaeTrainer {
                 }
                 for (int j = 0; j < cfg.dSae; j++) dead[j] = sinceFired[j] >= tc.deadAfterTokens;
                 float l1 = l1At(cfg, tc, step, steps);
+                if (dev != null) { // the whole step on the backend; parameters stay there until a checkpoint
+                    TrainStep.Metrics dm = dev.step(x, lrAt(tc, step, steps), l1);
+                    SaeLoss.Result r = new SaeLoss.Result();
+                    r.mse = dm.mse();
+                    r.l1 = dm.l1();
+                    r.l0 = dm.l0();
+                    r.loss = dm.mse() + dm.l1();
+                    r.countedRows = perStep;
+                    r.explainedVariance = 1 - dm.mse() * perStep / SaeLoss.totalVariance(x, N, cfg.dIn, T, lossStart);
+                    if (!Double.isFinite(r.loss)) diverged("loss is " + r.loss, checkpointStep);
+                    int[] fired = dm.fireCount();
+                    for (int j = 0; j < cfg.dSae; j++) sinceFired[j] = fired[j] > 0 ? 0 : sinceFired[j] + perStep;
+                    if (stepTimes != null && step - startStep < stepTimes.length) stepTimes[(int) (step - startStep)] = (System.nanoTime() - ts) / 1e9;
+                    record(r);
+                    last = r;
+                    shown[0] = r;
+                    progress.set((step + 1) * perStep);
+                    if (out != null && tc.checkpointEvery > 0 && (step + 1) % tc.checkpointEvery == 0 && step + 1 < steps) {
+                        dev.syncTo(p, m, v);
+                        step++;
+                        writeCheckpoint();
+                        checkpointStep = step;
+                        step--;
+                    }
+                    continue;
+                }
                 SaeLoss.Result r = loss.compute(p, x, nSeq, T, lossStart, l1, cfg.topk() ? dead : null, g, sepSeed(step));
                 if (!Double.isFinite(r.loss)) diverged("loss is " + r.loss, checkpointStep);
                 if (cfg.unitNorm()) Par.rows(cfg.dSae, 64, (lo, hi) -> SaeKernels.projectOutParallel(g.W_dec, p.W_dec, cfg.dIn, lo, hi));
@@ -165,6 +225,7 @@ public final class SaeTrainer {
                     step--;
                 }
             }
+            if (dev != null) dev.syncTo(p, m, v);
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         long tokensThisRun = (step - startStep) * perStep;
@@ -255,6 +316,7 @@ public final class SaeTrainer {
         s.put("seconds_this_run", seconds);
         s.put("tokens_per_second", seconds > 0 ? tokensThisRun / seconds : 0);
         s.put("ops", ops.name());
+        s.put("steps_on", stepsOn);
         s.put("scaling_factor", scale);
         int n = Math.min(ringN, 50);
         String[] names = {"loss", "mse", "l1_loss", "auxk_loss", "sep_loss", "l0", "explained_variance"};

@@ -25,6 +25,8 @@ public final class TrainConfig {
     public boolean normalize = true;
     /** Stop after this many steps of this run (0 = no limit), writing a checkpoint; --resume continues. */
     public long maxStepsThisRun = 0;
+    /** Initial value of every b_enc entry (0 = standard init; benchmarks use it to start at a given sparsity). */
+    public float initEncoderBias = 0f;
     /** Batches used to estimate the scaling factor. */
     public int scalingBatches = 10;
 

@@ -1,15 +1,16 @@
 package msts.model.store;
 
+import msts.model.gemma.ForwardEngine;
 import msts.model.gemma.Gemma2;
 import msts.model.tokenizer.GemmaTokenizer;
 
 /** Binds the harvest to Gemma-2: resid_post of one layer, forward stopped after it; the Gemma tokenizer. */
 public final class GemmaActivations implements Harvester.ActivationModel {
-    private final Gemma2 model;
+    private final ForwardEngine model;
     private final int layer;
     private final Gemma2.Options opts;
 
-    public GemmaActivations(Gemma2 model, int layer) {
+    public GemmaActivations(ForwardEngine model, int layer) {
         int L = model.config().numHiddenLayers();
         if (layer < 0 || layer >= L)
             throw new IllegalArgumentException("--layer " + layer + " is outside the model's layers 0.." + (L - 1));

@@ -105,19 +105,23 @@ class SaeReferenceTest {
     /** Sparse f is decoded through the sparse kernel; same result as the plain definition. */
     @Test
     void sparseDecodeMatchesDefinition() throws Exception {
-        Sae sae = SaeIO.load(DIR.resolve("saelens-standard"));
+        SaeConfig c = new SaeConfig();
+        c.dIn = 8;
+        c.dSae = 64;
+        AbstractSae sae = SaeIO.of(c, SaeGradientTest.randomParams(c, 9), null, Ops.reference());
         int rows = 7, n = sae.dSae(), d = sae.dIn();
+        assertTrue(1.0 / n <= SaeLoss.autoSparseThreshold(n, d)); // one active latent per row: sparse path
         float[] f = new float[rows * n];
         for (int r = 0; r < rows; r++) f[r * n + (r * 5) % n] = 0.5f + r;
         float[] xhat = new float[rows * d];
         sae.decode(f, rows, xhat);
         float[] w = sae.decoderWeights();
-        float[] bdec = ((AbstractSae) sae).params().b_dec;
+        float[] bdec = sae.params().b_dec;
         for (int r = 0; r < rows; r++)
-            for (int c = 0; c < d; c++) {
-                double s = bdec[c];
-                for (int j = 0; j < n; j++) s += (double) f[r * n + j] * w[j * d + c];
-                assertEquals(s, xhat[r * d + c], 1e-5);
+            for (int col = 0; col < d; col++) {
+                double s = bdec[col];
+                for (int j = 0; j < n; j++) s += (double) f[r * n + j] * w[j * d + col];
+                assertEquals(s, xhat[r * d + col], 1e-5);
             }
     }
 }

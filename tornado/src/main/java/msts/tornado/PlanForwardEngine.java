@@ -1,0 +1,128 @@
+package msts.tornado;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import msts.model.gemma.ForwardEngine;
+import msts.model.gemma.Gemma2;
+import msts.model.gemma.Gemma2Config;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+
+/**
+ * {@link ForwardEngine} on TornadoVM: each batch runs through a {@link Gemma2Plan} (one task graph per layer,
+ * weights transferred once per plan, activations resident between layers). A plan serves one batch shape, so
+ * plans are cached by (sequences, length, last layer, captures, logits); the least recently used is freed
+ * beyond {@link #MAX_PLANS} (default 1: each plan holds its own copy of the weights on the device). Sequences of unequal length are split into equal-length groups (one plan per
+ * length, results put back in batch order). A {@link Gemma2.ResidHook} needs the residual on the host between
+ * layers, which the plan does not do: such calls run the model op by op on its own {@code Ops} (TornadoOps
+ * under {@code --backend tornado}), with a one-line note on stderr.
+ */
+public final class PlanForwardEngine implements ForwardEngine, AutoCloseable {
+    /**
+     * Plans kept at once (-Dmsts.tornado.maxPlans, default 1): every plan holds its own device copy of the
+     * weights, so a second cached plan doubles the device memory (about 5 GB for Gemma-2-2B in BF16).
+     */
+    static final int MAX_PLANS = Math.max(1, Integer.getInteger("msts.tornado.maxPlans", 1));
+
+    private final Gemma2 model;
+    private final TornadoDevice device;
+    private final LinkedHashMap<String, Gemma2Plan> plans = new LinkedHashMap<>(8, 0.75f, true);
+    private boolean notedHook, notedSplit;
+
+    public PlanForwardEngine(Gemma2 model, TornadoDevice device) {
+        Gemma2Plans.shape(model.config()); // rejects configs the plan cannot run, before any work
+        this.model = model;
+        this.device = device;
+    }
+
+    @Override
+    public Gemma2Config config() { return model.config(); }
+
+    @Override
+    public String describe() {
+        return "tornado plan" + (device == null ? "" : " on " + device.getDeviceName());
+    }
+
+    /** Number of cached plans (tests). */
+    int cachedPlans() { return plans.size(); }
+
+    @Override
+    public synchronized Gemma2.Result forward(int[][] batch, Gemma2.Options opts) {
+        Gemma2Config c = model.config();
+        int L = c.numHiddenLayers();
+        if (batch == null || batch.length == 0) throw new IllegalArgumentException("empty batch");
+        int last = opts.stopAfterLayer() < 0 ? L - 1 : opts.stopAfterLayer();
+        if (last >= L)
+            throw new IllegalArgumentException("stopAfterLayer " + opts.stopAfterLayer() + " but the model has " + L + " layers");
+        if (opts.logits() != Gemma2.LogitsMode.NONE && last != L - 1)
+            throw new IllegalArgumentException("logits need the whole model; stopAfterLayer=" + opts.stopAfterLayer());
+        for (int cl : opts.captureLayers())
+            if (cl < 0 || cl > last) throw new IllegalArgumentException("capture layer " + cl + " outside 0.." + last);
+        for (int s = 0; s < batch.length; s++)
+            if (batch[s] == null || batch[s].length == 0) throw new IllegalArgumentException("sequence " + s + " is empty");
+        if (opts.hook() != null) {
+            if (!notedHook) {
+                System.err.println("note: the TornadoVM plan keeps the residual on the device; a resid hook runs the model op by op");
+                notedHook = true;
+            }
+            return model.forward(batch, opts);
+        }
+        // group sequences by length (one plan per length)
+        Map<Integer, List<Integer>> groups = new LinkedHashMap<>();
+        for (int s = 0; s < batch.length; s++) groups.computeIfAbsent(batch[s].length, k -> new ArrayList<>()).add(s);
+        if (groups.size() > 1 && !notedSplit) {
+            System.err.println("note: the TornadoVM plan needs equal-length sequences; this batch runs as "
+                    + groups.size() + " groups of equal length");
+            notedSplit = true;
+        }
+        int[] cap = opts.captureLayers();
+        int H = c.hiddenSize(), V = c.vocabSize();
+        boolean logits = opts.logits() != Gemma2.LogitsMode.NONE;
+        float[][][] resid = new float[cap.length][batch.length][];
+        float[][] lg = logits ? new float[batch.length][] : null;
+        for (var e : groups.entrySet()) {
+            int T = e.getKey();
+            List<Integer> idx = e.getValue();
+            int[][] sub = new int[idx.size()][];
+            for (int i = 0; i < sub.length; i++) sub[i] = batch[idx.get(i)];
+            Gemma2Plan plan = plan(sub.length, T, last, cap, logits);
+            Gemma2Plan.Output o = plan.forward(Gemma2Plans.embed(model, sub));
+            for (int i = 0; i < sub.length; i++) {
+                int s = idx.get(i);
+                for (int k = 0; k < cap.length; k++)
+                    resid[k][s] = Arrays.copyOfRange(o.captured()[k], i * T * H, (i + 1) * T * H);
+                if (logits) {
+                    lg[s] = opts.logits() == Gemma2.LogitsMode.ALL
+                            ? Arrays.copyOfRange(o.logits(), i * T * V, (i + 1) * T * V)
+                            : Arrays.copyOfRange(o.logits(), ((i + 1) * T - 1) * V, (i + 1) * T * V);
+                }
+            }
+        }
+        return new Gemma2.Result(resid, lg);
+    }
+
+    private Gemma2Plan plan(int nSeq, int T, int last, int[] cap, boolean logits) {
+        String key = nSeq + "x" + T + "/" + last + "/" + Arrays.toString(cap) + "/" + logits;
+        Gemma2Plan p = plans.get(key);
+        if (p != null) return p;
+        while (plans.size() >= MAX_PLANS) {
+            Iterator<Gemma2Plan> it = plans.values().iterator();
+            Gemma2Plan old = it.next();
+            it.remove();
+            old.close();
+        }
+        p = Gemma2Plans.create(model, nSeq, T, last, cap, logits, device);
+        plans.put(key, p);
+        return p;
+    }
+
+    @Override
+    public synchronized void close() {
+        for (Gemma2Plan p : plans.values()) p.close();
+        plans.clear();
+    }
+}

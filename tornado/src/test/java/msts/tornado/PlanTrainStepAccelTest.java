@@ -1,0 +1,128 @@
+package msts.tornado;
+
+import static msts.tornado.Accel.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Random;
+
+import msts.engine.Ops;
+import msts.model.sae.BatchSource;
+import msts.model.sae.SaeConfig;
+import msts.model.sae.SaeTrainer;
+import msts.model.sae.TrainConfig;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * The training seam used by {@code msts train --backend tornado}: {@link SaeTrainer#backend} finds
+ * {@link PlanTrainStep} through ServiceLoader and runs the steps on {@link SaeTrainPlan}. After a few steps
+ * (with a checkpoint in between, and a pause + resume that restores the Adam moments and step count) the
+ * parameters and the summary metrics must match the CPU loop on the reference ops.
+ */
+class PlanTrainStepAccelTest {
+    static final int D = 16, N_SEQ = 2, T = 8;
+
+    @TempDir Path dir;
+
+    @BeforeEach
+    void device() { assumeDevice(); }
+
+    /** Deterministic random batches (index-seeded), with a larger BOS row at position 0 of each sequence. */
+    static BatchSource source() {
+        return new BatchSource() {
+            public int dIn() { return D; }
+            public int seqLen() { return T; }
+            public int lossStart() { return 1; }
+            public int rows() { return N_SEQ * T; }
+            public void fill(long index, float[] x) {
+                Random r = new Random(1000 + index);
+                for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian() * ((i / D) % T == 0 ? 5f : 1f);
+            }
+        };
+    }
+
+    static SaeConfig cfg(String arch, String l1Mode) {
+        SaeConfig c = new SaeConfig();
+        c.dIn = D;
+        c.dSae = 32;
+        c.architecture = arch;
+        c.l1Coefficient = 0.5f;
+        c.l1Mode = l1Mode;
+        c.dilations = new int[]{1, 2, 4};
+        return c;
+    }
+
+    static TrainConfig tc(int steps) {
+        TrainConfig t = new TrainConfig();
+        t.totalTokens = (long) steps * N_SEQ * (T - 1);
+        t.lr = 3e-3f;
+        t.seed = 7;
+        t.checkpointEvery = 2;
+        return t;
+    }
+
+    private void same(String what, SaeTrainer got, SaeTrainer want, Map<String, Object> gs, Map<String, Object> ws) {
+        String[] names = {"W_enc", "b_enc", "W_dec", "b_dec", "conv_w"};
+        float[][] g = got.params().arrays(), w = want.params().arrays();
+        for (int i = 0; i < names.length; i++)
+            if (w[i].length > 0) check(what + " " + names[i], FloatArray.fromArray(g[i]), w[i], 1e-5);
+        @SuppressWarnings("unchecked") Map<String, Object> gf = (Map<String, Object>) gs.get("final"), wf = (Map<String, Object>) ws.get("final");
+        for (String k : new String[]{"loss", "mse", "l1_loss", "l0", "explained_variance"}) {
+            double a = ((Number) gf.get(k)).doubleValue(), b = ((Number) wf.get(k)).doubleValue();
+            check(what + " final " + k, FloatArray.fromArray(new float[]{(float) a}), new float[]{(float) b}, 1e-5);
+        }
+        assertEquals(ws.get("dead_latents"), gs.get("dead_latents"), what + " dead latents");
+        assertEquals("tornado", gs.get("steps_on"));
+    }
+
+    @Test
+    void reluDecoderNormMatchesCpu() throws Exception {
+        SaeConfig c = cfg("relu", "decoder_norm");
+        SaeTrainer cpu = new SaeTrainer(c, tc(5), Ops.reference(), dir.resolve("cpu")).quiet(true);
+        var ws = cpu.train(source(), false);
+        SaeTrainer dev = new SaeTrainer(c, tc(5), Ops.reference(), dir.resolve("dev")).quiet(true).backend("tornado", null);
+        var gs = dev.train(source(), false);
+        same("relu decoder_norm", dev, cpu, gs, ws);
+    }
+
+    @Test
+    void temporalUnitNormPauseResumeMatchesCpu() throws Exception {
+        SaeConfig c = cfg("temporal", "unit_norm");
+        SaeTrainer cpu = new SaeTrainer(c, tc(4), Ops.reference(), dir.resolve("cpu")).quiet(true);
+        var ws = cpu.train(source(), false);
+        TrainConfig half = tc(4);
+        half.maxStepsThisRun = 2;
+        new SaeTrainer(c, half, Ops.reference(), dir.resolve("dev")).quiet(true).backend("tornado", null).train(source(), false);
+        SaeTrainer dev = new SaeTrainer(c, tc(4), Ops.reference(), dir.resolve("dev")).quiet(true).backend("tornado", null);
+        var gs = dev.train(source(), true);
+        assertEquals(4L, dev.step());
+        // the summary's ring covers only this run's steps after a resume: compare parameters, and metrics of a CPU run resumed the same way
+        TrainConfig half2 = tc(4);
+        half2.maxStepsThisRun = 2;
+        new SaeTrainer(c, half2, Ops.reference(), dir.resolve("cpu2")).quiet(true).train(source(), false);
+        SaeTrainer cpu2 = new SaeTrainer(c, tc(4), Ops.reference(), dir.resolve("cpu2")).quiet(true);
+        var ws2 = cpu2.train(source(), true);
+        same("temporal unit_norm resumed", dev, cpu2, gs, ws2);
+        String[] names = {"W_enc", "b_enc", "W_dec", "b_dec", "conv_w"};
+        for (int i = 0; i < names.length; i++)
+            check("temporal resumed vs one go " + names[i], FloatArray.fromArray(dev.params().arrays()[i]), cpu.params().arrays()[i], 1e-5);
+    }
+
+    @Test
+    void unsupportedConfigsAreNamed() {
+        TrainConfig t = tc(2);
+        assertNull(PlanTrainStep.unsupported(cfg("temporal", "decoder_norm"), t));
+        assertNotNull(PlanTrainStep.unsupported(cfg("topk", "decoder_norm"), t));
+        SaeConfig sep = cfg("temporal", "decoder_norm");
+        sep.sepWeight = 0.1f;
+        assertNotNull(PlanTrainStep.unsupported(sep, t));
+        t.clipNorm = 1f;
+        assertNotNull(PlanTrainStep.unsupported(cfg("relu", "decoder_norm"), t));
+    }
+}
