@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Runs the whole experiment end to end on a tiny random Gemma-2 made on the spot and bundled data",
-                "(about 5-10 minutes on 2 cores) and prints where the report is. Numbers from the tiny random model prove",
+                "(1-4 minutes on 2 cores) and prints where the report is. Numbers from the tiny random model prove",
                 "the pipeline, not the science; the synthetic ground-truth benchmark is a real comparison."})
 public final class DemoCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -39,9 +39,4 @@ final class OpsChoice {
         if (backend == null || !backend.isTornado()) return m;
         return msts.model.gemma.ForwardEngines.create(m, "tornado", backend.device());
     }
-
-    static void checkBackend(String backend) {
-        if (backend != null && !backend.equals("cpu"))
-            throw new IllegalArgumentException("--backend " + backend + " is not available here (cpu; tornado runs through ./msts --backend tornado)");
-    }
 }
