@@ -6,32 +6,12 @@ Usage (Debian's python3 with python3-torch):  /usr/bin/python3 scripts/gemma2_to
 Writes each checkpoint to a temp dir, runs ./msts forward --model DIR --tokens ... --out FILE, and prints
 max |Δ| of logits and of every resid_post.<i>. Exits 1 when max |Δlogit| > 1e-3.
 """
-import argparse, json, math, os, struct, subprocess, sys, tempfile
+import argparse, json, os, subprocess, sys, tempfile
 import numpy as np
 import torch
 
-def write_safetensors(path, tensors):
-    header, offset, blobs = {}, 0, []
-    for name, arr in tensors.items():
-        b = np.ascontiguousarray(arr, dtype=np.float32).tobytes()
-        header[name] = {"dtype": "F32", "shape": list(arr.shape), "data_offsets": [offset, offset + len(b)]}
-        offset += len(b); blobs.append(b)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h))); f.write(h)
-        for b in blobs: f.write(b)
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]; header = json.loads(f.read(n)); data = f.read()
-    out = {}
-    for k, v in header.items():
-        if k == "__metadata__": continue
-        assert v["dtype"] == "F32", v
-        b, e = v["data_offsets"]
-        out[k] = np.frombuffer(data[b:e], dtype=np.float32).reshape(v["shape"])
-    return out
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import safetensors_np as st  # noqa: E402
 
 def rms_norm(x, w, eps):
     x = x.float()
@@ -112,7 +92,7 @@ def make(seed, d):
     W = {k: v.astype(np.float32) for k, v in W.items()}
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "config.json"), "w") as f: json.dump(cfg, f, indent=2)
-    write_safetensors(os.path.join(d, "model.safetensors"), W)
+    st.write(os.path.join(d, "model.safetensors"), W)
     tokens = [2] + [int(t) for t in rng.integers(3, V, 18)]
     return cfg, W, tokens
 
@@ -127,7 +107,7 @@ def main():
             out = os.path.join(d, "out.safetensors")
             subprocess.run([os.path.join(root, "msts"), "forward", "--model", os.path.join(d, "m"),
                             "--tokens", ",".join(map(str, tokens)), "--out", out], check=True)
-            got = read_safetensors(out)
+            got = st.read(out)
             dl = float(np.abs(got["logits"] - logits.numpy()).max())
             dr = max(float(np.abs(got[f"resid_post.{i}"] - r.numpy()).max()) for i, r in enumerate(resid))
             capped = float((np.abs(logits.numpy()) > 0.9 * cfg["final_logit_softcapping"]).mean())

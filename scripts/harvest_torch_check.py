@@ -8,28 +8,17 @@ made here; `./msts harvest` writes an F32 store; this script then
      resid_post of the hook layer with the store's `activations`.
 Usage: /usr/bin/python3 scripts/harvest_torch_check.py [--layer 2] [--context 16]. Exits 1 on a mismatch.
 """
-import argparse, json, os, re, struct, subprocess, sys, tempfile
+import argparse, json, os, re, subprocess, sys, tempfile
 import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gemma2_torch_check import make, forward  # noqa: E402
+import safetensors_np as st  # noqa: E402
 
 WORDS = ("the of and to in is that for it as with was on be by this are from at an have not or which one "
          "all were they can more has been would other its their some time will these two may than first "
          "sparse feature latent residual stream layer token model protein virus cell gene").split()
-
-
-def read_store_shard(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]; header = json.loads(f.read(n)); data = f.read()
-    out = {}
-    for k, v in header.items():
-        if k == "__metadata__": continue
-        assert v["dtype"] == "F32", v
-        b, e = v["data_offsets"]
-        out[k] = np.frombuffer(data[b:e], dtype=np.float32).reshape(v["shape"])
-    return out
 
 
 def main():
@@ -67,8 +56,8 @@ def main():
             stream += [vocab.get(w, 3) for w in re.findall(r"\w+|[^\w\s]+", t)]
         rows = [[2] + stream[r * (ctx - 1):(r + 1) * (ctx - 1)] for r in range(len(stream) // (ctx - 1))]
         m = json.load(open(os.path.join(store, "manifest.json")))
-        toks = np.concatenate([read_store_shard(os.path.join(store, s["file"]))["tokens"] for s in m["shards"]])
-        acts = np.concatenate([read_store_shard(os.path.join(store, s["file"]))["activations"] for s in m["shards"]])
+        toks = np.concatenate([st.read(os.path.join(store, s["file"]))["tokens"] for s in m["shards"]])
+        acts = np.concatenate([st.read(os.path.join(store, s["file"]))["activations"] for s in m["shards"]])
         ok_tokens = toks.shape == (len(rows), ctx) and np.array_equal(toks.astype(np.int64), np.array(rows))
         print(f"rows: store {toks.shape[0]}, independent cut {len(rows)}; tokens identical: {ok_tokens}")
         # 2. resid_post of layer L by the PyTorch forward
