@@ -1,4 +1,4 @@
-import msts.model.store.*;
+import msts.data.*;
 import java.nio.file.Path;
 
 /** Read throughput of ActivationBatcher on a store: java -cp cli/target/msts.jar --add-modules jdk.incubator.vector scripts/bench_store_read.java STORE_DIR */

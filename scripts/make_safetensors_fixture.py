@@ -1,4 +1,4 @@
-"""Writes model/src/test/resources/safetensors/numpy.safetensors (+ expected values as JSON) with the
+"""Writes io/src/test/resources/safetensors/numpy.safetensors (+ expected values as JSON) with the
 numpy peer writer, for SafeTensorsTest. Run from the repo root: python3 scripts/make_safetensors_fixture.py"""
 import json
 import os

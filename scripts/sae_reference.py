@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Independent PyTorch reference for msts' SAE losses and gradients, and SAELens-layout fixtures.
 
-Writes model/src/test/resources/sae-ref/:
+Writes sae/src/test/resources/sae-ref/:
   <case>.safetensors  params (W_enc, b_enc, W_dec, b_dec, conv_w), x, dead mask, and autograd gradients
                       grad.<name>; <case>.json: cfg, batch layout, l1 and expected loss terms.
   saelens-standard/, saelens-jumprelu/: SAELens-layout dirs (cfg.json + sae_weights.safetensors) plus

@@ -1,5 +1,5 @@
 """Minimal safetensors writer/reader in numpy (no safetensors package): the independent peer of
-msts.model.io.SafeTensors used to produce test fixtures. Format: 8-byte little-endian header length N,
+msts.io.SafeTensors used to produce test fixtures. Format: 8-byte little-endian header length N,
 N bytes of JSON (space-padded to a multiple of 8), then row-major little-endian tensor data."""
 import json
 import struct

@@ -2,10 +2,10 @@ package msts.cli;
 
 import msts.engine.Ops;
 import msts.engine.Parallel;
-import msts.model.sae.BatchSource;
-import msts.model.sae.SaeConfig;
-import msts.model.sae.SaeTrainer;
-import msts.model.sae.TrainConfig;
+import msts.data.BatchSource;
+import msts.sae.SaeConfig;
+import msts.sae.SaeTrainer;
+import msts.sae.TrainConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -5,7 +5,7 @@ import msts.engine.Tensor;
 import msts.model.gemma.ForwardEngine;
 import msts.model.gemma.ForwardEngines;
 import msts.model.gemma.Gemma2;
-import msts.model.io.SafeTensors;
+import msts.io.SafeTensors;
 import msts.model.tokenizer.GemmaTokenizer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;

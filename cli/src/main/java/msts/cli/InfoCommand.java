@@ -3,7 +3,7 @@ package msts.cli;
 import msts.engine.Ops;
 import msts.model.gemma.Gemma2;
 import msts.model.gemma.Gemma2Config;
-import msts.model.io.SafeTensors;
+import msts.io.SafeTensors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

@@ -1,14 +1,14 @@
 package msts.cli;
 
 import msts.engine.Ops;
-import msts.model.sae.BatchSource;
-import msts.model.sae.SaeConfig;
-import msts.model.sae.SaeIO;
-import msts.model.sae.SaeTrainer;
-import msts.model.sae.StoreBatches;
-import msts.model.store.ActivationSources;
-import msts.model.sae.TrainConfig;
-import msts.model.store.ActivationSource;
+import msts.data.BatchSource;
+import msts.sae.SaeConfig;
+import msts.sae.SaeIO;
+import msts.sae.SaeTrainer;
+import msts.data.StoreBatches;
+import msts.data.ActivationSources;
+import msts.sae.TrainConfig;
+import msts.data.ActivationSource;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

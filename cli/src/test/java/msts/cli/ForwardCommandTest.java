@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import msts.engine.DType;
 import msts.model.gemma.TinyGemma2;
-import msts.model.io.SafeTensors;
+import msts.io.SafeTensors;
 import msts.model.tokenizer.GemmaTokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,9 +1,9 @@
 package msts.cli;
 
 import msts.engine.Tensor;
-import msts.model.sae.Sae;
-import msts.model.sae.SaeIO;
-import msts.model.sae.SaeTensors;
+import msts.sae.Sae;
+import msts.sae.SaeIO;
+import msts.sae.SaeTensors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -5,7 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import msts.engine.util.Progress;
-import msts.model.sae.Sae;
+import msts.sae.Sae;
 
 /**
  * SAEBench's core eval: sparsity, reconstruction and shrinkage metrics on resid_post at the hook layer,

@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import msts.engine.util.Progress;
-import msts.model.sae.Sae;
-import msts.model.store.ActivationSource;
+import msts.sae.Sae;
+import msts.data.ActivationSource;
 
 /**
  * Disentanglement eval (msts's own, eval_type_id "msts_disentanglement"): decoder-cosine distribution,

@@ -14,7 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import msts.model.sae.Sae;
+import msts.sae.Sae;
 
 /**
  * One eval result in SAEBench's output schema ({@code sae_bench/evals/base_eval_output.py}): the same

@@ -4,7 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import msts.engine.Ops;
 import msts.model.gemma.Gemma2;
-import msts.model.store.TokenEncoder;
+import msts.data.TokenEncoder;
 import msts.model.tokenizer.GemmaTokenizer;
 
 /** Gemma-2 (+ its tokenizer) as the evals' {@link LanguageModel} and {@link TextTokenizer}. */

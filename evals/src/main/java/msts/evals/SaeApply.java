@@ -1,6 +1,6 @@
 package msts.evals;
 
-import msts.model.sae.Sae;
+import msts.sae.Sae;
 
 /** Small helpers around {@link Sae} for one sequence at a time (temporal SAEs see the whole sequence). */
 public final class SaeApply {

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import msts.engine.util.Progress;
-import msts.model.sae.Sae;
+import msts.sae.Sae;
 
 /**
  * SAEBench-style sparse probing: per example, mean-pool SAE latents (and, as the "llm" baseline, the

@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import msts.engine.Tensor;
-import msts.model.io.SafeTensors;
+import msts.io.SafeTensors;
 
 /**
  * Files of the synthetic benchmark: {@code activations.safetensors} (tensor {@code activations}

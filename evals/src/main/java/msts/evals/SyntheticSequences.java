@@ -1,7 +1,7 @@
 package msts.evals;
 
 import java.util.SplittableRandom;
-import msts.model.store.ActivationSource;
+import msts.data.ActivationSource;
 
 /**
  * Synthetic activation sequences with planted ground-truth features at several time scales, in

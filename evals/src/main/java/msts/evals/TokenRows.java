@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
 
-/** JSONL reading and special-token masks (corpus rows come from {@code msts.model.store.Corpus}). */
+/** JSONL reading and special-token masks (corpus rows come from {@code msts.data.Corpus}). */
 public final class TokenRows {
     private TokenRows() {}
 

@@ -8,7 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import msts.engine.util.Progress;
-import msts.model.sae.Sae;
+import msts.sae.Sae;
 
 /**
  * SAEBench's unlearning eval (Farrell et al., "Applying sparse autoencoders to unlearn knowledge in language

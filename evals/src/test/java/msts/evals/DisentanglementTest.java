@@ -134,7 +134,7 @@ class DisentanglementTest {
         var spec = SyntheticSequences.Spec.defaults(4, 32, 3);
         var data = SyntheticSequences.generate(spec);
         SyntheticFiles.write(dir, data);
-        try (var src = msts.model.store.ActivationSources.open(dir.resolve(SyntheticFiles.ACTIVATIONS))) {
+        try (var src = msts.data.ActivationSources.open(dir.resolve(SyntheticFiles.ACTIVATIONS))) {
             assertEquals(4, src.numSequences());
             assertEquals(32, src.contextSize());
             assertEquals(spec.d(), src.dIn());

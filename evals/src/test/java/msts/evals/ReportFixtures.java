@@ -28,9 +28,9 @@ public final class ReportFixtures {
         var qs = Unlearning.readQuestions(dir.resolve("q.jsonl"), "biology");
         Files.write(dir.resolve("forget.jsonl"), List.of("{\"text\": \"virus cell protein gene virus toxin pathogen spread host\"}"));
         Files.write(dir.resolve("retain.jsonl"), List.of("{\"text\": \"the river stone house a blue green field and more\"}"));
-        var enc = msts.model.store.TokenEncoder.of(t -> tok.encode(t, false), 2, 1, "fake");
-        int[][] forget = msts.model.store.Corpus.readRows(List.of(dir.resolve("forget.jsonl")), enc, 5, 10, msts.model.store.Corpus.Options.DEFAULT);
-        int[][] retain = msts.model.store.Corpus.readRows(List.of(dir.resolve("retain.jsonl")), enc, 5, 10, msts.model.store.Corpus.Options.DEFAULT);
+        var enc = msts.data.TokenEncoder.of(t -> tok.encode(t, false), 2, 1, "fake");
+        int[][] forget = msts.data.Corpus.readRows(List.of(dir.resolve("forget.jsonl")), enc, 5, 10, msts.data.Corpus.Options.DEFAULT);
+        int[][] retain = msts.data.Corpus.readRows(List.of(dir.resolve("retain.jsonl")), enc, 5, 10, msts.data.Corpus.Options.DEFAULT);
         Unlearning.run(lm, tok, sae, 0, forget, retain, qs, Map.of("human_aging", qs), new Unlearning.Config(
                 new double[]{0.001, 0.01}, new int[]{1, 2}, new double[]{25, 50, 100, 200}, false, 0.99, 8), "fake").write(dir);
         // probing

@@ -3,7 +3,7 @@ package msts.evals;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import msts.model.sae.Sae;
+import msts.sae.Sae;
 
 /** A plain ReLU SAE for tests: f = relu(x·W_enc + b_enc), x̂ = f·W_dec + b_dec. */
 final class TestSae implements Sae {

@@ -77,9 +77,9 @@ class UnlearningTest {
         assertEquals("human_aging", mmlu.getFirst().subject());
         Files.write(dir.resolve("forget.jsonl"), List.of("{\"text\": \"virus cell protein gene virus toxin\"}", "{\"text\": \"pathogen virus spread\"}"));
         Files.write(dir.resolve("retain.jsonl"), List.of("{\"text\": \"the river stone house\"}", "{\"text\": \"a blue green field\"}"));
-        var enc = msts.model.store.TokenEncoder.of(t -> tok.encode(t, false), tok.bosId(), tok.eosId(), "fake");
-        int[][] forget = msts.model.store.Corpus.readRows(List.of(dir.resolve("forget.jsonl")), enc, 6, 10, msts.model.store.Corpus.Options.DEFAULT);
-        int[][] retain = msts.model.store.Corpus.readRows(List.of(dir.resolve("retain.jsonl")), enc, 6, 10, msts.model.store.Corpus.Options.DEFAULT);
+        var enc = msts.data.TokenEncoder.of(t -> tok.encode(t, false), tok.bosId(), tok.eosId(), "fake");
+        int[][] forget = msts.data.Corpus.readRows(List.of(dir.resolve("forget.jsonl")), enc, 6, 10, msts.data.Corpus.Options.DEFAULT);
+        int[][] retain = msts.data.Corpus.readRows(List.of(dir.resolve("retain.jsonl")), enc, 6, 10, msts.data.Corpus.Options.DEFAULT);
         assertTrue(forget.length >= 1 && retain.length >= 1);
         assertEquals(2, forget[0][0], "BOS at position 0");
         java.util.Random r = new java.util.Random(1);

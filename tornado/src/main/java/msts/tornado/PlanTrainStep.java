@@ -1,9 +1,9 @@
 package msts.tornado;
 
-import msts.model.sae.SaeConfig;
-import msts.model.sae.SaeParams;
-import msts.model.sae.TrainConfig;
-import msts.model.sae.TrainStep;
+import msts.sae.SaeConfig;
+import msts.sae.SaeParams;
+import msts.sae.TrainConfig;
+import msts.sae.TrainStep;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 
 /**

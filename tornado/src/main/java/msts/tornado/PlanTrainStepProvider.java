@@ -1,12 +1,12 @@
 package msts.tornado;
 
-import msts.model.sae.SaeConfig;
-import msts.model.sae.SaeParams;
-import msts.model.sae.TrainConfig;
-import msts.model.sae.TrainStep;
-import msts.model.sae.TrainStepProvider;
+import msts.sae.SaeConfig;
+import msts.sae.SaeParams;
+import msts.sae.TrainConfig;
+import msts.sae.TrainStep;
+import msts.sae.TrainStepProvider;
 
-/** Registers {@link PlanTrainStep} as the "tornado" training step (META-INF/services/msts.model.sae.TrainStepProvider). */
+/** Registers {@link PlanTrainStep} as the "tornado" training step (META-INF/services/msts.sae.TrainStepProvider). */
 public final class PlanTrainStepProvider implements TrainStepProvider {
     @Override
     public String name() { return "tornado"; }

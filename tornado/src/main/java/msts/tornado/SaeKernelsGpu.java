@@ -8,7 +8,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
  * TornadoVM kernels of an SAE training step: one static method per op, each the device port of the
- * plain-Java loop in {@code msts.model.sae.SaeKernels} (worker "sae"; formulas: docs/sae.md) or of
+ * plain-Java loop in {@code msts.sae.SaeKernels} (worker "sae"; formulas: docs/sae.md) or of
  * {@link msts.engine.Kernels#gemm}. Layouts as there: activations [rows, d] row-major, row r is token
  * t = r mod T of sequence r / T; rows with t &lt; lossStart are left out of loss terms;
  * conv_w [nScales, d, 3]; W_enc [d, n], W_dec [n, d].

@@ -19,8 +19,8 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  *
  * <p>Variants: the ReLU baseline (L1 on f·‖W_dec‖, or on f with unit-norm decoders) and the temporal SAE
  * (the depth-wise dilated convolution in front of the encoder, gradients through it). The math is that
- * of {@code msts.model.sae.SaeLoss#compute} followed by {@code SaeKernels.adam} on every parameter, for the
- * "relu" activation without separation loss, then the update of {@code msts.model.sae.SaeTrainer}:
+ * of {@code msts.sae.SaeLoss#compute} followed by {@code SaeKernels.adam} on every parameter, for the
+ * "relu" activation without separation loss, then the update of {@code msts.sae.SaeTrainer}:
  * unit-norm projection of the decoder gradient, Adam, decoder renormalisation (unit_norm mode only);
  * gradient-norm clipping is not ported (docs/tornado.md lists what is not).
  */

@@ -12,10 +12,10 @@ import msts.engine.Ops;
 import msts.engine.Tensor;
 import msts.model.gemma.Gemma2;
 import msts.model.gemma.TinyGemma2;
-import msts.model.sae.SaeConfig;
-import msts.model.sae.SaeKernels;
-import msts.model.sae.SaeLoss;
-import msts.model.sae.SaeParams;
+import msts.sae.SaeConfig;
+import msts.sae.SaeKernels;
+import msts.sae.SaeLoss;
+import msts.sae.SaeParams;
 
 /**
  * Kernel and plan times on the TornadoVM device next to the CPU backend ({@link CpuOps}, Vector API) in the

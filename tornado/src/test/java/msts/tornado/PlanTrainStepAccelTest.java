@@ -10,10 +10,10 @@ import java.util.Map;
 import java.util.Random;
 
 import msts.engine.Ops;
-import msts.model.sae.BatchSource;
-import msts.model.sae.SaeConfig;
-import msts.model.sae.SaeTrainer;
-import msts.model.sae.TrainConfig;
+import msts.data.BatchSource;
+import msts.sae.SaeConfig;
+import msts.sae.SaeTrainer;
+import msts.sae.TrainConfig;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -5,7 +5,7 @@ import static msts.tornado.Accel.*;
 import java.util.Random;
 
 import msts.engine.Kernels;
-import msts.model.sae.SaeKernels;
+import msts.sae.SaeKernels;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -17,7 +17,7 @@ import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
-/** The SAE kernels on the device against their plain-Java references in msts.model.sae.SaeKernels, awkward shapes. */
+/** The SAE kernels on the device against their plain-Java references in msts.sae.SaeKernels, awkward shapes. */
 class SaeKernelsAccelTest {
     static final int EVERY = DataTransferMode.EVERY_EXECUTION;
 

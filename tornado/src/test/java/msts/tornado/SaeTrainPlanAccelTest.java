@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.Random;
 
 import msts.engine.Ops;
-import msts.model.sae.SaeConfig;
-import msts.model.sae.SaeKernels;
-import msts.model.sae.SaeLoss;
-import msts.model.sae.SaeParams;
+import msts.sae.SaeConfig;
+import msts.sae.SaeKernels;
+import msts.sae.SaeLoss;
+import msts.sae.SaeParams;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

@@ -3,7 +3,7 @@ package msts.model.gemma;
 import msts.engine.Kernels;
 import msts.engine.Ops;
 import msts.engine.Tensor;
-import msts.model.io.SafeTensors;
+import msts.io.SafeTensors;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

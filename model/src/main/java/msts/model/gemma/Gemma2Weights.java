@@ -2,7 +2,7 @@ package msts.model.gemma;
 
 import msts.engine.DType;
 import msts.engine.Tensor;
-import msts.model.io.SafeTensors;
+import msts.io.SafeTensors;
 
 /**
  * The Gemma-2 weights as memory-mapped tensors (HF tensor names, docs/gemma2.md). Linear weights are

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import msts.engine.DType;
 import msts.engine.Tensor;
-import msts.model.io.SafeTensors;
+import msts.io.SafeTensors;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import msts.engine.CpuOps;
 import msts.engine.Ops;
-import msts.model.io.SafeTensors;
+import msts.io.SafeTensors;
 import org.junit.jupiter.api.Test;
 
 import java.net.URISyntaxException;

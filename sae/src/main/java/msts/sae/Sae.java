@@ -1,0 +1,35 @@
+package msts.sae;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * A trained sparse autoencoder as the evals see it. Activations are row-major F32; a batch is nSeq
+ * sequences of T consecutive tokens ([nSeq·T, dIn]) so that temporal SAEs can look at earlier tokens of
+ * the same sequence; baseline SAEs treat every row independently. Inputs are raw (unscaled) activations:
+ * any activation-normalisation factor is folded into the weights.
+ */
+public interface Sae {
+    int dIn();
+
+    int dSae();
+
+    /** Architecture name as written in cfg.json: "relu", "topk" or "temporal". */
+    String architecture();
+
+    /** f = encode(x): x [nSeq·T, dIn] → f [nSeq·T, dSae]. */
+    void encode(float[] x, int nSeq, int T, float[] f);
+
+    /** x̂ = f·W_dec + b_dec: f [rows, dSae] → xhat [rows, dIn]. */
+    void decode(float[] f, int rows, float[] xhat);
+
+    /** Decoder directions W_dec [dSae, dIn] (row j is latent j's direction); not a copy: do not modify. */
+    float[] decoderWeights();
+
+    /** The SAELens-style cfg.json contents (d_in, d_sae, hook_name, architecture, ...). */
+    Map<String, Object> cfg();
+
+    /** Writes a SAELens-layout directory: cfg.json + sae_weights.safetensors. */
+    void save(Path dir) throws IOException;
+}
