@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import msts.data.world.McqPrompt;
 import msts.engine.util.Progress;
 import msts.sae.Sae;
 
@@ -20,9 +21,9 @@ import msts.sae.Sae;
 public final class Unlearning {
     private Unlearning() {}
 
-    public static final String GEMMA_INST_FORMAT = "<bos><start_of_turn>user\n%s<end_of_turn>\n<start_of_turn>model\n";
-    public static final String PRE_QUESTION_FORMAT = "The following are multiple choice questions (with answers) about %s.\n";
-    public static final String[] LETTERS = {"A", "B", "C", "D"};
+    public static final String GEMMA_INST_FORMAT = McqPrompt.GEMMA_INST_FORMAT;
+    public static final String PRE_QUESTION_FORMAT = McqPrompt.PRE_QUESTION_FORMAT;
+    public static final String[] LETTERS = McqPrompt.LETTERS;
 
     /** A multiple-choice question as in cais/wmdp and cais/mmlu: 4 choices, answer index 0..3. */
     public record Question(String question, List<String> choices, int answer, String subject) {}
@@ -56,10 +57,7 @@ public final class Unlearning {
 
     /** SAEBench's prompt: chat template around pre-question + question + "\nA. …" lines, then "Answer: (". */
     public static String prompt(Question q, int[] perm) {
-        StringBuilder body = new StringBuilder(String.format(PRE_QUESTION_FORMAT, q.subject().replace('_', ' ')));
-        body.append(q.question());
-        for (int i = 0; i < 4; i++) body.append('\n').append(LETTERS[i]).append(". ").append(q.choices().get(perm[i]));
-        return String.format(GEMMA_INST_FORMAT, body) + "Answer: (";
+        return McqPrompt.prompt(q.subject(), q.question(), q.choices(), perm);
     }
 
     /** Tokens of a prompt: BOS, then the text after the literal "&lt;bos&gt;" (chat tokens must be in the vocabulary). */
