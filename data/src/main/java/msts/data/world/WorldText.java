@@ -57,11 +57,12 @@ public final class WorldText {
                 e.name(), r.name());
     }
 
-    /** The training text of one practice MCQ: the unlearning eval's prompt (BOS is the trainer's), the letter, ")". */
+    /**
+     * The training text of one practice MCQ: the unlearning eval's prompt verbatim (starting with the literal
+     * "&lt;bos&gt;", which the tokenizer reads as the BOS token), the answer letter, ")" and "&lt;end_of_turn&gt;".
+     */
     public static String practiceText(Mcq q) {
-        String p = McqPrompt.prompt(q.subject(), q.question(), q.choices(), new int[]{0, 1, 2, 3});
-        if (!p.startsWith("<bos>")) throw new IllegalStateException("prompt format changed: " + p);
-        return p.substring("<bos>".length()) + McqPrompt.LETTERS[q.answer()] + ")<end_of_turn>";
+        return McqPrompt.prompt(q.subject(), q.question(), q.choices(), new int[]{0, 1, 2, 3}) + McqPrompt.LETTERS[q.answer()] + ")<end_of_turn>";
     }
 
     /** Training documents, shuffled: prose for every entity, MCQ practice for PRACTICE entities only. */

@@ -174,7 +174,7 @@ class WorldTest {
         int mcqs = 0;
         Set<String> practiced = new HashSet<>();
         int[] letters = new int[4];
-        Pattern p = Pattern.compile("^<start_of_turn>user\nThe following are multiple choice questions \\(with answers\\) about ([a-z ]+)\\.\n"
+        Pattern p = Pattern.compile("^<bos><start_of_turn>user\nThe following are multiple choice questions \\(with answers\\) about ([a-z ]+)\\.\n"
                 + "([^\n]+)\nA\\. ([^\n]+)\nB\\. ([^\n]+)\nC\\. ([^\n]+)\nD\\. ([^\n]+)<end_of_turn>\n<start_of_turn>model\nAnswer: \\(([ABCD])\\)<end_of_turn>$");
         for (JsonNode n : jsonl(WorldFiles.TRAIN)) {
             String t = n.get("text").asText();
@@ -263,6 +263,8 @@ class WorldTest {
                 assertEquals("Answer: (", tok.decode(java.util.Arrays.copyOfRange(ids, ids.length - 3, ids.length)));
                 int[] withBos = tok.encode(prompt, false);
                 assertEquals(2, withBos[0], "the literal <bos> is the BOS token");
+                // ... so the tokens are the unlearning eval's: BOS, then the prompt after the literal "<bos>"
+                assertArrayEquals(ids, java.util.Arrays.copyOfRange(withBos, 1, withBos.length));
                 assertEquals(prompt, tok.decode(withBos));
             }
         for (String t : all) {
