@@ -181,8 +181,14 @@ public final class Unlearning {
         return out;
     }
 
-    /** Questions the unmodified model answers correctly (in every one of the 24 choice orders if allPermutations). */
-    static List<Question> correctOnes(LanguageModel lm, TextTokenizer tok, int[][] ans, List<Question> qs, Config cfg, String name) {
+    /**
+     * The unmodified model on one question set: the questions it answers correctly (in every one of the 24
+     * choice orders if allPermutations, else in the original order) and how many it answers correctly in the
+     * original order and in all 24 orders (-1 when only the original order was asked).
+     */
+    record Baseline(List<Question> keep, int total, int correctOriginal, int correctAllOrders) {}
+
+    static Baseline baseline(LanguageModel lm, TextTokenizer tok, int[][] ans, List<Question> qs, Config cfg, String name) {
         List<int[]> perms = cfg.allPermutations() ? permutations() : List.of(IDENTITY);
         List<int[]> prompts = new ArrayList<>();
         for (Question q : qs) for (int[] perm : perms) prompts.add(tokens(tok, prompt(q, perm)));
@@ -191,18 +197,28 @@ public final class Unlearning {
             pred = predict(lm, ans, prompts, null, cfg.batchSize(), p);
         }
         List<Question> keep = new ArrayList<>();
+        int okOriginal = 0, okAll = 0;
         for (int i = 0; i < qs.size(); i++) {
-            boolean ok = true;
+            boolean all = true, original = false;
             for (int k = 0; k < perms.size(); k++) {
                 int[] perm = perms.get(k);
                 // the correct letter is the position of the original answer in the permuted order
                 int correct = -1;
                 for (int pos = 0; pos < 4; pos++) if (perm[pos] == qs.get(i).answer()) correct = pos;
-                if (pred[i * perms.size() + k] != correct) { ok = false; break; }
+                boolean hit = pred[i * perms.size() + k] == correct;
+                if (java.util.Arrays.equals(perm, IDENTITY)) original = hit;
+                all &= hit;
             }
-            if (ok) keep.add(qs.get(i));
+            if (original) okOriginal++;
+            if (all) okAll++;
+            if (all) keep.add(qs.get(i));
         }
-        return keep;
+        return new Baseline(keep, qs.size(), okOriginal, cfg.allPermutations() ? okAll : -1);
+    }
+
+    /** Questions the unmodified model answers correctly (in every one of the 24 choice orders if allPermutations). */
+    static List<Question> correctOnes(LanguageModel lm, TextTokenizer tok, int[][] ans, List<Question> qs, Config cfg, String name) {
+        return baseline(lm, tok, ans, qs, cfg, name).keep();
     }
 
     /** One sweep setting's result. */
@@ -227,13 +243,16 @@ public final class Unlearning {
         int[][] ans = answerTokens(tok);
         double[] forget = featureSparsity(lm, tok, sae, layer, forgetRows, cfg.batchSize(), "forget");
         double[] retain = featureSparsity(lm, tok, sae, layer, retainRows, cfg.batchSize(), "retain");
-        List<Question> wKeep = correctOnes(lm, tok, ans, wmdp, cfg, "wmdp-bio");
+        Baseline wBase = baseline(lm, tok, ans, wmdp, cfg, "wmdp-bio");
+        List<Question> wKeep = wBase.keep();
         Map<String, List<Question>> mKeep = new LinkedHashMap<>();
+        Map<String, Baseline> mBase = new LinkedHashMap<>();
         int mTotal = 0;
         for (var e : mmlu.entrySet()) {
-            List<Question> k = correctOnes(lm, tok, ans, e.getValue(), cfg, e.getKey());
-            mKeep.put(e.getKey(), k);
-            mTotal += k.size();
+            Baseline b = baseline(lm, tok, ans, e.getValue(), cfg, e.getKey());
+            mBase.put(e.getKey(), b);
+            mKeep.put(e.getKey(), b.keep());
+            mTotal += b.keep().size();
         }
         if (wKeep.isEmpty())
             throw new IllegalStateException("the unmodified model answers none of the " + wmdp.size() + " WMDP questions correctly"
@@ -282,7 +301,22 @@ public final class Unlearning {
         }
         double score = score(settings, cfg.mmluThreshold());
         Map<String, Map<String, Object>> metrics = new LinkedHashMap<>();
-        metrics.put("unlearning", new LinkedHashMap<>(Map.of("unlearning_score", score)));
+        Map<String, Object> um = new LinkedHashMap<>();
+        um.put("unlearning_score", score);
+        // the unmodified model's accuracy (all questions, not only the kept ones), original order and all 24 orders
+        int mAll = 0, mOrig = 0, mPerm = 0;
+        for (Baseline b : mBase.values()) {
+            mAll += b.total();
+            mOrig += b.correctOriginal();
+            mPerm += b.correctAllOrders();
+        }
+        um.put("wmdp_bio_accuracy_unmodified_original_order", (double) wBase.correctOriginal() / wBase.total());
+        um.put("mmlu_accuracy_unmodified_original_order", (double) mOrig / mAll);
+        if (cfg.allPermutations()) {
+            um.put("wmdp_bio_accuracy_unmodified_all_24_orders", (double) wBase.correctAllOrders() / wBase.total());
+            um.put("mmlu_accuracy_unmodified_all_24_orders", (double) mPerm / mAll);
+        }
+        metrics.put("unlearning", um);
         List<Map<String, Object>> details = new ArrayList<>();
         for (Setting s : settings) {
             Map<String, Object> d = new LinkedHashMap<>();
@@ -298,8 +332,8 @@ public final class Unlearning {
         }
         Map<String, Object> un = new LinkedHashMap<>();
         Map<String, Object> counts = new LinkedHashMap<>();
-        counts.put("wmdp-bio", Map.of("total", wmdp.size(), "correct_unmodified", wKeep.size()));
-        for (var e : mmlu.entrySet()) counts.put(e.getKey(), Map.of("total", e.getValue().size(), "correct_unmodified", mKeep.get(e.getKey()).size()));
+        counts.put("wmdp-bio", baselineCounts(wBase));
+        for (var e : mBase.entrySet()) counts.put(e.getKey(), baselineCounts(e.getValue()));
         un.put("questions", counts);
         un.put("forget_tokens_rows", forgetRows.length);
         un.put("retain_tokens_rows", retainRows.length);
@@ -318,6 +352,15 @@ public final class Unlearning {
         config.put("hook_layer", layer);
         config.put("llm_batch_size", cfg.batchSize());
         return EvalOutput.of("unlearning", config, metrics, details, un, sae, saeId);
+    }
+
+    static Map<String, Object> baselineCounts(Baseline b) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("total", b.total());
+        m.put("correct_unmodified", b.keep().size());
+        m.put("correct_original_order", b.correctOriginal());
+        if (b.correctAllOrders() >= 0) m.put("correct_all_24_orders", b.correctAllOrders());
+        return m;
     }
 
     static List<int[]> toPrompts(TextTokenizer tok, List<Question> qs) {

@@ -148,6 +148,8 @@ public final class Report {
             new Row("density > 1% / > 10%", "core", "misc_metrics", null),
             new Row("avg max decoder cos", "core", "misc_metrics", "average_max_decoder_cosine_sim"),
             new Row("unlearning score", "unlearning", "unlearning", "unlearning_score"),
+            new Row("forget MCQ acc., unmodified (original order / all 24)", "unlearning", "unlearning", "wmdp_bio_accuracy_unmodified"),
+            new Row("retain MCQ acc., unmodified (original order / all 24)", "unlearning", "unlearning", "mmlu_accuracy_unmodified"),
             new Row("SAE probe top-1", "sparse_probing", "sae", "sae_top_1_test_accuracy"),
             new Row("SAE probe top-5", "sparse_probing", "sae", "sae_top_5_test_accuracy"),
             new Row("SAE probe top-20", "sparse_probing", "sae", "sae_top_20_test_accuracy"),
@@ -182,6 +184,10 @@ public final class Report {
                     JsonNode a = r.metric("core", row.group(), "ce_loss_without_sae"), b = r.metric("core", row.group(), "ce_loss_with_sae"),
                             z = r.metric("core", row.group(), "ce_loss_with_ablation");
                     c = a == null ? "–" : fmt(a.asDouble()) + " / " + fmt(b.asDouble()) + " / " + fmt(z.asDouble());
+                } else if (row.key() != null && row.key().endsWith("_unmodified")) {
+                    JsonNode a = r.metric(row.type(), row.group(), row.key() + "_original_order"),
+                            b = r.metric(row.type(), row.group(), row.key() + "_all_24_orders");
+                    c = a == null ? "–" : fmt(a.asDouble()) + " / " + (b == null ? "–" : fmt(b.asDouble()));
                 } else if (row.key() == null) {
                     JsonNode a = r.metric("core", row.group(), "freq_over_1_percent"), b = r.metric("core", row.group(), "freq_over_10_percent");
                     c = a == null ? "–" : fmt(a.asDouble()) + " / " + fmt(b.asDouble());
