@@ -108,7 +108,7 @@ public final class EvalCommand implements Runnable {
     static int[][] rows(GemmaModel m, List<Path> files, int ctx, int maxRows, int minChars, Corpus.BosMode bos) {
         for (Path f : files) if (!Files.isRegularFile(f)) throw new IllegalArgumentException(f + ": corpus file not found");
         Corpus.Options o = new Corpus.Options(minChars, Corpus.Options.DEFAULT.textSplit(), bos, "text");
-        int[][] rows = Corpus.readRows(files, m.encoder(), ctx, maxRows, o);
+        int[][] rows = Corpus.readRows(files, m.tokenizer(), ctx, maxRows, o);
         if (rows.length == 0) throw new IllegalArgumentException(files + ": no complete rows of " + ctx + " tokens (corpus too small for --context)");
         return rows;
     }
@@ -137,7 +137,7 @@ public final class EvalCommand implements Runnable {
             Sae sae = s.load();
             try (GemmaModel model = m.load()) {
                 int[][] r = rows(model, corpus, context, rows, 0, Corpus.BosMode.PREPEND);
-                EvalOutput o = CoreEval.run(model, model, sae, r, new CoreEval.Config(m.layer(sae), m.batch, !noCeKl), s.id());
+                EvalOutput o = CoreEval.run(model, model.tokenizer(), sae, r, new CoreEval.Config(m.layer(sae), m.batch, !noCeKl), s.id());
                 var q = o.evalResultMetrics();
                 s.done(spec, o, String.format(java.util.Locale.ROOT, "L0 %.2f, explained variance %.4f%s",
                         q.get("sparsity").get("l0"), q.get("reconstruction_quality").get("explained_variance"),
@@ -206,7 +206,7 @@ public final class EvalCommand implements Runnable {
                 // SAEBench's tokenize_and_concat_dataset: rows of the joined stream with position 0 overwritten by BOS
                 int[][] fr = rows(model, forget, context, rows, minChars, Corpus.BosMode.OVERWRITE);
                 int[][] rr = rows(model, retain, context, rows, minChars, Corpus.BosMode.OVERWRITE);
-                EvalOutput o = Unlearning.run(model, model, sae, m.layer(sae), fr, rr, wq, mq, new Unlearning.Config(
+                EvalOutput o = Unlearning.run(model, model.tokenizer(), sae, m.layer(sae), fr, rr, wq, mq, new Unlearning.Config(
                         thresholds, nFeatures, multipliers, allPermutations, mmluThreshold, m.batch), s.id());
                 s.done(spec, o, String.format(java.util.Locale.ROOT, "unlearning score %.4f",
                         o.evalResultMetrics().get("unlearning").get("unlearning_score")));
@@ -249,7 +249,7 @@ public final class EvalCommand implements Runnable {
                 tasks.addAll(SparseProbing.tasks(f));
             }
             try (GemmaModel model = m.load()) {
-                EvalOutput o = SparseProbing.run(model, model, sae, m.layer(sae), tasks,
+                EvalOutput o = SparseProbing.run(model, model.tokenizer(), sae, m.layer(sae), tasks,
                         new SparseProbing.Config(context, trainFraction, seed, ks, 1.0, maxExamples), s.id());
                 s.done(spec, o, String.format(java.util.Locale.ROOT, "SAE top-1 accuracy %s",
                         o.evalResultMetrics().get("sae").get("sae_top_1_test_accuracy")));

@@ -1,5 +1,7 @@
 package msts.evals;
 
+import msts.model.tokenizer.Tokenizer;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,7 +19,7 @@ public final class CoreEval {
 
     public record Config(int layer, int batchSize, boolean computeCeKl) {}
 
-    public static EvalOutput run(LanguageModel lm, TextTokenizer tok, Sae sae, int[][] rows, Config cfg, String saeId) {
+    public static EvalOutput run(LanguageModel lm, Tokenizer tok, Sae sae, int[][] rows, Config cfg, String saeId) {
         if (sae.dIn() != lm.hiddenSize())
             throw new IllegalArgumentException("SAE d_in " + sae.dIn() + " does not match the model's hidden size " + lm.hiddenSize());
         if (cfg.layer() < 0 || cfg.layer() >= lm.numLayers())

@@ -77,7 +77,7 @@ class UnlearningTest {
         assertEquals("human_aging", mmlu.getFirst().subject());
         Files.write(dir.resolve("forget.jsonl"), List.of("{\"text\": \"virus cell protein gene virus toxin\"}", "{\"text\": \"pathogen virus spread\"}"));
         Files.write(dir.resolve("retain.jsonl"), List.of("{\"text\": \"the river stone house\"}", "{\"text\": \"a blue green field\"}"));
-        var enc = msts.data.TokenEncoder.of(t -> tok.encode(t, false), tok.bosId(), tok.eosId(), "fake");
+        var enc = tok;
         int[][] forget = msts.data.Corpus.readRows(List.of(dir.resolve("forget.jsonl")), enc, 6, 10, msts.data.Corpus.Options.DEFAULT);
         int[][] retain = msts.data.Corpus.readRows(List.of(dir.resolve("retain.jsonl")), enc, 6, 10, msts.data.Corpus.Options.DEFAULT);
         assertTrue(forget.length >= 1 && retain.length >= 1);
