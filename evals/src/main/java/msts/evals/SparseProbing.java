@@ -148,7 +148,7 @@ public final class SparseProbing {
         return new int[][]{tr, te};
     }
 
-    public static EvalOutput run(LanguageModel lm, Tokenizer tok, Sae sae, int layer, List<Task> tasks, Config cfg, String saeId) {
+    public static EvalResult<ProbingMetrics> run(LanguageModel lm, Tokenizer tok, Sae sae, int layer, List<Task> tasks, Config cfg, String saeId) {
         List<Map<String, Object>> details = new ArrayList<>();
         int total = 0;
         for (Task t : tasks) total += Math.min(t.texts().size(), cfg.maxExamples());
@@ -199,6 +199,7 @@ public final class SparseProbing {
         config.put("C", cfg.C());
         config.put("hook_layer", layer);
         config.put("pooling", "mean over non-special tokens");
-        return EvalOutput.of("sparse_probing", config, metrics, details, perClass, sae, saeId);
+        EvalOutput out = EvalOutput.of("sparse_probing", config, metrics, details, perClass, sae, saeId);
+        return new EvalResult<>(out, ProbingMetrics.from(out));
     }
 }

@@ -224,7 +224,7 @@ public final class Unlearning {
      * Runs the whole protocol. wmdp: the forget-side questions; mmlu: side-effect question sets by name.
      * forgetRows / retainRows: token rows (BOS at 0) of the two corpora.
      */
-    public static EvalOutput run(LanguageModel lm, Tokenizer tok, Sae sae, int layer, int[][] forgetRows, int[][] retainRows,
+    public static EvalResult<UnlearningMetrics> run(LanguageModel lm, Tokenizer tok, Sae sae, int layer, int[][] forgetRows, int[][] retainRows,
                                  List<Question> wmdp, Map<String, List<Question>> mmlu, Config cfg, String saeId) {
         if (sae.dIn() != lm.hiddenSize())
             throw new IllegalArgumentException("SAE d_in " + sae.dIn() + " does not match the model's hidden size " + lm.hiddenSize());
@@ -321,7 +321,8 @@ public final class Unlearning {
         config.put("mmlu_threshold", cfg.mmluThreshold());
         config.put("hook_layer", layer);
         config.put("llm_batch_size", cfg.batchSize());
-        return EvalOutput.of("unlearning", config, metrics, details, un, sae, saeId);
+        EvalOutput out = EvalOutput.of("unlearning", config, metrics, details, un, sae, saeId);
+        return new EvalResult<>(out, UnlearningMetrics.from(out));
     }
 
     static List<int[]> toPrompts(Tokenizer tok, List<Question> qs) {

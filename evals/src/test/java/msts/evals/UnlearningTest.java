@@ -89,7 +89,7 @@ class UnlearningTest {
         var cfg = new Unlearning.Config(new double[]{0.001, 0.01}, new int[]{1, 2}, new double[]{25, 200}, false, 0.99, 4);
         Map<String, List<Unlearning.Question>> m = new LinkedHashMap<>();
         m.put("human_aging", mmlu);
-        EvalOutput out = Unlearning.run(lm, tok, sae, 0, forget, retain, wmdp, m, cfg, "t");
+        EvalOutput out = Unlearning.run(lm, tok, sae, 0, forget, retain, wmdp, m, cfg, "t").output();
         assertEquals(8, out.evalResultDetails().size());
         double s = (double) out.evalResultMetrics().get("unlearning").get("unlearning_score");
         assertTrue(s >= 0 && s <= 1);
