@@ -95,7 +95,12 @@ public final class Gemma2Backprop {
      * (the last position of each row predicts nothing), as HF's causal-LM loss with labels = input ids.
      */
     public double loss(float[] params, LmParams layout, int[][] rows) {
-        setTokens(rows);
+        return loss(params, layout, rows, rows.length);
+    }
+
+    /** {@link #loss} counting only the first {@code validRows} rows (the others are padding). */
+    public double loss(float[] params, LmParams layout, int[][] rows, int validRows) {
+        setTokens(rows, validRows);
         forward(params, layout);
         return crossEntropy();
     }
@@ -108,7 +113,7 @@ public final class Gemma2Backprop {
         return loss;
     }
 
-    private void setTokens(int[][] rows) {
+    private void setTokens(int[][] rows, int validRows) {
         if (rows.length != B) throw new IllegalArgumentException("expected " + B + " rows, got " + rows.length);
         counted = 0;
         for (int b = 0; b < B; b++) {
@@ -117,8 +122,9 @@ public final class Gemma2Backprop {
                 int id = rows[b][t];
                 if (id < 0 || id >= V) throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, " + V + ")");
                 ids[b * T + t] = id;
-                targets[b * T + t] = t + 1 < T ? rows[b][t + 1] : -1;
-                if (t + 1 < T) counted++;
+                boolean count = t + 1 < T && b < validRows;
+                targets[b * T + t] = count ? rows[b][t + 1] : -1;
+                if (count) counted++;
             }
         }
     }

@@ -54,7 +54,7 @@ public final class LmParams {
         List<Slot> s = new ArrayList<>();
         long[] off = {0};
         java.util.function.BiFunction<String, int[], Integer> add = (name, shape) -> {
-            boolean decay = shape.length == 2 && !name.contains("embed_tokens");
+            boolean decay = shape.length == 2; // matrices and the (tied) embedding, as HF Trainer; not the norms
             Slot slot = new Slot(name, Math.toIntExact(off[0]), shape, decay);
             s.add(slot);
             off[0] += slot.size();
