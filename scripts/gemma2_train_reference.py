@@ -17,8 +17,6 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import safetensors_np as st  # noqa: E402
 
-torch.set_default_dtype(torch.float64)
-
 
 def rms_norm(x, w, eps):
     return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * (1.0 + w)
@@ -35,12 +33,13 @@ def forward(cfg, W, tokens):
     Bn, T = tokens.shape
     eps = cfg["rms_norm_eps"]
     E = W["model.embed_tokens.weight"]
-    x = E[tokens] * torch.tensor(H ** 0.5, dtype=torch.float32).double()
+    dt = E.dtype  # float64 for the fixture, float32 in the bench peer (scripts/lm_train_torch.py)
+    x = E[tokens] * torch.tensor(H ** 0.5, dtype=torch.float32).to(dt)
     inv_freq = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, hd, 2, dtype=torch.int64).float() / hd))
-    freqs = torch.arange(T).float()[:, None] @ inv_freq[None, :]       # float32 angles, as HF
+    freqs = torch.arange(T, dtype=torch.float32)[:, None] @ inv_freq[None, :]       # float32 angles, as HF
     emb = torch.cat((freqs, freqs), -1)
-    cos, sin = emb.cos().double(), emb.sin().double()
-    neg = torch.finfo(torch.float64).min
+    cos, sin = emb.cos().to(dt), emb.sin().to(dt)
+    neg = torch.finfo(dt).min
     for L in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{L}."
         h = rms_norm(x, W[p + "input_layernorm.weight"], eps)
@@ -55,10 +54,10 @@ def forward(cfg, W, tokens):
         if cfg.get("attn_logit_softcapping"):
             c = cfg["attn_logit_softcapping"]
             s = torch.tanh(s / c) * c
-        mask = torch.triu(torch.full((T, T), neg), diagonal=1)
+        mask = torch.triu(torch.full((T, T), neg, dtype=dt), diagonal=1)
         if cfg["layer_types"][L] == "sliding_attention":
             sw = torch.tril(torch.ones(T, T, dtype=torch.bool), diagonal=-cfg["sliding_window"])
-            mask = torch.where(sw, torch.tensor(neg), mask)
+            mask = torch.where(sw, torch.tensor(neg, dtype=dt), mask)
         a = torch.softmax(s + mask, dim=-1) @ v
         a = a.transpose(1, 2).reshape(Bn, T, nh * hd) @ W[p + "self_attn.o_proj.weight"].T
         x = x + rms_norm(a, W[p + "post_attention_layernorm.weight"], eps)
@@ -80,6 +79,7 @@ def causal_lm_loss(logits, tokens):
 
 
 def main():
+    torch.set_default_dtype(torch.float64)
     out = sys.argv[1] if len(sys.argv) > 1 else "model/src/test/resources/gemma2-train-tiny"
     rng = np.random.default_rng(20261202)
     nl = 3

@@ -313,19 +313,16 @@ public final class Kernels {
         }
     }
 
-    /** d/dx of {@link #geluTanh}: ½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²). */
-    public static float geluTanhGrad(float x) {
-        double u = 0.7978845608028654 * (x + 0.044715 * x * x * x);
-        double t = Math.tanh(u);
-        return (float) (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * 0.7978845608028654 * (1 + 3 * 0.044715 * x * x));
-    }
-
-    /** GeGLU backward on [lo, hi): dgate = dout·up·gelu'(gate), dup = dout·gelu(gate). dgate may alias dout. */
+    /**
+     * GeGLU backward on [lo, hi): dgate = dout·up·gelu'(gate), dup = dout·gelu(gate), with one tanh per element:
+     * t = tanh(u), gelu = ½g(1 + t), gelu' = ½(1 + t) + ½g(1 − t²)·√(2/π)(1 + 3·0.044715g²). dgate may alias dout.
+     */
     public static void gegluBackward(float[] dgate, float[] dup, float[] dout, float[] gate, float[] up, int lo, int hi) {
         for (int i = lo; i < hi; i++) {
-            float g = gate[i], d = dout[i];
-            dup[i] = d * geluTanh(g);
-            dgate[i] = d * up[i] * geluTanhGrad(g);
+            double g = gate[i], d = dout[i];
+            double t = Math.tanh(0.7978845608028654 * (g + 0.044715 * g * g * g));
+            dup[i] = (float) (d * 0.5 * g * (1 + t));
+            dgate[i] = (float) (d * up[i] * (0.5 * (1 + t) + 0.5 * g * (1 - t * t) * 0.7978845608028654 * (1 + 3 * 0.044715 * g * g)));
         }
     }
 
@@ -367,12 +364,16 @@ public final class Kernels {
         }
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < V; j++) max = Math.max(max, z[o + j]);
+        float zt = z[o + t];
         double sum = 0;
-        for (int j = 0; j < V; j++) sum += Math.exp(z[o + j] - max);
-        double lse = max + Math.log(sum);
-        double loss = lse - z[o + t];
-        for (int j = 0; j < V; j++) dz[o + j] = (float) (Math.exp(z[o + j] - lse) * gradScale);
+        for (int j = 0; j < V; j++) {
+            float e = (float) Math.exp(z[o + j] - max);
+            dz[o + j] = e;
+            sum += e;
+        }
+        float f = (float) (gradScale / sum);
+        for (int j = 0; j < V; j++) dz[o + j] *= f;
         dz[o + t] -= gradScale;
-        return loss;
+        return Math.log(sum) + max - zt;
     }
 }
