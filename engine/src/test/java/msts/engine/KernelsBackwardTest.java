@@ -135,8 +135,8 @@ class KernelsBackwardTest {
         int n = 40;
         float[] g = rand(r, n, 2), u = rand(r, n, 1), dy = rand(r, n, 1), dg = new float[n], du = new float[n];
         Kernels.gegluBackward(dg, du, dy, g, u, 0, n);
-        check("geglu dgate", g, dg, dy, gg -> { float[] o = new float[n]; Kernels.geglu(o, gg, u, n); return o; });
-        check("geglu dup", u, du, dy, uu -> { float[] o = new float[n]; Kernels.geglu(o, g, uu, n); return o; });
+        check("geglu dgate", g, dg, dy, gg -> { float[] o = new float[n]; Kernels.gegluTanh(o, gg, u, n); return o; });
+        check("geglu dup", u, du, dy, uu -> { float[] o = new float[n]; Kernels.gegluTanh(o, g, uu, n); return o; });
     }
 
     @Test

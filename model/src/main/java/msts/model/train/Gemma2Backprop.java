@@ -150,7 +150,7 @@ public final class Gemma2Backprop {
             norm(m[l], inv3[l], xMid[l], p, o.preFfNorm());
             linear(gate[l], m[l], p, o.gate(), H, I);
             linear(up[l], m[l], p, o.up(), H, I);
-            ops.geglu(act[l], gate[l], up[l], N * I);
+            ops.gegluTanh(act[l], gate[l], up[l], N * I);
             linear(dn[l], act[l], p, o.down(), I, H);
             norm(tmp, inv4[l], dn[l], p, o.postFfNorm());
             add(l + 1 < L ? xIn[l + 1] : xFinal, xMid[l], tmp, N * H);
