@@ -225,7 +225,7 @@ public final class Gemma2Backprop {
         int j0 = window > 0 ? Math.max(0, i - window + 1) : 0;
         float max = Float.NEGATIVE_INFINITY;
         for (int j = j0; j <= i; j++) {
-            if (cap > 0f) s[o + j] = cap * (float) Math.tanh(s[o + j] / cap);
+            if (cap > 0f) s[o + j] = cap * (float) Kernels.tanh(s[o + j] / cap);
             max = Math.max(max, s[o + j]);
         }
         float denom = 0f;
