@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 TinyModelCommand.class,
                 HarvestCommand.class,
                 TrainCommand.class,
+                LmCommand.class,
                 EvalCommand.class,
                 SyntheticCommand.class,
                 WorldCommand.class,
