@@ -218,6 +218,21 @@ public final class Unlearning {
         return new Baseline(keep, qs.size(), okOriginal, cfg.allPermutations() ? okAll : -1);
     }
 
+    /** The unmodified model's MCQ accuracy on one question set, counted by the eval's own code. */
+    public record McqAccuracy(int total, int correctOriginalOrder, int correctAll24Orders) {
+        public double originalOrder() { return (double) correctOriginalOrder / total; }
+
+        /** NaN when only the original order was asked. */
+        public double all24Orders() { return correctAll24Orders < 0 ? Double.NaN : (double) correctAll24Orders / total; }
+    }
+
+    /** {@link #baseline} as a public measurement: accuracy in the original order and (if allPermutations) all 24. */
+    public static McqAccuracy mcqAccuracy(LanguageModel lm, Tokenizer tok, List<Question> qs, boolean allPermutations, int batchSize, String name) {
+        Config c = new Config(new double[0], new int[0], new double[0], allPermutations, 0.99, batchSize);
+        Baseline b = baseline(lm, tok, answerTokens(tok), qs, c, name);
+        return new McqAccuracy(b.total(), b.correctOriginal(), b.correctAllOrders());
+    }
+
     /** Questions the unmodified model answers correctly (in every one of the 24 choice orders if allPermutations). */
     static List<Question> correctOnes(LanguageModel lm, Tokenizer tok, int[][] ans, List<Question> qs, Config cfg, String name) {
         return baseline(lm, tok, ans, qs, cfg, name).keep();
