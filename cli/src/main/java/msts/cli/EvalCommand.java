@@ -250,7 +250,7 @@ public final class EvalCommand implements Runnable {
                 for (Path f : questions) {
                     String name = f.getFileName().toString().replaceFirst("\\.jsonl?$", "");
                     var qs = Unlearning.readQuestions(f, name.startsWith("wmdp") ? "biology" : name);
-                    var a = Unlearning.mcqAccuracy(model, model, qs, allPermutations, m.batch, name);
+                    var a = Unlearning.mcqAccuracy(model, model.tokenizer(), qs, allPermutations, m.batch, name);
                     Map<String, Object> r = new LinkedHashMap<>();
                     r.put("total", a.total());
                     r.put("accuracy_original_order", a.originalOrder());
