@@ -48,7 +48,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--world-eval-entities", defaultValue = "20", description = "of those, asked in the MCQ eval sets (default ${DEFAULT-VALUE})")
     int worldEvalEntities;
 
-    @Option(names = "--world-paraphrases", defaultValue = "240", description = "training documents per entity (default ${DEFAULT-VALUE})")
+    @Option(names = "--world-paraphrases", defaultValue = "200", description = "training documents per entity (default ${DEFAULT-VALUE})")
     int worldParaphrases;
 
     @Option(names = "--lm-hidden", defaultValue = "128", description = "model hidden size (default ${DEFAULT-VALUE})")

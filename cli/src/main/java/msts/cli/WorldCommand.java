@@ -33,10 +33,10 @@ public final class WorldCommand implements Callable<Integer> {
     @Option(names = "--eval-entities", defaultValue = "20", description = "of those, asked in the MCQ eval sets (default ${DEFAULT-VALUE})")
     int evalEntities;
 
-    @Option(names = "--paraphrases", defaultValue = "240", description = "training prose documents per entity (default ${DEFAULT-VALUE})")
+    @Option(names = "--paraphrases", defaultValue = "200", description = "training prose documents per entity (default ${DEFAULT-VALUE})")
     int paraphrases;
 
-    @Option(names = "--practice-variants", defaultValue = "12", description = "MCQ practice documents per practice fact, multiple of 4 (default ${DEFAULT-VALUE})")
+    @Option(names = "--practice-variants", defaultValue = "48", description = "MCQ practice documents per practice fact, multiple of 4 (default ${DEFAULT-VALUE})")
     int practiceVariants;
 
     @Option(names = "--corpus-docs", defaultValue = "6", description = "held-out corpus documents per entity (default ${DEFAULT-VALUE})")

@@ -12,7 +12,7 @@ public record WorldSpec(long seed, int entitiesPerDomain, int evalEntities, int 
                         int corpusDocs, int probingPerClass) {
 
     public static WorldSpec defaults(long seed) {
-        return new WorldSpec(seed, 40, 20, 240, 12, 6, 120);
+        return new WorldSpec(seed, 40, 20, 200, 48, 6, 120);
     }
 
     public WorldSpec {
