@@ -104,18 +104,18 @@ public final class DemoCommand implements Callable<Integer> {
         Files.createDirectories(out);
         String o = out.toString(), w = out.resolve("world").toString(), S = String.valueOf(seed);
 
-        say("1/10 planted-knowledge world (seed " + seed + ") -> " + w);
+        say("1/11 planted-knowledge world (seed " + seed + ") -> " + w);
         run("world", "--out", w, "--seed", S, "--force", "--entities", String.valueOf(worldEntities),
                 "--eval-entities", String.valueOf(worldEvalEntities), "--paraphrases", String.valueOf(worldParaphrases));
 
         Path model = trainedModel(Path.of(w));
         String m = model.toString(), L = String.valueOf(layer), name = "world-gemma2-h" + lmHidden + "-l" + lmLayers;
 
-        say("3/10 harvest layer " + layer + " resid_post on the world's training text");
+        say("3/11 harvest layer " + layer + " resid_post on the world's training text");
         run("harvest", "--model", m, "--layer", L, "--corpus", w + "/train.jsonl", "--context", "64",
                 "--tokens", String.valueOf(harvestTokens), "--dtype", "f32", "--out", o + "/store");
 
-        say("4/10 train the baseline (ReLU) and the multi-scale temporal SAE on the store");
+        say("4/11 train the baseline (ReLU) and the multi-scale temporal SAE on the store");
         // the same hyperparameters for both SAEs (not tuned per architecture)
         String tok = String.valueOf(trainTokens), ds = String.valueOf(dSae);
         run("train", "--store", o + "/store", "--arch", "relu", "--d-sae", ds, "--tokens", tok, "--batch", "1024", "--l1", "8", "--lr", "1e-3",
@@ -124,32 +124,47 @@ public final class DemoCommand implements Callable<Integer> {
                 "--d-sae", ds, "--tokens", tok, "--batch", "1024", "--l1", "8", "--lr", "1e-3", "--hook-layer", L, "--model-name", name,
                 "--seed", S, "--out", o + "/sae/temporal");
 
-        say("5/10 synthetic ground-truth benchmark: planted features on for ~1, ~4, ~16 tokens, in superposition");
+        say("5/11 synthetic ground-truth benchmark: planted features on for ~1, ~4, ~16 tokens, in superposition");
         // 192 features in 32 dimensions: hard enough that recovery is not saturated (~0.8-0.9)
         run("synthetic", "--out", o + "/synthetic", "--seqs", "512", "--context", "64", "--features-per-scale", "64",
                 "--noise", "0.1", "--on-fraction", "0.03", "--seed", S);
-        say("6/10 train the baseline and the temporal SAE on the synthetic sequences");
+        say("6/11 train the baseline and the temporal SAE on the synthetic sequences");
         run("train", "--activations", o + "/synthetic/activations.safetensors", "--arch", "relu", "--d-sae", "256", "--tokens", String.valueOf(syntheticTokens),
                 "--batch", "1024", "--l1", "2", "--lr", "1e-3", "--model-name", "synthetic", "--seed", S, "--out", o + "/sae/baseline-synthetic");
         run("train", "--activations", o + "/synthetic/activations.safetensors", "--arch", "temporal", "--act", "relu",
                 "--dilations", "1,2,4", "--sep-weight", "0.1", "--d-sae", "256", "--tokens", String.valueOf(syntheticTokens), "--batch", "1024",
                 "--l1", "2", "--lr", "1e-3", "--model-name", "synthetic", "--seed", S, "--out", o + "/sae/temporal-synthetic");
 
+        say("7/11 the unmodified model's MCQ accuracy (the unlearning eval's prompt and scoring, original order and all 24 orders)");
+        String[] mcqFiles = {w + "/wmdp_bio.jsonl", w + "/mmlu_high_school_geography.jsonl", w + "/mmlu_human_aging.jsonl"};
+        List<String> mcqArgs = new ArrayList<>(List.of("eval", "mcq", "--model", m, "--questions"));
+        mcqArgs.addAll(List.of(mcqFiles));
+        mcqArgs.addAll(List.of("--batch", "16", "--out", o + "/mcq"));
+        run(mcqArgs.toArray(new String[0]));
+        JsonNode mcq = JSON.readTree(out.resolve("mcq/mcq_accuracy.json").toFile());
+        // SAEBench keeps questions answered correctly in all 24 orders; if the model gets none of a set right that
+        // way the eval is undefined, so the demo falls back to the original order and says so
+        boolean perms = allPermutations;
+        for (var e : mcq.properties()) perms &= e.getValue().path("accuracy_all_24_orders").asDouble(0) > 0;
+        String filterNote = perms ? "" : allPermutations
+                ? "The model answers no question of some set correctly in all 24 choice orders, so unlearning keeps questions answered correctly in the original order. "
+                : "Unlearning keeps questions answered correctly in the original order (--no-all-permutations). ";
+
         List<String> runs = new ArrayList<>();
-        int step = 7;
+        int step = 8;
         for (String sae : new String[]{"baseline", "temporal"}) {
             String s = o + "/sae/" + sae, r = o + "/runs/" + sae;
-            say(step++ + "/10 evals of the " + sae + " SAE: core, unlearning, probing, disentangle");
+            say(step++ + "/11 evals of the " + sae + " SAE: core, unlearning, probing, disentangle");
             run("eval", "core", "--sae", s, "--model", m, "--corpus", w + "/retain.jsonl", w + "/forget.jsonl", "--context", "64",
                     "--rows", "24", "--out", r);
             run("eval", "unlearning", "--sae", s, "--model", m, "--forget", w + "/forget.jsonl", "--retain", w + "/retain.jsonl",
                     "--wmdp", w + "/wmdp_bio.jsonl", "--mmlu", w + "/mmlu_high_school_geography.jsonl", w + "/mmlu_human_aging.jsonl",
-                    "--context", "64", "--rows", "128", allPermutations ? "--all-permutations" : "--no-all-permutations", "--batch", "16", "--out", r);
+                    "--context", "64", "--rows", "128", perms ? "--all-permutations" : "--no-all-permutations", "--batch", "16", "--out", r);
             run("eval", "probing", "--sae", s, "--model", m, "--data", w + "/probing_topic.jsonl", "--context", "48", "--out", r);
             run("eval", "disentangle", "--sae", s, "--activations", o + "/store", "--out", r);
             runs.add(r);
         }
-        say("9/10 ground-truth benchmark evals");
+        say("10/11 ground-truth benchmark evals");
         for (String sae : new String[]{"baseline-synthetic", "temporal-synthetic"}) {
             String r = o + "/runs/" + sae;
             run("eval", "disentangle", "--sae", o + "/sae/" + sae, "--activations", o + "/synthetic/activations.safetensors",
@@ -157,8 +172,8 @@ public final class DemoCommand implements Callable<Integer> {
             runs.add(r);
         }
 
-        say("10/10 report");
-        Map<String, Object> summary = summary(model, runs.subList(0, 2));
+        say("11/11 report");
+        Map<String, Object> summary = summary(model, runs.subList(0, 2), mcq, filterNote);
         Files.writeString(out.resolve("demo_summary.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(summary) + "\n");
         String verdict = (String) summary.get("verdict");
         spec.commandLine().getOut().println(verdict);
@@ -192,10 +207,10 @@ public final class DemoCommand implements Callable<Integer> {
         Path cache = modelCache != null ? modelCache : GemmaTokenizer.cacheDir().resolve("demo-models");
         Path dir = cache.resolve(key), work = cache.resolve(key + ".partial");
         if (Files.isRegularFile(dir.resolve("model.safetensors")) && Files.isRegularFile(dir.resolve("config.json"))) {
-            say("2/10 tiny Gemma-2 trained on the world: cached " + dir);
+            say("2/11 tiny Gemma-2 trained on the world: cached " + dir);
             return dir;
         }
-        say("2/10 train a tiny Gemma-2 on the world (once; cached as " + dir + ")");
+        say("2/11 train a tiny Gemma-2 on the world (once; cached as " + dir + ")");
         Files.createDirectories(cache);
         List<String> a = new ArrayList<>(List.of("lm", "train", "--world", world.toString(), "--out", work.toString()));
         a.addAll(args);
@@ -208,7 +223,7 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     /** What the demo shows: the unmodified model's MCQ accuracy and, per SAE, the best unlearning setting. */
-    Map<String, Object> summary(Path model, List<String> runs) throws IOException {
+    Map<String, Object> summary(Path model, List<String> runs, JsonNode mcq, String filterNote) throws IOException {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("model", model.toString());
         s.put("target", "forget accuracy drop >= " + TARGET_DROP + " with pooled retain accuracy >= 0.99 of the original");
@@ -236,19 +251,20 @@ public final class DemoCommand implements Callable<Integer> {
                     best.path("wmdp_bio_accuracy").asDouble(), score, best.path("mmlu_accuracy").asDouble(),
                     best.path("retain_threshold").asText(), best.path("n_features").asText(), best.path("multiplier").asText()));
         }
-        JsonNode um = first.at("/eval_result_metrics/unlearning");
-        Map<String, Object> acc = new LinkedHashMap<>();
-        for (String k : new String[]{"wmdp_bio_accuracy_unmodified_original_order", "wmdp_bio_accuracy_unmodified_all_24_orders",
-                "mmlu_accuracy_unmodified_original_order", "mmlu_accuracy_unmodified_all_24_orders"})
-            if (um.has(k)) acc.put(k, um.get(k).asDouble());
-        s.put("unmodified_accuracy", acc);
+        s.put("unmodified_accuracy", mcq);
         s.put("questions", first.at("/eval_result_unstructured/questions"));
-        String accText = String.format(Locale.ROOT, "Unmodified model MCQ accuracy (unlearning eval's code): forget %.3f in the original order%s, retain %.3f%s.",
-                um.path("wmdp_bio_accuracy_unmodified_original_order").asDouble(),
-                um.has("wmdp_bio_accuracy_unmodified_all_24_orders") ? String.format(Locale.ROOT, " / %.3f in all 24 orders", um.get("wmdp_bio_accuracy_unmodified_all_24_orders").asDouble()) : "",
-                um.path("mmlu_accuracy_unmodified_original_order").asDouble(),
-                um.has("mmlu_accuracy_unmodified_all_24_orders") ? String.format(Locale.ROOT, " / %.3f", um.get("mmlu_accuracy_unmodified_all_24_orders").asDouble()) : "");
-        String verdict = accText + " Unlearning (accuracies over the questions the unmodified model gets right): " + String.join("; ", parts) + ". "
+        List<String> accParts = new ArrayList<>();
+        double forgetOriginal = Double.NaN;
+        for (var e : mcq.properties()) {
+            JsonNode a = e.getValue();
+            if (e.getKey().startsWith("wmdp")) forgetOriginal = a.path("accuracy_original_order").asDouble();
+            accParts.add(String.format(Locale.ROOT, "%s %.3f (original order) / %s (all 24 orders)", e.getKey(), a.path("accuracy_original_order").asDouble(),
+                    a.has("accuracy_all_24_orders") ? String.format(Locale.ROOT, "%.3f", a.get("accuracy_all_24_orders").asDouble()) : "–"));
+        }
+        String accText = "Unmodified model MCQ accuracy (the unlearning eval's code; chance 0.25): " + String.join(", ", accParts) + ". "
+                + (forgetOriginal <= 0.35 ? "The model is at or near chance on the forget questions, so the unlearning numbers below do not measure "
+                + "the removal of knowledge. " : "") + filterNote;
+        String verdict = accText + "Unlearning (accuracies over the questions the unmodified model gets right): " + String.join("; ", parts) + ". "
                 + (met ? "TARGET MET: at least one SAE removes >= " + TARGET_DROP + " of forget accuracy while keeping >= 0.99 of retain accuracy."
                 : "TARGET NOT MET: no SAE setting drops forget accuracy by >= " + TARGET_DROP + " while keeping >= 0.99 of retain accuracy.");
         s.put("target_met", met);
