@@ -29,6 +29,8 @@ import java.util.concurrent.TimeUnit;
  * in msts and in PyTorch-CPU (scripts/lm_train_torch.py, same initial weights, same token rows, same
  * optimizer settings) run back to back; reports the median step time of each as tokens/s, their ratio and
  * the largest difference between the two loss trajectories (a cross-check that both train the same model).
+ * Also tokens per CPU-second of each process over the timed steps: on a shared machine the wall-clock rate
+ * depends on the load, the CPU-time rate much less.
  */
 @Command(name = "lm", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = "Benchmark Gemma-2 LM training steps (tokens/s) next to PyTorch-CPU on the same model and rows.")
@@ -78,16 +80,17 @@ public final class BenchLmCommand implements Callable<Integer> {
                     cfg, p.size(), batch, context, steps, warmup, ops.name(), Parallel.threads(), loadAvg());
             double[] ours = runOurs(ops, p, tc, rows);
             double oursTps = batch * context / median(Arrays.copyOfRange(ours, warmup, total));
-            System.out.printf(Locale.ROOT, "msts     %8.0f tokens/s  (median %.3f s/step)  losses %.4f → %.4f%n",
-                    oursTps, median(Arrays.copyOfRange(ours, warmup, total)), lossesOurs[0], lossesOurs[total - 1]);
+            System.out.printf(Locale.ROOT, "msts     %8.0f tokens/s  (median %.3f s/step; %.0f tokens per CPU-second)  losses %.4f → %.4f%n",
+                    oursTps, median(Arrays.copyOfRange(ours, warmup, total)), batch * context * steps / cpuOurs, lossesOurs[0], lossesOurs[total - 1]);
             if (!noPeer) {
                 JsonNode peer = runPeer(dir, tc);
                 if (peer != null) {
                     double med = peer.get("median_step_seconds").asDouble();
                     double maxDiff = 0;
                     for (int i = 0; i < total; i++) maxDiff = Math.max(maxDiff, Math.abs(peer.get("losses").get(i).asDouble() - lossesOurs[i]));
-                    System.out.printf(Locale.ROOT, "pytorch  %8.0f tokens/s  (median %.3f s/step, %d threads, torch %s)  losses %.4f → %.4f%n",
-                            batch * context / med, med, threads, peer.get("torch").asText(), peer.get("losses").get(0).asDouble(),
+                    System.out.printf(Locale.ROOT, "pytorch  %8.0f tokens/s  (median %.3f s/step; %.0f tokens per CPU-second; %d threads, torch %s)  losses %.4f → %.4f%n",
+                            batch * context / med, med, batch * context * steps / peer.get("timed_cpu_seconds").asDouble(), threads,
+                            peer.get("torch").asText(), peer.get("losses").get(0).asDouble(),
                             peer.get("losses").get(total - 1).asDouble());
                     System.out.printf(Locale.ROOT, "msts/pytorch %.2f×   max |Δloss| over %d steps %.2e%n", oursTps / (batch * context / med), total, maxDiff);
                 }
@@ -102,6 +105,7 @@ public final class BenchLmCommand implements Callable<Integer> {
     }
 
     private double[] lossesOurs;
+    private double cpuOurs;
 
     /** Seconds of each step (warm-up included); records the losses. */
     private double[] runOurs(Ops ops, LmParams p, LmTrainConfig tc, int[][][] rows) {
@@ -111,7 +115,10 @@ public final class BenchLmCommand implements Callable<Integer> {
         float[] grad = new float[p.size()];
         double[] sec = new double[total];
         lossesOurs = new double[total];
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        long cpu0 = 0;
         for (int s = 0; s < total; s++) {
+            if (s == warmup) cpu0 = os.getProcessCpuTime();
             long t0 = System.nanoTime();
             lossesOurs[s] = bp.lossAndGradient(p.data(), p, rows[s], grad);
             double norm = AdamW.globalNorm(grad);
@@ -119,6 +126,7 @@ public final class BenchLmCommand implements Callable<Integer> {
             adam.step(p.data(), grad, s + 1, tc.lrAt(s), tc);
             sec[s] = (System.nanoTime() - t0) / 1e9;
         }
+        cpuOurs = (os.getProcessCpuTime() - cpu0) / 1e9;
         return sec;
     }
 
