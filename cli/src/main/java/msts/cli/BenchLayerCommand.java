@@ -43,8 +43,8 @@ public final class BenchLayerCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "bf16,f32", split = ",", description = "weight dtypes: bf16, f32 (default ${DEFAULT-VALUE})")
     List<String> dtypes;
 
-    @Option(names = "--ops", defaultValue = "cpu", description = "cpu or reference (default ${DEFAULT-VALUE})")
-    String ops;
+    @picocli.CommandLine.Mixin
+    BackendOption backend; // --backend cpu|reference|tornado, --device B:D
 
     @Option(names = "--warmup", defaultValue = "2") int warmup;
 
@@ -61,12 +61,12 @@ public final class BenchLayerCommand implements Callable<Integer> {
             description = "OPENBLAS_NUM_THREADS settings for the numpy peer, each run separately (default ${DEFAULT-VALUE}; oversubscribed machines often favour 1)")
     List<String> peerThreads;
 
-    @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
+    @picocli.CommandLine.Mixin VerboseOption verbose;
 
     @Override
     public Integer call() throws Exception {
         if (tokens <= 0 || runs <= 0 || warmup < 0) throw new IllegalArgumentException("--tokens and --runs must be positive");
-        Ops o = OpsChoice.byName(ops);
+        Ops o = backend.backend().ops();
         PrintWriter out = spec.commandLine().getOut();
         String loadBefore = load();
         out.printf(Locale.ROOT, "Gemma-2-2B layer, T=%d tokens, ops=%s, %d warm-up + %d timed runs, %d cores, load %s%n",

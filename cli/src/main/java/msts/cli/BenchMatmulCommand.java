@@ -31,8 +31,7 @@ public final class BenchMatmulCommand implements Callable<Integer> {
     @Option(names = "--numpy-script", paramLabel = "PY", description = "Peer script (default: bench/numpy_sgemm.py, else the copy in the jar).")
     Path numpyScript;
 
-    @Option(names = "--verbose", description = "Stack traces on errors.")
-    boolean verbose;
+    @picocli.CommandLine.Mixin VerboseOption verbose;
 
     @Override
     public Integer call() throws Exception {

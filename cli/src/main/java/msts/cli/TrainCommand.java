@@ -1,9 +1,9 @@
 package msts.cli;
 
 import msts.engine.Ops;
+import msts.engine.backend.Backend;
 import msts.data.BatchSource;
 import msts.sae.SaeConfig;
-import msts.sae.SaeIO;
 import msts.sae.SaeTrainer;
 import msts.data.StoreBatches;
 import msts.data.ActivationSources;
@@ -60,18 +60,17 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-normalize", description = "do not scale activations to mean norm sqrt(d_in)") boolean noNormalize;
     @Option(names = "--hook-layer", defaultValue = "0", description = "layer the activations come from (cfg.json)") int hookLayer;
     @Option(names = "--model-name", defaultValue = "gemma-2-2b") String modelName;
-    @Option(names = "--ops", defaultValue = "cpu", description = "cpu (Vector API) | reference (plain loops)") String opsName;
     @Option(names = "--out", required = true, description = "output directory") Path out;
-    @picocli.CommandLine.Mixin BackendOption backend; // --backend cpu|tornado, --device B:D
-    @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
+    @picocli.CommandLine.Mixin BackendOption backend; // --backend cpu|reference|tornado, --device B:D
+    @picocli.CommandLine.Mixin VerboseOption verbose;
 
     @Override
     public Integer call() throws Exception {
         if (!resume && Files.isDirectory(out) && (Files.exists(out.resolve("checkpoint")) || Files.exists(out.resolve("summary.json"))))
             throw new IllegalArgumentException(out + " already holds a training run; pass --resume to continue it or choose another --out");
         if (batch <= 0 || tokens <= 0) throw new IllegalArgumentException("--batch and --tokens must be positive");
-        Ops ops = OpsChoice.resolve(backend, opsName);
-        SaeIO.setDefaultOps(ops);
+        Backend b = backend.backend();
+        Ops ops = b.ops();
         Path in = input.file != null ? input.file : input.store;
         if (!Files.exists(in)) throw new IllegalArgumentException((input.file != null ? "--activations " : "--store ") + in + ": no such file or directory");
         try (ActivationSource src = ActivationSources.open(in)) {

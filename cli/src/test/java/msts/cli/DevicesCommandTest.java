@@ -25,7 +25,7 @@ class DevicesCommandTest {
         new CommandLine(new Object() {
             @CommandLine.Mixin BackendOption opt = b;
         }).parseArgs("--device", "0:0");
-        var e = assertThrows(IllegalArgumentException.class, b::ops);
+        var e = assertThrows(IllegalArgumentException.class, b::backend);
         assertTrue(e.getMessage().contains("--backend tornado"), e.getMessage());
     }
 }

@@ -1,5 +1,6 @@
 package msts.evals;
 
+import msts.engine.Ops;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,7 +18,8 @@ public final class CoreEval {
 
     public record Config(int layer, int batchSize, boolean computeCeKl) {}
 
-    public static EvalOutput run(LanguageModel lm, TextTokenizer tok, Sae sae, int[][] rows, Config cfg, String saeId) {
+    /** Runs the core eval; {@code ops} computes the decoder-cosine Gram blocks (the run's backend ops). */
+    public static EvalOutput run(Ops ops, LanguageModel lm, TextTokenizer tok, Sae sae, int[][] rows, Config cfg, String saeId) {
         if (sae.dIn() != lm.hiddenSize())
             throw new IllegalArgumentException("SAE d_in " + sae.dIn() + " does not match the model's hidden size " + lm.hiddenSize());
         if (cfg.layer() < 0 || cfg.layer() >= lm.numLayers())
@@ -36,7 +38,7 @@ public final class CoreEval {
             }
         }
         double[] density = stats.featureDensity();
-        double[] maxCos = DecoderGeometry.maxCosineToOthers(sae.decoderWeights(), sae.dSae(), sae.dIn());
+        double[] maxCos = DecoderGeometry.maxCosineToOthers(ops, sae.decoderWeights(), sae.dSae(), sae.dIn());
         Map<String, Map<String, Object>> metrics = new LinkedHashMap<>();
         if (cfg.computeCeKl()) metrics.putAll(down.metrics());
         metrics.putAll(stats.metrics());

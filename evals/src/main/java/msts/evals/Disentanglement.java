@@ -1,5 +1,6 @@
 package msts.evals;
 
+import msts.engine.Ops;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,7 +33,8 @@ public final class Disentanglement {
         }
     }
 
-    public static EvalOutput run(Sae sae, ActivationSource src, GroundTruth gt, Config cfg, String saeId) {
+    /** Runs the eval; {@code ops} computes the decoder-cosine Gram blocks (the run's backend ops). */
+    public static EvalOutput run(Ops ops, Sae sae, ActivationSource src, GroundTruth gt, Config cfg, String saeId) {
         if (src.dIn() != sae.dIn())
             throw new IllegalArgumentException("activations have d=" + src.dIn() + " but the SAE has d_in=" + sae.dIn());
         if (gt != null && gt.d() != sae.dIn())
@@ -53,8 +55,8 @@ public final class Disentanglement {
             }
         }
         float[] wDec = sae.decoderWeights();
-        double[] maxCos = DecoderGeometry.maxCosineToOthers(wDec, dSae, sae.dIn());
-        long[] hist = DecoderGeometry.pairwiseCosineHistogram(wDec, dSae, sae.dIn(), cfg.histogramLatents(), cfg.histogramBins());
+        double[] maxCos = DecoderGeometry.maxCosineToOthers(ops, wDec, dSae, sae.dIn());
+        long[] hist = DecoderGeometry.pairwiseCosineHistogram(ops, wDec, dSae, sae.dIn(), cfg.histogramLatents(), cfg.histogramBins());
         double[][] ac = autocorrelation(acts, nSeq, Tk, cfg.maxLag());
         double[] persistence = persistence(ac);
         double[] density = density(acts);
@@ -102,7 +104,7 @@ public final class Disentanglement {
         unstructured.put("latent_persistence", persistence);
         unstructured.put("latent_density", density);
         if (gt != null) {
-            double[] rec = DecoderGeometry.maxCosineTo(gt.directions(), gt.n(), wDec, dSae, gt.d());
+            double[] rec = DecoderGeometry.maxCosineTo(ops, gt.directions(), gt.n(), wDec, dSae, gt.d());
             Map<String, Object> gtM = new LinkedHashMap<>();
             Map<Integer, double[]> byScale = recoveryByScale(rec, gt.timeScale());
             for (var e : byScale.entrySet()) gtM.put("recovery_time_scale_" + e.getKey(), e.getValue()[0] / e.getValue()[1]);
@@ -288,8 +290,8 @@ public final class Disentanglement {
     }
 
     /** Mean over ground-truth features of max_j cos(g_i, d_j), per time scale. */
-    public static Map<Integer, Double> recoveryByScale(GroundTruth gt, float[] wDec, int dSae) {
-        double[] rec = DecoderGeometry.maxCosineTo(gt.directions(), gt.n(), wDec, dSae, gt.d());
+    public static Map<Integer, Double> recoveryByScale(Ops ops, GroundTruth gt, float[] wDec, int dSae) {
+        double[] rec = DecoderGeometry.maxCosineTo(ops, gt.directions(), gt.n(), wDec, dSae, gt.d());
         Map<Integer, Double> out = new TreeMap<>();
         recoveryByScale(rec, gt.timeScale()).forEach((k, v) -> out.put(k, v[0] / v[1]));
         return out;

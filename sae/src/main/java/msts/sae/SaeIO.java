@@ -23,17 +23,7 @@ public final class SaeIO {
 
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** Ops used by loaded SAEs for their matrix products (default: the Vector API CPU ops). */
-    private static volatile Ops defaultOps = msts.engine.CpuOps.INSTANCE;
-
-    public static void setDefaultOps(Ops ops) { defaultOps = ops; }
-
-    public static Ops defaultOps() { return defaultOps; }
-
-    public static Sae load(Path dir) throws IOException {
-        return load(dir, defaultOps);
-    }
-
+    /** Loads a SAELens-layout directory; the SAE's matrix products run on {@code ops} (the run's backend ops). */
     @SuppressWarnings("unchecked")
     public static Sae load(Path dir, Ops ops) throws IOException {
         Path cfgFile = dir.resolve("cfg.json");

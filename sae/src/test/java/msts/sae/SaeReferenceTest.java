@@ -64,7 +64,7 @@ class SaeReferenceTest {
     @ParameterizedTest
     @ValueSource(strings = {"standard", "jumprelu"})
     void loadsSaeLensLayout(String arch) throws Exception {
-        Sae sae = SaeIO.load(DIR.resolve("saelens-" + arch));
+        Sae sae = SaeIO.load(DIR.resolve("saelens-" + arch), msts.engine.CpuOps.INSTANCE);
         Map<String, SaeTensors.Entry> e = SaeTensors.read(DIR.resolve("saelens-" + arch + "-expected.safetensors"));
         float[] x = e.get("x").data();
         int rows = x.length / sae.dIn();
@@ -91,7 +91,7 @@ class SaeReferenceTest {
             ref.decode(p, SaeGradientTest.NSEQ * SaeGradientTest.T);
             AbstractSae folded = SaeIO.of(c, SaeIO.foldScaling(p, s), null, Ops.reference());
             folded.save(tmp.resolve(arch));
-            Sae loaded = SaeIO.load(tmp.resolve(arch));
+            Sae loaded = SaeIO.load(tmp.resolve(arch), msts.engine.CpuOps.INSTANCE);
             int rows = SaeGradientTest.NSEQ * SaeGradientTest.T;
             float[] f = new float[rows * c.dSae], xhat = new float[rows * c.dIn];
             loaded.encode(x, SaeGradientTest.NSEQ, SaeGradientTest.T, f);

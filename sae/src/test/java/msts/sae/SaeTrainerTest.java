@@ -151,7 +151,7 @@ class SaeTrainerTest {
         assertTrue(e.getMessage().contains("step 13"), e.getMessage());
         assertTrue(e.getMessage().contains("step 10"), e.getMessage());
         assertFalse(Files.exists(dir.resolve("summary.json")));
-        Sae kept = SaeIO.load(dir.resolve("checkpoint"));
+        Sae kept = SaeIO.load(dir.resolve("checkpoint"), msts.engine.CpuOps.INSTANCE);
         for (float w : kept.decoderWeights()) assertTrue(Float.isFinite(w));
         // and the run can be resumed from it (with clean data it completes)
         Map<String, Object> s = new SaeTrainer(c, t, Ops.reference(), dir).quiet(true).train(inner, true);
