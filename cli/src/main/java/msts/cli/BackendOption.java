@@ -21,6 +21,11 @@ public final class BackendOption {
             description = "Device of a device backend (tornado) as BACKEND:DEVICE, e.g. 0:0 (see `msts devices`); default: its default device.")
     String device;
 
+    @Option(names = "--backend-option", paramLabel = "KEY=VALUE",
+            description = "Option of the backend, repeatable; tornado: maxPlans=N (forward plans cached, each holds the weights; default 1),"
+                    + " matmul=auto|threads|groups (matmul kernel shape; auto: threads on CPU devices, groups on GPUs).")
+    java.util.Map<String, String> options = new java.util.LinkedHashMap<>();
+
     private Backend resolved;
 
     public String name() { return backend; }
@@ -29,7 +34,7 @@ public final class BackendOption {
 
     /** The backend of this command, resolved on the first call (one clear error when it cannot run); the same one after. */
     public Backend backend() {
-        if (resolved == null) resolved = Backends.resolve(backend, device);
+        if (resolved == null) resolved = Backends.resolve(backend, device, options);
         return resolved;
     }
 }

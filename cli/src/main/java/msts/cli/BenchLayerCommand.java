@@ -61,11 +61,13 @@ public final class BenchLayerCommand implements Callable<Integer> {
             description = "OPENBLAS_NUM_THREADS settings for the numpy peer, each run separately (default ${DEFAULT-VALUE}; oversubscribed machines often favour 1)")
     List<String> peerThreads;
 
+    @picocli.CommandLine.Mixin RunOptions run; // --threads N
     @picocli.CommandLine.Mixin VerboseOption verbose;
 
     @Override
     public Integer call() throws Exception {
         if (tokens <= 0 || runs <= 0 || warmup < 0) throw new IllegalArgumentException("--tokens and --runs must be positive");
+        run.apply();
         Ops o = backend.backend().ops();
         PrintWriter out = spec.commandLine().getOut();
         String loadBefore = load();

@@ -39,12 +39,14 @@ public final class BenchTrainCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "3", description = "timed steps") int steps;
     @Option(names = "--warmup", defaultValue = "2", description = "untimed steps first") int warmup;
     @picocli.CommandLine.Mixin BackendOption backend; // --backend cpu|reference|tornado, --device B:D
+    @picocli.CommandLine.Mixin RunOptions run; // --threads N
     @Option(names = "--no-peer", description = "skip the PyTorch peer") boolean noPeer;
     @Option(names = "--python", defaultValue = "/usr/bin/python3") String python;
     @Option(names = "--peer-script", defaultValue = "scripts/bench_train_torch.py") Path peerScript;
 
     @Override
     public Integer call() throws Exception {
+        run.apply();
         Ops ops = backend.backend().ops();
         System.out.printf(Locale.ROOT, "msts bench train: d_in %d, ops %s, %d threads, %d timed step(s) after %d warm-up; load %s%n",
                 dIn, ops.name(), Parallel.threads(), steps, warmup, loadAvg());

@@ -47,6 +47,9 @@ public final class EvalCommand implements Runnable {
         BackendOption backend; // --backend cpu|reference|tornado, --device B:D: the model AND the SAE run on it
 
         @Mixin
+        RunOptions run; // --threads N
+
+        @Mixin
         VerboseOption verbose;
 
         /** The SAE on the backend's ops. */
@@ -102,10 +105,12 @@ public final class EvalCommand implements Runnable {
 
         @Override
         public final Integer call() throws Exception {
-            Backend b = s.backend.backend();
-            Sae sae = s.load(b);
-            Result r = run(b, sae);
-            s.done(spec, r.output(), r.summary());
+            s.run.apply();
+            try (Backend b = s.backend.backend()) {
+                Sae sae = s.load(b);
+                Result r = run(b, sae);
+                s.done(spec, r.output(), r.summary());
+            }
             return 0;
         }
     }

@@ -47,11 +47,20 @@ public final class ForwardCommand implements Callable<Integer> {
     BackendOption backend; // --backend cpu|reference|tornado, --device B:D
 
     @picocli.CommandLine.Mixin
+    RunOptions run; // --threads N
+
+    @picocli.CommandLine.Mixin
     VerboseOption verbose;
 
     @Override
     public Integer call() throws Exception {
-        Backend b = backend.backend();
+        run.apply();
+        try (Backend b = backend.backend()) {
+            return run(b);
+        }
+    }
+
+    private Integer run(Backend b) throws Exception {
         Path dir = model.dir();
         int[] ids;
         if (input.tokens != null) {

@@ -77,15 +77,24 @@ public final class HarvestCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     BackendOption backend; // --backend cpu|reference|tornado, --device B:D
 
-    @Option(names = "--quiet", description = "no progress bar")
-    boolean quiet;
+    @picocli.CommandLine.Mixin
+    RunOptions run; // --threads N
+
+    @picocli.CommandLine.Mixin
+    QuietOption quiet;
 
     @picocli.CommandLine.Mixin
     VerboseOption verbose;
 
     @Override
     public Integer call() throws Exception {
-        Backend b = backend.backend();
+        run.apply();
+        try (Backend b = backend.backend()) {
+            return run(b);
+        }
+    }
+
+    private Integer run(Backend b) throws Exception {
         Ops o = b.ops();
         Path dir = model.dir();
         long nTokens = parseCount("--tokens", tokens);
@@ -124,7 +133,7 @@ public final class HarvestCommand implements Callable<Integer> {
             var gm = new GemmaActivations(engine, layer);
             var cfg = new Harvester.Config(abs(dir), layer, abs(tj), corpus, copts, context, nTokens, batchSeqs,
                     shard, dt, args);
-            Harvester.Result r = Harvester.run(out, cfg, GemmaActivations.encoder(tok), gm, quiet);
+            Harvester.Result r = Harvester.run(out, cfg, GemmaActivations.encoder(tok), gm, quiet.quiet);
             var w = spec.commandLine().getOut();
             w.printf(Locale.ROOT, "%s: %d sequences × %d tokens × d %d (%s, %s)%s; this run %d sequences in %.1f s (%.1f tok/s, %s)%n",
                     out, r.sequencesInStore(), context, gm.dIn(), StoreManifest.hookName(layer), dt,

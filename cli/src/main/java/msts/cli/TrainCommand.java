@@ -62,14 +62,22 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--model-name", defaultValue = "gemma-2-2b") String modelName;
     @Option(names = "--out", required = true, description = "output directory") Path out;
     @picocli.CommandLine.Mixin BackendOption backend; // --backend cpu|reference|tornado, --device B:D
+    @picocli.CommandLine.Mixin RunOptions run; // --threads N
+    @picocli.CommandLine.Mixin QuietOption quiet;
     @picocli.CommandLine.Mixin VerboseOption verbose;
 
     @Override
     public Integer call() throws Exception {
+        run.apply();
+        try (Backend b = backend.backend()) {
+            return run(b);
+        }
+    }
+
+    private Integer run(Backend b) throws Exception {
         if (!resume && Files.isDirectory(out) && (Files.exists(out.resolve("checkpoint")) || Files.exists(out.resolve("summary.json"))))
             throw new IllegalArgumentException(out + " already holds a training run; pass --resume to continue it or choose another --out");
         if (batch <= 0 || tokens <= 0) throw new IllegalArgumentException("--batch and --tokens must be positive");
-        Backend b = backend.backend();
         Ops ops = b.ops();
         Path in = input.file != null ? input.file : input.store;
         if (!Files.exists(in)) throw new IllegalArgumentException((input.file != null ? "--activations " : "--store ") + in + ": no such file or directory");
@@ -109,7 +117,7 @@ public final class TrainCommand implements Callable<Integer> {
             t.normalize = !noNormalize;
             BatchSource batches = new StoreBatches(src, c.temporal(), batch, includeBos, seed);
             Files.createDirectories(out);
-            Map<String, Object> s = new SaeTrainer(c, t, ops, out).backend(backend.name(), backend.device()).train(batches, resume);
+            Map<String, Object> s = new SaeTrainer(c, t, ops, out).quiet(quiet.quiet).backend(backend.name(), backend.device()).train(batches, resume);
             @SuppressWarnings("unchecked") Map<String, Object> fin = (Map<String, Object>) s.get("final");
             System.out.printf(Locale.ROOT, "%s %s: %d steps, %.0f tokens/s (%s ops, steps on %s); loss %.4g, mse %.4g, L0 %.1f, explained variance %.3f, dead %s%n",
                     Boolean.TRUE.equals(s.get("complete")) ? "trained" : "paused", arch, ((Number) s.get("steps")).longValue(),

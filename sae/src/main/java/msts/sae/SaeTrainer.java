@@ -159,7 +159,7 @@ public final class SaeTrainer {
         SaeLoss.Result last = null;
         TrainStep dev = openStep(nSeq, T, lossStart);
         try (dev; Progress progress = new Progress("train " + cfg.architecture, steps * perStep, "tok", System.err,
-                quiet || Boolean.getBoolean("msts.quiet"))) {
+                quiet || Progress.quietByDefault())) {
             final SaeLoss.Result[] shown = new SaeLoss.Result[1];
             progress.metrics(() -> shown[0] == null ? "" : String.format(Locale.ROOT,
                     "loss %.4g mse %.4g L0 %.1f EV %.3f dead %d", shown[0].loss, shown[0].mse, shown[0].l0,

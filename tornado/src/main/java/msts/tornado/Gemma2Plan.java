@@ -68,6 +68,12 @@ public final class Gemma2Plan implements AutoCloseable {
      */
     public Gemma2Plan(Shape shape, LayerTensors[] layers, Tensor finalNorm, Tensor lmHead, int nSeq, int T,
                       int lastLayer, int[] captureLayers, TornadoDevice device) {
+        this(shape, layers, finalNorm, lmHead, nSeq, T, lastLayer, captureLayers, device, TornadoOptions.Matmul.AUTO);
+    }
+
+    /** @param matmul the matmul kernel shape (tornado backend option {@code matmul}; AUTO = by device type) */
+    public Gemma2Plan(Shape shape, LayerTensors[] layers, Tensor finalNorm, Tensor lmHead, int nSeq, int T,
+                      int lastLayer, int[] captureLayers, TornadoDevice device, TornadoOptions.Matmul matmul) {
         if (lastLayer < 0 || lastLayer >= shape.layers())
             throw new IllegalArgumentException("lastLayer " + lastLayer + " outside 0.." + (shape.layers() - 1));
         if (lmHead != null && lastLayer != shape.layers() - 1)
@@ -77,7 +83,7 @@ public final class Gemma2Plan implements AutoCloseable {
         this.T = T;
         this.lastLayer = lastLayer;
         this.captureLayers = captureLayers.clone();
-        this.threads = Grids.threadPerOutput(device);
+        this.threads = Grids.threadPerOutput(device, matmul);
         int H = shape.hidden(), I = shape.intermediate(), Q = shape.qDim(), KV = shape.kvDim(), N = nSeq * T;
         x = new FloatArray(N * H);
         residOut = new FloatArray(N * H);

@@ -26,7 +26,7 @@ public final class Gemma2Plans {
      * resid_post of {@code capture}, with logits for every position when {@code logits}.
      */
     public static Gemma2Plan create(Gemma2 model, int nSeq, int T, int lastLayer, int[] capture, boolean logits,
-                                    TornadoDevice device) {
+                                    TornadoDevice device, TornadoOptions.Matmul matmul) {
         Gemma2Config c = model.config();
         Gemma2Weights w = model.weights();
         var layers = new Gemma2Plan.LayerTensors[c.numHiddenLayers()];
@@ -38,7 +38,7 @@ public final class Gemma2Plans {
         }
         int last = lastLayer < 0 ? layers.length - 1 : lastLayer;
         return new Gemma2Plan(shape(c), layers, logits ? w.norm() : null, logits ? w.lmHead() : null, nSeq, T, last,
-                capture, device);
+                capture, device, matmul);
     }
 
     /** x = embed(tokens)·√hidden for a batch of equal-length sequences, [nSeq·T, hidden] (on the host). */

@@ -82,7 +82,7 @@ public final class TornadoBench {
             int T = 64;
             int[][] batch = new int[1][T];
             for (int t = 0; t < T; t++) batch[0][t] = r.nextInt(1024);
-            try (Gemma2Plan plan = Gemma2Plans.create(model, 1, T, 0, new int[0], false, null)) {
+            try (Gemma2Plan plan = Gemma2Plans.create(model, 1, T, 0, new int[0], false, null, TornadoOptions.Matmul.AUTO)) {
                 float[] emb = Gemma2Plans.embed(model, batch);
                 double d = medianMs(1, reps, () -> plan.forward(emb));
                 double c = medianMs(1, reps, () -> model.forward(batch, Gemma2.Options.residAt(0)));

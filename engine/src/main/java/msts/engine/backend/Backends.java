@@ -3,6 +3,7 @@ package msts.engine.backend;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.ServiceLoader;
 
@@ -45,8 +46,16 @@ public final class Backends {
      *                                  class path, cannot run here, or a device given to a backend without devices
      */
     public static Backend resolve(String name, String device) {
+        return resolve(name, device, Map.of());
+    }
+
+    /** {@link #resolve(String, String)} with backend options ({@code --backend-option KEY=VALUE}); the built-ins take none. */
+    public static Backend resolve(String name, String device, Map<String, String> options) {
         String n = name == null ? "cpu" : name.trim().toLowerCase(Locale.ROOT);
+        Map<String, String> opts = options == null ? Map.of() : options;
         if (BUILT_IN.contains(n)) {
+            if (!opts.isEmpty())
+                throw new IllegalArgumentException("backend '" + n + "' takes no --backend-option (got " + String.join(", ", opts.keySet()) + ")");
             if (device != null)
                 throw new IllegalArgumentException("--device " + device + " selects a device of a device backend (--backend tornado);"
                         + " backend '" + n + "' runs on the CPU and has none");
@@ -65,6 +74,6 @@ public final class Backends {
         }
         String why = p.get().unavailableReason();
         if (why != null) throw new IllegalArgumentException("backend '" + n + "' cannot run here: " + why);
-        return p.get().create(device);
+        return p.get().create(device, opts);
     }
 }

@@ -48,4 +48,10 @@ class BackendsTest {
             assertTrue(e.getMessage().contains("--backend tornado"), e.getMessage());
         }
     }
+
+    @Test
+    void builtInsTakeNoOptions() {
+        var e = assertThrows(IllegalArgumentException.class, () -> Backends.resolve("cpu", null, java.util.Map.of("maxPlans", "2")));
+        assertTrue(e.getMessage().contains("maxPlans"), e.getMessage());
+    }
 }
