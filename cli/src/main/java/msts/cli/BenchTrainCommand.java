@@ -3,6 +3,7 @@ package msts.cli;
 import msts.engine.Ops;
 import msts.engine.Parallel;
 import msts.data.BatchSource;
+import msts.sae.OpsBackend;
 import msts.sae.SaeConfig;
 import msts.sae.SaeTrainer;
 import msts.sae.TrainConfig;
@@ -74,15 +75,10 @@ public final class BenchTrainCommand implements Callable<Integer> {
 
     /** Returns {counted tokens/s, seconds per step} over the timed steps. */
     private double[] runOurs(Ops ops, String arch, int dSae, int batch) throws Exception {
-        SaeConfig c = new SaeConfig();
-        c.dIn = dIn;
-        c.dSae = dSae;
-        c.architecture = arch;
-        c.activation = "topk".equals(arch) ? "topk" : "relu";
-        c.k = k;
-        c.l1Coefficient = 5f;
+        String archName = "relu-sparse".equals(arch) ? "standard" : arch;
+        SaeConfig c = SaeConfig.builder().dIn(dIn).dSae(dSae).architecture(archName)
+                .activation("topk".equals(arch) ? "topk" : "relu").k(k).l1Coefficient(5f).build();
         boolean temporal = "temporal".equals(arch);
-        if ("relu-sparse".equals(arch)) c.architecture = "relu";
         int T = temporal ? ctx : 1, nSeq = temporal ? Math.max(1, Math.round((float) batch / ctx)) : batch;
         float[] data = new float[nSeq * T * dIn];
         SplittableRandom r = new SplittableRandom(1);
@@ -94,15 +90,11 @@ public final class BenchTrainCommand implements Callable<Integer> {
             public int rows() { return nSeq * T; }
             public void fill(long index, float[] x) { System.arraycopy(data, 0, x, 0, data.length); }
         };
-        TrainConfig t = new TrainConfig();
-        t.totalTokens = (long) (warmup + steps) * src.countedRows();
-        t.normalize = false;
-        t.lrWarmupSteps = 0;
-        t.initEncoderBias = encoderBias(arch, dSae);
+        TrainConfig t = TrainConfig.builder().totalTokens((long) (warmup + steps) * src.countedRows()).normalize(false)
+                .lrWarmupSteps(0).initEncoderBias(encoderBias(arch, dSae)).build();
         double[] times = new double[warmup + steps];
-        var summary = new SaeTrainer(c, t, ops, null).quiet(true).recordStepTimes(times).train(src, false);
-        @SuppressWarnings("unchecked") var fin = (java.util.Map<String, Object>) summary.get("final");
-        lastL0 = ((Number) fin.get("l0")).doubleValue();
+        var summary = new SaeTrainer(c, t, OpsBackend.of(ops), null).quiet(true).recordStepTimes(times).train(src, false);
+        lastL0 = summary.fin().l0();
         double s = 0;
         for (int i = warmup; i < times.length; i++) s += times[i];
         s /= steps;
