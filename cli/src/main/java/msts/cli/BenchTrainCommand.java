@@ -5,6 +5,7 @@ import msts.engine.Parallel;
 import msts.data.BatchSource;
 import msts.sae.OpsBackend;
 import msts.sae.SaeConfig;
+import msts.sae.SparsePolicy;
 import msts.sae.SaeTrainer;
 import msts.sae.TrainConfig;
 import picocli.CommandLine.Command;
@@ -35,6 +36,8 @@ public final class BenchTrainCommand implements Callable<Integer> {
             description = "d_sae:batch_tokens pairs (default ${DEFAULT-VALUE})") List<String> configs;
     @Option(names = "--arch", defaultValue = "relu,temporal", split = ",", description = "relu, temporal and/or topk") List<String> archs;
     @Option(names = "--k", defaultValue = "64", description = "k of the topk arch") int k;
+    @Option(names = "--sparse", defaultValue = "-1", paramLabel = "FRACTION",
+            description = "sparse products when at most this fraction of latents is active (0 = always dense, >1 = always sparse; default: automatic)") double sparse;
     @Option(names = "--l0", defaultValue = "64", description = "relu-sparse: expected active latents per token at the start") int l0;
     @Option(names = "--ctx", defaultValue = "128", description = "sequence length of temporal batches") int ctx;
     @Option(names = "--steps", defaultValue = "3", description = "timed steps") int steps;
@@ -91,7 +94,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
             public void fill(long index, float[] x) { System.arraycopy(data, 0, x, 0, data.length); }
         };
         TrainConfig t = TrainConfig.builder().totalTokens((long) (warmup + steps) * src.countedRows()).normalize(false)
-                .lrWarmupSteps(0).initEncoderBias(encoderBias(arch, dSae)).build();
+                .lrWarmupSteps(0).initEncoderBias(encoderBias(arch, dSae)).products(new SparsePolicy(sparse)).build();
         double[] times = new double[warmup + steps];
         var summary = new SaeTrainer(c, t, OpsBackend.of(ops), null).quiet(true).recordStepTimes(times).train(src, false);
         lastL0 = summary.fin().l0();

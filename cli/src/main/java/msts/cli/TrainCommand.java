@@ -7,6 +7,7 @@ import msts.sae.Architecture;
 import msts.sae.OpsBackend;
 import msts.sae.SaeConfig;
 import msts.sae.SaeTrainer;
+import msts.sae.SparsePolicy;
 import msts.sae.TrainResult;
 import msts.data.StoreBatches;
 import msts.data.ActivationSources;
@@ -57,6 +58,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-every", defaultValue = "0", description = "steps between checkpoints (0 = end only)") int checkpointEvery;
     @Option(names = "--max-steps", defaultValue = "0", description = "stop after this many steps of this run (checkpointed; continue with --resume)") long maxSteps;
     @Option(names = "--dead-after", defaultValue = "10000000", description = "tokens without firing before a latent counts as dead") long deadAfter;
+    @Option(names = "--sparse", defaultValue = "-1", paramLabel = "FRACTION",
+            description = "sparse decoder/backward products when at most this fraction of latents is active (0 = always dense, >1 = always sparse; default: automatic)") double sparse;
     @Option(names = "--resume", description = "continue from OUT/checkpoint") boolean resume;
     @Option(names = "--include-bos", description = "count position 0 in losses and statistics") boolean includeBos;
     @Option(names = "--no-normalize", description = "do not scale activations to mean norm sqrt(d_in)") boolean noNormalize;
@@ -88,7 +91,7 @@ public final class TrainCommand implements Callable<Integer> {
             TrainConfig t = TrainConfig.builder()
                     .totalTokens(tokens).lr(lr).lrWarmupSteps(lrWarmup).lrDecayFraction(lrDecay).l1WarmupSteps(l1Warmup)
                     .clipNorm(clip).seed(seed).checkpointEvery(checkpointEvery).maxStepsThisRun(maxSteps)
-                    .deadAfterTokens(deadAfter).normalize(!noNormalize).build();
+                    .deadAfterTokens(deadAfter).normalize(!noNormalize).products(new SparsePolicy(sparse)).build();
             BatchSource batches = new StoreBatches(src, c.temporal(), batch, includeBos, seed);
             Files.createDirectories(out);
             // until the engine resolves --backend into a Backend (with its TrainStepFactory), the SAE steps run on ops
