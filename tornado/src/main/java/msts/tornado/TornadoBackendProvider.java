@@ -9,13 +9,14 @@ import msts.engine.Ops;
 import msts.engine.backend.Backend;
 import msts.engine.backend.BackendProvider;
 import msts.model.gemma.ForwardEngineFactory;
+import msts.sae.TrainStepFactory;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 
 /**
  * The "tornado" backend (META-INF/services/msts.engine.backend.BackendProvider): ops are {@link TornadoOps}
  * (matmuls on the device, the rest on {@link CpuOps}); extensions are the whole-pass forward engine
  * ({@link ForwardEngineFactory} → {@link PlanForwardEngine}, whole-layer task graphs) and the SAE training step
- * ({@code msts.sae.TrainStepFactory} → {@link PlanTrainStep}).
+ * ({@link TrainStepFactory} → {@link PlanTrainStepFactory}).
  */
 public final class TornadoBackendProvider implements BackendProvider {
     @Override
@@ -69,6 +70,8 @@ public final class TornadoBackendProvider implements BackendProvider {
         public <T> Optional<T> extension(Class<T> type) {
             if (type == ForwardEngineFactory.class)
                 return Optional.of(type.cast((ForwardEngineFactory) m -> new PlanForwardEngine(m, device, options)));
+            if (type == TrainStepFactory.class)
+                return Optional.of(type.cast(new PlanTrainStepFactory(device)));
             return Optional.empty();
         }
 
