@@ -1,6 +1,6 @@
 package msts.cli;
 
-import msts.engine.bench.MatmulBench;
+import msts.bench.MatmulBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -28,7 +28,7 @@ public final class BenchMatmulCommand implements Callable<Integer> {
     @Option(names = "--python", defaultValue = "python3", description = "Python with numpy for the peer (default: ${DEFAULT-VALUE}).")
     String python;
 
-    @Option(names = "--numpy-script", paramLabel = "PY", description = "Peer script (default: bench/numpy_sgemm.py, else the copy in the jar).")
+    @Option(names = "--numpy-script", paramLabel = "PY", description = "Peer script (default: bench/src/main/resources/msts/bench/numpy_sgemm.py, else the copy in the jar).")
     Path numpyScript;
 
     @picocli.CommandLine.Mixin RunOptions run; // --threads N (Java side; the numpy peer gets as many BLAS threads)

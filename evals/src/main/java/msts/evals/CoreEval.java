@@ -1,6 +1,8 @@
 package msts.evals;
 
 import msts.engine.Ops;
+import msts.model.tokenizer.Tokenizer;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,7 +21,7 @@ public final class CoreEval {
     public record Config(int layer, int batchSize, boolean computeCeKl) {}
 
     /** Runs the core eval; {@code ops} computes the decoder-cosine Gram blocks (the run's backend ops). */
-    public static EvalOutput run(Ops ops, LanguageModel lm, TextTokenizer tok, Sae sae, int[][] rows, Config cfg, String saeId) {
+    public static EvalResult<CoreMetrics> run(Ops ops, LanguageModel lm, Tokenizer tok, Sae sae, int[][] rows, Config cfg, String saeId) {
         if (sae.dIn() != lm.hiddenSize())
             throw new IllegalArgumentException("SAE d_in " + sae.dIn() + " does not match the model's hidden size " + lm.hiddenSize());
         if (cfg.layer() < 0 || cfg.layer() >= lm.numLayers())
@@ -66,7 +68,8 @@ public final class CoreEval {
         config.put("compute_kl", cfg.computeCeKl());
         config.put("compute_ce_loss", cfg.computeCeKl());
         config.put("exclude_special_tokens_from_reconstruction", true);
-        return EvalOutput.of("core", config, metrics, details, Map.of(), sae, saeId);
+        EvalOutput out = EvalOutput.of("core", config, metrics, details, Map.of(), sae, saeId);
+        return new EvalResult<>(out, CoreMetrics.from(out));
     }
 
     static void addSparsityVariance(LanguageModel lm, Sae sae, int layer, int[][] batch, boolean[][] mask,

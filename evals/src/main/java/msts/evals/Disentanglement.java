@@ -36,7 +36,7 @@ public final class Disentanglement {
     }
 
     /** Runs the eval; {@code ops} computes the decoder-cosine Gram blocks (the run's backend ops). */
-    public static EvalOutput run(Ops ops, Sae sae, ActivationSource src, GroundTruth gt, Config cfg, String saeId) {
+    public static EvalResult<DisentangleMetrics> run(Ops ops, Sae sae, ActivationSource src, GroundTruth gt, Config cfg, String saeId) {
         if (src.dIn() != sae.dIn())
             throw new IllegalArgumentException("activations have d=" + src.dIn() + " but the SAE has d_in=" + sae.dIn());
         if (gt != null && gt.d() != sae.dIn())
@@ -145,7 +145,8 @@ public final class Disentanglement {
         config.put("histogram_bins", cfg.histogramBins());
         config.put("histogram_latents", Math.min(cfg.histogramLatents(), dSae));
         config.put("ground_truth", gt != null);
-        return EvalOutput.of("msts_disentanglement", config, metrics, details, unstructured, sae, saeId);
+        EvalOutput out = EvalOutput.of("msts_disentanglement", config, metrics, details, unstructured, sae, saeId);
+        return new EvalResult<>(out, DisentangleMetrics.from(out));
     }
 
     /** Fraction of tokens with f_j &gt; 0. */
