@@ -84,7 +84,7 @@ class EvalCommandTest {
         try (var lm = msts.evals.GemmaModel.load(model, null, modelBackend)) {
             var s = SaeIO.load(sae, saeOps);
             int[][] rows = EvalCommand.rows(lm, java.util.List.of(data.resolve("retain.jsonl")), 24, 3, 0, msts.data.Corpus.BosMode.PREPEND);
-            var o = msts.evals.CoreEval.run(saeOps, lm, lm, s, rows, new msts.evals.CoreEval.Config(1, 4, false), "sae");
+            var o = msts.evals.CoreEval.run(saeOps, lm, lm.tokenizer(), s, rows, new msts.evals.CoreEval.Config(1, 4, false), "sae").output();
             Path d = Files.createTempDirectory(dir, "core");
             return json(o.write(d));
         }
