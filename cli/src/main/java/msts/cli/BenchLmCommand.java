@@ -24,16 +24,20 @@ public final class BenchLmCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "2", description = "untimed steps first") int warmup;
     @Option(names = "--lr", defaultValue = "3e-3") float lr;
     @Option(names = "--seed", defaultValue = "1") long seed;
-    @Option(names = "--threads", defaultValue = "2", description = "torch.set_num_threads of the peer") int threads;
-    @Option(names = "--ops", defaultValue = "cpu", description = "cpu | reference") String opsName;
+    @Option(names = "--peer-threads", defaultValue = "2", description = "torch.set_num_threads of the peer") int threads;
+    @picocli.CommandLine.Mixin BackendOption backend; // --backend cpu|reference
+    @picocli.CommandLine.Mixin RunOptions run; // --threads N (msts)
     @Option(names = "--no-peer", description = "skip the PyTorch peer") boolean noPeer;
     @Option(names = "--python", defaultValue = "/usr/bin/python3") String python;
     @Option(names = "--peer-script", defaultValue = "scripts/lm_train_torch.py") Path peerScript;
 
     @Override
     public Integer call() throws Exception {
-        new LmTrainBench(new LmTrainBench.Options(vocab, hidden, layers, heads, kvHeads, intermediate, context, window, batch,
-                steps, warmup, lr, seed, threads, !noPeer, python, peerScript)).run(OpsChoice.byName(opsName));
+        run.apply();
+        try (msts.engine.backend.Backend b = backend.backend()) {
+            new LmTrainBench(new LmTrainBench.Options(vocab, hidden, layers, heads, kvHeads, intermediate, context, window, batch,
+                    steps, warmup, lr, seed, threads, !noPeer, python, peerScript)).run(b.ops());
+        }
         return 0;
     }
 }
