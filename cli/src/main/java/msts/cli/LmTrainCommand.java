@@ -18,10 +18,10 @@ import java.util.concurrent.Callable;
 
 /** {@code msts lm train}: trains a Gemma-2-architecture model from scratch on a world directory's text. */
 @Command(name = "train", mixinStandardHelpOptions = true, showDefaultValues = true,
-        description = {"Trains a small Gemma-2 (tied embeddings, GQA, sliding window on even layers, soft-caps) on",
-                "WORLD/train.jsonl (or train.txt) with WORLD/tokenizer.json; held-out loss on heldout.jsonl or",
-                "forget.jsonl + retain.jsonl. Writes an HF checkpoint (config.json, model.safetensors F32) plus",
-                "optimizer state, trainer_state.json, tokenizer.json and train_summary.json into --out."})
+        description = "Trains a small Gemma-2 (tied embeddings, GQA, sliding window on even layers, soft-caps) on "
+                + "WORLD/train.jsonl (or train.txt) with WORLD/tokenizer.json; held-out loss on heldout.jsonl or "
+                + "forget.jsonl + retain.jsonl. Writes an HF checkpoint (config.json, model.safetensors F32) plus optimizer "
+                + "state, trainer_state.json, tokenizer.json and train_summary.json into --out (docs/gemma2-training.md).")
 public final class LmTrainCommand implements Callable<Integer> {
     @Option(names = "--world", required = true, paramLabel = "DIR", description = "world directory (msts world)") Path world;
     @Option(names = "--out", required = true, paramLabel = "MODEL", description = "output checkpoint directory") Path out;
