@@ -6,7 +6,8 @@ msts starts from) on the token rows of ROWS (JSON [steps][batch][context]) with 
 HF causal-LM loss, torch.optim.AdamW (decay on 2-D weights incl. the tied embedding, not on norms),
 clip_grad_norm_, linear warm-up then cosine to 0 (lr·(s+1)/warmup, then ½(1+cos(π·progress))).
 The model is the Gemma-2 transcription of scripts/gemma2_train_reference.py, in float32.
-Prints one JSON line: per-step seconds, their median over the timed steps, and the loss of every step.
+Prints one JSON line: per-step seconds, their median over the timed steps, the process CPU seconds of the
+timed steps, and the loss of every step.
 
 Usage: /usr/bin/python3 scripts/lm_train_torch.py --model DIR --rows rows.json [--threads 2] ...
 """
@@ -54,7 +55,10 @@ def main():
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lam)
     secs, losses = [], []
+    cpu0 = 0.0
     for s in range(steps):
+        if s == a.warmup_steps:
+            cpu0 = time.process_time()
         tok = torch.tensor(rows[s])
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
@@ -65,9 +69,10 @@ def main():
         sched.step()
         secs.append(time.perf_counter() - t0)
         losses.append(float(loss))
+    cpu = time.process_time() - cpu0
     timed = secs[a.warmup_steps:] or secs
     print(json.dumps({"torch": torch.__version__, "threads": a.threads, "step_seconds": secs,
-                      "median_step_seconds": statistics.median(timed), "losses": losses}))
+                      "median_step_seconds": statistics.median(timed), "timed_cpu_seconds": cpu, "losses": losses}))
 
 
 if __name__ == "__main__":

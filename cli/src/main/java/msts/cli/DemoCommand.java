@@ -88,8 +88,7 @@ public final class DemoCommand implements Callable<Integer> {
             description = "unlearning keeps questions answered correctly in all 24 choice orders (SAEBench; default ${DEFAULT-VALUE})")
     boolean allPermutations;
 
-    @Option(names = "--verbose", description = "stack traces on errors")
-    boolean verbose;
+    @picocli.CommandLine.Mixin VerboseOption verbose;
 
     static final ObjectMapper JSON = new ObjectMapper();
 

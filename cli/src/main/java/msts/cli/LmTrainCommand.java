@@ -18,10 +18,10 @@ import java.util.concurrent.Callable;
 
 /** {@code msts lm train}: trains a Gemma-2-architecture model from scratch on a world directory's text. */
 @Command(name = "train", mixinStandardHelpOptions = true, showDefaultValues = true,
-        description = {"Trains a small Gemma-2 (tied embeddings, GQA, sliding window on even layers, soft-caps) on",
-                "WORLD/train.jsonl (or train.txt) with WORLD/tokenizer.json; held-out loss on heldout.jsonl or",
-                "forget.jsonl + retain.jsonl. Writes an HF checkpoint (config.json, model.safetensors F32) plus",
-                "optimizer state, trainer_state.json, tokenizer.json and train_summary.json into --out."})
+        description = "Trains a small Gemma-2 (tied embeddings, GQA, sliding window on even layers, soft-caps) on "
+                + "WORLD/train.jsonl (or train.txt) with WORLD/tokenizer.json; held-out loss on heldout.jsonl or "
+                + "forget.jsonl + retain.jsonl. Writes an HF checkpoint (config.json, model.safetensors F32) plus optimizer "
+                + "state, trainer_state.json, tokenizer.json and train_summary.json into --out (docs/gemma2-training.md).")
 public final class LmTrainCommand implements Callable<Integer> {
     @Option(names = "--world", required = true, paramLabel = "DIR", description = "world directory (msts world)") Path world;
     @Option(names = "--out", required = true, paramLabel = "MODEL", description = "output checkpoint directory") Path out;
@@ -49,13 +49,16 @@ public final class LmTrainCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-every", defaultValue = "0", description = "steps between checkpoints (0 = only at the end)") int checkpointEvery;
     @Option(names = "--stop-after", defaultValue = "0", description = "stop (checkpointed) after this step of the schedule; continue with --resume") long stopAfter;
     @Option(names = "--resume", description = "continue the run in --out (bit-identical to an uninterrupted run)") boolean resume;
-    @Option(names = "--ops", defaultValue = "cpu", description = "cpu (Vector API) | reference (plain loops)") String opsName;
+    @picocli.CommandLine.Mixin BackendOption backend; // --backend cpu|reference (the gemms and element-wise ops)
+    @picocli.CommandLine.Mixin RunOptions run; // --threads N
+    @picocli.CommandLine.Mixin QuietOption quiet; // --quiet
     @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
 
     @Override
     public Integer call() {
+        run.apply();
         LmData data = LmData.fromWorld(world);
-        Ops ops = OpsChoice.byName(opsName);
+        Ops ops = backend.backend().ops();
         int[] train, held;
         int vocab, bos, eos, pad;
         try (GemmaTokenizer tok = GemmaTokenizer.load(data.tokenizerJson())) {
@@ -81,7 +84,7 @@ public final class LmTrainCommand implements Callable<Integer> {
                 model, train.length, rows.rows(), context, held == null ? 0 : held.length, n, batch, ops.name());
         LmTrainer.Result r;
         double[] last = {Double.NaN, Double.NaN};
-        try (Progress p = new Progress(resume ? "train (resumed)" : "train", n, "steps")) {
+        try (Progress p = new Progress(resume ? "train (resumed)" : "train", n, "steps", System.err, quiet.quiet)) {
             p.metrics(() -> String.format(Locale.ROOT, "loss %.4f lr %.2e %.0f tok/s", last[0], last[1],
                     p.rate() * batch * context));
             r = new LmTrainer(model, cfg, ops, out, data.tokenizerJson()).train(rows, heldRows, resume, stopAfter,

@@ -116,6 +116,14 @@ class LmTrainCommandTest {
         assertTrue(h.out().contains("--hidden") && h.out().contains("Default: 128"), h.out());
     }
 
+    @Test
+    void benchRunsWithoutPeer() {
+        CliRun r = CliRun.of("bench", "lm", "--no-peer", "--vocab", "50", "--hidden", "32", "--layers", "2", "--intermediate", "64",
+                "--context", "16", "--sliding-window", "4", "--batch", "2", "--steps", "2", "--warmup", "1");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("msts ") && r.out().contains("tokens/s") && r.out().contains("tokens per CPU-second"), r.out());
+    }
+
     static String[] concat(String[] a, String... b) {
         String[] o = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, o, a.length, b.length);

@@ -2,7 +2,7 @@ package msts.model.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import msts.model.tokenizer.GemmaTokenizer;
+import msts.model.tokenizer.Tokenizer;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -84,7 +84,7 @@ public record LmData(Path tokenizerJson, Path trainFile, List<Path> heldOutFiles
     }
 
     /** Token stream of the files: every document's ids followed by EOS, in order. */
-    public static int[] tokens(GemmaTokenizer tok, List<Path> files) {
+    public static int[] tokens(Tokenizer tok, List<Path> files) {
         List<int[]> parts = new ArrayList<>();
         long n = 0;
         for (Path f : files)
