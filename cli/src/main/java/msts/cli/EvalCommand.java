@@ -273,13 +273,15 @@ public final class EvalCommand implements Runnable {
         @Option(names = "--out", paramLabel = "DIR", description = "write mcq_accuracy.json here")
         Path out;
 
-        @Option(names = "--verbose", description = "stack traces on errors")
-        boolean verbose;
+        @Mixin BackendOption backend;
+        @Mixin RunOptions run;
+        @Mixin VerboseOption verbose;
 
         @Override
         public Integer call() throws Exception {
+            run.apply();
             Map<String, Object> res = new LinkedHashMap<>();
-            try (GemmaModel model = m.load()) {
+            try (Backend b = backend.backend(); GemmaModel model = m.load(b)) {
                 for (Path f : questions) {
                     String name = f.getFileName().toString().replaceFirst("\\.jsonl?$", "");
                     var qs = Unlearning.readQuestions(f, name.startsWith("wmdp") ? "biology" : name);
