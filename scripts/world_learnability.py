@@ -6,6 +6,9 @@ eval's prompt, in the original order and in all 24 choice orders. Not Gemma-2 (p
 "can a tiny transformer learn this world's facts from prose and answer MCQs about entities it never saw as MCQs?"
 
 usage: /usr/bin/python3 scripts/world_learnability.py WORLD [--steps N] [--d 128] [--layers 4] [--threads 2]
+
+Status: written and started once on the shared 2-core machine (≈8 s per step under load), never run to the first
+evaluation; no result from it is quoted anywhere.
 """
 import argparse, itertools, json, math, re, sys, time
 import torch, torch.nn as nn, torch.nn.functional as F
