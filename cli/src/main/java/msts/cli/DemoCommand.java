@@ -33,7 +33,7 @@ import picocli.CommandLine.Option;
         description = {"Runs the whole experiment end to end: a planted-knowledge world, a tiny Gemma-2 trained on it (cached",
                 "after the first run), harvest, a baseline and a temporal SAE, every eval on the world's questions and",
                 "corpora, the synthetic ground-truth benchmark, and the report; prints where the report is. Measured on a",
-                "shared 2-core machine (load ~18): first run 34 min training + 3 min, later runs 3 min (docs/demo-model.md)."})
+                "2-core machine: first run trains the model (6 min idle, 34 min at load ~18), then 3 min; later runs 3 min."})
 public final class DemoCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
