@@ -6,7 +6,8 @@ min-float causal mask, tril(diagonal=-window) sliding mask on even layers, repea
 soft-caps) run in float64 on random float32 weights of a tiny config (T > sliding window, GQA, both
 soft-caps active), with HF's causal-LM loss (labels = input ids, shift by one, mean over positions).
 Writes into OUT_DIR: config.json + model.safetensors (the F32 weights, HF layout), fixture.json (tokens,
-loss) and expected.safetensors (logits and grad.<param name> for every parameter, as F32).
+loss; loss weights and the weighted loss Σwℓ/Σw) and expected.safetensors (logits, grad.<param name> and
+wgrad.<param name> (of the weighted loss) for every parameter, as F32).
 
 Usage: /usr/bin/python3 scripts/gemma2_train_reference.py model/src/test/resources/gemma2-train-tiny
 """
@@ -78,6 +79,14 @@ def causal_lm_loss(logits, tokens):
     return torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, V), tokens[:, 1:].reshape(-1))
 
 
+def weighted_causal_lm_loss(logits, tokens, weights):
+    """sum_t w_t * CE_t / sum_t w_t; weights[b, t] weighs position t predicting token t+1 (last column unused)."""
+    V = logits.shape[-1]
+    ce = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, V), tokens[:, 1:].reshape(-1), reduction="none")
+    w = weights[:, :-1].reshape(-1)
+    return (w * ce).sum() / w.sum()
+
+
 def main():
     torch.set_default_dtype(torch.float64)
     out = sys.argv[1] if len(sys.argv) > 1 else "model/src/test/resources/gemma2-train-tiny"
@@ -122,6 +131,17 @@ def main():
     # how much the caps matter (the test is only meaningful if they bind on some entries)
     capped = float((logits.detach().abs() > 0.5 * cfg["final_logit_softcapping"]).double().mean())
 
+    # the weighted loss (supervised documents: prompt/completion loss weights), with its own random stream so
+    # the unweighted fixture above stays the same bytes; some weights 0, last column unused (set to 0)
+    wr = np.random.default_rng(20261203)
+    weights = wr.choice(np.array([0.0, 0.25, 1.0, 4.0], dtype=np.float32), size=(Bn, T))
+    weights[:, -1] = 0.0
+    weights[0, 1] = 0.0
+    weights[1, 2] = 4.0
+    Pw = {k: torch.tensor(v.astype(np.float64), requires_grad=True) for k, v in W32.items()}
+    wloss = weighted_causal_lm_loss(forward(cfg, Pw, tok), tok, torch.tensor(weights.astype(np.float64)))
+    wloss.backward()
+
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
@@ -129,10 +149,13 @@ def main():
     exp = {"logits": logits.detach().numpy().astype(np.float32)}
     for k, t in P.items():
         exp["grad." + k] = t.grad.numpy().astype(np.float32)
+    for k, t in Pw.items():
+        exp["wgrad." + k] = t.grad.numpy().astype(np.float32)
     st.write(os.path.join(out, "expected.safetensors"), exp,
              {"producer": "scripts/gemma2_train_reference.py", "torch": torch.__version__})
     with open(os.path.join(out, "fixture.json"), "w") as f:
-        json.dump({"tokens": tokens.tolist(), "loss": float(loss), "torch": torch.__version__,
+        json.dump({"tokens": tokens.tolist(), "loss": float(loss), "weights": weights.tolist(),
+                   "weighted_loss": float(wloss), "torch": torch.__version__,
                    "dtype": "float64", "fraction_logits_above_half_cap": capped}, f, indent=2)
     print(f"wrote {out}: loss {float(loss):.6f}, |logit| > cap/2 on {capped:.0%}")
 

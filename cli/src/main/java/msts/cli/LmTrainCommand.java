@@ -45,6 +45,8 @@ public final class LmTrainCommand implements Callable<Integer> {
     @Option(names = "--beta2", defaultValue = "0.95") float beta2;
     @Option(names = "--clip", defaultValue = "1.0", description = "global gradient-norm clip (0 = off)") float clip;
     @Option(names = "--init-std", defaultValue = "0.02", description = "std of the initial weights (HF initializer_range)") float initStd;
+    @Option(names = "--prompt-weight", defaultValue = "1", description = "loss weight of the prompt tokens of documents with a \"completion\" (0 = loss on the completion only)") float promptWeight;
+    @Option(names = "--completion-weight", defaultValue = "1", description = "loss weight of the completion tokens (e.g. an MCQ's answer letter) relative to prose tokens") float completionWeight;
     @Option(names = "--seed", defaultValue = "42", description = "initialisation and data-order seed") long seed;
     @Option(names = "--checkpoint-every", defaultValue = "0", description = "steps between checkpoints (0 = only at the end)") int checkpointEvery;
     @Option(names = "--stop-after", defaultValue = "0", description = "stop (checkpointed) after this step of the schedule; continue with --resume") long stopAfter;
@@ -59,14 +61,15 @@ public final class LmTrainCommand implements Callable<Integer> {
         run.apply();
         LmData data = LmData.fromWorld(world);
         Ops ops = backend.backend().ops();
-        int[] train, held;
+        LmData.Stream train;
+        int[] held;
         int vocab, bos, eos, pad;
         try (GemmaTokenizer tok = GemmaTokenizer.load(data.tokenizerJson())) {
             vocab = tok.vocabSize();
             bos = tok.bosId();
             eos = tok.eosId();
             pad = tok.padId();
-            train = LmData.tokens(tok, List.of(data.trainFile()));
+            train = LmData.weightedTokens(tok, List.of(data.trainFile()), promptWeight, completionWeight);
             held = data.heldOutFiles().isEmpty() ? null : LmData.tokens(tok, data.heldOutFiles());
         }
         int hd = headDim > 0 ? headDim : hidden / Math.max(1, heads);
@@ -75,13 +78,13 @@ public final class LmTrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--sliding-window must be in [1, --context) so that both attention kinds are used; got " + window);
         Gemma2Config model = new Gemma2Config(vocab, hidden, intermediate, layers, heads, kvHeads, hd, 1e-6f, 10000f,
                 hd, attnCap, finalCap, window, bos, eos, pad, true, false, "gelu_pytorch_tanh", null, "float32");
-        TokenRows rows = new TokenRows(train, context, bos, seed);
+        TokenRows rows = new TokenRows(train.tokens(), train.weights(), context, bos, seed);
         TokenRows heldRows = held == null ? null : new TokenRows(held, context, bos, seed);
         int n = steps > 0 ? steps : (int) Math.max(1, tokens / ((long) batch * context));
         LmTrainConfig cfg = new LmTrainConfig(n, batch, lr, Math.min(warmup, n), weightDecay, beta1, beta2, 1e-8f, clip,
                 seed, initStd, checkpointEvery);
         System.err.printf(Locale.ROOT, "msts lm train: %s; %d training tokens (%d rows of %d), %d held-out tokens; %d steps × %d rows (%s ops)%n",
-                model, train.length, rows.rows(), context, held == null ? 0 : held.length, n, batch, ops.name());
+                model, train.tokens().length, rows.rows(), context, held == null ? 0 : held.length, n, batch, ops.name());
         LmTrainer.Result r;
         double[] last = {Double.NaN, Double.NaN};
         try (Progress p = new Progress(resume ? "train (resumed)" : "train", n, "steps", System.err, quiet.quiet)) {

@@ -55,7 +55,8 @@ public final class WorldFiles {
         List<WorldText.Doc> train = WorldText.training(w);
         List<Map<String, Object>> rows = new ArrayList<>();
         for (WorldText.Doc d : train) {
-            rows.add(ordered("text", d.text(), "kind", d.kind(), "domain", d.domain()));
+            rows.add(d.completion() == null ? ordered("text", d.text(), "kind", d.kind(), "domain", d.domain())
+                    : ordered("text", d.text(), "kind", d.kind(), "domain", d.domain(), "completion", d.completion()));
             allTexts.add(d.text());
         }
         files.put(TRAIN, jsonl(rows));

@@ -14,8 +14,13 @@ import java.util.SplittableRandom;
 public final class WorldText {
     private WorldText() {}
 
-    /** A training document: kind "prose" or "mcq"; domain name. */
-    public record Doc(String text, String kind, String domain) {}
+    /**
+     * A training document: kind "prose" or "mcq"; domain name; completion = the suffix of the text a
+     * supervised trainer puts the loss on (an MCQ's answer, "C)&lt;end_of_turn&gt;"; null for prose).
+     */
+    public record Doc(String text, String kind, String domain, String completion) {
+        public Doc(String text, String kind, String domain) { this(text, kind, domain, null); }
+    }
 
     /** An MCQ in the cais/wmdp / cais/mmlu layout, with the fact it asks about. */
     public record Mcq(String subject, String question, List<String> choices, int answer, String entity, String relation) {}
@@ -62,7 +67,12 @@ public final class WorldText {
      * "&lt;bos&gt;", which the tokenizer reads as the BOS token), the answer letter, ")" and "&lt;end_of_turn&gt;".
      */
     public static String practiceText(Mcq q) {
-        return McqPrompt.prompt(q.subject(), q.question(), q.choices(), new int[]{0, 1, 2, 3}) + McqPrompt.LETTERS[q.answer()] + ")<end_of_turn>";
+        return McqPrompt.prompt(q.subject(), q.question(), q.choices(), new int[]{0, 1, 2, 3}) + practiceCompletion(q);
+    }
+
+    /** The answer part of a practice MCQ's text: the letter, ")" and "&lt;end_of_turn&gt;". */
+    public static String practiceCompletion(Mcq q) {
+        return McqPrompt.LETTERS[q.answer()] + ")<end_of_turn>";
     }
 
     /** Training documents, shuffled: prose for every entity, MCQ practice for PRACTICE entities only. */
@@ -76,8 +86,10 @@ public final class WorldText {
             for (World.Entity e : df.entities(World.Split.PRACTICE))
                 for (Lexicon.Relation r : df.domain().relations()) {
                     int offset = prac.nextInt(4);
-                    for (int k = 0; k < s.practiceVariants(); k++)
-                        docs.add(new Doc(practiceText(mcq(df, e, r, (offset + k) % 4, prac)), "mcq", df.domain().name()));
+                    for (int k = 0; k < s.practiceVariants(); k++) {
+                        Mcq q = mcq(df, e, r, (offset + k) % 4, prac);
+                        docs.add(new Doc(practiceText(q), "mcq", df.domain().name(), practiceCompletion(q)));
+                    }
                 }
         }
         World.shuffle(docs, World.stream(s.seed(), "train-order"));

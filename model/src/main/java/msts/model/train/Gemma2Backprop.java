@@ -34,8 +34,11 @@ public final class Gemma2Backprop {
     // backward scratch
     private final float[] dx, dA, dB, dq, dk, dv, datt, dact, dup, w1, dw1;
     private final int[] ids, targets;
+    private final float[] weights;
     private final double[] rowLoss;
     private int counted;
+    private double weightSum;
+    private boolean weighted;
 
     public Gemma2Backprop(Gemma2Config config, Ops ops, int batch, int context, boolean referenceAttention) {
         this.c = config;
@@ -71,7 +74,7 @@ public final class Gemma2Backprop {
         dq = new float[N * Q]; dk = new float[N * KV]; dv = new float[N * KV]; datt = new float[N * Q];
         dact = new float[N * I]; dup = new float[N * I];
         w1 = new float[H]; dw1 = new float[H];
-        ids = new int[N]; targets = new int[N]; rowLoss = new double[N];
+        ids = new int[N]; targets = new int[N]; weights = new float[N]; rowLoss = new double[N];
     }
 
     private float[][] alloc(int n) {
@@ -107,13 +110,45 @@ public final class Gemma2Backprop {
 
     /** {@link #loss} and the gradient of that loss w.r.t. every parameter into {@code grad} (overwritten). */
     public double lossAndGradient(float[] params, LmParams layout, int[][] rows, float[] grad) {
-        double loss = loss(params, layout, rows);
+        return lossAndGradient(params, layout, rows, null, grad);
+    }
+
+    /**
+     * Weighted next-token loss and its gradient: with w_bt = {@code targetWeights[b][t]} ≥ 0 the weight of
+     * position t predicting rows[b][t+1], Loss = Σ w·ℓ / Σ w over the counted positions (the last position of a
+     * row is never counted). {@code targetWeights == null} is the plain mean ({@link #lossAndGradient(float[],
+     * LmParams, int[][], float[])}, bit for bit).
+     */
+    public double lossAndGradient(float[] params, LmParams layout, int[][] rows, float[][] targetWeights, float[] grad) {
+        setTokens(rows, rows.length);
+        setWeights(targetWeights);
+        forward(params, layout);
+        double loss = crossEntropy();
         Arrays.fill(grad, 0f);
         backward(params, layout, grad);
         return loss;
     }
 
+    private void setWeights(float[][] w) {
+        weighted = w != null;
+        if (!weighted) return;
+        if (w.length != B) throw new IllegalArgumentException("expected " + B + " weight rows, got " + w.length);
+        double sum = 0;
+        for (int b = 0; b < B; b++) {
+            if (w[b].length != T) throw new IllegalArgumentException("weight row " + b + " has " + w[b].length + " entries, expected " + T);
+            for (int t = 0; t < T; t++) {
+                float x = w[b][t];
+                if (!(x >= 0f) || !Float.isFinite(x)) throw new IllegalArgumentException("loss weight " + x + " at row " + b + ", position " + t);
+                int r = b * T + t;
+                weights[r] = targets[r] >= 0 ? x : 0f;
+                sum += weights[r];
+            }
+        }
+        weightSum = sum;
+    }
+
     private void setTokens(int[][] rows, int validRows) {
+        weighted = false;
         if (rows.length != B) throw new IllegalArgumentException("expected " + B + " rows, got " + rows.length);
         counted = 0;
         for (int b = 0; b < B; b++) {
@@ -161,6 +196,7 @@ public final class Gemma2Backprop {
     }
 
     private double crossEntropy() {
+        if (weighted) return weightedCrossEntropy();
         float g = counted == 0 ? 0f : 1f / counted;
         Parallel.forRange(0, N, rowChunk(V), (lo, hi) -> {
             for (int r = lo; r < hi; r++) rowLoss[r] = Kernels.crossEntropyRow(dlogits, logits, targets[r], r * V, V, g);
@@ -168,6 +204,20 @@ public final class Gemma2Backprop {
         double sum = 0;
         for (int r = 0; r < N; r++) sum += rowLoss[r];
         return counted == 0 ? 0 : sum / counted;
+    }
+
+    /** Σ_r w_r·ℓ_r / Σ w and dz_r = w_r/Σw·(softmax − onehot); rows of weight 0 get no gradient. */
+    private double weightedCrossEntropy() {
+        double W = weightSum;
+        Parallel.forRange(0, N, rowChunk(V), (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                boolean on = weights[r] > 0f && W > 0;
+                rowLoss[r] = Kernels.crossEntropyRow(dlogits, logits, on ? targets[r] : -1, r * V, V, on ? (float) (weights[r] / W) : 0f);
+            }
+        });
+        double sum = 0;
+        for (int r = 0; r < N; r++) sum += weights[r] * rowLoss[r];
+        return W > 0 ? sum / W : 0;
     }
 
     /** out[rows, outDim] = x[rows, in]·Wᵀ with W = p[off ..] as [outDim, in]. */

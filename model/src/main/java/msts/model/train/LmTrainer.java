@@ -97,7 +97,8 @@ public final class LmTrainer {
             LmTrainConfig saved = configFrom(st.get("train"));
             if (!saved.equals(cfg))
                 throw new IllegalArgumentException(out + ": the checkpoint was trained with " + saved + ", not " + cfg);
-            if (st.path("data").path("rows").asInt() != data.rows() || st.path("data").path("context").asInt() != data.context())
+            if (st.path("data").path("rows").asInt() != data.rows() || st.path("data").path("context").asInt() != data.context()
+                    || st.path("data").path("loss_weight_sum").asDouble(-1) != data.weightSum())
                 throw new IllegalArgumentException(out + ": the training rows differ from the checkpoint's (" + st.get("data") + ")");
             for (JsonNode h : st.get("loss_history")) history.add(h.asDouble());
             try (SafeTensors o = SafeTensors.open(out.resolve(OPTIMIZER))) {
@@ -120,7 +121,7 @@ public final class LmTrainer {
         double lastLoss = history.isEmpty() ? Double.NaN : history.get(history.size() - 1);
         while (step < stop) {
             int[][] rows = data.batch(step, B);
-            double loss = bp.lossAndGradient(params.data(), params, rows, grad);
+            double loss = bp.lossAndGradient(params.data(), params, rows, data.targetWeights(step, B), grad);
             double norm = AdamW.globalNorm(grad);
             if (!Double.isFinite(loss) || !Double.isFinite(norm))
                 throw new DivergedException("training diverged at step " + (step + 1) + " (loss " + loss + ", gradient norm "
@@ -214,6 +215,7 @@ public final class LmTrainer {
             d.put("rows", data.rows());
             d.put("context", data.context());
             d.put("next_row_position", step * cfg.batch());
+            if (data.weighted()) d.put("loss_weight_sum", data.weightSum());
             ArrayNode h = st.putArray("loss_history");
             for (double x : history) h.add(x);
             Files.writeString(tmp.resolve(STATE), JSON.writeValueAsString(st));

@@ -8,17 +8,30 @@ import java.util.SplittableRandom;
  * visited in epochs, each a permutation of all rows drawn from (seed, epoch); the rows of step s are the
  * positions s·B … s·B + B − 1 of that endless sequence. So the data order is a pure function of
  * (seed, step): resuming at step s needs only s.
+ *
+ * <p>Optional loss weights: {@code weights[i]} is the weight of predicting stream token i (null = every
+ * token 1, the plain mean loss). {@link #targetWeights} gives them per row position: position t of row r
+ * predicts stream token r·(context−1)+t; the last position predicts nothing (weight 0).
  */
 public final class TokenRows {
     private final int[] stream;
+    private final float[] weights;
     private final int context, bos, rows;
     private final long seed;
     private long cachedEpoch = -1;
     private int[] perm;
 
     public TokenRows(int[] stream, int context, int bos, long seed) {
+        this(stream, null, context, bos, seed);
+    }
+
+    /** @param weights loss weight of predicting each stream token (length of the stream), or null for all 1 */
+    public TokenRows(int[] stream, float[] weights, int context, int bos, long seed) {
         if (context < 2) throw new IllegalArgumentException("context must be ≥ 2, got " + context);
+        if (weights != null && weights.length != stream.length)
+            throw new IllegalArgumentException(weights.length + " loss weights for " + stream.length + " tokens");
         this.stream = stream;
+        this.weights = weights;
         this.context = context;
         this.bos = bos;
         this.seed = seed;
@@ -37,6 +50,39 @@ public final class TokenRows {
         int[] out = new int[context];
         out[0] = bos;
         System.arraycopy(stream, r * (context - 1), out, 1, context - 1);
+        return out;
+    }
+
+    /** Sum of the loss weights over the stream (a fingerprint for resume checks); −1 when unweighted. */
+    public double weightSum() {
+        if (weights == null) return -1;
+        double s = 0;
+        for (float w : weights) s += w;
+        return s;
+    }
+
+    /** Whether the rows carry loss weights. */
+    public boolean weighted() { return weights != null; }
+
+    /** Loss weights of row r: [t] = weight of position t predicting token t+1 (0 at the last position). */
+    public float[] rowWeights(int r) {
+        float[] out = new float[context];
+        if (weights == null) {
+            java.util.Arrays.fill(out, 0, context - 1, 1f);
+            return out;
+        }
+        System.arraycopy(weights, r * (context - 1), out, 0, context - 1);
+        return out;
+    }
+
+    /** The loss weights of the rows of {@link #batch}(step, B), or null when the rows carry none. */
+    public float[][] targetWeights(long step, int B) {
+        if (weights == null) return null;
+        float[][] out = new float[B][];
+        for (int i = 0; i < B; i++) {
+            long pos = step * B + i;
+            out[i] = rowWeights(permutation(pos / rows)[(int) (pos % rows)]);
+        }
         return out;
     }
 

@@ -67,6 +67,71 @@ class Gemma2BackpropTest {
         }
     }
 
+    static float[][] weights(Path dir) throws Exception {
+        JsonNode t = new ObjectMapper().readTree(dir.resolve("fixture.json").toFile()).get("weights");
+        float[][] w = new float[t.size()][];
+        for (int b = 0; b < w.length; b++) {
+            w[b] = new float[t.get(b).size()];
+            for (int i = 0; i < w[b].length; i++) w[b][i] = (float) t.get(b).get(i).asDouble();
+        }
+        return w;
+    }
+
+    /** The weighted loss Σwℓ/Σw (prompt/completion loss weights) and every gradient against autograd. */
+    void checkWeightedAgainstTorch(Ops ops, boolean referenceAttention) throws Exception {
+        Path dir = fixture();
+        LmParams p = LmParams.load(dir);
+        int[][] rows = tokens(dir);
+        float[][] w = weights(dir);
+        double expectedLoss = new ObjectMapper().readTree(dir.resolve("fixture.json").toFile()).get("weighted_loss").asDouble();
+        Gemma2Backprop bp = new Gemma2Backprop(p.config(), ops, rows.length, rows[0].length, referenceAttention);
+        float[] grad = new float[p.size()];
+        double loss = bp.lossAndGradient(p.data(), p, rows, w, grad);
+        assertEquals(expectedLoss, loss, 1e-5 * Math.abs(expectedLoss), "weighted loss");
+        try (SafeTensors exp = SafeTensors.open(dir.resolve("expected.safetensors"))) {
+            int checked = 0;
+            for (LmParams.Slot s : p.slots()) {
+                float[] e = exp.tensor("wgrad." + s.name()).toFloatArray();
+                float[] g = exp.tensor("grad." + s.name()).toFloatArray();
+                float[] a = java.util.Arrays.copyOfRange(grad, s.offset(), s.offset() + s.size());
+                double err = relErr(a, e);
+                assertTrue(err < 2e-4, s.name() + ": max|Δwgrad|/max|wgrad| = " + err);
+                assertTrue(relErr(g, e) > 1e-2, s.name() + ": the weights must change the gradient for the test to mean anything");
+                checked++;
+            }
+            assertEquals(2 + 11 * p.config().numHiddenLayers(), checked);
+        }
+    }
+
+    @Test
+    void weightedLossReferencePathMatchesTorchAutograd() throws Exception {
+        checkWeightedAgainstTorch(Ops.reference(), true);
+    }
+
+    @Test
+    void weightedLossFastPathMatchesTorchAutograd() throws Exception {
+        checkWeightedAgainstTorch(CpuOps.INSTANCE, false);
+    }
+
+    @Test
+    void unitWeightsAreThePlainMeanBitForBit() throws Exception {
+        Path dir = fixture();
+        LmParams p = LmParams.load(dir);
+        int[][] rows = tokens(dir);
+        float[][] ones = new float[rows.length][rows[0].length];
+        for (float[] r : ones) java.util.Arrays.fill(r, 1f);
+        Gemma2Backprop bp = new Gemma2Backprop(p.config(), CpuOps.INSTANCE, rows.length, rows[0].length, false);
+        float[] g1 = new float[p.size()], g2 = new float[p.size()], g3 = new float[p.size()];
+        double l1 = bp.lossAndGradient(p.data(), p, rows, g1);
+        double l2 = bp.lossAndGradient(p.data(), p, rows, null, g2);
+        double l3 = bp.lossAndGradient(p.data(), p, rows, ones, g3);
+        assertEquals(l1, l2);
+        assertArrayEquals(g1, g2);
+        assertEquals(l1, l3, 1e-12 * l1);
+        assertTrue(relErr(g3, g1) < 1e-6, "unit weights = the plain mean");
+        assertEquals(l1, bp.loss(p.data(), p, rows), "a plain loss() after a weighted step is unweighted again");
+    }
+
     @Test
     void referencePathMatchesTorchAutograd() throws Exception {
         checkAgainstTorch(Ops.reference(), true);

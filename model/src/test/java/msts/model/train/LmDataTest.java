@@ -58,4 +58,57 @@ class LmDataTest {
         assertArrayEquals(rows.batch(7, 2)[1], new TokenRows(stream, 6, 2, 3).batch(7, 2)[1], "a function of (seed, step)");
         assertThrows(IllegalArgumentException.class, () -> new TokenRows(new int[3], 6, 2, 1));
     }
+
+    /** One token per character (id = char), EOS 1: enough to see where prompts and completions go. */
+    static final msts.model.tokenizer.Tokenizer CHARS = new msts.model.tokenizer.Tokenizer() {
+        public int[] encode(String text, boolean addBos) { return text.chars().toArray(); }
+        public int tokenId(String token) { return token.length() == 1 ? token.charAt(0) : -1; }
+        public int bosId() { return 2; }
+        public int eosId() { return 1; }
+        public int padId() { return 0; }
+    };
+
+    @Test
+    void completionsGetTheirOwnLossWeight() throws Exception {
+        Files.writeString(dir.resolve("t.jsonl"), "{\"text\":\"ab\"}\n{\"text\":\"Q?C)\",\"completion\":\"C)\"}\n{\"text\":\"x\"}\n");
+        List<Path> f = List.of(dir.resolve("t.jsonl"));
+        LmData.Stream plain = LmData.weightedTokens(CHARS, f, 1f, 1f);
+        assertNull(plain.weights(), "both weights 1: the plain mean loss");
+        int[] ids = {'a', 'b', 1, 'Q', '?', 'C', ')', 1, 'x', 1};
+        assertArrayEquals(ids, plain.tokens());
+        assertArrayEquals(ids, LmData.tokens(CHARS, f));
+        LmData.Stream w = LmData.weightedTokens(CHARS, f, 0f, 5f);
+        assertArrayEquals(ids, w.tokens());
+        assertArrayEquals(new float[]{1, 1, 1, 0, 0, 5, 5, 5, 1, 1}, w.weights());
+        assertEquals(List.of("ab", "Q?C)", "x"), LmData.documents(dir.resolve("t.jsonl")));
+        Files.writeString(dir.resolve("bad.jsonl"), "{\"text\":\"Q?C)\",\"completion\":\"D)\"}\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LmData.records(dir.resolve("bad.jsonl")));
+        assertTrue(e.getMessage().contains("bad.jsonl:1") && e.getMessage().contains("completion"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> LmData.weightedTokens(CHARS, f, -1f, 1f));
+    }
+
+    @Test
+    void rowWeightsFollowTheRowsTargets() {
+        int[] stream = new int[20];
+        float[] w = new float[20];
+        for (int i = 0; i < 20; i++) {
+            stream[i] = 10 + i;
+            w[i] = i;
+        }
+        TokenRows rows = new TokenRows(stream, w, 5, 2, 9);
+        assertTrue(rows.weighted());
+        assertEquals(190.0, rows.weightSum());
+        // row 1 = BOS, stream 4..7: position t predicts stream 4 + t, the last position nothing
+        assertArrayEquals(new float[]{4, 5, 6, 7, 0}, rows.rowWeights(1));
+        for (int s = 0; s < 6; s++) {
+            int[][] b = rows.batch(s, 3);
+            float[][] bw = rows.targetWeights(s, 3);
+            for (int i = 0; i < 3; i++)
+                for (int t = 0; t + 1 < 5; t++) assertEquals(b[i][t + 1] - 10, bw[i][t], "weight of the token predicted");
+        }
+        TokenRows plain = new TokenRows(stream, 5, 2, 9);
+        assertNull(plain.targetWeights(0, 3));
+        assertEquals(-1.0, plain.weightSum());
+        assertThrows(IllegalArgumentException.class, () -> new TokenRows(stream, new float[3], 5, 2, 9));
+    }
 }
