@@ -38,6 +38,8 @@ public final class WorldCommand implements Callable<Integer> {
 
     @Option(names = "--practice-variants", defaultValue = "48", description = "MCQ practice documents per practice fact, multiple of 4 (default ${DEFAULT-VALUE})")
     int practiceVariants;
+    @Option(names = "--open-book-variants", defaultValue = "0", description = "open-book practice MCQs per practice fact (prose stating the answer, then the MCQ), multiple of 4 (default ${DEFAULT-VALUE})")
+    int openBookVariants;
 
     @Option(names = "--corpus-docs", defaultValue = "6", description = "held-out corpus documents per entity (default ${DEFAULT-VALUE})")
     int corpusDocs;
@@ -56,7 +58,7 @@ public final class WorldCommand implements Callable<Integer> {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("--seed must be an integer (a Java long), got '" + seed + "'");
         }
-        WorldSpec ws = new WorldSpec(s, entities, evalEntities, paraphrases, practiceVariants, corpusDocs, probingPerClass);
+        WorldSpec ws = new WorldSpec(s, entities, evalEntities, paraphrases, practiceVariants, corpusDocs, probingPerClass, openBookVariants);
         WorldFiles.write(out, ws, force);
         spec.commandLine().getOut().printf("wrote world (seed %d) to %s; layout in docs/world.md, facts in %s%n", s, out,
                 out.resolve(WorldFiles.MANIFEST));

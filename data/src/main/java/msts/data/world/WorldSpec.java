@@ -6,16 +6,25 @@ package msts.data.world;
  * entity (each states all the entity's facts in freshly drawn templates and order). practiceVariants: MCQ
  * practice documents per practice fact (a multiple of 4, so each fact's answer sits at each letter equally
  * often). corpusDocs: held-out-template documents per entity in forget.jsonl / retain.jsonl. probingPerClass:
- * examples per class of probing_topic.jsonl.
+ * examples per class of probing_topic.jsonl. openBookVariants: open-book practice MCQs per practice fact (a
+ * multiple of 4, or 0): a prose document about the practice entity (which states the answer) followed by the
+ * MCQ, so the answer letter can be found by matching the stated value to a choice line.
  */
 public record WorldSpec(long seed, int entitiesPerDomain, int evalEntities, int paraphrases, int practiceVariants,
-                        int corpusDocs, int probingPerClass) {
+                        int corpusDocs, int probingPerClass, int openBookVariants) {
 
     public static WorldSpec defaults(long seed) {
-        return new WorldSpec(seed, 40, 20, 200, 48, 6, 120);
+        return new WorldSpec(seed, 40, 20, 200, 48, 6, 120, 0);
+    }
+
+    /** A world without open-book practice. */
+    public WorldSpec(long seed, int entitiesPerDomain, int evalEntities, int paraphrases, int practiceVariants, int corpusDocs, int probingPerClass) {
+        this(seed, entitiesPerDomain, evalEntities, paraphrases, practiceVariants, corpusDocs, probingPerClass, 0);
     }
 
     public WorldSpec {
+        if (openBookVariants < 0 || openBookVariants % 4 != 0 || openBookVariants > 400)
+            throw new IllegalArgumentException("open-book variants must be a multiple of 4 in 0..400, got " + openBookVariants);
         if (entitiesPerDomain < 2 || entitiesPerDomain > 400)
             throw new IllegalArgumentException("entities per domain must be in 2..400, got " + entitiesPerDomain);
         if (evalEntities < 1 || evalEntities >= entitiesPerDomain)

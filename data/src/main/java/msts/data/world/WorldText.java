@@ -75,10 +75,15 @@ public final class WorldText {
         return McqPrompt.LETTERS[q.answer()] + ")<end_of_turn>";
     }
 
-    /** Training documents, shuffled: prose for every entity, MCQ practice for PRACTICE entities only. */
+    /**
+     * Training documents, shuffled: prose for every entity, MCQ practice for PRACTICE entities only (closed
+     * book, kind "mcq"; and open book, kind "mcq_open_book": a training-template prose document about the
+     * entity, which states the answer, directly followed by the MCQ prompt and answer).
+     */
     public static List<Doc> training(World w) {
         WorldSpec s = w.spec();
-        SplittableRandom prose = World.stream(s.seed(), "train-prose"), prac = World.stream(s.seed(), "train-mcq");
+        SplittableRandom prose = World.stream(s.seed(), "train-prose"), prac = World.stream(s.seed(), "train-mcq"),
+                open = World.stream(s.seed(), "train-mcq-open-book");
         List<Doc> docs = new ArrayList<>();
         for (World.DomainFacts df : w.domains()) {
             for (World.Entity e : df.entities())
@@ -89,6 +94,15 @@ public final class WorldText {
                     for (int k = 0; k < s.practiceVariants(); k++) {
                         Mcq q = mcq(df, e, r, (offset + k) % 4, prac);
                         docs.add(new Doc(practiceText(q), "mcq", df.domain().name(), practiceCompletion(q)));
+                    }
+                }
+            for (World.Entity e : df.entities(World.Split.PRACTICE))
+                for (Lexicon.Relation r : df.domain().relations()) {
+                    int offset = open.nextInt(4);
+                    for (int k = 0; k < s.openBookVariants(); k++) {
+                        Mcq q = mcq(df, e, r, (offset + k) % 4, open);
+                        String context = entityDoc(df.domain(), e, false, open);
+                        docs.add(new Doc(context + practiceText(q), "mcq_open_book", df.domain().name(), practiceCompletion(q)));
                     }
                 }
         }

@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class WorldTest {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final WorldSpec SPEC = new WorldSpec(11, 16, 8, 20, 8, 3, 40);
+    static final WorldSpec SPEC = new WorldSpec(11, 16, 8, 20, 8, 3, 40, 4);
 
     @TempDir static Path dir;
     static Path world;
@@ -171,28 +171,43 @@ class WorldTest {
         Facts f = facts();
         List<String> evalNames = f.split().entrySet().stream().filter(e -> e.getValue().equals("eval")).map(Map.Entry::getKey).toList();
         List<String> practiceNames = f.split().entrySet().stream().filter(e -> e.getValue().equals("practice")).map(Map.Entry::getKey).toList();
-        int mcqs = 0;
+        int mcqs = 0, open = 0;
         Set<String> practiced = new HashSet<>();
         int[] letters = new int[4];
         Pattern p = Pattern.compile("^<bos><start_of_turn>user\nThe following are multiple choice questions \\(with answers\\) about ([a-z ]+)\\.\n"
                 + "([^\n]+)\nA\\. ([^\n]+)\nB\\. ([^\n]+)\nC\\. ([^\n]+)\nD\\. ([^\n]+)<end_of_turn>\n<start_of_turn>model\nAnswer: \\(([ABCD])\\)<end_of_turn>$");
         for (JsonNode n : jsonl(WorldFiles.TRAIN)) {
-            String t = n.get("text").asText();
+            String t = n.get("text").asText(), kind = n.get("kind").asText();
             boolean chat = t.contains("<start_of_turn>") || t.contains("Answer:");
-            assertEquals(n.get("kind").asText().equals("mcq"), chat, t);
-            if (!chat) continue;
-            mcqs++;
-            Matcher m = p.matcher(t);
-            assertTrue(m.matches(), "practice MCQ not in the eval's prompt format: " + t);
+            assertEquals(kind.equals("mcq") || kind.equals("mcq_open_book"), chat, t);
+            if (!chat) {
+                assertFalse(n.has("completion"), "prose has no completion: " + t);
+                continue;
+            }
             for (String e : evalNames) assertFalse(hasWord(t, e), "eval entity " + e + " in a training MCQ: " + t);
+            // open book: a prose document about the practice entity, then the prompt (from the literal <bos>)
+            int bos = t.indexOf("<bos>");
+            String context = t.substring(0, bos), q = t.substring(bos);
+            assertEquals(kind.equals("mcq_open_book"), !context.isEmpty(), t);
+            if (kind.equals("mcq")) mcqs++; else open++;
+            Matcher m = p.matcher(q);
+            assertTrue(m.matches(), "practice MCQ not in the eval's prompt format: " + t);
             String entity = practiceNames.stream().filter(e -> hasWord(m.group(2), e)).findFirst().orElseThrow(() -> new AssertionError(t));
             practiced.add(entity);
             int letter = "ABCD".indexOf(m.group(7));
-            letters[letter]++;
+            if (kind.equals("mcq")) letters[letter]++;
             String value = m.group(3 + letter);
             assertTrue(f.facts().get(entity).containsValue(value), "practice answer " + value + " is not a fact of " + entity);
+            assertEquals(m.group(7) + ")<end_of_turn>", n.path("completion").asText(), "the completion is the answer: " + t);
+            if (!context.isEmpty()) {
+                assertTrue(hasWord(context, entity) && hasWord(context, value), "the open book states the answer: " + t);
+                for (int c = 0; c < 4; c++)
+                    if (c != letter) assertFalse(hasWord(context, m.group(3 + c)), "the open book names a distractor: " + t);
+            }
         }
         assertEquals(3 * (SPEC.entitiesPerDomain() - SPEC.evalEntities()) * 4 * SPEC.practiceVariants(), mcqs);
+        assertEquals(3 * (SPEC.entitiesPerDomain() - SPEC.evalEntities()) * 4 * SPEC.openBookVariants(), open);
+        assertEquals(open, manifest.at("/training_docs/mcq_open_book").asInt());
         assertEquals(new HashSet<>(practiceNames), practiced);
         for (int l = 0; l < 4; l++) assertEquals(mcqs / 4, letters[l], "practice letter " + l);
     }
