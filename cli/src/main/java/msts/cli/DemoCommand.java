@@ -52,6 +52,18 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--world-paraphrases", defaultValue = "200", description = "training documents per entity (default ${DEFAULT-VALUE})")
     int worldParaphrases;
 
+    @Option(names = "--world-practice-variants", defaultValue = "48", description = "closed-book MCQ practice documents per practice fact (default ${DEFAULT-VALUE})")
+    int worldPracticeVariants;
+
+    @Option(names = "--world-open-book-variants", defaultValue = "0", description = "open-book MCQ practice documents per practice fact (default ${DEFAULT-VALUE})")
+    int worldOpenBookVariants;
+
+    @Option(names = "--lm-prompt-weight", defaultValue = "1", description = "loss weight of MCQ practice prompts (default ${DEFAULT-VALUE})")
+    String lmPromptWeight;
+
+    @Option(names = "--lm-completion-weight", defaultValue = "1", description = "loss weight of MCQ practice answers (default ${DEFAULT-VALUE})")
+    String lmCompletionWeight;
+
     @Option(names = "--lm-hidden", defaultValue = "128", description = "model hidden size (default ${DEFAULT-VALUE})")
     int lmHidden;
 
@@ -106,7 +118,8 @@ public final class DemoCommand implements Callable<Integer> {
 
         say("1/11 planted-knowledge world (seed " + seed + ") -> " + w);
         run("world", "--out", w, "--seed", S, "--force", "--entities", String.valueOf(worldEntities),
-                "--eval-entities", String.valueOf(worldEvalEntities), "--paraphrases", String.valueOf(worldParaphrases));
+                "--eval-entities", String.valueOf(worldEvalEntities), "--paraphrases", String.valueOf(worldParaphrases),
+                "--practice-variants", String.valueOf(worldPracticeVariants), "--open-book-variants", String.valueOf(worldOpenBookVariants));
 
         Path model = trainedModel(Path.of(w));
         String m = model.toString(), L = String.valueOf(layer), name = "world-gemma2-h" + lmHidden + "-l" + lmLayers;
@@ -201,7 +214,8 @@ public final class DemoCommand implements Callable<Integer> {
         JsonNode man = JSON.readTree(world.resolve("world.json").toFile());
         List<String> args = List.of("--hidden", String.valueOf(lmHidden), "--layers", String.valueOf(lmLayers), "--heads", "4", "--kv-heads", "2",
                 "--intermediate", String.valueOf(4 * lmHidden), "--context", "128", "--sliding-window", "32", "--tokens", String.valueOf(lmTokens),
-                "--batch", String.valueOf(lmBatch), "--lr", lmLr, "--warmup", "50", "--seed", String.valueOf(seed));
+                "--batch", String.valueOf(lmBatch), "--lr", lmLr, "--warmup", "50", "--seed", String.valueOf(seed),
+                "--prompt-weight", lmPromptWeight, "--completion-weight", lmCompletionWeight);
         String keyText = man.at("/sha256/train.jsonl").asText() + "\n" + man.at("/sha256/tokenizer.json").asText() + "\n" + String.join(" ", args);
         String key = sha256(keyText).substring(0, 16);
         Path cache = modelCache != null ? modelCache : GemmaTokenizer.cacheDir().resolve("demo-models");

@@ -40,6 +40,8 @@ public final class WorldCommand implements Callable<Integer> {
     int practiceVariants;
     @Option(names = "--open-book-variants", defaultValue = "0", description = "open-book practice MCQs per practice fact (prose stating the answer, then the MCQ), multiple of 4 (default ${DEFAULT-VALUE})")
     int openBookVariants;
+    @Option(names = "--value-variants", defaultValue = "0", description = "value-answer practice MCQs per practice fact (the model turn gives the answer's value, not its letter) (default ${DEFAULT-VALUE})")
+    int valueVariants;
 
     @Option(names = "--corpus-docs", defaultValue = "6", description = "held-out corpus documents per entity (default ${DEFAULT-VALUE})")
     int corpusDocs;
@@ -58,7 +60,7 @@ public final class WorldCommand implements Callable<Integer> {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("--seed must be an integer (a Java long), got '" + seed + "'");
         }
-        WorldSpec ws = new WorldSpec(s, entities, evalEntities, paraphrases, practiceVariants, corpusDocs, probingPerClass, openBookVariants);
+        WorldSpec ws = new WorldSpec(s, entities, evalEntities, paraphrases, practiceVariants, corpusDocs, probingPerClass, openBookVariants, valueVariants);
         WorldFiles.write(out, ws, force);
         spec.commandLine().getOut().printf("wrote world (seed %d) to %s; layout in docs/world.md, facts in %s%n", s, out,
                 out.resolve(WorldFiles.MANIFEST));

@@ -117,6 +117,7 @@ public final class WorldFiles {
         }
         long mcqDocs = train.stream().filter(d -> d.kind().equals("mcq")).count();
         long openDocs = train.stream().filter(d -> d.kind().equals("mcq_open_book")).count();
+        long valueDocs = train.stream().filter(d -> d.kind().equals("mcq_value")).count();
 
         Map<String, Object> man = new LinkedHashMap<>();
         man.put("format", FORMAT);
@@ -124,7 +125,7 @@ public final class WorldFiles {
         man.put("spec", ordered("entities_per_domain", spec.entitiesPerDomain(), "eval_entities_per_domain", spec.evalEntities(),
                 "paraphrases_per_entity", spec.paraphrases(), "practice_variants_per_fact", spec.practiceVariants(),
                 "corpus_docs_per_entity", spec.corpusDocs(), "probing_per_class", spec.probingPerClass(),
-                "open_book_variants_per_fact", spec.openBookVariants()));
+                "open_book_variants_per_fact", spec.openBookVariants(), "value_variants_per_fact", spec.valueVariants()));
         man.put("tokenizer", ordered("file", TOKENIZER, "vocab_size", vocab.size(), "specials", specials(vocab),
                 "note", "word level; tokens carry their leading space as \u2581 (\"A\" and \"\u2581A\" differ, as in Gemma)"));
         Map<String, Object> roles = new LinkedHashMap<>();
@@ -136,7 +137,8 @@ public final class WorldFiles {
         roles.put("probing", PROBING);
         roles.put("tokenizer", TOKENIZER);
         man.put("files", roles);
-        man.put("training_docs", ordered("prose", train.size() - mcqDocs - openDocs, "mcq", mcqDocs, "mcq_open_book", openDocs));
+        man.put("training_docs", ordered("prose", train.size() - mcqDocs - openDocs - valueDocs, "mcq", mcqDocs, "mcq_open_book", openDocs,
+                "mcq_value", valueDocs));
         man.put("counts", counts);
         Map<String, Object> sha = new LinkedHashMap<>();
         for (var e : files.entrySet()) sha.put(e.getKey(), sha256(e.getValue()));

@@ -8,21 +8,24 @@ package msts.data.world;
  * often). corpusDocs: held-out-template documents per entity in forget.jsonl / retain.jsonl. probingPerClass:
  * examples per class of probing_topic.jsonl. openBookVariants: open-book practice MCQs per practice fact (a
  * multiple of 4, or 0): a prose document about the practice entity (which states the answer) followed by the
- * MCQ, so the answer letter can be found by matching the stated value to a choice line.
+ * MCQ, so the answer letter can be found by matching the stated value to a choice line. valueVariants:
+ * value-answer practice documents per practice fact: the MCQ prompt whose model turn is "Answer:" followed by
+ * the answer's value (not its letter), which trains recalling the value at the end of the prompt.
  */
 public record WorldSpec(long seed, int entitiesPerDomain, int evalEntities, int paraphrases, int practiceVariants,
-                        int corpusDocs, int probingPerClass, int openBookVariants) {
+                        int corpusDocs, int probingPerClass, int openBookVariants, int valueVariants) {
 
     public static WorldSpec defaults(long seed) {
-        return new WorldSpec(seed, 40, 20, 200, 48, 6, 120, 0);
+        return new WorldSpec(seed, 40, 20, 200, 48, 6, 120, 0, 0);
     }
 
     /** A world without open-book practice. */
     public WorldSpec(long seed, int entitiesPerDomain, int evalEntities, int paraphrases, int practiceVariants, int corpusDocs, int probingPerClass) {
-        this(seed, entitiesPerDomain, evalEntities, paraphrases, practiceVariants, corpusDocs, probingPerClass, 0);
+        this(seed, entitiesPerDomain, evalEntities, paraphrases, practiceVariants, corpusDocs, probingPerClass, 0, 0);
     }
 
     public WorldSpec {
+        if (valueVariants < 0 || valueVariants > 400) throw new IllegalArgumentException("value variants must be in 0..400, got " + valueVariants);
         if (openBookVariants < 0 || openBookVariants % 4 != 0 || openBookVariants > 400)
             throw new IllegalArgumentException("open-book variants must be a multiple of 4 in 0..400, got " + openBookVariants);
         if (entitiesPerDomain < 2 || entitiesPerDomain > 400)

@@ -14,6 +14,7 @@ import java.util.SplittableRandom;
 public final class WorldText {
     private WorldText() {}
 
+
     /**
      * A training document: kind "prose" or "mcq"; domain name; completion = the suffix of the text a
      * supervised trainer puts the loss on (an MCQ's answer, "C)&lt;end_of_turn&gt;"; null for prose).
@@ -83,7 +84,7 @@ public final class WorldText {
     public static List<Doc> training(World w) {
         WorldSpec s = w.spec();
         SplittableRandom prose = World.stream(s.seed(), "train-prose"), prac = World.stream(s.seed(), "train-mcq"),
-                open = World.stream(s.seed(), "train-mcq-open-book");
+                open = World.stream(s.seed(), "train-mcq-open-book"), value = World.stream(s.seed(), "train-mcq-value");
         List<Doc> docs = new ArrayList<>();
         for (World.DomainFacts df : w.domains()) {
             for (World.Entity e : df.entities())
@@ -96,6 +97,14 @@ public final class WorldText {
                         docs.add(new Doc(practiceText(q), "mcq", df.domain().name(), practiceCompletion(q)));
                     }
                 }
+            for (World.Entity e : df.entities(World.Split.PRACTICE))
+                for (Lexicon.Relation r : df.domain().relations())
+                    for (int k = 0; k < s.valueVariants(); k++) {
+                        Mcq q = mcq(df, e, r, k % 4, value);
+                        String completion = " " + q.choices().get(q.answer()) + ")<end_of_turn>";
+                        String text = McqPrompt.prompt(q.subject(), q.question(), q.choices(), new int[]{0, 1, 2, 3}) + completion;
+                        docs.add(new Doc(text, "mcq_value", df.domain().name(), completion));
+                    }
             for (World.Entity e : df.entities(World.Split.PRACTICE))
                 for (Lexicon.Relation r : df.domain().relations()) {
                     int offset = open.nextInt(4);

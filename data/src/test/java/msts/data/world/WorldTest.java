@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class WorldTest {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final WorldSpec SPEC = new WorldSpec(11, 16, 8, 20, 8, 3, 40, 4);
+    static final WorldSpec SPEC = new WorldSpec(11, 16, 8, 20, 8, 3, 40, 4, 4);
 
     @TempDir static Path dir;
     static Path world;
@@ -171,7 +171,8 @@ class WorldTest {
         Facts f = facts();
         List<String> evalNames = f.split().entrySet().stream().filter(e -> e.getValue().equals("eval")).map(Map.Entry::getKey).toList();
         List<String> practiceNames = f.split().entrySet().stream().filter(e -> e.getValue().equals("practice")).map(Map.Entry::getKey).toList();
-        int mcqs = 0, open = 0;
+        int mcqs = 0, open = 0, valued = 0;
+        Pattern pv = Pattern.compile("^(<bos><start_of_turn>user\n.*\nA\\. ([^\n]+)\nB\\. ([^\n]+)\nC\\. ([^\n]+)\nD\\. ([^\n]+)<end_of_turn>\n<start_of_turn>model\nAnswer: \\()( ([^\n)]+)\\)<end_of_turn>)$", Pattern.DOTALL);
         Set<String> practiced = new HashSet<>();
         int[] letters = new int[4];
         Pattern p = Pattern.compile("^<bos><start_of_turn>user\nThe following are multiple choice questions \\(with answers\\) about ([a-z ]+)\\.\n"
@@ -179,12 +180,24 @@ class WorldTest {
         for (JsonNode n : jsonl(WorldFiles.TRAIN)) {
             String t = n.get("text").asText(), kind = n.get("kind").asText();
             boolean chat = t.contains("<start_of_turn>") || t.contains("Answer:");
-            assertEquals(kind.equals("mcq") || kind.equals("mcq_open_book"), chat, t);
+            assertEquals(kind.startsWith("mcq"), chat, t);
             if (!chat) {
                 assertFalse(n.has("completion"), "prose has no completion: " + t);
                 continue;
             }
             for (String e : evalNames) assertFalse(hasWord(t, e), "eval entity " + e + " in a training MCQ: " + t);
+            if (kind.equals("mcq_value")) {
+                // the eval's prompt verbatim, answered with the value (not the letter): " value)<end_of_turn>"
+                valued++;
+                Matcher v = pv.matcher(t);
+                assertTrue(v.matches(), "value practice not in the eval's prompt format: " + t);
+                assertEquals(v.group(6), n.path("completion").asText(), t);
+                List<String> choices = List.of(v.group(2), v.group(3), v.group(4), v.group(5));
+                assertTrue(choices.contains(v.group(7)), "the value answer is one of the choices: " + t);
+                String entity = practiceNames.stream().filter(e -> hasWord(t, e)).findFirst().orElseThrow(() -> new AssertionError(t));
+                assertTrue(f.facts().get(entity).containsValue(v.group(7)), "value answer " + v.group(7) + " is not a fact of " + entity);
+                continue;
+            }
             // open book: a prose document about the practice entity, then the prompt (from the literal <bos>)
             int bos = t.indexOf("<bos>");
             String context = t.substring(0, bos), q = t.substring(bos);
@@ -208,6 +221,8 @@ class WorldTest {
         assertEquals(3 * (SPEC.entitiesPerDomain() - SPEC.evalEntities()) * 4 * SPEC.practiceVariants(), mcqs);
         assertEquals(3 * (SPEC.entitiesPerDomain() - SPEC.evalEntities()) * 4 * SPEC.openBookVariants(), open);
         assertEquals(open, manifest.at("/training_docs/mcq_open_book").asInt());
+        assertEquals(3 * (SPEC.entitiesPerDomain() - SPEC.evalEntities()) * 4 * SPEC.valueVariants(), valued);
+        assertEquals(valued, manifest.at("/training_docs/mcq_value").asInt());
         assertEquals(new HashSet<>(practiceNames), practiced);
         for (int l = 0; l < 4; l++) assertEquals(mcqs / 4, letters[l], "practice letter " + l);
     }
