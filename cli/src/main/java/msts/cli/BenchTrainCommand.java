@@ -3,7 +3,9 @@ package msts.cli;
 import msts.engine.Ops;
 import msts.engine.Parallel;
 import msts.data.BatchSource;
+import msts.sae.OpsBackend;
 import msts.sae.SaeConfig;
+import msts.sae.SparsePolicy;
 import msts.sae.SaeTrainer;
 import msts.sae.TrainConfig;
 import picocli.CommandLine.Command;
@@ -34,6 +36,8 @@ public final class BenchTrainCommand implements Callable<Integer> {
             description = "d_sae:batch_tokens pairs (default ${DEFAULT-VALUE})") List<String> configs;
     @Option(names = "--arch", defaultValue = "relu,temporal", split = ",", description = "relu, temporal and/or topk") List<String> archs;
     @Option(names = "--k", defaultValue = "64", description = "k of the topk arch") int k;
+    @Option(names = "--sparse", defaultValue = "-1", paramLabel = "FRACTION",
+            description = "sparse products when at most this fraction of latents is active (0 = always dense, >1 = always sparse; default: automatic)") double sparse;
     @Option(names = "--l0", defaultValue = "64", description = "relu-sparse: expected active latents per token at the start") int l0;
     @Option(names = "--ctx", defaultValue = "128", description = "sequence length of temporal batches") int ctx;
     @Option(names = "--steps", defaultValue = "3", description = "timed steps") int steps;
@@ -74,15 +78,10 @@ public final class BenchTrainCommand implements Callable<Integer> {
 
     /** Returns {counted tokens/s, seconds per step} over the timed steps. */
     private double[] runOurs(Ops ops, String arch, int dSae, int batch) throws Exception {
-        SaeConfig c = new SaeConfig();
-        c.dIn = dIn;
-        c.dSae = dSae;
-        c.architecture = arch;
-        c.activation = "topk".equals(arch) ? "topk" : "relu";
-        c.k = k;
-        c.l1Coefficient = 5f;
+        String archName = "relu-sparse".equals(arch) ? "standard" : arch;
+        SaeConfig c = SaeConfig.builder().dIn(dIn).dSae(dSae).architecture(archName)
+                .activation("topk".equals(arch) ? "topk" : "relu").k(k).l1Coefficient(5f).build();
         boolean temporal = "temporal".equals(arch);
-        if ("relu-sparse".equals(arch)) c.architecture = "relu";
         int T = temporal ? ctx : 1, nSeq = temporal ? Math.max(1, Math.round((float) batch / ctx)) : batch;
         float[] data = new float[nSeq * T * dIn];
         SplittableRandom r = new SplittableRandom(1);
@@ -94,15 +93,11 @@ public final class BenchTrainCommand implements Callable<Integer> {
             public int rows() { return nSeq * T; }
             public void fill(long index, float[] x) { System.arraycopy(data, 0, x, 0, data.length); }
         };
-        TrainConfig t = new TrainConfig();
-        t.totalTokens = (long) (warmup + steps) * src.countedRows();
-        t.normalize = false;
-        t.lrWarmupSteps = 0;
-        t.initEncoderBias = encoderBias(arch, dSae);
+        TrainConfig t = TrainConfig.builder().totalTokens((long) (warmup + steps) * src.countedRows()).normalize(false)
+                .lrWarmupSteps(0).initEncoderBias(encoderBias(arch, dSae)).products(new SparsePolicy(sparse)).build();
         double[] times = new double[warmup + steps];
-        var summary = new SaeTrainer(c, t, ops, null).quiet(true).recordStepTimes(times).train(src, false);
-        @SuppressWarnings("unchecked") var fin = (java.util.Map<String, Object>) summary.get("final");
-        lastL0 = ((Number) fin.get("l0")).doubleValue();
+        var summary = new SaeTrainer(c, t, OpsBackend.of(ops), null).quiet(true).recordStepTimes(times).train(src, false);
+        lastL0 = summary.fin().l0();
         double s = 0;
         for (int i = warmup; i < times.length; i++) s += times[i];
         s /= steps;

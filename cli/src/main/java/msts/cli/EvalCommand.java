@@ -47,7 +47,7 @@ public final class EvalCommand implements Runnable {
 
         Sae load() throws Exception {
             if (!Files.isDirectory(sae)) throw new IllegalArgumentException(sae + ": SAE directory not found");
-            return SaeIO.load(sae);
+            return SaeIO.load(sae, OpsChoice.cpu()); // the SAE's products on the Vector API CPU ops (as before)
         }
 
         String id() {

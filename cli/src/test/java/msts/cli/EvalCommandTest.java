@@ -23,13 +23,9 @@ class EvalCommandTest {
     @BeforeAll
     static void setUp() throws Exception {
         model = TinyGemma2.write(dir.resolve("model"), TinyGemma2.Spec.demo().withLayers(2), 3);
-        SaeConfig cfg = new SaeConfig();
-        cfg.dIn = 64;
-        cfg.dSae = 96;
-        cfg.hookLayer = 1;
-        cfg.hookName = "blocks.1.hook_resid_post";
+        SaeConfig cfg = SaeConfig.builder().dIn(64).dSae(96).hookLayer(1).hookName("blocks.1.hook_resid_post").build();
         sae = dir.resolve("sae");
-        SaeIO.save(sae, cfg, SaeParams.init(cfg, 5), null);
+        SaeIO.save(sae, cfg, SaeParams.init(cfg, 5), java.util.Map.of());
         data = Files.createDirectories(dir.resolve("data"));
         for (String f : new String[]{"forget.jsonl", "retain.jsonl", "wmdp_bio.jsonl", "mmlu_human_aging.jsonl", "probing_topic.jsonl"})
             try (InputStream in = EvalCommandTest.class.getResourceAsStream("/demo/" + f)) {

@@ -1,6 +1,7 @@
 package msts.cli;
 
 import msts.engine.Tensor;
+import msts.sae.Architecture;
 import msts.sae.Sae;
 import msts.sae.SaeIO;
 import msts.sae.SaeTensors;
@@ -48,8 +49,8 @@ class TrainCommandTest {
                     "--d-sae", "24", "--k", "4", "--tokens", "2000", "--batch", "64", "--lr", "1e-3",
                     "--sep-weight", "0.1", "--checkpoint-every", "5", "--out", out.toString());
             assertEquals(0, code, arch);
-            Sae sae = SaeIO.load(out);
-            assertEquals(arch, sae.architecture());
+            Sae sae = SaeIO.load(out, msts.engine.Ops.reference());
+            assertEquals(Architecture.parse(arch), sae.architecture()); // --arch relu is an alias of standard
             assertEquals(12, sae.dIn());
             assertTrue(Files.isRegularFile(out.resolve("summary.json")));
             assertTrue(Files.isRegularFile(out.resolve("checkpoint/training_state.safetensors")));
@@ -97,8 +98,8 @@ class TrainCommandTest {
         CliRun t = CliRun.of("train", "--store", store.toString(), "--arch", "temporal", "--d-sae", "32", "--tokens", "700",
                 "--batch", "32", "--hook-layer", "1", "--out", out.toString());
         assertEquals(0, t.code(), t.err());
-        Sae sae = SaeIO.load(out);
-        assertEquals("temporal", sae.architecture());
+        Sae sae = SaeIO.load(out, msts.engine.Ops.reference());
+        assertEquals(Architecture.TEMPORAL, sae.architecture());
         assertEquals("blocks.1.hook_resid_post", sae.cfg().get("hook_name"));
         assertEquals(8, sae.cfg().get("context_size"));
     }

@@ -1,5 +1,7 @@
 package msts.evals;
 
+import msts.sae.SparseRows;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,15 +42,15 @@ public final class Disentanglement {
         int nSeq = Math.min(src.numSequences(), cfg.maxSequences()), T = src.contextSize(), dSae = sae.dSae();
         int first = cfg.skipFirst() ? 1 : 0, Tk = T - first;
         if (Tk < 2) throw new IllegalArgumentException("sequences of " + T + " tokens are too short for the disentanglement eval");
-        SparseActs acts = new SparseActs(dSae);
+        SparseRows acts = new SparseRows(dSae);
         float[] x = new float[T * sae.dIn()];
         float[] f = new float[T * dSae];
         try (Progress p = new Progress("eval disentangle", nSeq, "seq")) {
             for (int s = 0; s < nSeq; s++) {
                 src.readSequence(s, x, 0);
                 sae.encode(x, 1, T, f);
-                if (first == 0) acts.add(f, T);
-                else acts.add(java.util.Arrays.copyOfRange(f, first * dSae, T * dSae), Tk);
+                if (first == 0) acts.append(f, T);
+                else acts.append(java.util.Arrays.copyOfRange(f, first * dSae, T * dSae), Tk);
                 p.advance(1);
             }
         }
@@ -145,8 +147,8 @@ public final class Disentanglement {
     }
 
     /** Fraction of tokens with f_j &gt; 0. */
-    public static double[] density(SparseActs a) {
-        double[] d = new double[a.dSae];
+    public static double[] density(SparseRows a) {
+        double[] d = new double[a.width()];
         for (int r = 0; r < a.rows(); r++)
             for (int k = a.start(r); k < a.end(r); k++) if (a.value(k) > 0) d[a.index(k)]++;
         for (int j = 0; j < d.length; j++) d[j] /= Math.max(1, a.rows());
@@ -157,8 +159,8 @@ public final class Disentanglement {
      * ρ_j(τ) for τ = 1..maxLag: Pearson correlation of (f_j(t), f_j(t+τ)) over all pairs within the same
      * sequence, with latent j's mean and variance over all tokens. [dSae][maxLag]; NaN for constant latents.
      */
-    public static double[][] autocorrelation(SparseActs a, int nSeq, int T, int maxLag) {
-        int F = a.dSae;
+    public static double[][] autocorrelation(SparseRows a, int nSeq, int T, int maxLag) {
+        int F = a.width();
         double[] sum = new double[F], sumSq = new double[F];
         double[][] cross = new double[F][maxLag], head = new double[F][maxLag], tail = new double[F][maxLag];
         float[] dense = new float[T * F];
@@ -220,8 +222,8 @@ public final class Disentanglement {
      * Among the {@code top} most frequent latents: mean Jaccard index of their firing sets and mean |Pearson
      * correlation| of their activations, over all pairs. Returns {jaccard, |corr|, number of latents}.
      */
-    public static double[] coactivation(SparseActs a, double[] density, int top) {
-        int F = a.dSae;
+    public static double[] coactivation(SparseRows a, double[] density, int top) {
+        int F = a.width();
         Integer[] order = new Integer[F];
         for (int j = 0; j < F; j++) order[j] = j;
         java.util.Arrays.sort(order, (p, q) -> Double.compare(density[q], density[p]));

@@ -1,5 +1,7 @@
 package msts.evals;
 
+import msts.sae.SparseRows;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.Map;
@@ -78,8 +80,8 @@ class DisentanglementTest {
         float[] f = new float[nSeq * T * F];
         for (int i = 0; i < f.length; i++) f[i] = r.nextDouble() < 0.4 ? (float) r.nextDouble() : 0f;
         for (int i = 0; i < nSeq * T; i++) f[i * F + 3] = 0f; // dead latent
-        SparseActs a = new SparseActs(F);
-        a.add(f, nSeq * T);
+        SparseRows a = new SparseRows(F);
+        a.append(f, nSeq * T);
         double[][] rho = Disentanglement.autocorrelation(a, nSeq, T, lag);
         for (int j = 0; j < 3; j++) {
             double mu = 0, var = 0;
@@ -111,8 +113,8 @@ class DisentanglementTest {
             f[i * F] = v;
             f[i * F + 1] = 2 * v;
         }
-        SparseActs a = new SparseActs(F);
-        a.add(f, N);
+        SparseRows a = new SparseRows(F);
+        a.append(f, N);
         double[] co = Disentanglement.coactivation(a, Disentanglement.density(a), 10);
         assertEquals(2, co[2]);
         assertEquals(1.0, co[0], 1e-12);

@@ -5,14 +5,16 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector API versions of the sparse-product kernels of {@link SaeKernels} (the plain loops there are the
- * reference; {@code SaeVectorKernelsTest} checks these against them). Same signatures and semantics.
+ * The fast (Vector API) SAE kernels. Each is the fast version of the plain-loop reference kernel of the same
+ * name in {@link SaeKernels}, with the same signature and semantics; {@code SaeVectorKernelsTest} checks each
+ * against its reference.
  */
 public final class SaeVectorKernels {
     private SaeVectorKernels() {}
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
+    /** Σ_c a[ao + c] · b[bo + c] for c in [0, n) (helper; lanes summed in a different order than a plain loop). */
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
         FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
         int L = S.length(), c = 0;
@@ -35,7 +37,7 @@ public final class SaeVectorKernels {
         for (; c < n; c++) out[oo + c] += v * b[bo + c];
     }
 
-    /** See {@link SaeKernels#spmmRows}. */
+    /** Fast version of {@link SaeKernels#spmmRows} (reference). */
     public static void spmmRows(int[] start, int[] idx, float[] val, float[] b, int d, float[] out, boolean accumulate,
                                 int lo, int hi) {
         for (int r = lo; r < hi; r++) {
@@ -44,7 +46,7 @@ public final class SaeVectorKernels {
         }
     }
 
-    /** See {@link SaeKernels#spmmCols}. */
+    /** Fast version of {@link SaeKernels#spmmCols} (reference). */
     public static void spmmCols(int[] colStart, int[] rowIdx, float[] cval, float[] a, int d, float[] out,
                                 boolean accumulate, int lo, int hi) {
         for (int j = lo; j < hi; j++) {
@@ -53,7 +55,7 @@ public final class SaeVectorKernels {
         }
     }
 
-    /** See {@link SaeKernels#sampledDot}. */
+    /** Fast version of {@link SaeKernels#sampledDot} (reference). */
     public static void sampledDot(int[] start, int[] idx, float[] a, float[] b, int d, float[] out, int lo, int hi) {
         for (int r = lo; r < hi; r++)
             for (int e = start[r]; e < start[r + 1]; e++) out[e] = dot(a, r * d, b, idx[e] * d, d);
