@@ -90,6 +90,20 @@ public abstract class AbstractSae implements Sae {
     /** Tensors beyond {@link SaeParams#NAMES} written to sae_weights.safetensors (JumpReLU: threshold). */
     public Map<String, float[]> extraTensors() { return Map.of(); }
 
+    /** Training state beyond the parameters, kept in checkpoints (BatchTopK: its inference threshold). */
+    public Map<String, Double> trainingState() { return Map.of(); }
+
+    /** Restores {@link #trainingState} from a checkpoint. */
+    public void restoreTrainingState(Map<String, ?> state) {}
+
+    /**
+     * The SAE as saved for inference, over folded (raw-space) parameters with config exportCfg: the same class by
+     * default; BatchTopK becomes a JumpReLU SAE (SAELens' inference conversion).
+     */
+    public AbstractSae forInference(SaeConfig exportCfg, SaeParams folded) {
+        return SaeRegistry.create(exportCfg, folded, extraTensors(), ops);
+    }
+
     /** Whether {@link #loss} is implemented (false: load and inference only). */
     public boolean trainable() { return true; }
 

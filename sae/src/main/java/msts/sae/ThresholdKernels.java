@@ -44,6 +44,24 @@ public final class ThresholdKernels {
     }
 
     /**
+     * {@link #jumpReluThetaGrad} with ∂L/∂f[r, j] = δ_r·W_dec,j computed only for the entries inside the window
+     * (δ = ∂L/∂x̂ [rows, d], W_dec [n, d]), so the dense ∂L/∂f is not needed.
+     */
+    public static void jumpReluThetaGradFromDelta(float[] pre, float[] theta, float[] delta, float[] wDec, int d,
+                                                  float eps, int rows, int n, float[] dtheta, int lo, int hi) {
+        for (int j = lo; j < hi; j++) {
+            float th = theta[j], s = 0f;
+            for (int r = 0; r < rows; r++) {
+                if (!rectangle((pre[r * n + j] - th) / eps)) continue;
+                double df = 0;
+                for (int c = 0; c < d; c++) df += (double) delta[r * d + c] * wDec[j * d + c];
+                s += -(th / eps) * (float) df;
+            }
+            dtheta[j] = s;
+        }
+    }
+
+    /**
      * The Step (Heaviside) STE of the L0 term L_0 = (λ/|M|)·Σ_{r∈M} Σ_j H(pre[r, j] − θ_j): adds
      * dθ_j += Σ_{r∈M} −(1/ε)·K((pre[r, j] − θ_j)/ε)·(λ/|M|) for latents [lo, hi); nothing flows into pre.
      * {@code coef} = λ/|M|.
