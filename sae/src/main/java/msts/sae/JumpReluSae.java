@@ -43,8 +43,13 @@ public class JumpReluSae extends AbstractSae {
     /** Trainable when its parameters hold log_threshold (a fresh or resumed training SAE), not when loaded. */
     @Override public boolean trainable() { return params.log_threshold.length == n; }
 
-    /** SAELens saves θ = exp(log_threshold) as "threshold" (process_state_dict_for_saving). */
-    @Override public Map<String, float[]> extraTensors() { return Map.of("threshold", threshold.clone()); }
+    /** SAELens saves θ = exp(log_threshold) as "threshold" (process_state_dict_for_saving); θ of the current parameters. */
+    @Override
+    public Map<String, float[]> extraTensors() {
+        float[] th = threshold.clone();
+        if (trainable()) ThresholdKernels.expInto(params.log_threshold, th);
+        return Map.of("threshold", th);
+    }
 
     /** L0 = λ/|M| · #{(r, j) : r counted, pre[r, j] &gt; θ_j} (λ: the scheduled coefficient in.l1()). */
     @Override

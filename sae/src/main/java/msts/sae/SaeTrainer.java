@@ -63,6 +63,9 @@ public final class SaeTrainer {
 
     public float scalingFactor() { return scale; }
 
+    /** The SAE being trained (training space; null before {@link #train}). */
+    public AbstractSae sae() { return sae; }
+
     public long step() { return step; }
 
     /** The trained SAE for raw activations (scaling folded into the weights). */
