@@ -4,6 +4,12 @@
 Writes sae/src/test/resources/sae-ref/:
   <case>.safetensors  params (W_enc, b_enc, W_dec, b_dec, conv_w), x, dead mask, and autograd gradients
                       grad.<name>; <case>.json: cfg, batch layout, l1 and expected loss terms.
+  jumprelu, temporal_jumprelu: JumpReLU training (SAELens JumpReLU / Step autograd Functions, rectangle
+                      kernel, loss = MSE + λ·L0 over counted rows), params incl. log_threshold, and f.
+  batchtopk, temporal_batchtopk: SAELens BatchTopK over the counted rows + AuxK; f and one
+                      update_topk_threshold step (topk_threshold_in → topk_threshold_out in the .json).
+  (Appended last so the earlier cases' random draws are unchanged. Re-running on another numpy/torch build
+  changes the older files in the last bits; they are kept as committed.)
   saelens-standard/, saelens-jumprelu/: SAELens-layout dirs (cfg.json + sae_weights.safetensors) plus
                       expected.safetensors with x and f = encode(x), x̂ = decode(f) computed here.
 Run with Debian's python3 (python3-torch): /usr/bin/python3 scripts/sae_reference.py

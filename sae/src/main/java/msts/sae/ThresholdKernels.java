@@ -29,18 +29,17 @@ public final class ThresholdKernels {
 
     /**
      * JumpReLU's straight-through pseudo-derivative w.r.t. θ (Rajamanoharan et al. 2024, eq. 11):
-     * dθ_j = Σ_r −(θ_j/ε)·K((pre[r, j] − θ_j)/ε)·df[r, j], for latents [lo, hi); summed over rows in order.
+     * dθ_j = Σ_r −(θ_j/ε)·K((pre[r, j] − θ_j)/ε)·df[r, j], for latents [lo, hi); summed over rows in order
+     * (row-major sweep: rows outer, the latent range inner).
      */
     public static void jumpReluThetaGrad(float[] pre, float[] theta, float[] df, float eps, int rows, int n,
                                          float[] dtheta, int lo, int hi) {
-        for (int j = lo; j < hi; j++) {
-            float th = theta[j], s = 0f;
-            for (int r = 0; r < rows; r++) {
+        for (int j = lo; j < hi; j++) dtheta[j] = 0f;
+        for (int r = 0; r < rows; r++)
+            for (int j = lo; j < hi; j++) {
                 int i = r * n + j;
-                if (rectangle((pre[i] - th) / eps)) s += -(th / eps) * df[i];
+                if (rectangle((pre[i] - theta[j]) / eps)) dtheta[j] += -(theta[j] / eps) * df[i];
             }
-            dtheta[j] = s;
-        }
     }
 
     /**
@@ -49,16 +48,14 @@ public final class ThresholdKernels {
      */
     public static void jumpReluThetaGradFromDelta(float[] pre, float[] theta, float[] delta, float[] wDec, int d,
                                                   float eps, int rows, int n, float[] dtheta, int lo, int hi) {
-        for (int j = lo; j < hi; j++) {
-            float th = theta[j], s = 0f;
-            for (int r = 0; r < rows; r++) {
-                if (!rectangle((pre[r * n + j] - th) / eps)) continue;
+        for (int j = lo; j < hi; j++) dtheta[j] = 0f;
+        for (int r = 0; r < rows; r++)
+            for (int j = lo; j < hi; j++) {
+                if (!rectangle((pre[r * n + j] - theta[j]) / eps)) continue;
                 double df = 0;
                 for (int c = 0; c < d; c++) df += (double) delta[r * d + c] * wDec[j * d + c];
-                s += -(th / eps) * (float) df;
+                dtheta[j] += -(theta[j] / eps) * (float) df;
             }
-            dtheta[j] = s;
-        }
     }
 
     /**
@@ -68,13 +65,10 @@ public final class ThresholdKernels {
      */
     public static void stepThetaGrad(float[] pre, float[] theta, float eps, float coef, int rows, int n, int T,
                                      int lossStart, float[] dtheta, int lo, int hi) {
-        for (int j = lo; j < hi; j++) {
-            float th = theta[j], s = 0f;
-            for (int r = 0; r < rows; r++) {
-                if (r % T < lossStart) continue;
-                if (rectangle((pre[r * n + j] - th) / eps)) s += -(1f / eps) * coef;
-            }
-            dtheta[j] += s;
+        float g = -(1f / eps) * coef;
+        for (int r = 0; r < rows; r++) {
+            if (r % T < lossStart) continue;
+            for (int j = lo; j < hi; j++) if (rectangle((pre[r * n + j] - theta[j]) / eps)) dtheta[j] += g;
         }
     }
 

@@ -21,7 +21,7 @@ class ThresholdKernelsTest {
 
     /** Fixture: params, x and the forward quantities pre, δ = ∂L/∂x̂ and ∂L/∂f computed here in double. */
     record Fwd(Map<String, Object> meta, Map<String, SaeTensors.Entry> t, int d, int n, int rows, int T, int lossStart,
-               int counted, float[] pre, float[] f, float[] df) {}
+               int counted, float[] pre, float[] f, float[] df, float[] delta) {}
 
     @SuppressWarnings("unchecked")
     static Fwd forward(String name, boolean jumprelu) throws Exception {
@@ -58,7 +58,7 @@ class ThresholdKernelsTest {
                     new float[counted * n]);
         }
         // δ = (2/|M|)(x̂ − x) on counted rows; ∂L/∂f = δ·W_decᵀ
-        float[] df = new float[rows * n];
+        float[] df = new float[rows * n], deltaOut = new float[rows * d];
         for (int r = 0; r < rows; r++) {
             if (r % T < lossStart) continue;
             double[] delta = new double[d];
@@ -66,6 +66,7 @@ class ThresholdKernelsTest {
                 double xh = bdec[k];
                 for (int j = 0; j < n; j++) xh += (double) f[r * n + j] * wdec[j * d + k];
                 delta[k] = 2.0 / counted * (xh - x[r * d + k]);
+                deltaOut[r * d + k] = (float) delta[k];
             }
             for (int j = 0; j < n; j++) {
                 double s = 0;
@@ -73,7 +74,7 @@ class ThresholdKernelsTest {
                 df[r * n + j] = (float) s;
             }
         }
-        return new Fwd(meta, t, d, n, rows, T, lossStart, counted, pre, f, df);
+        return new Fwd(meta, t, d, n, rows, T, lossStart, counted, pre, f, df, deltaOut);
     }
 
     @SuppressWarnings("unchecked")
@@ -105,6 +106,11 @@ class ThresholdKernelsTest {
         ThresholdKernels.jumpReluThetaGrad(w.pre(), theta, w.df(), eps, w.rows(), w.n(), dtheta, 0, w.n());
         ThresholdKernels.stepThetaGrad(w.pre(), theta, eps, lambda / w.counted(), w.rows(), w.n(), w.T(), w.lossStart(), dtheta, 0, w.n());
         ThresholdKernels.logThetaGrad(theta, dtheta, dlog);
+        // the fused kernel (∂L/∂f of the window entries from δ and W_dec) agrees with the one taking ∂L/∂f
+        float[] fused = new float[w.n()], ref0 = new float[w.n()];
+        ThresholdKernels.jumpReluThetaGrad(w.pre(), theta, w.df(), eps, w.rows(), w.n(), ref0, 0, w.n());
+        ThresholdKernels.jumpReluThetaGradFromDelta(w.pre(), theta, w.delta(), w.t().get("W_dec").data(), w.d(), eps, w.rows(), w.n(), fused, 0, w.n());
+        assertArrayEquals(ref0, fused, 1e-6f);
         float[] ref = w.t().get("grad.log_threshold").data();
         int nonZero = 0;
         for (int j = 0; j < w.n(); j++) {
