@@ -126,6 +126,12 @@ public abstract class AbstractSae implements Sae {
      */
     protected abstract void penaltyBackward(Pass pass);
 
+    /**
+     * Dense products only: sees the full ∂L/∂f = δ·W_decᵀ [N, d_sae] before it is masked to the active latents
+     * (JumpReLU's θ pseudo-gradient needs it just below the threshold too).
+     */
+    protected void denseDf(Pass pass, float[] df) {}
+
     /** Mixes activation-specific active sets into {@link #activePatternHash} (AuxK selection). */
     protected long hashExtra(long h, int N) { return h; }
 
@@ -301,6 +307,7 @@ public abstract class AbstractSae implements Sae {
         } else {
             ops.gemm(true, false, n, d, N, 1f, f, 0, n, dxhat, 0, d, 0f, grad.W_dec, 0, d);
             ops.gemm(false, true, N, n, d, 1f, dxhat, 0, d, p.W_dec, 0, d, 0f, dpre, 0, n);
+            denseDf(c, dpre);
             Par.rows(N, 16, (lo, hi) -> SaeKernels.maskByActive(dpre, f, lo * n, hi * n));
         }
         penaltyBackward(c);

@@ -59,6 +59,15 @@ public class JumpReluSae extends AbstractSae {
         c.l1 = c.in.l1() * (double) above / c.counted;
     }
 
+    /** Dense products: the decoder path's θ pseudo-gradient from the full ∂L/∂f (before it is masked). */
+    @Override
+    protected void denseDf(Pass c, float[] df) {
+        float eps = cfg.jumpReluBandwidth();
+        int N = c.N;
+        Par.forRange(0, n, Math.max(16, n / (Par.THREADS * 4)), (lo, hi) ->
+                ThresholdKernels.jumpReluThetaGrad(pre, threshold, df, eps, N, n, dTheta, lo, hi));
+    }
+
     /**
      * ∂L/∂pre through JumpReLU is H(pre − θ)·∂L/∂f — already in dpre (the shared backward masks by f &gt; 0, the
      * same set since θ &gt; 0); L0 adds nothing to pre. θ: JumpReLU STE (decoder path) + Step STE (L0), then
@@ -69,8 +78,9 @@ public class JumpReluSae extends AbstractSae {
         float eps = cfg.jumpReluBandwidth(), coef = c.in.l1() * c.invM;
         float[] delta = c.e, wDec = c.p.W_dec;
         int N = c.N, T = c.T, ls = c.lossStart, chunk = Math.max(16, n / (Par.THREADS * 4));
+        boolean sparse = c.sparse; // dense: the decoder path's part is already in dTheta (denseDf)
         Par.forRange(0, n, chunk, (lo, hi) -> {
-            ThresholdKernels.jumpReluThetaGradFromDelta(pre, threshold, delta, wDec, d, eps, N, n, dTheta, lo, hi);
+            if (sparse) ThresholdKernels.jumpReluThetaGradFromDelta(pre, threshold, delta, wDec, d, eps, N, n, dTheta, lo, hi);
             ThresholdKernels.stepThetaGrad(pre, threshold, eps, coef, N, n, T, ls, dTheta, lo, hi);
         });
         ThresholdKernels.logThetaGrad(threshold, dTheta, c.grad.log_threshold);
