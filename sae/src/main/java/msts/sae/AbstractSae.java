@@ -249,7 +249,8 @@ public abstract class AbstractSae implements Sae {
         int N = nSeq * T, lossStart = in.lossStart();
         if (nSeq * (T - lossStart) <= 0) throw new IllegalArgumentException("no rows counted in the loss (T=" + T + ", lossStart=" + lossStart + ")");
         forward(p, x, nSeq, T);
-        boolean sparse = in.products().sparse(fS.count(f, N, n), N, n, d);
+        boolean nnzCounted = in.products().effective(n, d) > 0; // DENSE skips the count, as before
+        boolean sparse = nnzCounted && in.products().sparse(fS.count(f, N, n), N, n, d);
         lastSparse = sparse;
         Pass c = new Pass(p, x, nSeq, T, in, sparse, grad, e);
         if (sparse) {
@@ -280,7 +281,10 @@ public abstract class AbstractSae implements Sae {
         penalty(c);
         double sep = 0;
         if (separation.on()) {
-            if (separation.needsActiveLists() && !sparse) fS.gather(f, false);
+            if (separation.needsActiveLists() && !sparse) {
+                if (nnzCounted) fS.gather(f, false);
+                else fS.build(f, N, n, false);
+            }
             sep = separation.forward(p.W_dec, norms, fS, N, T, lossStart, in.sepSeed(), grad != null);
         }
         LossTerms res = new LossTerms(mse + c.l1 + c.aux + sep, mse, c.l1, c.aux, sep, l0, ev, c.counted, c.deadLatents);
