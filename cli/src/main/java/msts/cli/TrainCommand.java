@@ -1,10 +1,10 @@
 package msts.cli;
 
 import msts.engine.Ops;
+import msts.engine.backend.Backend;
 import msts.data.BatchSource;
 import msts.sae.Activation;
 import msts.sae.Architecture;
-import msts.sae.OpsBackend;
 import msts.sae.SaeConfig;
 import msts.sae.SaeTrainer;
 import msts.sae.SparsePolicy;
@@ -70,17 +70,25 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-normalize", description = "do not scale activations to mean norm sqrt(d_in)") boolean noNormalize;
     @Option(names = "--hook-layer", defaultValue = "0", description = "layer the activations come from (cfg.json)") int hookLayer;
     @Option(names = "--model-name", defaultValue = "gemma-2-2b") String modelName;
-    @Option(names = "--ops", defaultValue = "cpu", description = "cpu (Vector API) | reference (plain loops)") String opsName;
     @Option(names = "--out", required = true, description = "output directory") Path out;
-    @picocli.CommandLine.Mixin BackendOption backend; // --backend cpu|tornado, --device B:D
-    @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
+    @picocli.CommandLine.Mixin BackendOption backend; // --backend cpu|reference|tornado, --device B:D
+    @picocli.CommandLine.Mixin RunOptions run; // --threads N
+    @picocli.CommandLine.Mixin QuietOption quiet;
+    @picocli.CommandLine.Mixin VerboseOption verbose;
 
     @Override
     public Integer call() throws Exception {
+        run.apply();
+        try (Backend b = backend.backend()) {
+            return run(b);
+        }
+    }
+
+    private Integer run(Backend b) throws Exception {
         if (!resume && Files.isDirectory(out) && (Files.exists(out.resolve("checkpoint")) || Files.exists(out.resolve("summary.json"))))
             throw new IllegalArgumentException(out + " already holds a training run; pass --resume to continue it or choose another --out");
         if (batch <= 0 || tokens <= 0) throw new IllegalArgumentException("--batch and --tokens must be positive");
-        Ops ops = OpsChoice.resolve(backend, opsName);
+        Ops ops = b.ops();
         Path in = input.file != null ? input.file : input.store;
         if (!Files.exists(in)) throw new IllegalArgumentException((input.file != null ? "--activations " : "--store ") + in + ": no such file or directory");
         try (ActivationSource src = ActivationSources.open(in)) {
@@ -100,8 +108,7 @@ public final class TrainCommand implements Callable<Integer> {
                     .deadAfterTokens(deadAfter).normalize(!noNormalize).products(new SparsePolicy(sparse)).build();
             BatchSource batches = new StoreBatches(src, c.temporal(), batch, includeBos, seed);
             Files.createDirectories(out);
-            // until the engine resolves --backend into a Backend (with its TrainStepFactory), the SAE steps run on ops
-            TrainResult s = new SaeTrainer(c, t, OpsBackend.of(ops), out).train(batches, resume);
+            TrainResult s = new SaeTrainer(c, t, b, out).quiet(quiet.quiet).train(batches, resume);
             TrainResult.Final fin = s.fin();
             System.out.printf(Locale.ROOT, "%s %s: %d steps, %.0f tokens/s (%s ops, steps on %s); loss %.4g, mse %.4g, L0 %.1f, explained variance %.3f, dead %s%n",
                     s.complete() ? "trained" : "paused", arch, s.steps(), s.tokensPerSecond(), ops.name(), s.stepsOn(),

@@ -79,6 +79,35 @@ class EvalCommandTest {
         assertTrue(Files.size(rep.resolve("l0_vs_explained_variance.png")) > 1000);
     }
 
+    /** The core metrics of {@code sae} on {@code model} computed here, model and SAE each on the given ops. */
+    static JsonNode coreMetrics(msts.engine.backend.Backend modelBackend, msts.engine.Ops saeOps) throws Exception {
+        try (var lm = msts.evals.GemmaModel.load(model, null, modelBackend)) {
+            var s = SaeIO.load(sae, saeOps);
+            int[][] rows = EvalCommand.rows(lm, java.util.List.of(data.resolve("retain.jsonl")), 24, 3, 0, msts.data.Corpus.BosMode.PREPEND);
+            var o = msts.evals.CoreEval.run(saeOps, lm, lm.tokenizer(), s, rows, new msts.evals.CoreEval.Config(1, 4, false), "sae").output();
+            Path d = Files.createTempDirectory(dir, "core");
+            return json(o.write(d));
+        }
+    }
+
+    @Test
+    void referenceBackendRunsTheSaeOnTheReferenceOpsToo() throws Exception {
+        // Before the backend was chosen once, `--ops reference` ran the model on the reference ops but the SAE
+        // (SaeIO's default) and the decoder-cosine Gram (DecoderGeometry's) on CpuOps.
+        Path out = dir.resolve("run-reference");
+        CliRun r = CliRun.of("eval", "core", "--backend", "reference", "--sae", sae.toString(), "--model", model.toString(), "--corpus",
+                data.resolve("retain.jsonl").toString(), "--context", "24", "--rows", "3", "--no-ce-kl", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode got = json(out.resolve("core_eval_results.json"));
+        var ref = msts.engine.backend.Backends.reference();
+        JsonNode allReference = coreMetrics(ref, msts.engine.Ops.reference());
+        JsonNode saeOnCpu = coreMetrics(ref, msts.engine.CpuOps.INSTANCE);
+        assertNotEquals(saeOnCpu.get("eval_result_metrics"), allReference.get("eval_result_metrics"),
+                "the SAE's ops change the metrics' last bits (else this test could not tell them apart)");
+        assertEquals(allReference.get("eval_result_metrics"), got.get("eval_result_metrics"), "model and SAE on the reference ops");
+        assertEquals(allReference.get("eval_result_details"), got.get("eval_result_details"));
+    }
+
     @Test
     void badInputIsOneClearError() {
         CliRun r = CliRun.of("eval", "core", "--sae", dir.resolve("missing").toString(), "--model", model.toString(),

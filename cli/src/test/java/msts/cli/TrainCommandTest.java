@@ -93,6 +93,18 @@ class TrainCommandTest {
     }
 
     @Test
+    void referenceBackendTrainsOnTheReferenceOps(@TempDir Path dir) throws Exception {
+        Path acts = activations(dir, false);
+        Path out = dir.resolve("ref");
+        int code = run(new ByteArrayOutputStream(), "train", "--backend", "reference", "--quiet", "--threads", String.valueOf(msts.engine.Parallel.threads()),
+                "--activations", acts.toString(), "--d-sae", "16", "--tokens", "640", "--batch", "64", "--out", out.toString());
+        assertEquals(0, code);
+        var summary = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        assertEquals("reference", summary.get("ops").asText(), summary.toString());
+        assertEquals("cpu", summary.get("steps_on").asText(), "no whole-step extension: the trainer's own step on the backend's ops");
+    }
+
+    @Test
     void nanActivationsStopWithNonZeroExit(@TempDir Path dir) throws Exception {
         Path acts = activations(dir, true);
         ByteArrayOutputStream err = new ByteArrayOutputStream();

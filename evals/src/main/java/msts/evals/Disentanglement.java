@@ -1,5 +1,6 @@
 package msts.evals;
 
+import msts.engine.Ops;
 import msts.sae.SparseRows;
 
 import java.util.ArrayList;
@@ -34,7 +35,8 @@ public final class Disentanglement {
         }
     }
 
-    public static EvalOutput run(Sae sae, ActivationSource src, GroundTruth gt, Config cfg, String saeId) {
+    /** Runs the eval; {@code ops} computes the decoder-cosine Gram blocks (the run's backend ops). */
+    public static EvalResult<DisentangleMetrics> run(Ops ops, Sae sae, ActivationSource src, GroundTruth gt, Config cfg, String saeId) {
         if (src.dIn() != sae.dIn())
             throw new IllegalArgumentException("activations have d=" + src.dIn() + " but the SAE has d_in=" + sae.dIn());
         if (gt != null && gt.d() != sae.dIn())
@@ -55,8 +57,8 @@ public final class Disentanglement {
             }
         }
         float[] wDec = sae.decoderWeights();
-        double[] maxCos = DecoderGeometry.maxCosineToOthers(wDec, dSae, sae.dIn());
-        long[] hist = DecoderGeometry.pairwiseCosineHistogram(wDec, dSae, sae.dIn(), cfg.histogramLatents(), cfg.histogramBins());
+        double[] maxCos = DecoderGeometry.maxCosineToOthers(ops, wDec, dSae, sae.dIn());
+        long[] hist = DecoderGeometry.pairwiseCosineHistogram(ops, wDec, dSae, sae.dIn(), cfg.histogramLatents(), cfg.histogramBins());
         double[][] ac = autocorrelation(acts, nSeq, Tk, cfg.maxLag());
         double[] persistence = persistence(ac);
         double[] density = density(acts);
@@ -104,7 +106,7 @@ public final class Disentanglement {
         unstructured.put("latent_persistence", persistence);
         unstructured.put("latent_density", density);
         if (gt != null) {
-            double[] rec = DecoderGeometry.maxCosineTo(gt.directions(), gt.n(), wDec, dSae, gt.d());
+            double[] rec = DecoderGeometry.maxCosineTo(ops, gt.directions(), gt.n(), wDec, dSae, gt.d());
             Map<String, Object> gtM = new LinkedHashMap<>();
             Map<Integer, double[]> byScale = recoveryByScale(rec, gt.timeScale());
             for (var e : byScale.entrySet()) gtM.put("recovery_time_scale_" + e.getKey(), e.getValue()[0] / e.getValue()[1]);
@@ -143,7 +145,8 @@ public final class Disentanglement {
         config.put("histogram_bins", cfg.histogramBins());
         config.put("histogram_latents", Math.min(cfg.histogramLatents(), dSae));
         config.put("ground_truth", gt != null);
-        return EvalOutput.of("msts_disentanglement", config, metrics, details, unstructured, sae, saeId);
+        EvalOutput out = EvalOutput.of("msts_disentanglement", config, metrics, details, unstructured, sae, saeId);
+        return new EvalResult<>(out, DisentangleMetrics.from(out));
     }
 
     /** Fraction of tokens with f_j &gt; 0. */
@@ -290,8 +293,8 @@ public final class Disentanglement {
     }
 
     /** Mean over ground-truth features of max_j cos(g_i, d_j), per time scale. */
-    public static Map<Integer, Double> recoveryByScale(GroundTruth gt, float[] wDec, int dSae) {
-        double[] rec = DecoderGeometry.maxCosineTo(gt.directions(), gt.n(), wDec, dSae, gt.d());
+    public static Map<Integer, Double> recoveryByScale(Ops ops, GroundTruth gt, float[] wDec, int dSae) {
+        double[] rec = DecoderGeometry.maxCosineTo(ops, gt.directions(), gt.n(), wDec, dSae, gt.d());
         Map<Integer, Double> out = new TreeMap<>();
         recoveryByScale(rec, gt.timeScale()).forEach((k, v) -> out.put(k, v[0] / v[1]));
         return out;

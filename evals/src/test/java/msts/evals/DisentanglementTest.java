@@ -47,13 +47,13 @@ class DisentanglementTest {
     void recoveryIsOneForTrueDirectionsAndLowForRandom() {
         var data = SyntheticSequences.generate(SPEC);
         var gt = new Disentanglement.GroundTruth(data.directions(), data.timeScale(), SPEC.d());
-        Map<Integer, Double> perfect = Disentanglement.recoveryByScale(gt, data.directions(), SPEC.nFeatures());
+        Map<Integer, Double> perfect = Disentanglement.recoveryByScale(msts.engine.CpuOps.INSTANCE, gt, data.directions(), SPEC.nFeatures());
         for (double v : perfect.values()) assertEquals(1.0, v, 1e-5);
         assertEquals(3, perfect.size());
         Random r = new Random(3);
         float[] rnd = new float[SPEC.nFeatures() * SPEC.d()];
         for (int i = 0; i < rnd.length; i++) rnd[i] = (float) r.nextGaussian();
-        Map<Integer, Double> random = Disentanglement.recoveryByScale(gt, rnd, SPEC.nFeatures());
+        Map<Integer, Double> random = Disentanglement.recoveryByScale(msts.engine.CpuOps.INSTANCE, gt, rnd, SPEC.nFeatures());
         for (double v : random.values()) assertTrue(v < 0.7, "random decoder recovers " + v);
     }
 
@@ -62,7 +62,7 @@ class DisentanglementTest {
         var data = SyntheticSequences.generate(SPEC);
         TestSae sae = TestSae.tied(data.directions(), SPEC.nFeatures(), SPEC.d(), 0.3f);
         var gt = new Disentanglement.GroundTruth(data.directions(), data.timeScale(), SPEC.d());
-        EvalOutput out = Disentanglement.run(sae, data.source(), gt, Disentanglement.Config.defaults(), "tied");
+        EvalOutput out = Disentanglement.run(msts.engine.CpuOps.INSTANCE, sae, data.source(), gt, Disentanglement.Config.defaults(), "tied").output();
         Map<String, Object> g = out.evalResultMetrics().get("ground_truth");
         double p1 = (double) g.get("matched_latent_persistence_time_scale_1");
         double p16 = (double) g.get("matched_latent_persistence_time_scale_16");
@@ -127,7 +127,7 @@ class DisentanglementTest {
         int n = 30, d = 8;
         float[] w = new float[n * d];
         for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
-        long[] h = DecoderGeometry.pairwiseCosineHistogram(w, n, d, 1000, 20);
+        long[] h = DecoderGeometry.pairwiseCosineHistogram(msts.engine.CpuOps.INSTANCE, w, n, d, 1000, 20);
         assertEquals((long) n * (n - 1) / 2, java.util.Arrays.stream(h).sum());
     }
 

@@ -136,7 +136,7 @@ public final class SaeTrainer {
         long t0 = System.nanoTime();
         try (TrainStep stepper = openStep(sae, new Adam(tc, m, v), nSeq, T, lossStart);
              Progress progress = new Progress("train " + cfg.architecture(), steps * perStep, "tok", System.err,
-                     quiet || Boolean.getBoolean("msts.quiet"))) {
+                     quiet || Progress.quietByDefault())) {
             final double[] shown = new double[5];
             final boolean[] any = {false};
             progress.metrics(() -> !any[0] ? "" : String.format(Locale.ROOT,

@@ -1,4 +1,5 @@
 package msts.sae;
+import msts.engine.backend.Backends;
 import msts.data.StoreBatches;
 import msts.data.BatchSource;
 
@@ -56,7 +57,7 @@ class SaeTrainerTest {
         return TrainConfig.builder().totalTokens(tokens).lr(3e-3f).seed(7).deadAfterTokens(2000);
     }
 
-    static final Backend REF = OpsBackend.of(Ops.reference());
+    static final Backend REF = Backends.reference();
 
     static BatchSource batches(SaeConfig c, ActivationSource src) {
         return new StoreBatches(src, c.temporal(), 96, false, 3);

@@ -1,5 +1,6 @@
 package msts.tornado;
 
+import msts.engine.backend.Backends;
 import static msts.tornado.Accel.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -13,7 +14,6 @@ import java.util.Random;
 import msts.engine.Ops;
 import msts.data.BatchSource;
 import msts.engine.backend.Backend;
-import msts.sae.OpsBackend;
 import msts.sae.SaeConfig;
 import msts.sae.SaeTrainer;
 import msts.sae.TrainConfig;
@@ -80,7 +80,7 @@ class PlanTrainStepAccelTest {
         }
     };
 
-    static final Backend CPU = OpsBackend.of(Ops.reference());
+    static final Backend CPU = Backends.reference();
 
     private void same(String what, SaeTrainer got, SaeTrainer want, Map<String, Object> gs, Map<String, Object> ws) {
         String[] names = {"W_enc", "b_enc", "W_dec", "b_dec", "conv_w"};
@@ -94,6 +94,14 @@ class PlanTrainStepAccelTest {
         }
         assertEquals(ws.get("dead_latents"), gs.get("dead_latents"), what + " dead latents");
         assertEquals("tornado", gs.get("steps_on"));
+    }
+
+    @Test
+    void theTornadoBackendOffersThePlanStep() {
+        try (Backend b = msts.engine.backend.Backends.resolve("tornado", null)) {
+            assertEquals(PlanTrainStepFactory.class, b.extension(TrainStepFactory.class).orElseThrow().getClass());
+            assertEquals(TornadoOps.class, b.ops().getClass());
+        }
     }
 
     @Test

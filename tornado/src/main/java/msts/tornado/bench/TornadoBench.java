@@ -1,4 +1,4 @@
-package msts.tornado;
+package msts.tornado.bench;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,12 +18,18 @@ import msts.sae.AbstractSae;
 import msts.sae.SaeRegistry;
 import msts.sae.SparsePolicy;
 import msts.sae.SaeParams;
+import msts.tornado.Gemma2Plan;
+import msts.tornado.Gemma2Plans;
+import msts.tornado.SaeTrainPlan;
+import msts.tornado.TornadoOps;
+import msts.tornado.TornadoOptions;
+import msts.tornado.TornadoRuntimeInfo;
 
 /**
  * Kernel and plan times on the TornadoVM device next to the CPU backend ({@link CpuOps}, Vector API) in the
  * same process and run. Median wall time of {@code reps} calls after {@code warm} warm-up calls (compilation
  * excluded; host↔device copies of the per-call inputs and outputs included). Run under the SDK:
- * <pre>java @$TORNADOVM_HOME/tornado-argfile @tornado-config/flags/common.flags -cp cli/target/msts.jar:tornado/target/msts-tornado-*.jar msts.tornado.TornadoBench</pre>
+ * <pre>java @$TORNADOVM_HOME/tornado-argfile @tornado-config/flags/common.flags -cp cli/target/msts.jar:tornado/target/msts-tornado-*.jar msts.tornado.bench.TornadoBench</pre>
  * Results and the command: docs/tornado.md.
  */
 public final class TornadoBench {
@@ -84,7 +90,7 @@ public final class TornadoBench {
             int T = 64;
             int[][] batch = new int[1][T];
             for (int t = 0; t < T; t++) batch[0][t] = r.nextInt(1024);
-            try (Gemma2Plan plan = Gemma2Plans.create(model, 1, T, 0, new int[0], false, null)) {
+            try (Gemma2Plan plan = Gemma2Plans.create(model, 1, T, 0, new int[0], false, null, TornadoOptions.Matmul.AUTO)) {
                 float[] emb = Gemma2Plans.embed(model, batch);
                 double d = medianMs(1, reps, () -> plan.forward(emb));
                 double c = medianMs(1, reps, () -> model.forward(batch, Gemma2.Options.residAt(0)));
