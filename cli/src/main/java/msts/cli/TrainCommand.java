@@ -23,9 +23,10 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** msts train: trains a ReLU, TopK or Multi-Scale Temporal SAE on stored activations (docs/sae.md). */
+/** msts train: trains a ReLU, TopK, JumpReLU, BatchTopK or Multi-Scale Temporal SAE on stored activations (docs/sae.md). */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Train an SAE (relu | topk | temporal) on stored activations; writes a SAELens-layout directory.")
+        description = "Train an SAE (relu | topk | jumprelu | batchtopk | temporal) on stored activations; writes a SAELens-layout directory"
+                + " (JumpReLU and BatchTopK are saved as SAELens 'jumprelu' with tensor 'threshold').")
 public final class TrainCommand implements Callable<Integer> {
     static final class Input {
         @Option(names = "--store", paramLabel = "DIR", description = "activation store directory (msts harvest)") Path store;
@@ -33,12 +34,16 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     @ArgGroup(exclusive = true, multiplicity = "1") Input input;
-    @Option(names = "--arch", defaultValue = "relu", description = "standard (alias relu) | topk | temporal (default ${DEFAULT-VALUE})") String arch;
-    @Option(names = "--act", defaultValue = "relu", description = "activation of the temporal SAE: relu | topk") String act;
+    @Option(names = "--arch", defaultValue = "relu", description = "standard (alias relu) | topk | jumprelu | batchtopk | temporal (default ${DEFAULT-VALUE})") String arch;
+    @Option(names = {"--act", "--activation"}, defaultValue = "relu", description = "activation of the temporal SAE: relu | topk | jumprelu | batchtopk (default ${DEFAULT-VALUE})") String act;
     @Option(names = "--d-sae", required = true, description = "number of latents") int dSae;
     @Option(names = "--l1", defaultValue = "5", description = "L1 coefficient λ (ReLU; default ${DEFAULT-VALUE})") float l1;
     @Option(names = "--l1-mode", defaultValue = "decoder_norm", description = "decoder_norm | unit_norm") String l1Mode;
-    @Option(names = "--k", defaultValue = "64", description = "TopK k") int k;
+    @Option(names = "--k", defaultValue = "64", description = "TopK k; BatchTopK: mean active latents per token, top k·rows over the batch (default ${DEFAULT-VALUE})") int k;
+    @Option(names = "--l0", defaultValue = "1.0", description = "JumpReLU L0 coefficient λ (SAELens l0_coefficient; default ${DEFAULT-VALUE})") float l0;
+    @Option(names = "--bandwidth", defaultValue = "0.05", description = "JumpReLU STE bandwidth ε of the rectangle kernel (default ${DEFAULT-VALUE})") float bandwidth;
+    @Option(names = "--init-threshold", defaultValue = "0.01", description = "JumpReLU initial threshold θ_0 (default ${DEFAULT-VALUE})") float initThreshold;
+    @Option(names = "--threshold-lr", defaultValue = "0.01", description = "BatchTopK inference-threshold running-average rate (SAELens topk_threshold_lr; default ${DEFAULT-VALUE})") float thresholdLr;
     @Option(names = "--k-aux", defaultValue = "0", description = "AuxK k_aux (0 = d_in/2)") int kAux;
     @Option(names = "--aux-coefficient", defaultValue = "0.03125", description = "AuxK coefficient (default 1/32)") float auxCoef;
     @Option(names = "--dilations", defaultValue = "1,2,4", split = ",", description = "temporal dilations") int[] dilations;
@@ -52,7 +57,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--lr", defaultValue = "3e-4") float lr;
     @Option(names = "--lr-warmup", defaultValue = "-1", description = "LR warm-up steps (-1 = min(1000, steps/10))") int lrWarmup;
     @Option(names = "--lr-decay", defaultValue = "0.2", description = "fraction of steps with linear LR decay") float lrDecay;
-    @Option(names = "--l1-warmup", defaultValue = "-1", description = "L1 warm-up steps (-1 = steps/20)") int l1Warmup;
+    @Option(names = "--l1-warmup", defaultValue = "-1", description = "L1 (JumpReLU: L0) coefficient warm-up steps (-1 = steps/20; JumpReLU 0 as SAELens)") int l1Warmup;
     @Option(names = "--clip", defaultValue = "0", description = "gradient-norm clip (0 = off)") float clip;
     @Option(names = "--seed", defaultValue = "42") long seed;
     @Option(names = "--checkpoint-every", defaultValue = "0", description = "steps between checkpoints (0 = end only)") int checkpointEvery;
@@ -93,6 +98,7 @@ public final class TrainCommand implements Callable<Integer> {
                     .activation(architecture == Architecture.TEMPORAL ? Activation.parse(act) : architecture.fixedActivation())
                     .k(k).kAux(kAux).auxKCoefficient(auxCoef).dilations(dilations).convMode(convMode)
                     .l1Coefficient(l1).l1Mode(l1Mode)
+                    .l0Coefficient(l0).jumpReluBandwidth(bandwidth).jumpReluInitThreshold(initThreshold).topkThresholdLr(thresholdLr)
                     .sepWeight(sepWeight).sepForm(sepForm).sepMargin(sepMargin).sepPairs(sepPairs)
                     .contextSize(src.contextSize()).hookLayer(hookLayer).hookName("blocks." + hookLayer + ".hook_resid_post")
                     .modelName(modelName).build();

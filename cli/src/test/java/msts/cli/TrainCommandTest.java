@@ -62,6 +62,36 @@ class TrainCommandTest {
         assertTrue(err.toString().contains("--resume"), err.toString());
     }
 
+    /** --arch jumprelu | batchtopk and their temporal forms (--activation) train and save as SAELens jumprelu. */
+    @Test
+    void trainsThresholdSaesAndSavesThemAsJumpRelu(@TempDir Path dir) throws Exception {
+        Path acts = activations(dir, false);
+        String[][] runs = {{"jumprelu", "relu"}, {"batchtopk", "relu"}, {"temporal", "jumprelu"}, {"temporal", "batchtopk"}};
+        for (String[] v : runs) {
+            Path out = dir.resolve(v[0] + "-" + v[1]);
+            int code = run(new ByteArrayOutputStream(), "train", "--activations", acts.toString(), "--arch", v[0],
+                    "--activation", v[1], "--d-sae", "24", "--k", "4", "--l0", "0.1", "--bandwidth", "0.1",
+                    "--init-threshold", "0.02", "--threshold-lr", "0.05", "--tokens", "2000", "--batch", "64",
+                    "--lr", "1e-3", "--out", out.toString());
+            assertEquals(0, code, v[0] + "/" + v[1]);
+            Sae sae = SaeIO.load(out, msts.engine.Ops.reference());
+            assertEquals(v[0].equals("temporal") ? Architecture.TEMPORAL : Architecture.JUMPRELU, sae.architecture());
+            assertEquals("jumprelu", sae.cfg().get("activation"));
+            assertTrue(msts.sae.SaeTensors.read(out.resolve("sae_weights.safetensors")).containsKey("threshold"));
+        }
+        ByteArrayOutputStream outBuf = new ByteArrayOutputStream();
+        PrintStream old = System.out;
+        try {
+            System.setOut(new PrintStream(outBuf, true));
+            Main.run(new String[]{"train", "--help"});
+        } finally {
+            System.setOut(old);
+        }
+        String help = outBuf.toString();
+        for (String s : new String[]{"--bandwidth", "default 0.05", "--init-threshold", "default 0.01", "--l0", "default 1.0", "batchtopk"})
+            assertTrue(help.contains(s), "help lacks " + s);
+    }
+
     @Test
     void referenceBackendTrainsOnTheReferenceOps(@TempDir Path dir) throws Exception {
         Path acts = activations(dir, false);

@@ -24,18 +24,19 @@ public final class Checkpoint {
     private Checkpoint() {}
 
     /** What a checkpoint restores: resume from it gives bit-identical results. */
-    public record State(long step, float scale, long[] sinceFired, SaeParams p, SaeParams m, SaeParams v) {}
+    public record State(long step, float scale, long[] sinceFired, SaeParams p, SaeParams m, SaeParams v,
+                        Map<String, ?> saeState) {}
 
     private static final String[] PREFIXES = {"param.", "adam_m.", "adam_v."};
 
-    /** Writes state into out/checkpoint atomically; export: the SAE for raw activations (cfg with scaling). */
-    public static void write(Path out, State s, SaeConfig cfg, TrainConfig tc, SaeConfig exportCfg) throws IOException {
+    /** Writes state into out/checkpoint atomically; export: the SAE for raw activations (scaling folded). */
+    public static void write(Path out, State s, SaeConfig cfg, TrainConfig tc, AbstractSae export) throws IOException {
         Path tmp = out.resolve("checkpoint.tmp");
         Path fin = out.resolve("checkpoint");
         Path old = out.resolve("checkpoint.old");
         deleteTree(tmp);
         Files.createDirectories(tmp);
-        SaeIO.save(tmp, exportCfg, SaeIO.foldScaling(s.p(), s.scale()), Map.of());
+        export.save(tmp);
         Map<String, Tensor> st = new LinkedHashMap<>();
         SaeParams[] sets = {s.p(), s.m(), s.v()};
         for (int k = 0; k < 3; k++) {
@@ -48,6 +49,7 @@ public final class Checkpoint {
         state.put("step", s.step());
         state.put("scaling_factor", s.scale());
         state.put("tokens_since_fired", s.sinceFired());
+        state.put("sae_state", s.saeState());
         state.put("sae", cfg.toMap());
         state.put("train", tc.toMap());
         SaeIO.writeJson(tmp.resolve("trainer_state.json"), state);
@@ -74,7 +76,7 @@ public final class Checkpoint {
         long[] sinceFired = new long[cfg.dSae()];
         for (int j = 0; j < cfg.dSae(); j++) sinceFired[j] = sf.get(j).longValue();
         Map<String, SaeTensors.Entry> t = SaeTensors.read(dir.resolve("training_state.safetensors"));
-        SaeParams p = new SaeParams(cfg.dIn(), cfg.dSae(), cfg.nScales());
+        SaeParams p = SaeParams.forConfig(cfg);
         SaeParams m = p.zerosLike(), v = p.zerosLike();
         SaeParams[] sets = {p, m, v};
         for (int k = 0; k < 3; k++) {
@@ -87,7 +89,8 @@ public final class Checkpoint {
                 System.arraycopy(e.data(), 0, a[i], 0, a[i].length);
             }
         }
-        return new State(step, scale, sinceFired, p, m, v);
+        Map<String, ?> saeState = state.get("sae_state") instanceof Map<?, ?> ss ? (Map<String, ?>) ss : Map.of();
+        return new State(step, scale, sinceFired, p, m, v, saeState);
     }
 
     static void deleteTree(Path p) throws IOException {

@@ -66,7 +66,8 @@ public final class SaeIO {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         float[][] arrays = p.arrays();
         for (int i = 0; i < SaeParams.NAMES.length; i++) {
-            if (arrays[i].length == 0) continue;
+            // log_threshold is training state: SAELens saves threshold = exp(log_threshold) (the SAE's extras)
+            if (arrays[i].length == 0 || arrays[i] == p.log_threshold) continue;
             tensors.put(SaeParams.NAMES[i], Tensor.of(arrays[i], p.shape(i)));
         }
         for (var e : extras.entrySet()) tensors.put(e.getKey(), Tensor.of(e.getValue(), e.getValue().length));
