@@ -32,19 +32,19 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--layer", defaultValue = "2", description = "hook layer of the tiny model (default ${DEFAULT-VALUE})")
     int layer;
 
-    @Option(names = "--harvest-tokens", defaultValue = "24000", description = "default ${DEFAULT-VALUE}")
+    @Range(min = 1) @Option(names = "--harvest-tokens", defaultValue = "24000", description = "default ${DEFAULT-VALUE}")
     long harvestTokens;
 
-    @Option(names = "--train-tokens", defaultValue = "600000", description = "per model SAE (default ${DEFAULT-VALUE})")
+    @Range(min = 1) @Option(names = "--train-tokens", defaultValue = "600000", description = "per model SAE (default ${DEFAULT-VALUE})")
     long trainTokens;
 
-    @Option(names = "--synthetic-tokens", defaultValue = "1000000", description = "per synthetic-benchmark SAE (default ${DEFAULT-VALUE})")
+    @Range(min = 1) @Option(names = "--synthetic-tokens", defaultValue = "1000000", description = "per synthetic-benchmark SAE (default ${DEFAULT-VALUE})")
     long syntheticTokens;
 
-    @Option(names = "--d-sae", defaultValue = "512", description = "latents of the model SAEs (default ${DEFAULT-VALUE})")
+    @Range(min = 1) @Option(names = "--d-sae", defaultValue = "512", description = "latents of the model SAEs (default ${DEFAULT-VALUE})")
     int dSae;
 
-    @Option(names = "--seed", defaultValue = "0", description = "default ${DEFAULT-VALUE}")
+    @Range(min = Long.MIN_VALUE) @Option(names = "--seed", defaultValue = "0", description = "default ${DEFAULT-VALUE}")
     long seed;
 
     @picocli.CommandLine.Mixin VerboseOption verbose;
