@@ -25,10 +25,17 @@ public final class SyntheticCommand implements Callable<Integer> {
     @Range(min = 0, max = 1, minExclusive = true) @Option(names = "--on-fraction", defaultValue = "0.04", description = "stationary fraction of tokens a feature is on (default ${DEFAULT-VALUE})") double on;
     @Option(names = "--noise", defaultValue = "0.05", description = "Gaussian noise std per dimension (default ${DEFAULT-VALUE})") double noise;
     @Range(min = Long.MIN_VALUE) @Option(names = "--seed", defaultValue = "0", description = "default ${DEFAULT-VALUE}") long seed;
+    @Option(names = "--force", description = "overwrite existing files in --out") boolean force;
     @picocli.CommandLine.Mixin VerboseOption verbose;
 
     @Override
     public Integer call() throws Exception {
+        Outputs.refuseOverwrite(out, force, SyntheticFiles.ACTIVATIONS, SyntheticFiles.GROUND_TRUTH);
+        // the activations [seqs, ctx, d] (generated, then written) and the feature states [seqs, ctx, features]
+        long feats = msts.engine.util.Memory.product(perScale, scales.length);
+        msts.engine.util.Memory.require(msts.engine.util.Memory.product(4, seqs, ctx, d + Math.max(0, feats)) < 0 ? -1
+                        : 2 * msts.engine.util.Memory.product(4, seqs, ctx, d + feats),
+                "synthetic data of " + seqs + " × " + ctx + " × " + d, "use fewer --seqs or a smaller --context / --d");
         var s = new SyntheticSequences.Spec(d, scales, perScale, on, 0.5, 1.5, noise, seqs, ctx, seed);
         SyntheticFiles.write(out, SyntheticSequences.generate(s));
         spec.commandLine().getOut().printf("wrote %s and %s: %d sequences x %d tokens, d=%d, %d features (%d per scale %s)%n",

@@ -61,6 +61,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--sparse", defaultValue = "-1", paramLabel = "FRACTION",
             description = "sparse decoder/backward products when at most this fraction of latents is active (0 = always dense, >1 = always sparse; default: automatic)") double sparse;
     @Option(names = "--resume", description = "continue from OUT/checkpoint") boolean resume;
+    @Option(names = "--force", description = "start a new run in an --out that already holds one (its checkpoint is replaced)") boolean force;
     @Option(names = "--include-bos", description = "count position 0 in losses and statistics") boolean includeBos;
     @Option(names = "--no-normalize", description = "do not scale activations to mean norm sqrt(d_in)") boolean noNormalize;
     @Option(names = "--hook-layer", defaultValue = "0", description = "layer the activations come from (cfg.json)") int hookLayer;
@@ -80,13 +81,19 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private Integer run(Backend b) throws Exception {
-        if (!resume && Files.isDirectory(out) && (Files.exists(out.resolve("checkpoint")) || Files.exists(out.resolve("summary.json"))))
-            throw new IllegalArgumentException(out + " already holds a training run; pass --resume to continue it or choose another --out");
+        if (resume && force) throw new IllegalArgumentException("--resume and --force contradict each other: continue the run in " + out + " or start over");
+        if (!resume && !force && Files.isDirectory(out) && (Files.exists(out.resolve("checkpoint")) || Files.exists(out.resolve("summary.json"))))
+            throw new IllegalArgumentException(out + " already holds a training run; pass --resume to continue it, --force to start over, or choose another --out");
+        if (resume) requireCheckpoint(out);
         if (batch <= 0 || tokens <= 0) throw new IllegalArgumentException("--batch and --tokens must be positive");
         Ops ops = b.ops();
         Path in = input.file != null ? input.file : input.store;
         if (!Files.exists(in)) throw new IllegalArgumentException((input.file != null ? "--activations " : "--store ") + in + ": no such file or directory");
         try (ActivationSource src = ActivationSources.open(in)) {
+            long dIn = src.dIn();
+            // params, gradients, Adam moments and the exported copy (≈ 10·d_in·d_sae floats) + a batch of activations and latents
+            msts.engine.util.Memory.require(msts.engine.util.Memory.product(4, 10, dIn, dSae) + msts.engine.util.Memory.product(4, batch, 4 * (dIn + dSae)),
+                    "training a " + dIn + "→" + dSae + " SAE with --batch " + batch, "use a smaller --d-sae or --batch, or a larger heap (JAVA_OPTS=-Xmx…)");
             Architecture architecture = Architecture.parse(arch); // "relu" = "standard"
             SaeConfig c = SaeConfig.builder()
                     .dIn(src.dIn()).dSae(dSae).architecture(architecture)
@@ -102,7 +109,10 @@ public final class TrainCommand implements Callable<Integer> {
                     .deadAfterTokens(deadAfter).normalize(!noNormalize).products(new SparsePolicy(sparse)).build();
             BatchSource batches = new StoreBatches(src, c.temporal(), batch, includeBos, seed);
             Files.createDirectories(out);
-            TrainResult s = new SaeTrainer(c, t, b, out).quiet(quiet.quiet).train(batches, resume);
+            TrainResult s;
+            try (OutLock lock = OutLock.acquire(out, "training run")) {
+                s = new SaeTrainer(c, t, b, out).quiet(quiet.quiet).train(batches, resume);
+            }
             TrainResult.Final fin = s.fin();
             System.out.printf(Locale.ROOT, "%s %s: %d steps, %.0f tokens/s (%s ops, steps on %s); loss %.4g, mse %.4g, L0 %.1f, explained variance %.3f, dead %s%n",
                     s.complete() ? "trained" : "paused", arch, s.steps(), s.tokensPerSecond(), ops.name(), s.stepsOn(),
@@ -111,6 +121,18 @@ public final class TrainCommand implements Callable<Integer> {
                     : "checkpoint in " + out.resolve("checkpoint") + "; continue with --resume"));
         }
         return 0;
+    }
+
+    /** --resume needs OUT/checkpoint/trainer_state.json (or checkpoint.old); says which part is missing. */
+    static void requireCheckpoint(Path out) {
+        if (!Files.isDirectory(out))
+            throw new IllegalArgumentException("--resume: " + out + " does not exist; nothing to resume (check --out, or drop --resume to start a new run)");
+        for (String d : new String[]{"checkpoint", "checkpoint.old"})
+            if (Files.isRegularFile(out.resolve(d).resolve("trainer_state.json"))) return;
+        String what = Files.isDirectory(out.resolve("checkpoint")) ? out.resolve("checkpoint").resolve("trainer_state.json") + " is missing"
+                : "no " + out.resolve("checkpoint") + " directory";
+        throw new IllegalArgumentException("--resume: nothing to resume in " + out + " (" + what
+                + "); check --out, or drop --resume to start a new run");
     }
 
     private static double num(Double v) {
