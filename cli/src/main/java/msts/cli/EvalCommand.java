@@ -133,6 +133,13 @@ public final class EvalCommand implements Runnable {
         final Result run(Backend backend, Sae sae) throws Exception {
             prepare();
             try (GemmaModel model = m.load(backend)) {
+                if (sae.dIn() != model.hiddenSize())
+                    throw new IllegalArgumentException("--sae " + s.sae + " has d_in " + sae.dIn() + " but --model " + m.model.dir()
+                            + " has hidden size " + model.hiddenSize() + ": the SAE was trained on another model");
+                int layer = m.layer(sae);
+                if (layer < 0 || layer >= model.numLayers())
+                    throw new IllegalArgumentException("hook layer " + layer + " is outside the model's " + model.numLayers()
+                            + " layers (0.." + (model.numLayers() - 1) + "); pass --layer or check the SAE's hook_layer");
                 return run(backend, sae, model);
             }
         }

@@ -47,7 +47,7 @@ public final class HarvestCommand implements Callable<Integer> {
     @Range(min = 2) @Option(names = "--context", defaultValue = "128", paramLabel = "CTX", description = "tokens per sequence, BOS included (default ${DEFAULT-VALUE})")
     int context;
 
-    @Range(min = 1) @Option(names = "--tokens", required = true, paramLabel = "N", description = "tokens to harvest (e.g. 2000000, 2M, 500k): ceil(N/CTX) sequences")
+    @Option(names = "--tokens", required = true, paramLabel = "N", description = "tokens to harvest (e.g. 2000000, 2M, 500k): ceil(N/CTX) sequences")
     String tokens;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "store directory (created, or continued if it holds a store made with the same arguments)")
@@ -97,7 +97,12 @@ public final class HarvestCommand implements Callable<Integer> {
     private Integer run(Backend b) throws Exception {
         Ops o = b.ops();
         Path dir = model.dir();
-        long nTokens = parseCount("--tokens", tokens);
+        long nTokens;
+        try {
+            nTokens = parseCount("--tokens", tokens);
+        } catch (IllegalArgumentException e) { // a bad value is a usage error (exit 2)
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
         if (context < 2) throw new IllegalArgumentException("--context must be >= 2, got " + context);
         int shard = shardSeqs != null ? shardSeqs : Math.max(1, (16384 + context - 1) / context);
         DType dt = switch (dtype.toLowerCase(Locale.ROOT)) {

@@ -455,8 +455,7 @@ public final class SafeTensors implements AutoCloseable {
             }
             tmp = null;
         } catch (IOException e) {
-            String why = e.getMessage() == null ? e.toString() : e.getMessage();
-            if (why.contains("No space left")) why = "no space left on device (" + why + ")";
+            String why = AtomicFiles.reason(e);
             throw SafeTensorsException.of(file, null, "cannot write: " + why + "; the previous file, if any, is unchanged", e);
         } finally {
             if (tmp != null) try { Files.deleteIfExists(tmp); } catch (IOException ignored) { }

@@ -98,17 +98,7 @@ public final class SaeIO {
     }
 
     static void writeJson(Path file, Object value) throws IOException {
-        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName().toString(), ".tmp");
-        try {
-            JSON.writeValue(tmp.toFile(), value);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            String why = e.getMessage() == null ? e.toString() : e.getMessage();
-            if (why.contains("No space left")) why = "no space left on device";
-            throw new IOException(file + ": cannot write: " + why + "; the previous file, if any, is unchanged", e);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        msts.io.AtomicFiles.write(file, JSON.writeValueAsBytes(value)); // temp + fsync + rename; no litter on failure
     }
 
     /**
