@@ -100,8 +100,9 @@ public final class HarvestCommand implements Callable<Integer> {
         long nTokens;
         try {
             nTokens = parseCount("--tokens", tokens);
-        } catch (IllegalArgumentException e) { // a bad value is a usage error (exit 2)
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        } catch (IllegalArgumentException e) { // a value that does not parse is a usage error (exit 2); out of range: exit 1
+            if (e.getMessage().contains("is not a count")) throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            throw e;
         }
         if (context < 2) throw new IllegalArgumentException("--context must be >= 2, got " + context);
         int shard = shardSeqs != null ? shardSeqs : Math.max(1, (16384 + context - 1) / context);

@@ -32,7 +32,8 @@ public final class Main implements Runnable {
 
     /**
      * Runs the CLI and returns its exit code (tests call this instead of main). Every failure of every
-     * subcommand ends here as one line (see {@link Errors}): usage errors exit 2, everything else 1 —
+     * subcommand ends here as one line (see {@link Errors}): usage errors (unknown option, a value that does
+     * not parse) exit 2, everything else 1 — an out-of-range value included —
      * JVM errors (out of memory, a fault in a mapped read) included. Numeric options are range-checked
      * ({@link OptionChecks}) before any command runs.
      */
@@ -42,7 +43,11 @@ public final class Main implements Runnable {
         cl.setParameterExceptionHandler(Errors::usage);
         CommandLine.IExecutionStrategy runLast = new CommandLine.RunLast();
         cl.setExecutionStrategy(pr -> {
-            OptionChecks.check(pr);
+            try {
+                OptionChecks.check(pr);
+            } catch (OptionChecks.OutOfRange e) { // a value that parsed but is out of range: bad input, exit 1
+                return Errors.handle(e, e.commandLine(), pr);
+            }
             try {
                 return runLast.execute(pr);
             } catch (CommandLine.ParameterException | CommandLine.ExecutionException e) {

@@ -9,12 +9,24 @@ import java.util.Locale;
 
 /**
  * One range check for every numeric option of every command, run by {@link Main}'s execution strategy after
- * parsing and before the command: NaN and ±Infinity are refused everywhere; the range is the option's
+ * parsing and before the command (a violation is one line, exit 1): NaN and ±Infinity are refused everywhere; the range is the option's
  * {@link Range} or, without one, at least min(0, default). Integer overflow is refused by picocli's own
  * converters. Commands added later inherit the check without code of their own.
  */
 final class OptionChecks {
     private OptionChecks() {}
+
+    /** A value that parsed but lies outside its option's range (exit 1, like any other bad input). */
+    static final class OutOfRange extends IllegalArgumentException {
+        private final transient CommandLine cmd;
+
+        OutOfRange(CommandLine cmd, String message) {
+            super(message);
+            this.cmd = cmd;
+        }
+
+        CommandLine commandLine() { return cmd; }
+    }
 
     static void check(CommandLine.ParseResult pr) {
         for (CommandLine.ParseResult p = pr; p != null; p = p.subcommand()) {
@@ -53,12 +65,12 @@ final class OptionChecks {
     private static void check(CommandLine cmd, OptionSpec o, double x, double min, double max, boolean exclusive) {
         String name = o.longestName();
         if (Double.isNaN(x) || Double.isInfinite(x))
-            throw new CommandLine.ParameterException(cmd, name + " must be a finite number, got " + fmt(x));
+            throw new OutOfRange(cmd, name + " must be a finite number, got " + fmt(x));
         if (x < min || (exclusive && x == min) || x > max) {
             String range = exclusive ? "> " + fmt(min) : ">= " + fmt(min);
             if (max != Double.POSITIVE_INFINITY) range = (exclusive ? "in (" : "in [") + fmt(min) + ", " + fmt(max) + "]";
             else if (min == 0 && !exclusive) range = "non-negative";
-            throw new CommandLine.ParameterException(cmd, name + " must be " + range + ", got " + fmt(x));
+            throw new OutOfRange(cmd, name + " must be " + range + ", got " + fmt(x));
         }
     }
 

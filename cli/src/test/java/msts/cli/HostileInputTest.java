@@ -155,7 +155,7 @@ class HostileInputTest {
     static List<Case> cases() {
         String A = "{A}", M = "{M}";
         List<Case> c = new ArrayList<>();
-        // ---- usage errors: one line, exit 2, no usage dump ----
+        // ---- bad option values: one line, no usage dump; exit 1 for a value out of range, 2 for one that does not parse ----
         String[] train = {"train", "--activations", A, "--d-sae", "8", "--out", "{DIR}/t"};
         String[][] badTrain = {
                 {"--lr", "-1", "--lr must be > 0"}, {"--lr", "0", "--lr must be > 0"}, {"--lr", "NaN", "finite"}, {"--lr", "Infinity", "finite"},
@@ -170,23 +170,25 @@ class HostileInputTest {
         };
         for (String[] b : badTrain) {
             String[] args = concat(train, b[0], b[1]);
-            c.add(new Case("train " + b[0] + " " + b[1], 2, b[2], null, args));
+            boolean unparsable = b[1].equals("abc") || b[1].equals("99999999999"); // picocli's converter: a usage error
+            c.add(new Case("train " + b[0] + " " + b[1], unparsable ? 2 : 1, b[2], null, args));
         }
         c.add(new Case("unknown option", 2, "Unknown option", null, concat(train, "--bogus")));
         c.add(new Case("unknown command", 2, "frobnicate", null, "frobnicate"));
         c.add(new Case("missing required", 2, "Missing required", null, "train", "--d-sae", "8"));
-        c.add(new Case("synthetic --noise NaN", 2, "--noise must be a finite", null, "synthetic", "--out", "{DIR}/s", "--noise", "NaN"));
-        c.add(new Case("synthetic --noise -1", 2, "--noise", null, "synthetic", "--out", "{DIR}/s", "--noise", "-1"));
-        c.add(new Case("synthetic --seqs 0", 2, "--seqs", null, "synthetic", "--out", "{DIR}/s", "--seqs", "0"));
-        c.add(new Case("synthetic --on-fraction 2", 2, "--on-fraction", null, "synthetic", "--out", "{DIR}/s", "--on-fraction", "2"));
-        c.add(new Case("synthetic --scales 0", 2, "--scales", null, "synthetic", "--out", "{DIR}/s", "--scales", "1,0"));
-        c.add(new Case("tiny-model --hidden 0", 2, "--hidden", null, "tiny-model", "--out", "{DIR}/m", "--hidden", "0"));
-        c.add(new Case("tiny-model --layers -1", 2, "--layers", null, "tiny-model", "--out", "{DIR}/m", "--layers", "-1"));
-        c.add(new Case("harvest --tokens -1", 2, "--tokens", null, "harvest", "--model", M, "--layer", "0", "--corpus", "x", "--tokens", "-1", "--out", "{DIR}/h"));
-        c.add(new Case("harvest --context 1", 2, "--context", null, "harvest", "--model", M, "--layer", "0", "--corpus", "x", "--tokens", "64", "--context", "1", "--out", "{DIR}/h"));
-        c.add(new Case("eval core --rows 0", 2, "--rows", null, "eval", "core", "--sae", "x", "--model", M, "--corpus", "x", "--rows", "0", "--out", "{DIR}/e"));
-        c.add(new Case("eval probing --train-fraction 0", 2, "--train-fraction", null, "eval", "probing", "--sae", "x", "--model", M, "--data", "x", "--train-fraction", "0", "--out", "{DIR}/e"));
-        c.add(new Case("eval unlearning --multipliers -5", 2, "--multipliers", null, "eval", "unlearning", "--sae", "x", "--model", M,
+        c.add(new Case("synthetic --noise NaN", 1, "--noise must be a finite", null, "synthetic", "--out", "{DIR}/s", "--noise", "NaN"));
+        c.add(new Case("synthetic --noise -1", 1, "--noise", null, "synthetic", "--out", "{DIR}/s", "--noise", "-1"));
+        c.add(new Case("synthetic --seqs 0", 1, "--seqs", null, "synthetic", "--out", "{DIR}/s", "--seqs", "0"));
+        c.add(new Case("synthetic --on-fraction 2", 1, "--on-fraction", null, "synthetic", "--out", "{DIR}/s", "--on-fraction", "2"));
+        c.add(new Case("synthetic --scales 0", 1, "--scales", null, "synthetic", "--out", "{DIR}/s", "--scales", "1,0"));
+        c.add(new Case("tiny-model --hidden 0", 1, "--hidden", null, "tiny-model", "--out", "{DIR}/m", "--hidden", "0"));
+        c.add(new Case("tiny-model --layers -1", 1, "--layers", null, "tiny-model", "--out", "{DIR}/m", "--layers", "-1"));
+        c.add(new Case("harvest --tokens -1", 1, "--tokens", null, "harvest", "--model", M, "--layer", "0", "--corpus", "x", "--tokens", "-1", "--out", "{DIR}/h"));
+        c.add(new Case("harvest --tokens lots", 2, "not a count", null, "harvest", "--model", M, "--layer", "0", "--corpus", "x", "--tokens", "lots", "--out", "{DIR}/h"));
+        c.add(new Case("harvest --context 1", 1, "--context", null, "harvest", "--model", M, "--layer", "0", "--corpus", "x", "--tokens", "64", "--context", "1", "--out", "{DIR}/h"));
+        c.add(new Case("eval core --rows 0", 1, "--rows", null, "eval", "core", "--sae", "x", "--model", M, "--corpus", "x", "--rows", "0", "--out", "{DIR}/e"));
+        c.add(new Case("eval probing --train-fraction 0", 1, "--train-fraction", null, "eval", "probing", "--sae", "x", "--model", M, "--data", "x", "--train-fraction", "0", "--out", "{DIR}/e"));
+        c.add(new Case("eval unlearning --multipliers -5", 1, "--multipliers", null, "eval", "unlearning", "--sae", "x", "--model", M,
                 "--forget", "x", "--retain", "x", "--wmdp", "x", "--mmlu", "x", "--multipliers", "25,-5", "--out", "{DIR}/e"));
 
         // ---- errors: one line, exit 1 ----
