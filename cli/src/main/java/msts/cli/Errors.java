@@ -54,7 +54,7 @@ final class Errors {
         Throwable t = unwrap(ex);
         if (t instanceof OutOfMemoryError) {
             return "out of memory (" + oneLine(t.getMessage()) + "; Java heap limit " + gib(Runtime.getRuntime().maxMemory())
-                    + "): use smaller sizes (--batch, --d-sae, --tokens, …) or a larger heap (JAVA_OPTS=-Xmx…)";
+                    + "): use smaller sizes (--batch, --d-sae, --tokens, …) or a larger heap (MSTS_JAVA_OPTS=-Xmx…)";
         }
         if (t instanceof StackOverflowError) return "stack overflow (input nested too deeply?); rerun with --verbose for the trace";
         if (t instanceof InternalError && mappedFault(t)) {

@@ -79,7 +79,7 @@ public final class ForwardCommand implements Callable<Integer> {
             msts.engine.util.Memory.require(msts.engine.util.Memory.product(4, T, (long) L * H + V)
                             + msts.engine.util.Memory.product(4, T, T, m.config().numAttentionHeads()),
                     "forward on " + T + " tokens (" + L + " layers × " + H + " + logits × " + V + ")",
-                    "pass fewer tokens or use a larger heap (JAVA_OPTS=-Xmx…)");
+                    "pass fewer tokens or use a larger heap (MSTS_JAVA_OPTS=-Xmx…)");
             int[] layers = new int[L];
             for (int l = 0; l < L; l++) layers[l] = l;
             Gemma2.Result r = engine.forward(new int[][]{ids}, Gemma2.Options.logitsAll().withCapture(layers));

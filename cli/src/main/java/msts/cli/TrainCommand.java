@@ -93,7 +93,7 @@ public final class TrainCommand implements Callable<Integer> {
             long dIn = src.dIn();
             // params, gradients, Adam moments and the exported copy (≈ 10·d_in·d_sae floats) + a batch of activations and latents
             msts.engine.util.Memory.require(msts.engine.util.Memory.product(4, 10, dIn, dSae) + msts.engine.util.Memory.product(4, batch, 4 * (dIn + dSae)),
-                    "training a " + dIn + "→" + dSae + " SAE with --batch " + batch, "use a smaller --d-sae or --batch, or a larger heap (JAVA_OPTS=-Xmx…)");
+                    "training a " + dIn + "→" + dSae + " SAE with --batch " + batch, "use a smaller --d-sae or --batch, or a larger heap (MSTS_JAVA_OPTS=-Xmx…)");
             Architecture architecture = Architecture.parse(arch); // "relu" = "standard"
             SaeConfig c = SaeConfig.builder()
                     .dIn(src.dIn()).dSae(dSae).architecture(architecture)

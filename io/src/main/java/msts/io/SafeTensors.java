@@ -358,6 +358,7 @@ public final class SafeTensors implements AutoCloseable {
     @Override
     public void close() {
         if (arena.scope().isAlive()) arena.close();
+        for (Shard sh : shards) forgetIfUnchanged(sh.file);
     }
 
     /** " (did you mean: a, b, c?)" listing up to 5 names closest to {@code name}, or "". */
@@ -477,6 +478,18 @@ public final class SafeTensors implements AutoCloseable {
             MAPPED.put(file.toAbsolutePath(), new long[]{size, Files.getLastModifiedTime(file).toMillis()});
         } catch (IOException ignored) {
             // diagnostics only
+        }
+    }
+
+    /** Drops a closed file from the diagnostics unless it changed while mapped (then it is still the one to name). */
+    private static void forgetIfUnchanged(Path file) {
+        Path f = file.toAbsolutePath();
+        long[] sm = MAPPED.get(f);
+        if (sm == null) return;
+        try {
+            if (Files.size(f) == sm[0] && Files.getLastModifiedTime(f).toMillis() == sm[1]) MAPPED.remove(f, sm);
+        } catch (IOException e) {
+            // removed: keep it, it changed
         }
     }
 
