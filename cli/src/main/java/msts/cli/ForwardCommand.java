@@ -75,9 +75,9 @@ public final class ForwardCommand implements Callable<Integer> {
             ForwardEngine engine = ForwardEngineFactory.engine(b, m);
             try {
             int L = m.config().numHiddenLayers(), H = m.config().hiddenSize(), V = m.config().vocabSize(), T = ids.length;
-            // captured residuals and logits (kept for the output file) + the attention scores of one layer
-            msts.engine.util.Memory.require(msts.engine.util.Memory.product(4, T, (long) L * H + V)
-                            + msts.engine.util.Memory.product(4, T, T, m.config().numAttentionHeads()),
+            // captured residuals and logits (kept for the output file) + one head's attention scores
+            long need = msts.engine.util.Memory.product(4, T, (long) L * H + V), scores = msts.engine.util.Memory.product(4, T, T);
+            msts.engine.util.Memory.require(need < 0 || scores < 0 ? -1 : need + scores,
                     "forward on " + T + " tokens (" + L + " layers × " + H + " + logits × " + V + ")",
                     "pass fewer tokens or use a larger heap (MSTS_JAVA_OPTS=-Xmx…)");
             int[] layers = new int[L];
