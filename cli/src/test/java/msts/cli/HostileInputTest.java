@@ -268,6 +268,24 @@ class HostileInputTest {
         }));
     }
 
+    /** A second train into an --out that a running train holds (its .lock is locked) refuses; nothing is written. */
+    @org.junit.jupiter.api.Test
+    void trainLocksItsOut() throws Exception {
+        Path out = Files.createDirectories(dir.resolve("locked"));
+        try (var ch = java.nio.channels.FileChannel.open(out.resolve(".lock"), java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE); var lock = ch.lock()) {
+            CliRun r = CliRun.of("train", "--activations", acts.toString(), "--d-sae", "8", "--tokens", "512", "--batch", "256",
+                    "--quiet", "--out", out.toString());
+            assertOneLine(r, 1, "in use by another training run");
+        }
+        try (var s = Files.list(out)) {
+            assertEquals(List.of(".lock"), s.map(p -> p.getFileName().toString()).toList(), "nothing written");
+        }
+        CliRun r = CliRun.of("train", "--activations", acts.toString(), "--d-sae", "8", "--tokens", "512", "--batch", "256",
+                "--quiet", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+    }
+
     static String subst(String s) {
         return s.replace("{DIR}", d).replace("{A}", acts.toString()).replace("{ACTS}", acts.toString()).replace("{M}", model.toString())
                 .replace("{MODEL}", model.toString()).replace("{SAE}", sae.toString()).replace("{TOK}", tok.toString())
