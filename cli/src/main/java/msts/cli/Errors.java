@@ -63,7 +63,12 @@ final class Errors {
                     + (changed.isEmpty() ? "" : " (" + String.join(", ", changed) + ")")
                     + ": do not modify model, activation or store files while msts reads them; restore the file and rerun";
         }
-        if (t instanceof NoSuchFileException e) return file(e) + ": no such file or directory";
+        if (t instanceof NoSuchFileException e) {
+            java.nio.file.Path parent = e.getFile() == null ? null : java.nio.file.Path.of(e.getFile()).toAbsolutePath().getParent();
+            boolean parentThere = parent != null && java.nio.file.Files.isDirectory(parent);
+            return file(e) + ": no such file or directory" + (parentThere && e.getOtherFile() == null
+                    ? " (or it cannot be created in " + parent + ")" : "");
+        }
         if (t instanceof AccessDeniedException e) return file(e) + ": permission denied";
         if (t instanceof FileAlreadyExistsException e) return file(e) + ": already exists";
         if (t instanceof NotDirectoryException e) return file(e) + ": not a directory";

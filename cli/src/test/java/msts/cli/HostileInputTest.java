@@ -246,6 +246,10 @@ class HostileInputTest {
                 "--quiet", "--layer", "0", "--corpus", "{DIR}/none.txt", "--tokens", "64", "--context", "8", "--out", "{DIR}/h-none"));
         c.add(new Case("harvest: bad layer", 1, "layer", write("c.txt", "alpha beta gamma\n"), "harvest", "--model", M, "--tokenizer", "{TOK}",
                 "--quiet", "--layer", "9", "--corpus", "{DIR}/c.txt", "--tokens", "64", "--context", "8", "--out", "{DIR}/h-layer"));
+        if (Files.isDirectory(Path.of("/proc/self"))) {
+            c.add(new Case("synthetic --out under /proc", 1, "cannot be created in /proc", null, "synthetic", "--out", "/proc/msts-out", "--seqs", "8", "--context", "8"));
+            c.add(new Case("train --out under /proc", 1, "/proc/msts-out", null, "train", "--activations", A, "--d-sae", "8", "--out", "/proc/msts-out"));
+        }
         c.add(new Case("report: no run", 1, "norun", null, "report", "{DIR}/norun", "--out", "{DIR}/rep"));
         return c;
     }
