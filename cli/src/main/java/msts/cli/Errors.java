@@ -77,6 +77,9 @@ final class Errors {
             return file(e) + ": " + diskFull(e.getReason());
         }
         if (t instanceof IOException && t.getMessage() != null) return diskFull(oneLine(t.getMessage()));
+        if (t instanceof NegativeArraySizeException)
+            return "a size is too large: it overflowed a Java array length (" + oneLine(t.getMessage())
+                    + "); use smaller sizes (rerun with --verbose to see where)";
         String m = t.getMessage();
         if (t instanceof IllegalArgumentException || t instanceof IllegalStateException || t instanceof UnsupportedOperationException
                 || t.getClass().getName().startsWith("msts.")) {

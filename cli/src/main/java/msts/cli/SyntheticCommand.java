@@ -33,9 +33,11 @@ public final class SyntheticCommand implements Callable<Integer> {
         Outputs.refuseOverwrite(out, force, SyntheticFiles.ACTIVATIONS, SyntheticFiles.GROUND_TRUTH);
         // the activations [seqs, ctx, d] (generated, then written) and the feature states [seqs, ctx, features]
         long feats = msts.engine.util.Memory.product(perScale, scales.length);
-        msts.engine.util.Memory.require(msts.engine.util.Memory.product(4, seqs, ctx, d + Math.max(0, feats)) < 0 ? -1
-                        : 2 * msts.engine.util.Memory.product(4, seqs, ctx, d + feats),
-                "synthetic data of " + seqs + " × " + ctx + " × " + d, "use fewer --seqs or a smaller --context / --d");
+        long data = msts.engine.util.Memory.product(8, seqs, ctx, d + Math.max(0, feats)), dirs = msts.engine.util.Memory.product(8, feats, d);
+        if (feats > Integer.MAX_VALUE || msts.engine.util.Memory.product(feats, d) > Integer.MAX_VALUE
+                || msts.engine.util.Memory.product(seqs, ctx, d) > Integer.MAX_VALUE) data = -1; // beyond one Java array
+        msts.engine.util.Memory.require(data < 0 || dirs < 0 ? -1 : data + dirs,
+                "synthetic data of " + seqs + " × " + ctx + " × " + d + " with " + feats + " features", "use fewer --seqs or --features-per-scale, or a smaller --context / --d");
         var s = new SyntheticSequences.Spec(d, scales, perScale, on, 0.5, 1.5, noise, seqs, ctx, seed);
         SyntheticFiles.write(out, SyntheticSequences.generate(s));
         spec.commandLine().getOut().printf("wrote %s and %s: %d sequences x %d tokens, d=%d, %d features (%d per scale %s)%n",

@@ -35,6 +35,7 @@ class ErrorsTest {
         plain(Errors.message(new ArrayIndexOutOfBoundsException("Index 0 out of bounds for length 0")), "internal error");
         plain(Errors.message(new IllegalStateException("-424509440")), "internal error");
         plain(Errors.message(new NullPointerException()), "internal error");
+        plain(Errors.message(new NegativeArraySizeException("-64771072")), "too large");
         plain(Errors.message(new NoSuchFileException("/proc/msts-out")), "/proc/msts-out: no such file or directory");
         plain(Errors.message(new AccessDeniedException("/proc/msts-out")), "/proc/msts-out: permission denied");
         plain(Errors.message(new UncheckedIOException(new IOException("x.json: cannot write: No space left on device"))), "no space left on device");

@@ -216,6 +216,8 @@ class HostileInputTest {
         c.add(new Case("synthetic over existing", 1, "--force", null, "synthetic", "--out", "{DIR}/syn"));
         c.add(new Case("tiny-model huge", 1, "needs", null, "tiny-model", "--out", "{DIR}/big", "--hidden", "100000"));
         c.add(new Case("synthetic huge", 1, "needs", null, "synthetic", "--out", "{DIR}/big", "--seqs", "100000000"));
+        c.add(new Case("synthetic: directions overflow", 1, "needs", null, "synthetic", "--out", "{DIR}/big", "--features-per-scale", "100000",
+                "--d", "100000", "--seqs", "1", "--context", "2"));
         c.add(new Case("synthetic into a file", 1, "not a directory", null, "synthetic", "--out", "{ACTS}"));
         c.add(new Case("forward huge", 1, "needs", null, "forward", "--model", M, "--tokens", "1,".repeat(70000) + "1", "--out", "{DIR}/f.safetensors"));
         c.add(new Case("forward bad token", 1, "--tokens", null, "forward", "--model", M, "--tokens", "1,x,3", "--out", "{DIR}/f.safetensors"));

@@ -26,7 +26,9 @@ public final class Memory {
             System.gc();
             if (bytes <= available()) return;
         }
-        throw new IllegalArgumentException(what + " needs " + (bytes < 0 ? "more than 8 EiB" : human(bytes)) + " of memory, the Java heap has "
+        if (bytes < 0)
+            throw new IllegalArgumentException(what + " needs more memory than a Java array or heap can hold (the sizes overflow): " + hint);
+        throw new IllegalArgumentException(what + " needs " + human(bytes) + " of memory, the Java heap has "
                 + human(available()) + " free of " + human(Runtime.getRuntime().maxMemory()) + ": " + hint);
     }
 
