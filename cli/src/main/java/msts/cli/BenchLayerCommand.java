@@ -34,7 +34,7 @@ public final class BenchLayerCommand implements Callable<Integer> {
 
     @Option(names = "--warmup", defaultValue = "2") int warmup;
 
-    @Option(names = "--runs", defaultValue = "5") int runs;
+    @Range(min = 1) @Option(names = "--runs", defaultValue = "5") int runs;
 
     @Option(names = "--no-peer", description = "skip the numpy peer") boolean noPeer;
 

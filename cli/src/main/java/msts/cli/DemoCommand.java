@@ -32,19 +32,19 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--layer", defaultValue = "2", description = "hook layer of the tiny model (default ${DEFAULT-VALUE})")
     int layer;
 
-    @Option(names = "--harvest-tokens", defaultValue = "24000", description = "default ${DEFAULT-VALUE}")
+    @Range(min = 1) @Option(names = "--harvest-tokens", defaultValue = "24000", description = "default ${DEFAULT-VALUE}")
     long harvestTokens;
 
-    @Option(names = "--train-tokens", defaultValue = "600000", description = "per model SAE (default ${DEFAULT-VALUE})")
+    @Range(min = 1) @Option(names = "--train-tokens", defaultValue = "600000", description = "per model SAE (default ${DEFAULT-VALUE})")
     long trainTokens;
 
-    @Option(names = "--synthetic-tokens", defaultValue = "1000000", description = "per synthetic-benchmark SAE (default ${DEFAULT-VALUE})")
+    @Range(min = 1) @Option(names = "--synthetic-tokens", defaultValue = "1000000", description = "per synthetic-benchmark SAE (default ${DEFAULT-VALUE})")
     long syntheticTokens;
 
-    @Option(names = "--d-sae", defaultValue = "512", description = "latents of the model SAEs (default ${DEFAULT-VALUE})")
+    @Range(min = 1) @Option(names = "--d-sae", defaultValue = "512", description = "latents of the model SAEs (default ${DEFAULT-VALUE})")
     int dSae;
 
-    @Option(names = "--seed", defaultValue = "0", description = "default ${DEFAULT-VALUE}")
+    @Range(min = Long.MIN_VALUE) @Option(names = "--seed", defaultValue = "0", description = "default ${DEFAULT-VALUE}")
     long seed;
 
     @picocli.CommandLine.Mixin VerboseOption verbose;
@@ -87,7 +87,7 @@ public final class DemoCommand implements Callable<Integer> {
         say("4/9 synthetic ground-truth benchmark: planted features on for ~1, ~4, ~16 tokens, in superposition");
         // 192 features in 32 dimensions: hard enough that recovery is not saturated (~0.8-0.9)
         run("synthetic", "--out", o + "/synthetic", "--seqs", "512", "--context", "64", "--features-per-scale", "64",
-                "--noise", "0.1", "--on-fraction", "0.03", "--seed", String.valueOf(seed));
+                "--noise", "0.1", "--on-fraction", "0.03", "--seed", String.valueOf(seed), "--force");
         say("5/9 train the baseline and the temporal SAE on the synthetic sequences");
         run("train", "--activations", o + "/synthetic/activations.safetensors", "--arch", "relu", "--d-sae", "256", "--tokens", String.valueOf(syntheticTokens),
                 "--batch", "1024", "--l1", "2", "--lr", "1e-3", "--model-name", "synthetic", "--seed", String.valueOf(seed), "--out", o + "/sae/baseline-synthetic");
@@ -141,9 +141,7 @@ public final class DemoCommand implements Callable<Integer> {
     private void run(String... args) {
         spec.commandLine().getOut().println("$ msts " + String.join(" ", args));
         spec.commandLine().getOut().flush();
-        CommandLine cl = new CommandLine(new Main());
-        cl.setExecutionExceptionHandler(Errors::handle);
-        int code = cl.execute(args);
+        int code = Main.run(args); // the same error handling and option checks as a command typed by hand
         if (code != 0) throw new IllegalStateException("demo step failed (exit " + code + "): msts " + args[0] + (args.length > 1 && !args[1].startsWith("-") ? " " + args[1] : ""));
     }
 }

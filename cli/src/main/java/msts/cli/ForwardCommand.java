@@ -75,6 +75,11 @@ public final class ForwardCommand implements Callable<Integer> {
             ForwardEngine engine = ForwardEngineFactory.engine(b, m);
             try {
             int L = m.config().numHiddenLayers(), H = m.config().hiddenSize(), V = m.config().vocabSize(), T = ids.length;
+            // captured residuals and logits (kept for the output file) + one head's attention scores
+            long need = msts.engine.util.Memory.product(4, T, (long) L * H + V), scores = msts.engine.util.Memory.product(4, T, T);
+            msts.engine.util.Memory.require(need < 0 || scores < 0 ? -1 : need + scores,
+                    "forward on " + T + " tokens (" + L + " layers × " + H + " + logits × " + V + ")",
+                    "pass fewer tokens or use a larger heap (MSTS_JAVA_OPTS=-Xmx…)");
             int[] layers = new int[L];
             for (int l = 0; l < L; l++) layers[l] = l;
             Gemma2.Result r = engine.forward(new int[][]{ids}, Gemma2.Options.logitsAll().withCapture(layers));

@@ -44,7 +44,7 @@ public final class HarvestCommand implements Callable<Integer> {
             description = "corpus files: .jsonl/.ndjson (field \"text\", one object per line) or plain text (.gz allowed)")
     List<Path> corpus;
 
-    @Option(names = "--context", defaultValue = "128", paramLabel = "CTX", description = "tokens per sequence, BOS included (default ${DEFAULT-VALUE})")
+    @Range(min = 2) @Option(names = "--context", defaultValue = "128", paramLabel = "CTX", description = "tokens per sequence, BOS included (default ${DEFAULT-VALUE})")
     int context;
 
     @Option(names = "--tokens", required = true, paramLabel = "N", description = "tokens to harvest (e.g. 2000000, 2M, 500k): ceil(N/CTX) sequences")
@@ -53,10 +53,10 @@ public final class HarvestCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "store directory (created, or continued if it holds a store made with the same arguments)")
     Path out;
 
-    @Option(names = "--batch-seqs", defaultValue = "8", paramLabel = "B", description = "sequences per forward pass (default ${DEFAULT-VALUE})")
+    @Range(min = 1) @Option(names = "--batch-seqs", defaultValue = "8", paramLabel = "B", description = "sequences per forward pass (default ${DEFAULT-VALUE})")
     int batchSeqs;
 
-    @Option(names = "--shard-seqs", paramLabel = "S", description = "sequences per shard (default: ceil(16384 / CTX))")
+    @Range(min = 1) @Option(names = "--shard-seqs", paramLabel = "S", description = "sequences per shard (default: ceil(16384 / CTX))")
     Integer shardSeqs;
 
     @Option(names = "--dtype", defaultValue = "bf16", paramLabel = "T", description = "bf16 or f32 (default ${DEFAULT-VALUE})")
@@ -97,7 +97,13 @@ public final class HarvestCommand implements Callable<Integer> {
     private Integer run(Backend b) throws Exception {
         Ops o = b.ops();
         Path dir = model.dir();
-        long nTokens = parseCount("--tokens", tokens);
+        long nTokens;
+        try {
+            nTokens = parseCount("--tokens", tokens);
+        } catch (IllegalArgumentException e) { // a value that does not parse is a usage error (exit 2); out of range: exit 1
+            if (e.getMessage().contains("is not a count")) throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            throw e;
+        }
         if (context < 2) throw new IllegalArgumentException("--context must be >= 2, got " + context);
         int shard = shardSeqs != null ? shardSeqs : Math.max(1, (16384 + context - 1) / context);
         DType dt = switch (dtype.toLowerCase(Locale.ROOT)) {

@@ -136,6 +136,9 @@ public final class Harvester {
                 }
             }
         }
+        if (exhausted && w.sequencesDone() == 0)
+            throw new CorpusException("the corpus " + cfg.corpus() + " holds no sequence of " + ctx
+                    + " tokens (empty, or shorter than one row): nothing harvested; add text or lower --context");
         w.finish(exhausted);
         double secs = (System.nanoTime() - start) / 1e9;
         if (exhausted && !quiet)

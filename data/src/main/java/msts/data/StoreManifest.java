@@ -175,19 +175,10 @@ public record StoreManifest(
     /** Writes manifest.json atomically: a temp file in the directory, fsync'd, then renamed over the old one. */
     public void write(Path dir) {
         Path f = dir.resolve(FILE);
-        Path tmp = dir.resolve("." + FILE + ".tmp");
         try {
-            Files.write(tmp, JSON.writeValueAsBytes(toJson()));
-            try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING);
-            }
+            msts.io.AtomicFiles.write(f, JSON.writeValueAsBytes(toJson())); // temp + fsync + rename; no litter on failure
         } catch (IOException e) {
-            throw new StoreException(f + ": cannot write: " + e.getMessage(), e);
+            throw new StoreException(e.getMessage(), e);
         }
     }
 }

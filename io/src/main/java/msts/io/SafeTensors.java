@@ -190,6 +190,7 @@ public final class SafeTensors implements AutoCloseable {
             Shard shard = new Shard(file, size, 8 + n, null);
             Map<String, Entry> parsed = parseHeader(file, header, size - 8 - n, shard);
             MemorySegment mapping = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            remember(file, size);
             Shard mapped = new Shard(file, size, 8 + n, mapping);
             for (Entry e : parsed.values())
                 mapped.entries.put(e.name(), new Entry(e.name(), e.dtype(), e.shape(), e.begin(), e.end(), mapped));
@@ -357,6 +358,7 @@ public final class SafeTensors implements AutoCloseable {
     @Override
     public void close() {
         if (arena.scope().isAlive()) arena.close();
+        for (Shard sh : shards) forgetIfUnchanged(sh.file);
     }
 
     /** " (did you mean: a, b, c?)" listing up to 5 names closest to {@code name}, or "". */
@@ -428,17 +430,24 @@ public final class SafeTensors implements AutoCloseable {
         try {
             if (dir != null) Files.createDirectories(dir);
             tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
                  Arena a = Arena.ofConfined()) {
-                MemorySegment out = ch.map(FileChannel.MapMode.READ_WRITE, 0, total, a);
-                MemorySegment.copy(head, 0, out, ValueLayout.JAVA_BYTE, 0, head.length);
-                long pos = head.length;
+                // plain channel writes (not a writable map): a full disk is an IOException, not a SIGBUS
+                writeFully(ch, ByteBuffer.wrap(head));
+                MemorySegment stage = a.allocate(STAGE, 64);
+                ByteBuffer buf = stage.asByteBuffer();
                 for (Tensor t : tensors.values()) {
-                    MemorySegment.copy(t.segment(), 0, out, pos, t.byteSize());
-                    pos += t.byteSize();
+                    MemorySegment src = t.segment();
+                    for (long p = 0, n = t.byteSize(); p < n; ) {
+                        int len = (int) Math.min(STAGE, n - p);
+                        MemorySegment.copy(src, p, stage, 0, len);
+                        buf.clear().limit(len);
+                        writeFully(ch, buf);
+                        p += len;
+                    }
                 }
-                out.force();
+                if (ch.size() != total) throw new IOException("wrote " + ch.size() + " bytes, expected " + total);
+                ch.force(true);
             }
             try {
                 Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -447,10 +456,60 @@ public final class SafeTensors implements AutoCloseable {
             }
             tmp = null;
         } catch (IOException e) {
-            throw SafeTensorsException.of(file, null, "cannot write: " + e, e);
+            String why = AtomicFiles.reason(e);
+            throw SafeTensorsException.of(file, null, "cannot write: " + why + "; the previous file, if any, is unchanged", e);
         } finally {
             if (tmp != null) try { Files.deleteIfExists(tmp); } catch (IOException ignored) { }
         }
+    }
+
+    private static final int STAGE = 1 << 20;
+
+    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) ch.write(b);
+    }
+
+    // ---- diagnostics: files mapped for reading, to name the one that changed under a mapped read ----
+
+    private static final java.util.concurrent.ConcurrentHashMap<Path, long[]> MAPPED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static void remember(Path file, long size) {
+        try {
+            MAPPED.put(file.toAbsolutePath(), new long[]{size, Files.getLastModifiedTime(file).toMillis()});
+        } catch (IOException ignored) {
+            // diagnostics only
+        }
+    }
+
+    /** Drops a closed file from the diagnostics unless it changed while mapped (then it is still the one to name). */
+    private static void forgetIfUnchanged(Path file) {
+        Path f = file.toAbsolutePath();
+        long[] sm = MAPPED.get(f);
+        if (sm == null) return;
+        try {
+            if (Files.size(f) == sm[0] && Files.getLastModifiedTime(f).toMillis() == sm[1]) MAPPED.remove(f, sm);
+        } catch (IOException e) {
+            // removed: keep it, it changed
+        }
+    }
+
+    /**
+     * The mapped files (of SafeTensors opened in this process) that have since been truncated, rewritten or
+     * removed, each with what changed — for the error message after a fault in a mapped read.
+     */
+    public static List<String> changedMappedFiles() {
+        List<String> out = new ArrayList<>();
+        MAPPED.forEach((f, sm) -> {
+            try {
+                long size = Files.size(f), mt = Files.getLastModifiedTime(f).toMillis();
+                if (size < sm[0]) out.add(f + " shrank from " + sm[0] + " to " + size + " bytes");
+                else if (size != sm[0] || mt != sm[1]) out.add(f + " was rewritten");
+            } catch (IOException e) {
+                out.add(f + " was removed");
+            }
+        });
+        out.sort(null);
+        return out;
     }
 
     /** Shorthand for writing without metadata. */
