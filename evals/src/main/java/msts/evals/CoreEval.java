@@ -1,5 +1,6 @@
 package msts.evals;
 
+import msts.engine.Ops;
 import msts.model.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
@@ -34,7 +35,8 @@ public final class CoreEval {
     /** SAEBench writes −1 for every NaN in the core results (core/main.py replace_nans_with_negative_one). */
     static final double NOT_A_NUMBER = -1.0;
 
-    public static EvalResult<CoreMetrics> run(LanguageModel lm, Tokenizer tok, Sae sae, int[][] rows, Config cfg, String saeId) {
+    /** Runs the core eval; {@code ops} computes the decoder-cosine Gram blocks (the run's backend ops). */
+    public static EvalResult<CoreMetrics> run(Ops ops, LanguageModel lm, Tokenizer tok, Sae sae, int[][] rows, Config cfg, String saeId) {
         if (sae.dIn() != lm.hiddenSize())
             throw new IllegalArgumentException("SAE d_in " + sae.dIn() + " does not match the model's hidden size " + lm.hiddenSize());
         if (cfg.layer() < 0 || cfg.layer() >= lm.numLayers())
@@ -54,9 +56,9 @@ public final class CoreEval {
         }
         double[] density = stats.featureDensity();
         int dIn = sae.dIn(), dSae = sae.dSae();
-        double[] maxCos = DecoderGeometry.maxCosineToOthers(sae.decoderWeights(), dSae, dIn);
+        double[] maxCos = DecoderGeometry.maxCosineToOthers(ops, sae.decoderWeights(), dSae, dIn);
         float[] wEnc = sae.encoderWeights(), bEnc = sae.encoderBias();
-        double[] maxEncCos = EncoderGeometry.maxEncoderCosine(wEnc, dIn, dSae);
+        double[] maxEncCos = EncoderGeometry.maxEncoderCosine(ops, wEnc, dIn, dSae);
         double[] encNorm = EncoderGeometry.encoderNorms(wEnc, dIn, dSae);
         double[] encDecCos = EncoderGeometry.encoderDecoderCosine(wEnc, sae.decoderWeights(), dIn, dSae);
         Map<String, Map<String, Object>> metrics = new LinkedHashMap<>();

@@ -1,5 +1,7 @@
 package msts.evals;
 
+import msts.engine.Ops;
+
 /**
  * SAEBench's weight-based per-latent core metrics (core/main.py get_featurewise_weight_based_metrics) from
  * W_enc [dIn, dSae] (column j = latent j's encoder direction) and W_dec [dSae, dIn] (row j). Formulas in
@@ -43,7 +45,7 @@ public final class EncoderGeometry {
     }
 
     /** max_{k≠j} cos(W_enc[:, j], W_enc[:, k]) (SAEBench's calculate_max_cosine_sim on W_enc). */
-    public static double[] maxEncoderCosine(float[] wEnc, int dIn, int dSae) {
-        return DecoderGeometry.maxCosineToOthers(latentRows(wEnc, dIn, dSae), dSae, dIn);
+    public static double[] maxEncoderCosine(Ops ops, float[] wEnc, int dIn, int dSae) {
+        return DecoderGeometry.maxCosineToOthers(ops, latentRows(wEnc, dIn, dSae), dSae, dIn);
     }
 }

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SaeBenchLayoutTest {
     static Path run(Path runs, String name, double ceScore) {
         FakeModel lm = FakeModel.random(16, 5, 7);
-        EvalOutput o = CoreEval.run(lm, new FakeTokenizer(16), TestSae.identity(5), new int[][]{{2, 5, 6, 7, 1}}, new CoreEval.Config(0, 1, true), name).output();
+        EvalOutput o = CoreEval.run(msts.engine.CpuOps.INSTANCE, lm, new FakeTokenizer(16), TestSae.identity(5), new int[][]{{2, 5, 6, 7, 1}}, new CoreEval.Config(0, 1, true), name).output();
         return o.write(runs.resolve(name)).getParent();
     }
 

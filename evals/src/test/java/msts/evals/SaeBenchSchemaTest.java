@@ -92,7 +92,7 @@ class SaeBenchSchemaTest {
         for (int i = 0; i < wDec.length; i++) wDec[i] = (float) r.nextGaussian();
         bEnc[3] = -100f;
         TestSae sae = new TestSae(5, 6, wEnc, bEnc, wDec, new float[5]);
-        EvalOutput out = CoreEval.run(lm, new FakeTokenizer(16), sae, rows, new CoreEval.Config(0, 2, true), "core-test").output();
+        EvalOutput out = CoreEval.run(msts.engine.CpuOps.INSTANCE, lm, new FakeTokenizer(16), sae, rows, new CoreEval.Config(0, 2, true), "core-test").output();
         assertAccepted("core", out, dir);
         JsonNode back = EvalOutput.read(dir.resolve("core_eval_results.json"));
         assertEquals(-1.0, back.at("/eval_result_details/3/consistent_activation_heuristic").asDouble(), 0.0);
@@ -102,7 +102,7 @@ class SaeBenchSchemaTest {
     void coreWithoutCeKlValidates(@TempDir Path dir) throws Exception {
         FakeModel lm = FakeModel.random(16, 5, 7);
         int[][] rows = {{2, 5, 6, 7, 1, 9, 10}};
-        EvalOutput out = CoreEval.run(lm, new FakeTokenizer(16), TestSae.identity(5), rows, new CoreEval.Config(0, 1, false), "x").output();
+        EvalOutput out = CoreEval.run(msts.engine.CpuOps.INSTANCE, lm, new FakeTokenizer(16), TestSae.identity(5), rows, new CoreEval.Config(0, 1, false), "x").output();
         assertAccepted("core", out, dir);
     }
 
@@ -157,7 +157,7 @@ class SaeBenchSchemaTest {
     @Test
     void rejectsWhatSaeBenchRejects(@TempDir Path dir) throws Exception {
         FakeModel lm = FakeModel.random(16, 5, 7);
-        EvalOutput good = CoreEval.run(lm, new FakeTokenizer(16), TestSae.identity(5), new int[][]{{2, 5, 6, 7}}, new CoreEval.Config(0, 1, true), "x").output();
+        EvalOutput good = CoreEval.run(msts.engine.CpuOps.INSTANCE, lm, new FakeTokenizer(16), TestSae.identity(5), new int[][]{{2, 5, 6, 7}}, new CoreEval.Config(0, 1, true), "x").output();
         Map<String, Map<String, Object>> metrics = new LinkedHashMap<>(good.evalResultMetrics());
         Map<String, Object> misc = new LinkedHashMap<>(metrics.get("misc_metrics"));
         misc.remove("average_max_encoder_cosine_sim");
