@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 InfoCommand.class,
+                TokenizeCommand.class,
                 ForwardCommand.class,
                 TinyModelCommand.class,
                 HarvestCommand.class,
@@ -26,13 +27,20 @@ public final class Main implements Runnable {
         new CommandLine(this).usage(System.out);
     }
 
+    /** Arguments and standard output/error are UTF-8 whatever the locale ({@link Utf8Args}). */
     public static void main(String[] args) {
-        System.exit(run(args));
+        System.exit(run(Utf8Args.writer(java.io.FileDescriptor.out), Utf8Args.writer(java.io.FileDescriptor.err), Utf8Args.of(args)));
     }
 
     /** Runs the CLI and returns its exit code (tests call this instead of main). */
     public static int run(String... args) {
+        return run(null, null, args);
+    }
+
+    static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
         CommandLine cl = new CommandLine(new Main());
+        if (out != null) cl.setOut(out);
+        if (err != null) cl.setErr(err);
         cl.setExecutionExceptionHandler(Errors::handle);
         return cl.execute(args);
     }
