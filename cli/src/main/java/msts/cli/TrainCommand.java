@@ -15,6 +15,7 @@ import msts.sae.TrainConfig;
 import msts.data.ActivationSource;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import msts.data.StoreManifest;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
@@ -63,8 +64,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "continue from OUT/checkpoint") boolean resume;
     @Option(names = "--include-bos", description = "count position 0 in losses and statistics") boolean includeBos;
     @Option(names = "--no-normalize", description = "do not scale activations to mean norm sqrt(d_in)") boolean noNormalize;
-    @Option(names = "--hook-layer", defaultValue = "0", description = "layer the activations come from (cfg.json)") int hookLayer;
-    @Option(names = "--model-name", defaultValue = "gemma-2-2b") String modelName;
+    @Option(names = "--hook-layer", paramLabel = "L",
+            description = "layer the activations come from, written to cfg.json (default: the --store manifest's layer; 0 with --activations). A value differing from the manifest is ignored with a warning")
+    Integer hookLayer;
+    @Option(names = "--model-name", paramLabel = "NAME",
+            description = "model name written to cfg.json (default: the name of the --store manifest's model directory; gemma-2-2b with --activations). A value differing from the manifest's wins, with a warning")
+    String modelName;
     @Option(names = "--out", required = true, description = "output directory") Path out;
     @picocli.CommandLine.Mixin BackendOption backend; // --backend cpu|reference|tornado, --device B:D
     @picocli.CommandLine.Mixin RunOptions run; // --threads N
@@ -86,6 +91,7 @@ public final class TrainCommand implements Callable<Integer> {
         Ops ops = b.ops();
         Path in = input.file != null ? input.file : input.store;
         if (!Files.exists(in)) throw new IllegalArgumentException((input.file != null ? "--activations " : "--store ") + in + ": no such file or directory");
+        Hook hook = hook(input.store, hookLayer, modelName, System.err);
         try (ActivationSource src = ActivationSources.open(in)) {
             Architecture architecture = Architecture.parse(arch); // "relu" = "standard"
             SaeConfig c = SaeConfig.builder()
@@ -94,8 +100,8 @@ public final class TrainCommand implements Callable<Integer> {
                     .k(k).kAux(kAux).auxKCoefficient(auxCoef).dilations(dilations).convMode(convMode)
                     .l1Coefficient(l1).l1Mode(l1Mode)
                     .sepWeight(sepWeight).sepForm(sepForm).sepMargin(sepMargin).sepPairs(sepPairs)
-                    .contextSize(src.contextSize()).hookLayer(hookLayer).hookName("blocks." + hookLayer + ".hook_resid_post")
-                    .modelName(modelName).build();
+                    .contextSize(src.contextSize()).hookLayer(hook.layer()).hookName(hook.name())
+                    .modelName(hook.model()).build();
             TrainConfig t = TrainConfig.builder()
                     .totalTokens(tokens).lr(lr).lrWarmupSteps(lrWarmup).lrDecayFraction(lrDecay).l1WarmupSteps(l1Warmup)
                     .clipNorm(clip).seed(seed).checkpointEvery(checkpointEvery).maxStepsThisRun(maxSteps)
@@ -111,6 +117,32 @@ public final class TrainCommand implements Callable<Integer> {
                     : "checkpoint in " + out.resolve("checkpoint") + "; continue with --resume"));
         }
         return 0;
+    }
+
+    /** The hook (layer and name) and model name the SAE is written with. */
+    record Hook(int layer, String name, String model) {}
+
+    /**
+     * From the store's manifest when training on a store: its layer and hook name (a differing --hook-layer is
+     * ignored with a warning) and its model directory's name (a differing --model-name wins, with a warning).
+     * For a single activations file: the flags, else layer 0 and gemma-2-2b.
+     */
+    static Hook hook(Path store, Integer layerFlag, String modelFlag, java.io.PrintStream warn) {
+        if (store == null || !Files.isRegularFile(store.resolve(StoreManifest.FILE))) {
+            int l = layerFlag == null ? 0 : layerFlag;
+            return new Hook(l, StoreManifest.hookName(l), modelFlag == null ? "gemma-2-2b" : modelFlag);
+        }
+        StoreManifest m = StoreManifest.read(store);
+        if (layerFlag != null && layerFlag != m.layer())
+            warn.printf("msts: warning: --hook-layer %d ignored: the store's activations are %s (layer %d, manifest.json)%n",
+                    layerFlag, m.hookName(), m.layer());
+        Path modelPath = m.model() == null || m.model().isBlank() ? null : Path.of(m.model()).getFileName();
+        String fromManifest = modelPath == null ? null : modelPath.toString();
+        String model = modelFlag != null ? modelFlag : fromManifest != null ? fromManifest : "gemma-2-2b";
+        if (modelFlag != null && fromManifest != null && !modelFlag.equals(fromManifest))
+            warn.printf("msts: warning: --model-name %s differs from the store's model %s (manifest.json); writing %s%n",
+                    modelFlag, m.model(), modelFlag);
+        return new Hook(m.layer(), m.hookName(), model);
     }
 
     private static double num(Double v) {
