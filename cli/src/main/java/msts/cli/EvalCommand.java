@@ -178,7 +178,8 @@ public final class EvalCommand implements Runnable {
         @Override
         Result run(Backend b, Sae sae, GemmaModel model) {
             int[][] r = rows(model, corpus, context, rows, 0, Corpus.BosMode.PREPEND);
-            EvalResult<CoreMetrics> o = CoreEval.run(b.ops(), model, model.tokenizer(), sae, r, new CoreEval.Config(m.layer(sae), m.batch, !noCeKl), s.id());
+            EvalResult<CoreMetrics> o = CoreEval.run(b.ops(), model, model.tokenizer(), sae, r, new CoreEval.Config(m.layer(sae), m.batch, !noCeKl,
+                    String.join(",", corpus.stream().map(p -> p.getFileName().toString()).toList())), s.id());
             CoreMetrics q = o.metrics();
             return new Result(o.output(), String.format(java.util.Locale.ROOT, "L0 %.2f, explained variance %.4f%s",
                     q.sparsity().l0(), q.reconstructionQuality().explainedVariance(),

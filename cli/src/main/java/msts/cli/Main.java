@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 EvalCommand.class,
                 SyntheticCommand.class,
                 ReportCommand.class,
+                ExportCommand.class,
                 DemoCommand.class,
                 BenchCommand.class,
                 DevicesCommand.class,
