@@ -15,7 +15,7 @@ import java.util.concurrent.Callable;
 public final class BenchTrainCommand implements Callable<Integer> {
     @Option(names = "--d-in", defaultValue = "2304") int dIn;
     @Option(names = "--configs", defaultValue = "2304:4096,16384:1024", split = ",",
-            description = "d_sae:batch_tokens pairs (default ${DEFAULT-VALUE})") List<String> configs;
+            description = "d_sae:batch_tokens pairs") List<String> configs;
     @Option(names = "--arch", defaultValue = "relu,temporal", split = ",", description = "relu, temporal and/or topk") List<String> archs;
     @Option(names = "--k", defaultValue = "64", description = "k of the topk arch") int k;
     @Option(names = "--sparse", defaultValue = "-1", paramLabel = "FRACTION",

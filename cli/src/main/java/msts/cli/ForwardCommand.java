@@ -45,7 +45,7 @@ public final class ForwardCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--logits", defaultValue = "all", paramLabel = "WHICH",
-            description = "logits to write: all ([T, vocab]; 4·T·vocab bytes: 1 MB per token for Gemma-2), last ([1, vocab], position T-1) or none (default: ${DEFAULT-VALUE})")
+            description = "logits to write: all ([T, vocab]; 4·T·vocab bytes: 1 MB per token for Gemma-2), last ([1, vocab], position T-1) or none")
     Logits logits;
 
     enum Logits {

@@ -38,8 +38,20 @@ public final class Main implements Runnable {
         return run(null, null, args);
     }
 
-    static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
+    /** The command tree; every command's --help shows each option's default value. */
+    static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        showDefaults(cl);
+        return cl;
+    }
+
+    private static void showDefaults(CommandLine cl) {
+        cl.getCommandSpec().usageMessage().showDefaultValues(true);
+        cl.getSubcommands().values().forEach(Main::showDefaults);
+    }
+
+    static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
+        CommandLine cl = commandLine();
         if (out != null) cl.setOut(out);
         if (err != null) cl.setErr(err);
         cl.setExecutionExceptionHandler(Errors::handle);

@@ -17,14 +17,14 @@ public final class SyntheticCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--out", required = true, paramLabel = "DIR") Path out;
-    @Option(names = "--seqs", defaultValue = "1024", description = "sequences (default ${DEFAULT-VALUE})") int seqs;
-    @Option(names = "--context", defaultValue = "128", description = "tokens per sequence (default ${DEFAULT-VALUE})") int ctx;
-    @Option(names = "--d", defaultValue = "32", description = "activation dimension (default ${DEFAULT-VALUE})") int d;
-    @Option(names = "--scales", split = ",", defaultValue = "1,4,16", description = "mean on-run lengths (default ${DEFAULT-VALUE})") int[] scales;
-    @Option(names = "--features-per-scale", defaultValue = "32", description = "default ${DEFAULT-VALUE}") int perScale;
-    @Option(names = "--on-fraction", defaultValue = "0.04", description = "stationary fraction of tokens a feature is on (default ${DEFAULT-VALUE})") double on;
-    @Option(names = "--noise", defaultValue = "0.05", description = "Gaussian noise std per dimension (default ${DEFAULT-VALUE})") double noise;
-    @Option(names = "--seed", defaultValue = "0", description = "default ${DEFAULT-VALUE}") long seed;
+    @Option(names = "--seqs", defaultValue = "1024", description = "sequences") int seqs;
+    @Option(names = "--context", defaultValue = "128", description = "tokens per sequence") int ctx;
+    @Option(names = "--d", defaultValue = "32", description = "activation dimension") int d;
+    @Option(names = "--scales", split = ",", defaultValue = "1,4,16", description = "mean on-run lengths") int[] scales;
+    @Option(names = "--features-per-scale", defaultValue = "32", description = "") int perScale;
+    @Option(names = "--on-fraction", defaultValue = "0.04", description = "stationary fraction of tokens a feature is on") double on;
+    @Option(names = "--noise", defaultValue = "0.05", description = "Gaussian noise std per dimension") double noise;
+    @Option(names = "--seed", defaultValue = "0", description = "") long seed;
     @picocli.CommandLine.Mixin VerboseOption verbose;
 
     @Override

@@ -45,7 +45,7 @@ public final class TokenizeCommand implements Callable<Integer> {
     Path model;
 
     @Option(names = "--bos", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "prepend BOS (as forward --text and the corpus reader do); --no-bos: the text's tokens only")
+            description = "prepend BOS (as forward --text and the corpus reader do; the default); --no-bos: the text's tokens only")
     boolean bos;
 
     @Option(names = "--format", defaultValue = "table", paramLabel = "FMT",

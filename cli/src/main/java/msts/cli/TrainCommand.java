@@ -34,10 +34,10 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     @ArgGroup(exclusive = true, multiplicity = "1") Input input;
-    @Option(names = "--arch", defaultValue = "relu", description = "standard (alias relu) | topk | temporal (default ${DEFAULT-VALUE})") String arch;
+    @Option(names = "--arch", defaultValue = "relu", description = "standard (alias relu) | topk | temporal") String arch;
     @Option(names = "--act", defaultValue = "relu", description = "activation of the temporal SAE: relu | topk") String act;
-    @Option(names = "--d-sae", required = true, description = "number of latents") int dSae;
-    @Option(names = "--l1", defaultValue = "5", description = "L1 coefficient λ (ReLU; default ${DEFAULT-VALUE})") float l1;
+    @Option(names = "--d-sae", required = true, showDefaultValue = picocli.CommandLine.Help.Visibility.NEVER, description = "number of latents") int dSae;
+    @Option(names = "--l1", defaultValue = "5", description = "L1 coefficient λ (ReLU)") float l1;
     @Option(names = "--l1-mode", defaultValue = "decoder_norm", description = "decoder_norm | unit_norm") String l1Mode;
     @Option(names = "--k", defaultValue = "64", description = "TopK k") int k;
     @Option(names = "--k-aux", defaultValue = "0", description = "AuxK k_aux (0 = d_in/2)") int kAux;
