@@ -20,10 +20,10 @@ import java.util.concurrent.Callable;
 public final class BenchLayerCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--tokens", defaultValue = "128", description = "sequence length (default ${DEFAULT-VALUE})")
+    @Option(names = "--tokens", defaultValue = "128", description = "sequence length")
     int tokens;
 
-    @Option(names = "--dtype", defaultValue = "bf16,f32", split = ",", description = "weight dtypes: bf16, f32 (default ${DEFAULT-VALUE})")
+    @Option(names = "--dtype", defaultValue = "bf16,f32", split = ",", description = "weight dtypes: bf16, f32")
     List<String> dtypes;
 
     @picocli.CommandLine.Mixin
@@ -44,7 +44,7 @@ public final class BenchLayerCommand implements Callable<Integer> {
     Path peerScript;
 
     @Option(names = "--peer-threads", defaultValue = "default,1", split = ",",
-            description = "OPENBLAS_NUM_THREADS settings for the numpy peer, each run separately (default ${DEFAULT-VALUE}; oversubscribed machines often favour 1)")
+            description = "OPENBLAS_NUM_THREADS settings for the numpy peer, each run separately (oversubscribed machines often favour 1)")
     List<String> peerThreads;
 
     @picocli.CommandLine.Mixin VerboseOption verbose;

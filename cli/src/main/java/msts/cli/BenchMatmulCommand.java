@@ -25,7 +25,7 @@ public final class BenchMatmulCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the results as JSON.")
     Path out;
 
-    @Option(names = "--python", defaultValue = "python3", description = "Python with numpy for the peer (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--python", defaultValue = "python3", description = "Python with numpy for the peer.")
     String python;
 
     @Option(names = "--numpy-script", paramLabel = "PY", description = "Peer script (default: bench/src/main/resources/msts/bench/numpy_sgemm.py, else the copy in the jar).")

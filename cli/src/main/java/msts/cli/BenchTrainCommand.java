@@ -15,7 +15,7 @@ import java.util.concurrent.Callable;
 public final class BenchTrainCommand implements Callable<Integer> {
     @Range(min = 1) @Option(names = "--d-in", defaultValue = "2304") int dIn;
     @Option(names = "--configs", defaultValue = "2304:4096,16384:1024", split = ",",
-            description = "d_sae:batch_tokens pairs (default ${DEFAULT-VALUE})") List<String> configs;
+            description = "d_sae:batch_tokens pairs") List<String> configs;
     @Option(names = "--arch", defaultValue = "relu,temporal", split = ",", description = "relu, temporal, topk, jumprelu and/or batchtopk (no PyTorch peer for the last two: compare with relu / topk of the same run)") List<String> archs;
     @Range(min = 1) @Option(names = "--k", defaultValue = "64", description = "k of the topk arch") int k;
     @Option(names = "--sparse", defaultValue = "-1", paramLabel = "FRACTION",

@@ -26,25 +26,25 @@ import picocli.CommandLine.Option;
 public final class DemoCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--out", defaultValue = "msts-demo", paramLabel = "DIR", description = "working directory (default ${DEFAULT-VALUE})")
+    @Option(names = "--out", defaultValue = "msts-demo", paramLabel = "DIR", description = "working directory")
     Path out;
 
-    @Option(names = "--layer", defaultValue = "2", description = "hook layer of the tiny model (default ${DEFAULT-VALUE})")
+    @Option(names = "--layer", defaultValue = "2", description = "hook layer of the tiny model")
     int layer;
 
-    @Range(min = 1) @Option(names = "--harvest-tokens", defaultValue = "24000", description = "default ${DEFAULT-VALUE}")
+    @Range(min = 1) @Option(names = "--harvest-tokens", defaultValue = "24000", description = "")
     long harvestTokens;
 
-    @Range(min = 1) @Option(names = "--train-tokens", defaultValue = "600000", description = "per model SAE (default ${DEFAULT-VALUE})")
+    @Range(min = 1) @Option(names = "--train-tokens", defaultValue = "600000", description = "per model SAE")
     long trainTokens;
 
-    @Range(min = 1) @Option(names = "--synthetic-tokens", defaultValue = "1000000", description = "per synthetic-benchmark SAE (default ${DEFAULT-VALUE})")
+    @Range(min = 1) @Option(names = "--synthetic-tokens", defaultValue = "1000000", description = "per synthetic-benchmark SAE")
     long syntheticTokens;
 
-    @Range(min = 1) @Option(names = "--d-sae", defaultValue = "512", description = "latents of the model SAEs (default ${DEFAULT-VALUE})")
+    @Range(min = 1) @Option(names = "--d-sae", defaultValue = "512", description = "latents of the model SAEs")
     int dSae;
 
-    @Range(min = Long.MIN_VALUE) @Option(names = "--seed", defaultValue = "0", description = "default ${DEFAULT-VALUE}")
+    @Range(min = Long.MIN_VALUE) @Option(names = "--seed", defaultValue = "0", description = "")
     long seed;
 
     @picocli.CommandLine.Mixin VerboseOption verbose;

@@ -37,14 +37,14 @@ public final class HarvestCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     ModelOption model; // --model DIR, --tokenizer FILE
 
-    @Option(names = "--layer", required = true, paramLabel = "L", description = "layer whose resid_post is stored (0-based; hook blocks.L.hook_resid_post)")
+    @Option(names = "--layer", required = true, showDefaultValue = picocli.CommandLine.Help.Visibility.NEVER, paramLabel = "L", description = "layer whose resid_post is stored (0-based; hook blocks.L.hook_resid_post)")
     int layer;
 
     @Option(names = "--corpus", required = true, arity = "1..*", paramLabel = "FILE",
             description = "corpus files: .jsonl/.ndjson (field \"text\", one object per line) or plain text (.gz allowed)")
     List<Path> corpus;
 
-    @Range(min = 2) @Option(names = "--context", defaultValue = "128", paramLabel = "CTX", description = "tokens per sequence, BOS included (default ${DEFAULT-VALUE})")
+    @Range(min = 2) @Option(names = "--context", defaultValue = "128", paramLabel = "CTX", description = "tokens per sequence, BOS included")
     int context;
 
     @Option(names = "--tokens", required = true, paramLabel = "N", description = "tokens to harvest (e.g. 2000000, 2M, 500k): ceil(N/CTX) sequences")
@@ -53,25 +53,25 @@ public final class HarvestCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "store directory (created, or continued if it holds a store made with the same arguments)")
     Path out;
 
-    @Range(min = 1) @Option(names = "--batch-seqs", defaultValue = "8", paramLabel = "B", description = "sequences per forward pass (default ${DEFAULT-VALUE})")
+    @Range(min = 1) @Option(names = "--batch-seqs", defaultValue = "8", paramLabel = "B", description = "sequences per forward pass")
     int batchSeqs;
 
     @Range(min = 1) @Option(names = "--shard-seqs", paramLabel = "S", description = "sequences per shard (default: ceil(16384 / CTX))")
     Integer shardSeqs;
 
-    @Option(names = "--dtype", defaultValue = "bf16", paramLabel = "T", description = "bf16 or f32 (default ${DEFAULT-VALUE})")
+    @Option(names = "--dtype", defaultValue = "bf16", paramLabel = "T", description = "bf16 or f32")
     String dtype;
 
-    @Option(names = "--min-chars", defaultValue = "0", paramLabel = "C", description = "keep documents longer than C chars (SAEBench unlearning corpora: 50); default ${DEFAULT-VALUE}")
+    @Option(names = "--min-chars", defaultValue = "0", paramLabel = "C", description = "keep documents longer than C chars (SAEBench unlearning corpora: 50)")
     int minChars;
 
-    @Option(names = "--text-split", defaultValue = "blocks", paramLabel = "MODE", description = "plain-text documents: blocks (blank-line separated), lines, or file (default ${DEFAULT-VALUE})")
+    @Option(names = "--text-split", defaultValue = "blocks", paramLabel = "MODE", description = "plain-text documents: blocks (blank-line separated), lines, or file")
     String textSplit;
 
-    @Option(names = "--bos-mode", defaultValue = "prepend", paramLabel = "MODE", description = "prepend: [BOS] + CTX-1 stream tokens; overwrite: CTX stream tokens with position 0 set to BOS (SAEBench); default ${DEFAULT-VALUE}")
+    @Option(names = "--bos-mode", defaultValue = "prepend", paramLabel = "MODE", description = "prepend: [BOS] + CTX-1 stream tokens; overwrite: CTX stream tokens with position 0 set to BOS (SAEBench)")
     String bosMode;
 
-    @Option(names = "--text-field", defaultValue = "text", paramLabel = "NAME", description = "JSONL field holding the text (default ${DEFAULT-VALUE})")
+    @Option(names = "--text-field", defaultValue = "text", paramLabel = "NAME", description = "JSONL field holding the text")
     String textField;
 
     @picocli.CommandLine.Mixin

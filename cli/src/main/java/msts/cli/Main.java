@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 InfoCommand.class,
+                TokenizeCommand.class,
                 ForwardCommand.class,
                 TinyModelCommand.class,
                 HarvestCommand.class,
@@ -16,6 +17,7 @@ import picocli.CommandLine.Command;
                 EvalCommand.class,
                 SyntheticCommand.class,
                 ReportCommand.class,
+                ExportCommand.class,
                 DemoCommand.class,
                 BenchCommand.class,
                 DevicesCommand.class,
@@ -26,8 +28,9 @@ public final class Main implements Runnable {
         new CommandLine(this).usage(System.out);
     }
 
+    /** Arguments and standard output/error are UTF-8 whatever the locale ({@link Utf8Args}). */
     public static void main(String[] args) {
-        System.exit(run(args));
+        System.exit(run(Utf8Args.writer(java.io.FileDescriptor.out), Utf8Args.writer(java.io.FileDescriptor.err), Utf8Args.of(args)));
     }
 
     /**
@@ -38,7 +41,25 @@ public final class Main implements Runnable {
      * ({@link OptionChecks}) before any command runs.
      */
     public static int run(String... args) {
+        return run(null, null, args);
+    }
+
+    /** The command tree; every command's --help shows each option's default value. */
+    static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        showDefaults(cl);
+        return cl;
+    }
+
+    private static void showDefaults(CommandLine cl) {
+        cl.getCommandSpec().usageMessage().showDefaultValues(true);
+        cl.getSubcommands().values().forEach(Main::showDefaults);
+    }
+
+    static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
+        CommandLine cl = commandLine();
+        if (out != null) cl.setOut(out);
+        if (err != null) cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, c, pr) -> Errors.handle(ex, c, pr));
         cl.setParameterExceptionHandler(Errors::usage);
         CommandLine.IExecutionStrategy runLast = new CommandLine.RunLast();
@@ -60,7 +81,9 @@ public final class Main implements Runnable {
         try {
             return cl.execute(args);
         } catch (Throwable t) { // a failure inside a handler itself: still one line
-            System.err.println("msts: " + Errors.message(t));
+            java.io.PrintWriter w = cl.getErr();
+            w.println("msts: " + Errors.message(t));
+            w.flush();
             return 1;
         }
     }

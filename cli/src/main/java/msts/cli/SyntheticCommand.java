@@ -17,14 +17,14 @@ public final class SyntheticCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--out", required = true, paramLabel = "DIR") Path out;
-    @Range(min = 1) @Option(names = "--seqs", defaultValue = "1024", description = "sequences (default ${DEFAULT-VALUE})") int seqs;
-    @Range(min = 2) @Option(names = "--context", defaultValue = "128", description = "tokens per sequence (default ${DEFAULT-VALUE})") int ctx;
-    @Range(min = 1) @Option(names = "--d", defaultValue = "32", description = "activation dimension (default ${DEFAULT-VALUE})") int d;
-    @Range(min = 1) @Option(names = "--scales", split = ",", defaultValue = "1,4,16", description = "mean on-run lengths (default ${DEFAULT-VALUE})") int[] scales;
-    @Range(min = 1) @Option(names = "--features-per-scale", defaultValue = "32", description = "default ${DEFAULT-VALUE}") int perScale;
-    @Range(min = 0, max = 1, minExclusive = true) @Option(names = "--on-fraction", defaultValue = "0.04", description = "stationary fraction of tokens a feature is on (default ${DEFAULT-VALUE})") double on;
-    @Option(names = "--noise", defaultValue = "0.05", description = "Gaussian noise std per dimension (default ${DEFAULT-VALUE})") double noise;
-    @Range(min = Long.MIN_VALUE) @Option(names = "--seed", defaultValue = "0", description = "default ${DEFAULT-VALUE}") long seed;
+    @Range(min = 1) @Option(names = "--seqs", defaultValue = "1024", description = "sequences") int seqs;
+    @Range(min = 2) @Option(names = "--context", defaultValue = "128", description = "tokens per sequence") int ctx;
+    @Range(min = 1) @Option(names = "--d", defaultValue = "32", description = "activation dimension") int d;
+    @Range(min = 1) @Option(names = "--scales", split = ",", defaultValue = "1,4,16", description = "mean on-run lengths") int[] scales;
+    @Range(min = 1) @Option(names = "--features-per-scale", defaultValue = "32", description = "") int perScale;
+    @Range(min = 0, max = 1, minExclusive = true) @Option(names = "--on-fraction", defaultValue = "0.04", description = "stationary fraction of tokens a feature is on") double on;
+    @Option(names = "--noise", defaultValue = "0.05", description = "Gaussian noise std per dimension") double noise;
+    @Range(min = Long.MIN_VALUE) @Option(names = "--seed", defaultValue = "0", description = "") long seed;
     @Option(names = "--force", description = "overwrite existing files in --out") boolean force;
     @picocli.CommandLine.Mixin VerboseOption verbose;
 

@@ -20,15 +20,15 @@ public final class TinyModelCommand implements Callable<Integer> {
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory") Path out;
 
-    @Range(min = 3) @Option(names = "--vocab", defaultValue = "256000", description = "vocabulary size (default ${DEFAULT-VALUE}, the Gemma tokenizer's)") int vocab;
+    @Range(min = 3) @Option(names = "--vocab", defaultValue = "256000", description = "vocabulary size (the Gemma tokenizer's)") int vocab;
 
-    @Range(min = 1) @Option(names = "--hidden", defaultValue = "64", description = "hidden size (default ${DEFAULT-VALUE}); intermediate = 2·hidden") int hidden;
+    @Range(min = 1) @Option(names = "--hidden", defaultValue = "64", description = "hidden size; intermediate = 2·hidden") int hidden;
 
-    @Range(min = 1) @Option(names = "--layers", defaultValue = "4", description = "layers (default ${DEFAULT-VALUE})") int layers;
+    @Range(min = 1) @Option(names = "--layers", defaultValue = "4", description = "layers") int layers;
 
-    @Option(names = "--window", defaultValue = "8", description = "sliding window of the even layers (default ${DEFAULT-VALUE})") int window;
+    @Option(names = "--window", defaultValue = "8", description = "sliding window of the even layers") int window;
 
-    @Option(names = "--dtype", defaultValue = "bf16", description = "f32 or bf16 (default ${DEFAULT-VALUE})") String dtype;
+    @Option(names = "--dtype", defaultValue = "bf16", description = "f32 or bf16") String dtype;
 
     @Range(min = Long.MIN_VALUE) @Option(names = "--seed", defaultValue = "0") long seed;
 

@@ -145,6 +145,19 @@ class ForwardCommandTest {
             assertArrayEquals(new long[]{10, 32}, st.tensor("resid_post.1").shape());
         }
         assertNotEquals(0, CliRun.of("tiny-model", "--out", m.toString(), "--dtype", "q4").code());
+
+        // --logits last: the last row of the full logits; --logits none: no logits, same resid_post
+        Path last = dir.resolve("last.safetensors"), none = dir.resolve("none.safetensors");
+        assertEquals(0, CliRun.of("forward", "--model", m.toString(), "--tokens", "2,5,7,9,11,13,17,19,23,29", "--out", last.toString(), "--logits", "last").code());
+        assertEquals(0, CliRun.of("forward", "--model", m.toString(), "--tokens", "2,5,7,9,11,13,17,19,23,29", "--out", none.toString(), "--logits", "none").code());
+        try (SafeTensors all = SafeTensors.open(out); SafeTensors l = SafeTensors.open(last); SafeTensors n = SafeTensors.open(none)) {
+            assertArrayEquals(new long[]{1, 300}, l.tensor("logits").shape());
+            float[] full = all.tensor("logits").toFloatArray(), tail = l.tensor("logits").toFloatArray();
+            for (int v = 0; v < 300; v++) assertEquals(full[9 * 300 + v], tail[v], 1e-4f * Math.max(1f, Math.abs(full[9 * 300 + v])), "v=" + v);
+            assertFalse(n.has("logits"));
+            assertArrayEquals(all.tensor("resid_post.1").toFloatArray(), n.tensor("resid_post.1").toFloatArray());
+        }
+        assertEquals(2, CliRun.of("forward", "--model", m.toString(), "--tokens", "2,5", "--out", none.toString(), "--logits", "some").code());
     }
 
     @Test

@@ -8,6 +8,7 @@ import msts.io.SafeTensors;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -198,16 +199,16 @@ public final class ActivationStoreWriter implements AutoCloseable {
         int index = manifest.shards().size();
         String name = StoreManifest.shardName(index);
         long first = manifest.numSequences();
-        Map<String, Tensor> t = new LinkedHashMap<>();
-        t.put("activations", b.acts);
-        t.put("tokens", b.tokens);
+        Map<String, SafeTensors.Raw> t = new LinkedHashMap<>();
+        t.put("activations", new SafeTensors.Raw(b.acts.dtype().name(), b.acts.shape(), b.acts.segment()));
+        t.put("tokens", new SafeTensors.Raw("I32", new long[]{b.n, b.ctx}, b.tokens));
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "msts-activation-shard");
         meta.put("hook_name", manifest.hookName());
         meta.put("first_sequence", Long.toString(first));
         meta.put("model", manifest.model());
         Path file = dir.resolve(name);
-        SafeTensors.write(file, t, meta);
+        SafeTensors.writeRaw(file, t, meta);
         b.close();
         try { // the writer's temp file is created owner-only (0600); a data store is for every user of the machine
             Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
@@ -222,11 +223,15 @@ public final class ActivationStoreWriter implements AutoCloseable {
         manifest.write(dir);
     }
 
-    /** Off-heap buffers of one shard: activations [n, ctx, d] in the store dtype and tokens [n, ctx] (F32). */
+    /**
+     * Off-heap buffers of one shard: activations [n, ctx, d] in the store dtype and token ids [n, ctx] as I32
+     * (stores written before held them as F32; the readers accept both).
+     */
     public static final class ShardBuilder implements AutoCloseable {
         private final Arena arena = Arena.ofConfined();
         final int n, ctx, d;
-        final Tensor acts, tokens;
+        final Tensor acts;
+        final MemorySegment tokens;
         int filled;
 
         ShardBuilder(int n, int ctx, int d, DType dtype) {
@@ -234,7 +239,7 @@ public final class ActivationStoreWriter implements AutoCloseable {
             this.ctx = ctx;
             this.d = d;
             this.acts = Tensor.allocate(arena, dtype, n, ctx, d);
-            this.tokens = Tensor.allocate(arena, DType.F32, n, ctx);
+            this.tokens = arena.allocate((long) n * ctx * 4, 64);
         }
 
         public int size() { return n; }
@@ -257,7 +262,7 @@ public final class ActivationStoreWriter implements AutoCloseable {
                     for (int i = 0; i < len; i++) seg.setAtIndex(Tensor.I16, base + i, DType.f32ToF16(src[srcOff + i]));
                 }
             }
-            for (int p = 0; p < ctx; p++) tokens.set((long) filled * ctx + p, tok[p]);
+            for (int p = 0; p < ctx; p++) tokens.setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, (long) filled * ctx + p, tok[p]);
             filled++;
         }
 

@@ -328,6 +328,12 @@ public final class SafeTensors implements AutoCloseable {
         return Tensor.wrap(seg, dt, e.shape());
     }
 
+    /** The tensor's bytes as a view of the mapping (no copy), any dtype (e.g. I32 token ids). */
+    public MemorySegment bytes(String name) {
+        Entry e = entry(name);
+        return e.shard().mapping.asSlice(e.shard().dataStart + e.begin(), e.byteLength());
+    }
+
     /** The tensor, checked to have the expected shape. */
     public Tensor tensor(String name, long... expectedShape) {
         Tensor t = tensor(name);
@@ -392,23 +398,33 @@ public final class SafeTensors implements AutoCloseable {
      * at an 8-byte-aligned offset.
      */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) {
+        Map<String, Raw> raw = new java.util.LinkedHashMap<>();
+        tensors.forEach((k, t) -> raw.put(k, new Raw(t.dtype().name(), t.shape(), t.segment())));
+        writeRaw(file, raw, metadata);
+    }
+
+    /** A tensor to write as little-endian bytes with its safetensors dtype name (e.g. "I32" for token ids). */
+    public record Raw(String dtype, long[] shape, MemorySegment data) {}
+
+    /** {@link #write} for tensors given as {@link Raw} bytes (dtypes msts does not compute in, e.g. I32). */
+    public static void writeRaw(Path file, Map<String, Raw> tensors, Map<String, String> metadata) {
         ObjectNode header = JSON.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode m = header.putObject("__metadata__");
             metadata.forEach(m::put);
         }
         long offset = 0;
-        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+        for (Map.Entry<String, Raw> e : tensors.entrySet()) {
             if (e.getKey().equals("__metadata__"))
                 throw SafeTensorsException.of(file, e.getKey(), "reserved name");
-            Tensor t = e.getValue();
+            Raw t = e.getValue();
             ObjectNode n = header.putObject(e.getKey());
-            n.put("dtype", t.dtype().name());
+            n.put("dtype", t.dtype());
             var shape = n.putArray("shape");
             for (long d : t.shape()) shape.add(d);
             var off = n.putArray("data_offsets");
             off.add(offset);
-            offset += t.byteSize();
+            offset += t.data().byteSize();
             off.add(offset);
         }
         byte[] json;
@@ -436,9 +452,9 @@ public final class SafeTensors implements AutoCloseable {
                 writeFully(ch, ByteBuffer.wrap(head));
                 MemorySegment stage = a.allocate(STAGE, 64);
                 ByteBuffer buf = stage.asByteBuffer();
-                for (Tensor t : tensors.values()) {
-                    MemorySegment src = t.segment();
-                    for (long p = 0, n = t.byteSize(); p < n; ) {
+                for (Raw t : tensors.values()) {
+                    MemorySegment src = t.data();
+                    for (long p = 0, n = src.byteSize(); p < n; ) {
                         int len = (int) Math.min(STAGE, n - p);
                         MemorySegment.copy(src, p, stage, 0, len);
                         buf.clear().limit(len);

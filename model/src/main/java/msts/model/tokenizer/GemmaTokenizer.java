@@ -106,6 +106,26 @@ public final class GemmaTokenizer implements Tokenizer, AutoCloseable {
 
     public int vocabSize() { return vocab().size(); }
 
+    private volatile String[] pieces;
+
+    /** The vocabulary entry of id as written in tokenizer.json ("▁the", "<bos>"); null if no entry has that id. */
+    public String piece(int id) {
+        String[] p = pieces;
+        if (p == null) {
+            synchronized (this) {
+                if (pieces == null) {
+                    int max = -1;
+                    for (int v : vocab().values()) max = Math.max(max, v);
+                    String[] a = new String[max + 1];
+                    vocab().forEach((t, i) -> { if (a[i] == null) a[i] = t; });
+                    pieces = a;
+                }
+                p = pieces;
+            }
+        }
+        return id >= 0 && id < p.length ? p[id] : null;
+    }
+
     public Path file() { return file; }
 
     @Override
