@@ -106,6 +106,29 @@ public final class GemmaTokenizer implements Tokenizer, AutoCloseable {
 
     public int vocabSize() { return vocab().size(); }
 
+    private volatile String[] pieces;
+
+    /**
+     * The vocabulary entry of {@code id} as written in tokenizer.json ("▁the", "<0x0A>", "<bos>"), or null
+     * when the id is not in the vocabulary (the inverse of {@link #tokenId}, built once).
+     */
+    public String piece(int id) {
+        String[] p = pieces;
+        if (p == null) {
+            synchronized (this) {
+                if (pieces == null) {
+                    Map<String, Integer> v = vocab();
+                    int max = v.values().stream().mapToInt(Integer::intValue).max().orElse(-1);
+                    String[] a = new String[max + 1];
+                    v.forEach((t, i) -> { if (i >= 0) a[i] = t; });
+                    pieces = a;
+                }
+                p = pieces;
+            }
+        }
+        return id >= 0 && id < p.length ? p[id] : null;
+    }
+
     public Path file() { return file; }
 
     @Override
