@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 TrainCommand.class,
                 EvalCommand.class,
                 SyntheticCommand.class,
+                FeaturesCommand.class,
                 ReportCommand.class,
                 DemoCommand.class,
                 BenchCommand.class,

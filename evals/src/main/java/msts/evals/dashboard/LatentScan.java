@@ -59,7 +59,7 @@ public final class LatentScan {
     public record Example(int seq, int pos, float act, int start, float[] acts) {}
 
     /** The statistics of all latents; arrays indexed by latent. */
-    public record Result(int dSae, int sequences, int contextSize, long countedTokens, long[] active, double[] sum,
+    public record Result(int dSae, int sequences, int contextSize, int firstPosition, long countedTokens, long[] active, double[] sum,
                          float[] max, float[] histWidth, int histBins, int[] hist, Example[][] top) {
         public double density(int j) { return countedTokens == 0 ? 0 : (double) active[j] / countedTokens; }
 
@@ -235,7 +235,7 @@ public final class LatentScan {
                 Arrays.sort(e, BEST_FIRST);
                 top[j] = e;
             }
-            return new Result(n, nSeq, T, counted, active, sum, max, width, nb, hist, top);
+            return new Result(n, nSeq, T, first, counted, active, sum, max, width, nb, hist, top);
         }
     }
 
