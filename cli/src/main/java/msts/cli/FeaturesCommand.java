@@ -11,6 +11,7 @@ import msts.data.ActivationSource;
 import msts.data.ActivationSources;
 import msts.data.ActivationStore;
 import msts.engine.Ops;
+import msts.engine.backend.Backend;
 import msts.engine.util.Progress;
 import msts.evals.dashboard.DashboardWriter;
 import msts.evals.dashboard.LatentScan;
@@ -43,8 +44,10 @@ public final class FeaturesCommand implements Callable<Integer> {
     @Option(names = "--after", defaultValue = "8", description = "tokens shown after the maximum (default ${DEFAULT-VALUE})") int after;
     @Option(names = "--logit-tokens", defaultValue = "10", description = "promoted and suppressed tokens per latent (default ${DEFAULT-VALUE})") int logitTokens;
     @Option(names = "--max-sequences", defaultValue = "0", description = "scan only the first N sequences (default: all)") int maxSequences;
-    @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
-    @Mixin BackendOption backend;
+    @Mixin BackendOption backend; // --backend cpu|reference|tornado, --device B:D: the SAE's and the logits' GEMMs
+    @Mixin RunOptions runOptions; // --threads N
+    @Mixin QuietOption quiet;
+    @Mixin VerboseOption verbose;
 
     @Override
     public Integer call() throws Exception {
@@ -52,7 +55,13 @@ public final class FeaturesCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--top and --logit-tokens must be >= 1; --before, --after, --max-sequences >= 0");
         if (model != null && !Files.isRegularFile(model.resolve("config.json")))
             throw new IllegalArgumentException(model + ": no config.json (not a Hugging Face model directory)");
-        Ops ops = backend.ops();
+        runOptions.apply();
+        try (Backend b = backend.backend()) {
+            return run(b.ops());
+        }
+    }
+
+    private int run(Ops ops) throws Exception {
         long t0 = System.nanoTime();
         SaeView v = SaeView.of(SaeIO.load(sae, ops));
         var say = spec.commandLine().getOut();
@@ -62,7 +71,7 @@ public final class FeaturesCommand implements Callable<Integer> {
             var opts = new LatentScan.Options(top, before, after, 64, first, maxSequences, 0);
             int nSeq = maxSequences > 0 ? Math.min(maxSequences, src.numSequences()) : src.numSequences();
             LatentScan.Result scan;
-            try (Progress p = new Progress("features: scan", nSeq, "seq")) {
+            try (Progress p = new Progress("features: scan", nSeq, "seq", System.err, quiet.quiet)) {
                 scan = LatentScan.scan(v, src, opts, p);
             }
             long t1 = System.nanoTime();

@@ -79,7 +79,7 @@ class FeaturesCommandTest {
         assertTrue(run.out().contains("wrote " + out.resolve("index.html")), run.out());
         JsonNode index = data(out.resolve("index-data.js"), "MSTS_INDEX").get("latents");
         assertEquals(D_SAE, index.size());
-        Sae sae = SaeIO.load(dir.resolve("sae"));
+        Sae sae = SaeIO.load(dir.resolve("sae"), msts.engine.CpuOps.INSTANCE); // what the command used (--backend cpu)
         float[] f = new float[N * CTX * D_SAE];
         try (ActivationFile src = ActivationFile.open(acts)) {
             float[] x = new float[N * CTX * D];

@@ -26,8 +26,8 @@ public record SaeView(Sae sae, int dIn, int dSae, String architecture, boolean t
         SaeConfig c = a.config();
         SaeParams p = a.params();
         boolean temporal = c.temporal();
-        return new SaeView(sae, sae.dIn(), sae.dSae(), sae.architecture(), temporal, p.W_enc, p.W_dec,
-                temporal ? p.conv_w : new float[0], temporal ? c.dilations.clone() : new int[0], temporal && c.centred(), sae.cfg());
+        return new SaeView(sae, sae.dIn(), sae.dSae(), sae.architecture().cfgName(), temporal, p.W_enc, p.W_dec,
+                temporal ? p.conv_w : new float[0], temporal ? c.dilations() : new int[0], temporal && c.centred(), sae.cfg());
     }
 
     public int nScales() { return dilations.length; }

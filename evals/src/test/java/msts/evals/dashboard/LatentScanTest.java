@@ -26,7 +26,7 @@ class LatentScanTest {
         return new Sae() {
             public int dIn() { return D; }
             public int dSae() { return N; }
-            public String architecture() { return "relu"; }
+            public msts.sae.Architecture architecture() { return msts.sae.Architecture.STANDARD; }
             public void encode(float[] x, int nSeq, int tt, float[] f) {
                 for (int r = 0; r < nSeq * tt; r++)
                     for (int j = 0; j < N; j++) {
