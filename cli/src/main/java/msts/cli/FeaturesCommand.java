@@ -84,18 +84,14 @@ public final class FeaturesCommand implements Callable<Integer> {
                 }
             }
             long t2 = System.nanoTime();
-            GemmaTokenizer tok = openTokenizer(src);
-            try {
-                IntFunction<String> piece = tok == null ? null : tok::piece;
-                List<String> notes = new ArrayList<>();
-                notes.add("Density: fraction of " + (first == 1 ? "non-BOS " : "") + "tokens with activation > 0; contexts ranked by each sequence's maximum.");
-                if (logits != null) notes.add("Output tokens: W_dec·W_U, direct path; Gemma-2's final RMSNorm and logit soft-cap are left out, as sae_vis and Neuronpedia do.");
-                if (tok == null && src.numSequences() > 0 && src.tokens(0) != null) notes.add("No tokenizer given: token ids are shown.");
-                String title = sae.toAbsolutePath().normalize().getFileName().toString();
-                DashboardWriter.write(out, v, scan, logits, src, new DashboardWriter.Info(title, store.toString(), modelName, piece, notes));
-            } finally {
-                if (tok != null) tok.close();
-            }
+            String[] pieces = tokenizerPieces(src);
+            IntFunction<String> piece = pieces == null ? null : id -> id >= 0 && id < pieces.length ? pieces[id] : null;
+            List<String> notes = new ArrayList<>();
+            notes.add("Density: fraction of " + (first == 1 ? "non-BOS " : "") + "tokens with activation > 0; contexts ranked by each sequence's maximum.");
+            if (logits != null) notes.add("Output tokens: W_dec·W_U, direct path; Gemma-2's final RMSNorm and logit soft-cap are left out, as sae_vis and Neuronpedia do.");
+            if (pieces == null && src.numSequences() > 0 && src.tokens(0) != null) notes.add("No tokenizer given: token ids are shown.");
+            String title = sae.toAbsolutePath().normalize().getFileName().toString();
+            DashboardWriter.write(out, v, scan, logits, src, new DashboardWriter.Info(title, store.toString(), modelName, piece, notes));
             long t3 = System.nanoTime();
             say.printf(Locale.ROOT, "wrote %s (%d latents, %d sequences x %d tokens) in %.1f s: scan %.1f s, output tokens %.1f s, pages %.1f s%n",
                     out.resolve("index.html"), v.dSae(), scan.sequences(), scan.contextSize(), (t3 - t0) / 1e9, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9);
@@ -108,7 +104,7 @@ public final class FeaturesCommand implements Callable<Integer> {
      * --tokenizer, else --model DIR/tokenizer.json, else the tokenizer recorded in the store's manifest if it is
      * still there, else (with --model) the default Gemma tokenizer; none: token ids are shown.
      */
-    private GemmaTokenizer openTokenizer(ActivationSource src) {
+    private String[] tokenizerPieces(ActivationSource src) {
         Path tj = tokenizer;
         if (tj == null && model != null && Files.isRegularFile(model.resolve("tokenizer.json"))) tj = model.resolve("tokenizer.json");
         if (tj == null && src instanceof ActivationStore s && !s.manifest().tokenizer().isEmpty()) {
@@ -116,6 +112,6 @@ public final class FeaturesCommand implements Callable<Integer> {
             if (Files.isRegularFile(p)) tj = p;
         }
         if (tj == null && model != null) tj = GemmaTokenizer.defaultTokenizerJson(); // as the evals do for a model without one
-        return tj == null ? null : GemmaTokenizer.load(tj);
+        return tj == null ? null : GemmaTokenizer.readPieces(tj);
     }
 }

@@ -188,6 +188,24 @@ class FeaturesCommandTest {
     }
 
     @Test
+    void indexSortsAndFiltersInChromium() throws Exception {
+        JsonNode index = data(out.resolve("index-data.js"), "MSTS_INDEX").get("latents");
+        int argmax = 0, dense = 0;
+        for (int j = 0; j < D_SAE; j++) {
+            if (index.get(j).get(2).floatValue() > index.get(argmax).get(2).floatValue()) argmax = j;
+            if (index.get(j).get(1).asDouble() > 0.05) dense++;
+        }
+        String uri = out.resolve("index.html").toUri().toString();
+        String byMax = chromium("--dump-dom", uri + "#sort=max&asc=0");
+        Matcher first = Pattern.compile("class=\"latent-row[^\"]*\"><td><a href=\"latents/(\\d+)\\.html\"").matcher(byMax);
+        assertTrue(first.find(), byMax);
+        assertEquals(argmax, Integer.parseInt(first.group(1)), "sorted by max activation, descending");
+        String filtered = chromium("--dump-dom", uri + "#q=%3E0.05");
+        assertEquals(dense, count(filtered, "class=\"latent-row"), "filter density > 0.05");
+        assertTrue(filtered.contains(dense + " of " + D_SAE + " latents"), "count line");
+    }
+
+    @Test
     void latentPageRendersInChromium() throws Exception {
         JsonNode index = data(out.resolve("index-data.js"), "MSTS_INDEX").get("latents");
         int best = 0;

@@ -70,9 +70,10 @@
   }
   function apply() {
     shown = filter();
-    shown.sort(function (a, b) { var x = a[sortCol], y = b[sortCol]; var c = x < y ? -1 : x > y ? 1 : a[0] - b[0]; return asc ? c : -c; });
+    shown.sort(function (a, b) { var x = a[sortCol], y = b[sortCol], c = x < y ? -1 : x > y ? 1 : 0; return c === 0 ? a[0] - b[0] : asc ? c : -c; });
     ths.forEach(function (th, i) { th.classList.toggle("sorted", cols[i][1] === sortCol); th.classList.toggle("asc", cols[i][1] === sortCol && asc); });
     render();
+    writeHash();
   }
   function render() {
     var pages = Math.max(1, Math.ceil(shown.length / PER));
@@ -95,6 +96,19 @@
     pg.textContent = "page " + (page + 1) + " / " + pages;
     prev.disabled = page === 0; next.disabled = page >= pages - 1;
   }
+  // the view lives in the URL hash (#q=…&sort=max&asc=0): shareable, and restored on reload
+  var KEYS = ["id", "density", "max", "mean", "label"]; // column index = row field
+  function readHash() {
+    var h = {}; location.hash.replace(/^#/, "").split("&").forEach(function (kv) { var i = kv.indexOf("="); if (i > 0) h[kv.slice(0, i)] = decodeURIComponent(kv.slice(i + 1)); });
+    if (h.q != null) q.value = h.q;
+    if (h.sort != null && KEYS.indexOf(h.sort) >= 0) sortCol = KEYS.indexOf(h.sort);
+    if (h.asc != null) asc = h.asc === "1";
+  }
+  function writeHash() {
+    var h = "#q=" + encodeURIComponent(q.value) + "&sort=" + KEYS[sortCol] + "&asc=" + (asc ? 1 : 0);
+    if (history.replaceState) history.replaceState(null, "", h);
+  }
+  readHash();
   q.addEventListener("input", function () { page = 0; apply(); });
   prev.addEventListener("click", function () { page--; render(); });
   next.addEventListener("click", function () { page++; render(); });

@@ -57,6 +57,9 @@ class GemmaTokenizerTest {
         for (int i = 1; i < ids.length; i++) sb.append(tok.piece(ids[i]));
         assertEquals(tok.decode(java.util.Arrays.copyOfRange(ids, 1, ids.length)), sb.toString().replace('\u2581', ' '));
         for (String t : new String[]{"<start_of_turn>", "\u2581A", "A"}) assertEquals(t, tok.piece(tok.tokenId(t)));
+        String[] pieces = GemmaTokenizer.readPieces(tok.file());
+        assertEquals(256000, pieces.length);
+        for (int id : ids) assertEquals(tok.piece(id), pieces[id]);
         assertNull(tok.piece(-1));
         assertNull(tok.piece(10_000_000));
     }
