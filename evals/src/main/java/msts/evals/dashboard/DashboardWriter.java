@@ -75,7 +75,7 @@ public final class DashboardWriter {
         int n = sae.dSae();
         ObjectNode index = JSON.createObjectNode();
         ArrayNode rows = index.putArray("latents");
-        String[] labels = new String[n];
+        String[][] labels = new String[n][];
         Parallel.forRange(0, n, 64, (lo, hi) -> {
             for (int j = lo; j < hi; j++) {
                 try {
@@ -87,14 +87,14 @@ public final class DashboardWriter {
         });
         for (int j = 0; j < n; j++) {
             ArrayNode r = rows.addArray();
-            r.add(j).add((float) scan.density(j)).add(scan.max()[j]).add((float) scan.meanActive(j)).add(labels[j]);
+            r.add(j).add((float) scan.density(j)).add(scan.max()[j]).add((float) scan.meanActive(j)).add(labels[j][0]).add(labels[j][1]);
         }
         Files.writeString(out.resolve("index-data.js"), "window.MSTS_INDEX = " + json(index) + ";\n");
         Files.writeString(out.resolve("index.html"), page(info.title() + " · latents", "", "index-data.js", "index.js", ""));
     }
 
-    /** Writes latents/NNNNN.html; returns the latent's index label. */
-    static String writeLatent(Path out, int j, SaeView sae, LatentScan.Result scan, LogitLens.Result logits,
+    /** Writes latents/NNNNN.html; returns the latent's index labels: {token at the maximum, top 3 promoted tokens}. */
+    static String[] writeLatent(Path out, int j, SaeView sae, LatentScan.Result scan, LogitLens.Result logits,
                               ActivationSource tokens, IntFunction<String> piece) throws IOException {
         ObjectNode o = JSON.createObjectNode();
         o.put("id", j);
@@ -109,7 +109,7 @@ public final class DashboardWriter {
         hist.put("width", scan.histWidth()[j]);
         ArrayNode hc = hist.putArray("counts");
         for (int i = 0; i <= last; i++) hc.add(h[i]);
-        String label = "";
+        String label = "", atMax = "";
         ArrayNode ex = o.putArray("examples");
         for (LatentScan.Example e : scan.top()[j]) {
             ObjectNode x = ex.addObject();
@@ -127,7 +127,7 @@ public final class DashboardWriter {
                     ia.add(id);
                     ta.add(display(piece, id));
                 }
-                if (label.isEmpty()) label = display(piece, ids[e.pos()]).strip();
+                if (atMax.isEmpty()) atMax = display(piece, ids[e.pos()]);
             }
         }
         if (logits != null) {
@@ -155,7 +155,7 @@ public final class DashboardWriter {
         String data = "<script>window.MSTS_LATENT = " + json(o) + ";</script>\n";
         Files.writeString(out.resolve("latents").resolve(fileName(j)),
                 page("Latent " + j, "../", null, "latent.js", data));
-        return label;
+        return new String[]{atMax, label};
     }
 
     public static String fileName(int j) { return String.format("%05d.html", j); }

@@ -1,7 +1,7 @@
 // Latent index: sortable, searchable, paged table over window.MSTS_INDEX (no network, no libraries).
 (function () {
   "use strict";
-  var M = window.MSTS_META, rows = window.MSTS_INDEX.latents; // [id, density, max, mean, label]
+  var M = window.MSTS_META, rows = window.MSTS_INDEX.latents; // [id, density, max, mean, token at max, top promoted tokens]
   var PER = 100, sortCol = 1, asc = false, page = 0, shown = rows.slice();
   var app = document.getElementById("app");
   function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
@@ -50,10 +50,12 @@
   main.appendChild(ctl);
   var table = el("table", "latents"); table.id = "latents";
   var thead = el("thead"), tr = el("tr");
-  var cols = [["latent", 0], ["density", 1], ["max act", 2], ["mean act", 3], [M.has_logits ? "top promoted tokens" : "token at max", 4]];
+  var cols = [["latent", 0], ["density", 1], ["max act", 2], ["mean act", 3]];
+  if (M.has_tokens) cols.push(["token at max", 4]);
+  if (M.has_logits) cols.push(["top promoted tokens", 5]);
   var ths = cols.map(function (c) {
-    var th = el("th", c[1] === 4 ? "label" : null, c[0]);
-    th.addEventListener("click", function () { if (sortCol === c[1]) asc = !asc; else { sortCol = c[1]; asc = c[1] === 0 || c[1] === 4; } page = 0; apply(); });
+    var th = el("th", c[1] >= 4 ? "label" : null, c[0]);
+    th.addEventListener("click", function () { if (sortCol === c[1]) asc = !asc; else { sortCol = c[1]; asc = c[1] === 0 || c[1] >= 4; } page = 0; apply(); });
     tr.appendChild(th); return th;
   });
   thead.appendChild(tr); table.appendChild(thead);
@@ -65,8 +67,9 @@
     if (!s) return rows.slice();
     var m = /^([<>])\s*([0-9.eE+-]+)$/.exec(s);
     if (m) { var th = parseFloat(m[2]); return rows.filter(function (r) { return m[1] === ">" ? r[1] > th : r[1] < th; }); }
-    if (/^\d+$/.test(s)) { var id = parseInt(s, 10); return rows.filter(function (r) { return r[0] === id || String(r[4]).toLowerCase().indexOf(s) >= 0; }); }
-    return rows.filter(function (r) { return String(r[4]).toLowerCase().indexOf(s) >= 0; });
+    function text(r) { return (r[4] + "\u0000" + r[5]).toLowerCase().indexOf(s) >= 0; }
+    if (/^\d+$/.test(s)) { var id = parseInt(s, 10); return rows.filter(function (r) { return r[0] === id || text(r); }); }
+    return rows.filter(text);
   }
   function apply() {
     shown = filter();
@@ -89,7 +92,8 @@
       tr.appendChild(dtd);
       tr.appendChild(el("td", null, fmt(r[2])));
       tr.appendChild(el("td", null, fmt(r[3])));
-      tr.appendChild(el("td", "label", r[4]));
+      if (M.has_tokens) tr.appendChild(el("td", "label", r[4].replace(/\n/g, "\u21b5")));
+      if (M.has_logits) tr.appendChild(el("td", "label", r[5]));
       tbody.appendChild(tr);
     });
     count.textContent = shown.length + " of " + rows.length + " latents";
@@ -97,7 +101,7 @@
     prev.disabled = page === 0; next.disabled = page >= pages - 1;
   }
   // the view lives in the URL hash (#q=…&sort=max&asc=0): shareable, and restored on reload
-  var KEYS = ["id", "density", "max", "mean", "label"]; // column index = row field
+  var KEYS = ["id", "density", "max", "mean", "token", "promoted"]; // column index = row field
   function readHash() {
     var h = {}; location.hash.replace(/^#/, "").split("&").forEach(function (kv) { var i = kv.indexOf("="); if (i > 0) h[kv.slice(0, i)] = decodeURIComponent(kv.slice(i + 1)); });
     if (h.q != null) q.value = h.q;
