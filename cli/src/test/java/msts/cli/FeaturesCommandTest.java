@@ -133,6 +133,21 @@ class FeaturesCommandTest {
     }
 
     @Test
+    void rewritingRemovesPagesOfLatentsThatNoLongerExist() throws IOException {
+        Path again = dir.resolve("dash-again");
+        Files.createDirectories(again.resolve("latents"));
+        Files.writeString(again.resolve("latents").resolve(String.format("%05d.html", D_SAE)), "stale");
+        Files.writeString(again.resolve("latents").resolve("notes.html"), "mine");
+        CliRun r = CliRun.of("features", "--sae", dir.resolve("sae").toString(), "--store", acts.toString(), "--max-sequences", "4",
+                "--quiet", "--out", again.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("4 sequences x " + CTX + " tokens"), r.out());
+        assertFalse(Files.exists(again.resolve("latents").resolve(String.format("%05d.html", D_SAE))), "stale page left behind");
+        assertTrue(Files.exists(again.resolve("latents").resolve("notes.html")), "a file that is not a latent page is kept");
+        assertTrue(Files.exists(again.resolve("latents").resolve(String.format("%05d.html", D_SAE - 1))));
+    }
+
+    @Test
     void badInputIsOneClearLine() {
         CliRun r = CliRun.of("features", "--sae", dir.resolve("nope").toString(), "--store", acts.toString(), "--out", dir.resolve("x").toString());
         assertEquals(1, r.code());

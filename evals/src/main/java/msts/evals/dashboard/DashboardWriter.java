@@ -41,6 +41,10 @@ public final class DashboardWriter {
     public static void write(Path out, SaeView sae, LatentScan.Result scan, LogitLens.Result logits, ActivationSource tokens, Info info) throws IOException {
         Files.createDirectories(out.resolve("assets"));
         Files.createDirectories(out.resolve("latents"));
+        // pages of an earlier run with more latents would otherwise stay behind (only our own NNNNN.html names)
+        try (var old = Files.newDirectoryStream(out.resolve("latents"), "[0-9][0-9][0-9][0-9][0-9].html")) {
+            for (Path p : old) if (Integer.parseInt(p.getFileName().toString().substring(0, 5)) >= sae.dSae()) Files.delete(p);
+        }
         for (String a : ASSETS)
             try (InputStream in = DashboardWriter.class.getResourceAsStream(a)) {
                 if (in == null) throw new IllegalStateException("resource " + a + " missing from the jar");
