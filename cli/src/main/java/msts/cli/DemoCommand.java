@@ -66,15 +66,15 @@ public final class DemoCommand implements Callable<Integer> {
             }
         String d = data.toString(), o = out.toString();
         Path model = out.resolve("model");
-        say("1/9 tiny Gemma-2 (vocab 256000, hidden 64, 4 layers, random weights) -> " + model);
+        say("1/10 tiny Gemma-2 (vocab 256000, hidden 64, 4 layers, random weights) -> " + model);
         if (!Files.isRegularFile(model.resolve("config.json"))) TinyGemma2.write(model, TinyGemma2.Spec.demo(), seed);
         String m = model.toString(), L = String.valueOf(layer);
 
-        say("2/9 harvest layer " + layer + " resid_post on the bundled corpora");
+        say("2/10 harvest layer " + layer + " resid_post on the bundled corpora");
         run("harvest", "--model", m, "--layer", L, "--corpus", d + "/forget.jsonl", d + "/retain.jsonl", "--context", "64",
                 "--tokens", String.valueOf(harvestTokens), "--dtype", "f32", "--out", o + "/store");
 
-        say("3/9 train the baseline (ReLU) and the multi-scale temporal SAE on the store");
+        say("3/10 train the baseline (ReLU) and the multi-scale temporal SAE on the store");
         // the same hyperparameters for both SAEs; L1 8 / lr 1e-3 (model) and L1 2 / lr 1e-3 (synthetic) were picked on
         // the demo data for a usable sparsity (L0 ~20, explained variance ~0.5 / ~0.75), not tuned per architecture
         String tok = String.valueOf(trainTokens), ds = String.valueOf(dSae);
@@ -84,11 +84,15 @@ public final class DemoCommand implements Callable<Integer> {
                 "--d-sae", ds, "--tokens", tok, "--batch", "1024", "--l1", "8", "--lr", "1e-3", "--hook-layer", L, "--model-name", "tiny-gemma-2-random",
                 "--seed", String.valueOf(seed), "--out", o + "/sae/temporal");
 
-        say("4/9 synthetic ground-truth benchmark: planted features on for ~1, ~4, ~16 tokens, in superposition");
+        say("4/10 feature dashboards of both SAEs (top contexts, histograms, output tokens) -> " + out.resolve("features"));
+        for (String sae : new String[]{"baseline", "temporal"})
+            run("features", "--sae", o + "/sae/" + sae, "--store", o + "/store", "--model", m, "--out", o + "/features/" + sae);
+
+        say("5/10 synthetic ground-truth benchmark: planted features on for ~1, ~4, ~16 tokens, in superposition");
         // 192 features in 32 dimensions: hard enough that recovery is not saturated (~0.8-0.9)
         run("synthetic", "--out", o + "/synthetic", "--seqs", "512", "--context", "64", "--features-per-scale", "64",
                 "--noise", "0.1", "--on-fraction", "0.03", "--seed", String.valueOf(seed), "--force");
-        say("5/9 train the baseline and the temporal SAE on the synthetic sequences");
+        say("6/10 train the baseline and the temporal SAE on the synthetic sequences");
         run("train", "--activations", o + "/synthetic/activations.safetensors", "--arch", "relu", "--d-sae", "256", "--tokens", String.valueOf(syntheticTokens),
                 "--batch", "1024", "--l1", "2", "--lr", "1e-3", "--model-name", "synthetic", "--seed", String.valueOf(seed), "--out", o + "/sae/baseline-synthetic");
         run("train", "--activations", o + "/synthetic/activations.safetensors", "--arch", "temporal", "--act", "relu",
@@ -97,10 +101,10 @@ public final class DemoCommand implements Callable<Integer> {
                 "--model-name", "synthetic", "--seed", String.valueOf(seed), "--out", o + "/sae/temporal-synthetic");
 
         List<String> runs = new ArrayList<>();
-        int step = 6;
+        int step = 7;
         for (String sae : new String[]{"baseline", "temporal"}) {
             String s = o + "/sae/" + sae, r = o + "/runs/" + sae;
-            say(step++ + "/9 evals of the " + sae + " SAE: core, unlearning, probing, disentangle");
+            say(step++ + "/10 evals of the " + sae + " SAE: core, unlearning, probing, disentangle");
             run("eval", "core", "--sae", s, "--model", m, "--corpus", d + "/retain.jsonl", d + "/forget.jsonl", "--context", "64",
                     "--rows", "12", "--out", r);
             run("eval", "unlearning", "--sae", s, "--model", m, "--forget", d + "/forget.jsonl", "--retain", d + "/retain.jsonl",
@@ -110,14 +114,14 @@ public final class DemoCommand implements Callable<Integer> {
             run("eval", "disentangle", "--sae", s, "--activations", o + "/store", "--out", r);
             runs.add(r);
         }
-        say("8/9 ground-truth benchmark evals");
+        say("9/10 ground-truth benchmark evals");
         for (String sae : new String[]{"baseline-synthetic", "temporal-synthetic"}) {
             String r = o + "/runs/" + sae;
             run("eval", "disentangle", "--sae", o + "/sae/" + sae, "--activations", o + "/synthetic/activations.safetensors",
                     "--ground-truth", o + "/synthetic", "--out", r);
             runs.add(r);
         }
-        say("9/9 report");
+        say("10/10 report");
         List<String> rep = new ArrayList<>(List.of("report"));
         rep.addAll(runs);
         rep.addAll(List.of("--out", o + "/report", "--title", "msts demo: baseline vs multi-scale temporal SAE", "--note",
@@ -128,7 +132,8 @@ public final class DemoCommand implements Callable<Integer> {
                         + "superposition), where the comparison does mean something."));
         run(rep.toArray(new String[0]));
         Path html = out.resolve("report").resolve("report.html").toAbsolutePath();
-        spec.commandLine().getOut().printf(Locale.ROOT, "%nmsts demo done in %.1f min. Report: %s%n", (System.nanoTime() - t0) / 6e10, html);
+        spec.commandLine().getOut().printf(Locale.ROOT, "%nmsts demo done in %.1f min. Report: %s%nFeature dashboards: %s%n",
+                (System.nanoTime() - t0) / 6e10, html, out.resolve("features").resolve("temporal").resolve("index.html").toAbsolutePath());
         spec.commandLine().getOut().flush();
         return 0;
     }

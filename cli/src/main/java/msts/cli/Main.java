@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 TrainCommand.class,
                 EvalCommand.class,
                 SyntheticCommand.class,
+                FeaturesCommand.class,
                 ReportCommand.class,
                 ExportCommand.class,
                 DemoCommand.class,
