@@ -63,6 +63,17 @@ public final class BenchLayerCommand implements Callable<Integer> {
 
     @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
 
+    @Option(names = "--compute", defaultValue = "f32", split = ",", paramLabel = "f32|bf16",
+            description = {"matmul arithmetic(s), each run in turn (default ${DEFAULT-VALUE}); bf16 (BF16 weights only) also reports its",
+                    "error against f32 on the same weights and runs the PyTorch-CPU BF16 peer scripts/bench_layer_torch.py"})
+    List<String> computes;
+
+    @Option(names = "--torch-python", defaultValue = "/usr/bin/python3", description = "python with torch for the bf16 peer (default ${DEFAULT-VALUE})")
+    String torchPython;
+
+    /** The layer output (resid_post) of the last {@link #runJava} call. */
+    private float[] lastOut;
+
     @Override
     public Integer call() throws Exception {
         if (tokens <= 0 || runs <= 0 || warmup < 0) throw new IllegalArgumentException("--tokens and --runs must be positive");
@@ -79,9 +90,28 @@ public final class BenchLayerCommand implements Callable<Integer> {
                 case "f16" -> DType.F16;
                 default -> throw new IllegalArgumentException("--dtype " + d + " (bf16, f32 or f16)");
             };
-            double[] s = runJava(o, dt);
-            out.printf(Locale.ROOT, "  msts  %-5s weights: median %8.1f ms  best %8.1f ms  → %8.1f tokens/s (median)%n",
-                    dt, s[0] * 1e3, s[1] * 1e3, tokens / s[0]);
+            float[] f32Out = null;
+            for (String cs : computes) {
+                msts.engine.Compute c = msts.engine.Compute.parse(cs);
+                if (c == msts.engine.Compute.BF16 && dt != DType.BF16) {
+                    out.printf("  (--compute bf16 applies to BF16 weights; skipped for %s)%n", dt);
+                    continue;
+                }
+                Ops oc = c.apply(o);
+                double[] s = runJava(oc, dt);
+                out.printf(Locale.ROOT, "  msts  %-5s weights, %-4s compute: median %8.1f ms  best %8.1f ms  → %8.1f tokens/s (median)  [%s]%n",
+                        dt, c.name().toLowerCase(Locale.ROOT), s[0] * 1e3, s[1] * 1e3, tokens / s[0], oc.name());
+                if (c == msts.engine.Compute.F32) f32Out = lastOut.clone();
+                else if (f32Out != null) {
+                    double[] e = relErr(lastOut, f32Out);
+                    out.printf(Locale.ROOT, "        bf16 compute vs f32 compute, layer output: rel. RMS %.3g, max |Δ| %.3g (RMS of output %.3g)%n",
+                            e[0], e[1], e[2]);
+                }
+                out.flush();
+            }
+        }
+        if (!noPeer && computes.stream().anyMatch(cs -> msts.engine.Compute.parse(cs) == msts.engine.Compute.BF16)) {
+            out.println("  " + runTorchPeer());
             out.flush();
         }
         if (!noPeer) {
@@ -113,12 +143,12 @@ public final class BenchLayerCommand implements Callable<Integer> {
         int[] ids = new int[tokens];
         for (int i = 0; i < tokens; i++) ids[i] = (i * 7 + 3) % c.vocabSize();
         Gemma2 m = new Gemma2(c, w, o, null);
-        Gemma2.Options opts = new Gemma2.Options(0, null, null, Gemma2.LogitsMode.NONE);
+        Gemma2.Options opts = new Gemma2.Options(0, new int[]{0}, null, Gemma2.LogitsMode.NONE);
         for (int i = 0; i < warmup; i++) m.forward(new int[][]{ids}, opts);
         double[] t = new double[runs];
         for (int i = 0; i < runs; i++) {
             long t0 = System.nanoTime();
-            m.forward(new int[][]{ids}, opts);
+            lastOut = m.forward(new int[][]{ids}, opts).resid()[0][0];
             t[i] = (System.nanoTime() - t0) / 1e9;
         }
         double best = Arrays.stream(t).min().orElseThrow();
@@ -136,6 +166,38 @@ public final class BenchLayerCommand implements Callable<Integer> {
             t.set(i, ((int) (s >>> 40) - (1 << 23)) * k);
         }
         return t;
+    }
+
+    /** {‖a − b‖/‖b‖, max |a − b|, RMS of b}. */
+    static double[] relErr(float[] a, float[] b) {
+        double d = 0, n = 0, mx = 0;
+        for (int i = 0; i < a.length; i++) {
+            double x = (double) a[i] - b[i];
+            d += x * x;
+            n += (double) b[i] * b[i];
+            mx = Math.max(mx, Math.abs(x));
+        }
+        return new double[]{Math.sqrt(d / n), mx, Math.sqrt(n / a.length)};
+    }
+
+    /** scripts/bench_layer_torch.py: the same layer in torch.bfloat16, as many threads as msts. */
+    String runTorchPeer() {
+        Path numpyScript = peerScript != null ? peerScript : findScript();
+        Path script = numpyScript == null ? Path.of("scripts", "bench_layer_torch.py") : numpyScript.resolveSibling("bench_layer_torch.py");
+        if (!Files.isRegularFile(script)) return "torch peer: scripts/bench_layer_torch.py not found";
+        List<String> cmd = List.of(torchPython, script.toString(), "--tokens", Integer.toString(tokens), "--runs", Integer.toString(runs),
+                "--warmup", Integer.toString(warmup), "--threads", Integer.toString(msts.engine.Parallel.threads()));
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String txt = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) return "torch peer failed: " + txt;
+            JsonNode j = new ObjectMapper().readTree(txt.lines().reduce((a, b) -> b).orElse(""));
+            return String.format(Locale.ROOT, "torch bf16  weights, bf16 model  : median %8.1f ms  best %8.1f ms  → %8.1f tokens/s (median)  [torch %s, %d threads]",
+                    j.get("median_s").asDouble() * 1e3, j.get("best_s").asDouble() * 1e3, j.get("tokens_per_s").asDouble(),
+                    j.path("torch").asText(), j.path("threads").asInt());
+        } catch (Exception e) {
+            return "torch peer failed: " + e;
+        }
     }
 
     String runPeer(String threads) {

@@ -50,6 +50,9 @@ public final class ForwardCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     BackendOption backend; // --backend cpu|tornado, --device B:D
 
+    @picocli.CommandLine.Mixin
+    ComputeOption compute; // --compute f32|bf16
+
     @Option(names = "--ops", defaultValue = "cpu", description = "ops implementation: cpu (fast) or reference (plain loops); default ${DEFAULT-VALUE}")
     String ops;
 
@@ -58,7 +61,7 @@ public final class ForwardCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Ops o = OpsChoice.resolve(backend, ops);
+        Ops o = compute.apply(OpsChoice.resolve(backend, ops), backend);
         if (!Files.isDirectory(model)) throw new IllegalArgumentException(model + ": model directory not found");
         int[] ids;
         if (input.tokens != null) {

@@ -79,6 +79,9 @@ public final class HarvestCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     BackendOption backend; // --backend cpu|tornado, --device B:D
 
+    @picocli.CommandLine.Mixin
+    ComputeOption compute; // --compute f32|bf16
+
     @Option(names = "--ops", defaultValue = "cpu", description = "ops implementation: cpu (fast) or reference (plain loops); default ${DEFAULT-VALUE}")
     String ops;
 
@@ -90,7 +93,7 @@ public final class HarvestCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Ops o = OpsChoice.resolve(backend, ops);
+        Ops o = compute.apply(OpsChoice.resolve(backend, ops), backend);
         if (!Files.isDirectory(model)) throw new IllegalArgumentException(model + ": model directory not found");
         long nTokens = parseCount("--tokens", tokens);
         if (context < 2) throw new IllegalArgumentException("--context must be >= 2, got " + context);
