@@ -73,6 +73,8 @@ public final class BenchLayerCommand implements Callable<Integer> {
 
     /** The layer output (resid_post) of the last {@link #runJava} call. */
     private float[] lastOut;
+    /** The layer input (scaled embeddings) of the last {@link #runJava} call. */
+    private float[] lastIn;
 
     @Override
     public Integer call() throws Exception {
@@ -97,17 +99,28 @@ public final class BenchLayerCommand implements Callable<Integer> {
                     out.printf("  (--compute bf16 applies to BF16 weights; skipped for %s)%n", dt);
                     continue;
                 }
-                Ops oc = c.apply(o);
+                List<Ops> variants = c == msts.engine.Compute.F32 ? List.of(o)
+                        : msts.engine.bf16.Bf16Native.load().isPresent()
+                        ? List.of(msts.engine.bf16.Bf16Ops.of(o, msts.engine.bf16.Bf16Ops.Kernel.NATIVE), msts.engine.bf16.Bf16Ops.of(o, msts.engine.bf16.Bf16Ops.Kernel.VECTOR))
+                        : List.of(c.apply(o));
+                for (Ops oc : variants) {
                 double[] s = runJava(oc, dt);
                 out.printf(Locale.ROOT, "  msts  %-5s weights, %-4s compute: median %8.1f ms  best %8.1f ms  → %8.1f tokens/s (median)  [%s]%n",
                         dt, c.name().toLowerCase(Locale.ROOT), s[0] * 1e3, s[1] * 1e3, tokens / s[0], oc.name());
                 if (c == msts.engine.Compute.F32) f32Out = lastOut.clone();
                 else if (f32Out != null) {
                     double[] e = relErr(lastOut, f32Out);
-                    out.printf(Locale.ROOT, "        bf16 compute vs f32 compute, layer output: rel. RMS %.3g, max |Δ| %.3g (RMS of output %.3g)%n",
-                            e[0], e[1], e[2]);
+                    float[] u16 = lastOut.clone(), u32 = f32Out.clone();
+                    for (int i = 0; i < u16.length; i++) {
+                        u16[i] -= lastIn[i];
+                        u32[i] -= lastIn[i];
+                    }
+                    double[] eu = relErr(u16, u32);
+                    out.printf(Locale.ROOT, "        bf16 vs f32 compute: layer update (out − in) rel. RMS error %.3g, max |Δ| %.3g (update RMS %.3g);"
+                                    + " layer output rel. RMS %.3g (output RMS %.3g)%n", eu[0], eu[1], eu[2], e[0], e[2]);
                 }
                 out.flush();
+                }
             }
         }
         if (!noPeer && computes.stream().anyMatch(cs -> msts.engine.Compute.parse(cs) == msts.engine.Compute.BF16)) {
@@ -143,6 +156,8 @@ public final class BenchLayerCommand implements Callable<Integer> {
         int[] ids = new int[tokens];
         for (int i = 0; i < tokens; i++) ids[i] = (i * 7 + 3) % c.vocabSize();
         Gemma2 m = new Gemma2(c, w, o, null);
+        lastIn = new float[tokens * H];
+        msts.engine.Kernels.embed(lastIn, ids, embed, H, m.embedScale());
         Gemma2.Options opts = new Gemma2.Options(0, new int[]{0}, null, Gemma2.LogitsMode.NONE);
         for (int i = 0; i < warmup; i++) m.forward(new int[][]{ids}, opts);
         double[] t = new double[runs];

@@ -126,6 +126,9 @@ public final class HarvestCommand implements Callable<Integer> {
         args.put("bos_mode", copts.bosMode().name().toLowerCase(Locale.ROOT));
         args.put("text_field", textField);
         args.put("ops", o.name());
+        // the arithmetic changes the activations, so a store is continued only with the same one; recorded only
+        // when not the default, so that stores made before --compute existed continue as before
+        if (compute.value() != msts.engine.Compute.F32) args.put("compute", compute.value().name().toLowerCase(Locale.ROOT));
 
         try (GemmaTokenizer tok = GemmaTokenizer.load(tj); Gemma2 m = Gemma2.load(model, o)) {
             ForwardEngine engine = OpsChoice.engine(m, backend);

@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  * the GFLOP/s of msts's F32 compute (F32 weights; BF16 weights widened), of BF16 compute ({@link Bf16Ops}:
  * the native AVX512_BF16 kernel and the Vector API fallback), and of the PyTorch-CPU BF16 peer
  * {@code bench/torch_bf16_matmul.py} (torch.matmul on bfloat16 tensors, as many threads as msts), so that
- * all see the same machine load. Medians and best runs, as {@link MatmulBench}.
+ * all see the same machine load: the msts variants run interleaved, one call each per round. Medians and best runs.
  */
 public final class Bf16MatmulBench {
     private Bf16MatmulBench() {}
@@ -67,17 +67,16 @@ public final class Bf16MatmulBench {
                     if (!want.test(name)) continue;
                     float[] x = MatmulBench.gaussian(rnd, r * in), y = new float[r * outDim];
                     long flops = 2L * r * in * outDim;
-                    MatmulBench.Result f32 = MatmulBench.time(name + "_F32w", "matmul", "F32", flops, () -> cpu.matmul(y, x, wf, r), minTime, minRuns, warm);
-                    log.println(MatmulBench.line(f32) + "  [f32 compute, F32 weights]");
-                    MatmulBench.Result bw = MatmulBench.time(name + "_BF16w", "matmul", "BF16", flops, () -> cpu.matmul(y, x, wb, r), minTime, minRuns, warm);
-                    log.println(MatmulBench.line(bw) + "  [f32 compute, BF16 weights]");
-                    MatmulBench.Result bn = null;
-                    if (nat != null) {
-                        bn = MatmulBench.time(name + "_bf16", "matmul", "BF16", flops, () -> nat.matmul(y, x, wb, r), minTime, minRuns, warm);
-                        log.println(MatmulBench.line(bn) + "  [bf16 compute, native avx512bf16]");
-                    }
-                    MatmulBench.Result bv = MatmulBench.time(name + "_bf16v", "matmul", "BF16", flops, () -> vec.matmul(y, x, wb, r), minTime, minRuns, warm);
-                    log.println(MatmulBench.line(bv) + "  [bf16 compute, vector fallback]");
+                    List<Runnable> bodies = new ArrayList<>(List.of(() -> cpu.matmul(y, x, wf, r), () -> cpu.matmul(y, x, wb, r),
+                            () -> vec.matmul(y, x, wb, r)));
+                    if (nat != null) bodies.add(() -> nat.matmul(y, x, wb, r));
+                    double[][] ms = interleaved(bodies, minTime, minRuns, warm);
+                    String[] what = {"f32 compute, F32 weights", "f32 compute, BF16 weights", "bf16 compute, vector fallback", "bf16 compute, native avx512bf16"};
+                    for (int v = 0; v < ms.length; v++)
+                        log.printf(Locale.ROOT, "  %-24s %8.3f ms  %7.1f GFLOP/s (best %.1f, %d rounds)  [%s]%n", name, ms[v][0],
+                                flops / ms[v][0] / 1e6, flops / ms[v][1] / 1e6, (int) ms[v][2], what[v]);
+                    MatmulBench.Result f32 = res(name, flops, ms[0]), bw = res(name, flops, ms[1]), bv = res(name, flops, ms[2]);
+                    MatmulBench.Result bn = nat == null ? null : res(name, flops, ms[3]);
                     double tm = Double.NaN, tb = Double.NaN;
                     if (peer) {
                         try {
@@ -100,6 +99,40 @@ public final class Bf16MatmulBench {
         }
         String ni = Bf16Native.load().isPresent() ? "native kernel: avx512bf16" : "native kernel unavailable: " + Bf16Native.unavailableReason();
         return new Report(rows, loadBefore, MatmulBench.loadAverage(), peerInfo, ni);
+    }
+
+    /**
+     * Times the bodies in turn, round after round (each round runs every body once), so that all see the same
+     * machine load however it drifts (the machine is shared). Warm-up: {@code warm} calls and 1 s per body.
+     * Returns per body {median ms, best ms, rounds}.
+     */
+    static double[][] interleaved(List<Runnable> bodies, double minTime, int minRuns, int warm) {
+        for (Runnable b : bodies) {
+            long w0 = System.nanoTime();
+            for (int i = 0; i < warm || System.nanoTime() - w0 < Math.max(1.0, minTime) * 1e9; i++) b.run();
+        }
+        List<List<Long>> ns = new ArrayList<>();
+        for (int i = 0; i < bodies.size(); i++) ns.add(new ArrayList<>());
+        long start = System.nanoTime();
+        while (ns.get(0).size() < minRuns || System.nanoTime() - start < minTime * bodies.size() * 1e9) {
+            for (int i = 0; i < bodies.size(); i++) {
+                long t0 = System.nanoTime();
+                bodies.get(i).run();
+                ns.get(i).add(System.nanoTime() - t0);
+            }
+            if (ns.get(0).size() >= 1000) break;
+        }
+        double[][] out = new double[bodies.size()][];
+        for (int i = 0; i < bodies.size(); i++) {
+            List<Long> t = ns.get(i);
+            t.sort(null);
+            out[i] = new double[]{t.get(t.size() / 2) / 1e6, t.get(0) / 1e6, t.size()};
+        }
+        return out;
+    }
+
+    private static MatmulBench.Result res(String name, long flops, double[] ms) {
+        return new MatmulBench.Result(name, "matmul", "BF16", flops, (int) ms[2], ms[0], ms[1], flops / ms[0] / 1e6, flops / ms[1] / 1e6);
     }
 
     static String name(int in, int out, int rows) { return "matmul_" + in + "x" + out + "_r" + rows; }
