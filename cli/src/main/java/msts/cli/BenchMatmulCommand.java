@@ -1,6 +1,6 @@
 package msts.cli;
 
-import msts.engine.bench.MatmulBench;
+import msts.bench.MatmulBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -28,7 +28,7 @@ public final class BenchMatmulCommand implements Callable<Integer> {
     @Option(names = "--python", defaultValue = "python3", description = "Python with numpy for the peer (default: ${DEFAULT-VALUE}).")
     String python;
 
-    @Option(names = "--numpy-script", paramLabel = "PY", description = "Peer script (default: bench/numpy_sgemm.py, else the copy in the jar).")
+    @Option(names = "--numpy-script", paramLabel = "PY", description = "Peer script (default: bench/src/main/resources/msts/bench/numpy_sgemm.py, else the copy in the jar).")
     Path numpyScript;
 
     @Option(names = "--verbose", description = "Stack traces on errors.")
@@ -37,7 +37,7 @@ public final class BenchMatmulCommand implements Callable<Integer> {
     @Option(names = "--compute", defaultValue = "f32", paramLabel = "f32|bf16",
             description = {"f32 (default): the F32 cases next to numpy. bf16: per projection shape, back to back: F32 compute",
                     "(F32 and BF16 weights), --compute bf16 (native AVX512_BF16 kernel and Vector API fallback) and the",
-                    "PyTorch-CPU BF16 peer bench/torch_bf16_matmul.py (torch.matmul on bfloat16, same thread count)."})
+                    "PyTorch-CPU BF16 peer bench/src/main/resources/msts/bench/torch_bf16_matmul.py (torch.matmul on bfloat16, same thread count)."})
     String compute;
 
     @Option(names = "--torch-python", defaultValue = "/usr/bin/python3", description = "Python with torch for the bf16 peer (default: ${DEFAULT-VALUE}).")
@@ -46,9 +46,9 @@ public final class BenchMatmulCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (msts.engine.Compute.parse(compute) == msts.engine.Compute.BF16) {
-            var rep = msts.engine.bench.Bf16MatmulBench.run(quick, !noPeer, cases, torchPython, System.err);
+            var rep = msts.bench.Bf16MatmulBench.run(quick, !noPeer, cases, torchPython, System.err);
             if (rep.rows().isEmpty()) throw new IllegalArgumentException("no benchmark case matches --cases " + cases);
-            System.out.print(msts.engine.bench.Bf16MatmulBench.table(rep));
+            System.out.print(msts.bench.Bf16MatmulBench.table(rep));
             return 0;
         }
         MatmulBench.Report rep = MatmulBench.run(

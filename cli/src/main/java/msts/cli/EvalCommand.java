@@ -9,7 +9,12 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import msts.evals.CoreEval;
 import msts.evals.Disentanglement;
+import msts.evals.CoreMetrics;
+import msts.evals.DisentangleMetrics;
 import msts.evals.EvalOutput;
+import msts.evals.EvalResult;
+import msts.evals.ProbingMetrics;
+import msts.evals.UnlearningMetrics;
 import msts.evals.GemmaModel;
 import msts.evals.SparseProbing;
 import msts.evals.SyntheticFiles;
@@ -108,7 +113,7 @@ public final class EvalCommand implements Runnable {
     static int[][] rows(GemmaModel m, List<Path> files, int ctx, int maxRows, int minChars, Corpus.BosMode bos) {
         for (Path f : files) if (!Files.isRegularFile(f)) throw new IllegalArgumentException(f + ": corpus file not found");
         Corpus.Options o = new Corpus.Options(minChars, Corpus.Options.DEFAULT.textSplit(), bos, "text");
-        int[][] rows = Corpus.readRows(files, m.encoder(), ctx, maxRows, o);
+        int[][] rows = Corpus.readRows(files, m.tokenizer(), ctx, maxRows, o);
         if (rows.length == 0) throw new IllegalArgumentException(files + ": no complete rows of " + ctx + " tokens (corpus too small for --context)");
         return rows;
     }
@@ -137,12 +142,12 @@ public final class EvalCommand implements Runnable {
             Sae sae = s.load();
             try (GemmaModel model = m.load()) {
                 int[][] r = rows(model, corpus, context, rows, 0, Corpus.BosMode.PREPEND);
-                EvalOutput o = CoreEval.run(model, model, sae, r, new CoreEval.Config(m.layer(sae), m.batch, !noCeKl), s.id());
-                var q = o.evalResultMetrics();
-                s.done(spec, o, String.format(java.util.Locale.ROOT, "L0 %.2f, explained variance %.4f%s",
-                        q.get("sparsity").get("l0"), q.get("reconstruction_quality").get("explained_variance"),
+                EvalResult<CoreMetrics> o = CoreEval.run(model, model.tokenizer(), sae, r, new CoreEval.Config(m.layer(sae), m.batch, !noCeKl), s.id());
+                CoreMetrics q = o.metrics();
+                s.done(spec, o.output(), String.format(java.util.Locale.ROOT, "L0 %.2f, explained variance %.4f%s",
+                        q.sparsity().l0(), q.reconstructionQuality().explainedVariance(),
                         noCeKl ? "" : String.format(java.util.Locale.ROOT, ", CE-loss score %.4f",
-                                q.get("model_performance_preservation").get("ce_loss_score"))));
+                                q.modelPerformancePreservation().ceLossScore())));
             }
             return 0;
         }
@@ -206,10 +211,10 @@ public final class EvalCommand implements Runnable {
                 // SAEBench's tokenize_and_concat_dataset: rows of the joined stream with position 0 overwritten by BOS
                 int[][] fr = rows(model, forget, context, rows, minChars, Corpus.BosMode.OVERWRITE);
                 int[][] rr = rows(model, retain, context, rows, minChars, Corpus.BosMode.OVERWRITE);
-                EvalOutput o = Unlearning.run(model, model, sae, m.layer(sae), fr, rr, wq, mq, new Unlearning.Config(
+                EvalResult<UnlearningMetrics> o = Unlearning.run(model, model.tokenizer(), sae, m.layer(sae), fr, rr, wq, mq, new Unlearning.Config(
                         thresholds, nFeatures, multipliers, allPermutations, mmluThreshold, m.batch), s.id());
-                s.done(spec, o, String.format(java.util.Locale.ROOT, "unlearning score %.4f",
-                        o.evalResultMetrics().get("unlearning").get("unlearning_score")));
+                s.done(spec, o.output(), String.format(java.util.Locale.ROOT, "unlearning score %.4f",
+                        o.metrics().unlearningScore()));
             }
             return 0;
         }
@@ -249,10 +254,10 @@ public final class EvalCommand implements Runnable {
                 tasks.addAll(SparseProbing.tasks(f));
             }
             try (GemmaModel model = m.load()) {
-                EvalOutput o = SparseProbing.run(model, model, sae, m.layer(sae), tasks,
+                EvalResult<ProbingMetrics> o = SparseProbing.run(model, model.tokenizer(), sae, m.layer(sae), tasks,
                         new SparseProbing.Config(context, trainFraction, seed, ks, 1.0, maxExamples), s.id());
-                s.done(spec, o, String.format(java.util.Locale.ROOT, "SAE top-1 accuracy %s",
-                        o.evalResultMetrics().get("sae").get("sae_top_1_test_accuracy")));
+                s.done(spec, o.output(), String.format(java.util.Locale.ROOT, "SAE top-1 accuracy %s",
+                        o.metrics().saeTop(1)));
             }
             return 0;
         }
@@ -286,12 +291,13 @@ public final class EvalCommand implements Runnable {
             Disentanglement.GroundTruth gt = groundTruth == null ? null : SyntheticFiles.readGroundTruth(groundTruth);
             try (ActivationSource src = ActivationSources.open(activations)) {
                 var d = Disentanglement.Config.defaults();
-                EvalOutput o = Disentanglement.run(sae, src, gt, new Disentanglement.Config(maxSeqs, maxLag, d.topLatents(),
+                EvalResult<DisentangleMetrics> o = Disentanglement.run(sae, src, gt, new Disentanglement.Config(maxSeqs, maxLag, d.topLatents(),
                         d.histogramBins(), d.histogramLatents(), !includeFirst), s.id());
-                var q = o.evalResultMetrics();
-                s.done(spec, o, String.format(java.util.Locale.ROOT, "mean persistence %.4f%s",
-                        q.get("temporal_persistence").get("mean_persistence"),
-                        gt == null ? "" : ", ground-truth recovery " + q.get("ground_truth")));
+                DisentangleMetrics q = o.metrics();
+                s.done(spec, o.output(), String.format(java.util.Locale.ROOT, "mean persistence %.4f%s",
+                        q.temporalPersistence().meanPersistence(),
+                        q.groundTruth() == null ? "" : String.format(java.util.Locale.ROOT, ", ground-truth recovery mean %.4f, by time scale %s",
+                                q.groundTruth().recoveryMean(), q.groundTruth().recoveryByTimeScale())));
             }
             return 0;
         }

@@ -136,7 +136,7 @@ public final class HarvestCommand implements Callable<Integer> {
             var gm = new GemmaActivations(engine, layer);
             var cfg = new Harvester.Config(abs(model), layer, abs(tj), corpus, copts, context, nTokens, batchSeqs,
                     shard, dt, args);
-            Harvester.Result r = Harvester.run(out, cfg, GemmaActivations.encoder(tok), gm, quiet);
+            Harvester.Result r = Harvester.run(out, cfg, tok, gm, quiet);
             var w = spec.commandLine().getOut();
             w.printf(Locale.ROOT, "%s: %d sequences × %d tokens × d %d (%s, %s)%s; this run %d sequences in %.1f s (%.1f tok/s, %s)%n",
                     out, r.sequencesInStore(), context, gm.dIn(), StoreManifest.hookName(layer), dt,

@@ -5,7 +5,6 @@ import msts.model.gemma.Gemma2;
 import msts.model.gemma.TinyGemma2;
 import msts.data.ActivationStore;
 import msts.data.Corpus;
-import msts.data.GemmaActivations;
 import msts.data.StoreManifest;
 import msts.model.tokenizer.GemmaTokenizer;
 import org.junit.jupiter.api.Test;
@@ -74,7 +73,7 @@ class HarvestCommandTest {
         assertEquals(0, r.code(), r.err());
         int[][] rows;
         try (GemmaTokenizer tok = GemmaTokenizer.load(tj)) {
-            rows = Corpus.readRows(List.of(corpus), GemmaActivations.encoder(tok), 8, 3, Corpus.Options.DEFAULT);
+            rows = Corpus.readRows(List.of(corpus), tok, 8, 3, Corpus.Options.DEFAULT);
         }
         Ops refBf16 = msts.engine.bf16.Bf16Ops.of(Ops.reference(), msts.engine.bf16.Bf16Ops.Kernel.VECTOR);
         try (Gemma2 g16 = Gemma2.load(model, refBf16); Gemma2 g32 = Gemma2.load(model, Ops.reference());
@@ -123,7 +122,7 @@ class HarvestCommandTest {
 
         int[][] rows;
         try (GemmaTokenizer tok = GemmaTokenizer.load(tj)) {
-            rows = Corpus.readRows(List.of(corpus), GemmaActivations.encoder(tok), 8, 5, Corpus.Options.DEFAULT.withMinChars(5));
+            rows = Corpus.readRows(List.of(corpus), tok, 8, 5, Corpus.Options.DEFAULT.withMinChars(5));
         }
         assertEquals(5, rows.length);
         try (Gemma2 g = Gemma2.load(model, Ops.reference()); ActivationStore st = ActivationStore.open(out)) {

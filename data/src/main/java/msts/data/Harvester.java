@@ -3,6 +3,7 @@ package msts.data;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import msts.engine.DType;
 import msts.engine.util.Progress;
+import msts.model.tokenizer.Tokenizer;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -66,7 +67,7 @@ public final class Harvester {
         return a;
     }
 
-    public static Result run(Path out, Config cfg, TokenEncoder tok, ActivationModel model, boolean quiet) {
+    public static Result run(Path out, Config cfg, Tokenizer tok, ActivationModel model, boolean quiet) {
         List<String> files = cfg.corpus().stream().map(p -> p.toAbsolutePath().normalize().toString()).toList();
         StoreManifest fresh = new StoreManifest(cfg.model(), StoreManifest.hookName(cfg.layer()), cfg.layer(),
                 model.dIn(), cfg.context(), cfg.dtype(), cfg.shardSequences(), cfg.tokenizer(), files,
@@ -77,7 +78,7 @@ public final class Harvester {
         }
     }
 
-    private static Result run(Path out, Config cfg, TokenEncoder tok, ActivationModel model, boolean quiet,
+    private static Result run(Path out, Config cfg, Tokenizer tok, ActivationModel model, boolean quiet,
                               ActivationStoreWriter w) {
         long target = cfg.targetSequences();
         int ctx = cfg.context(), d = model.dIn();

@@ -658,6 +658,7 @@ public final class CpuOps implements Ops {
 
     // ==== Gemma-2 layer ops =========================================================================
 
+    /** Fast {@link Kernels#rmsNorm}: sum of squares and scaling in vector lanes, rows on all cores. */
     @Override
     public void rmsNorm(float[] out, float[] x, Tensor w, int rows, int dim, float eps) {
         float[] w1 = new float[dim];
@@ -683,6 +684,7 @@ public final class CpuOps implements Ops {
         for (; i < dim; i++) out[off + i] = x[off + i] * inv * w1[i];
     }
 
+    /** Fast {@link Kernels#rope}: cos/sin once per row, rotation in vector lanes, rows on all cores. */
     @Override
     public void rope(float[] x, int rows, int heads, int headDim, int pos0, float theta) {
         int half = headDim / 2;
@@ -718,6 +720,7 @@ public final class CpuOps implements Ops {
         }
     }
 
+    /** Fast {@link Kernels#attention}: q·k and p·v in vector lanes, (head, query) rows on all cores. */
     @Override
     public void attention(float[] out, float[] q, float[] k, float[] v, int T, int heads, int kvHeads,
                           int headDim, float scale, float softcap, int window) {
@@ -772,9 +775,78 @@ public final class CpuOps implements Ops {
         for (; d < hd; d++) out[ob + d] /= denom;
     }
 
+    // ==== element-wise ops ==========================================================================
+
+    /** Fast {@link Kernels#gegluTanh}: {@link #geluTanh(FloatVector)} lane-wise, on all cores. */
     @Override
-    public void geglu(float[] out, float[] gate, float[] up, int n) {
-        Parallel.forRange(0, n, 1 << 14, (lo, hi) -> gegluRange(out, gate, up, lo, hi));
+    public void gegluTanh(float[] out, float[] gate, float[] up, int n) {
+        Parallel.forRange(0, n, 1 << 14, (lo, hi) -> gegluTanhRange(out, gate, up, lo, hi));
+    }
+
+    /**
+     * Fast {@link Kernels#gegluErf}: the reference's scalar {@link Kernels#geluErf} (a double-precision
+     * series; no vector form) on all cores, so the bits equal the reference's.
+     */
+    @Override
+    public void gegluErf(float[] out, float[] gate, float[] up, int n) {
+        Parallel.forRange(0, n, 1 << 12, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) out[i] = Kernels.geluErf(gate[i]) * up[i];
+        });
+    }
+
+    /** Fast {@link Kernels#softcap}: the same scalar formula (Math.tanh, so the same bits) on all cores. */
+    @Override
+    public void softcap(float[] x, int n, float cap) {
+        Parallel.forRange(0, n, 1 << 14, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) x[i] = cap * (float) Math.tanh(x[i] / cap);
+        });
+    }
+
+    /** Fast {@link Kernels#add}: vector adds on all cores (element-wise, so the same bits). */
+    @Override
+    public void add(float[] acc, float[] y, int n) {
+        Parallel.forRange(0, n, 1 << 15, (lo, hi) -> addRange(acc, y, lo, hi));
+    }
+
+    /** acc[i] += y[i] for i in [lo, hi). */
+    private static void addRange(float[] acc, float[] y, int lo, int hi) {
+        int i = lo;
+        for (; i + L <= hi; i += L)
+            FloatVector.fromArray(S, acc, i).add(FloatVector.fromArray(S, y, i)).intoArray(acc, i);
+        for (; i < hi; i++) acc[i] += y[i];
+    }
+
+    /** Fast {@link Kernels#addBias}: the bias widened once, then vector adds per row on all cores. */
+    @Override
+    public void addBias(float[] x, Tensor b, int rows, int dim) {
+        float[] bias = new float[dim];
+        for (int i = 0; i < dim; i++) bias[i] = b.get(i);
+        Parallel.forRange(0, rows, Math.max(1, 16384 / Math.max(1, dim)), (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                int off = r * dim, i = 0;
+                for (; i + L <= dim; i += L)
+                    FloatVector.fromArray(S, x, off + i).add(FloatVector.fromArray(S, bias, i)).intoArray(x, off + i);
+                for (; i < dim; i++) x[off + i] += bias[i];
+            }
+        });
+    }
+
+    /**
+     * Fast {@link Kernels#embed}: rows gathered on all cores (one product per element, so the same bits).
+     * A table in a confined arena is read on the calling thread only.
+     */
+    @Override
+    public void embed(float[] out, int[] ids, Tensor table, int dim, float scale) {
+        if (!table.segment().isAccessibleBy(OTHER_THREAD)) {
+            Kernels.embed(out, ids, table, dim, scale);
+            return;
+        }
+        Parallel.forRange(0, ids.length, Math.max(1, 16384 / Math.max(1, dim)), (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                long base = (long) ids[r] * dim;
+                for (int i = 0; i < dim; i++) out[r * dim + i] = table.get(base + i) * scale;
+            }
+        });
     }
 
     private static final float GELU_C = (float) 0.7978845608028654;
@@ -816,22 +888,24 @@ public final class CpuOps implements Ops {
         return p * Float.intBitsToFloat(((int) n + 127) << 23);
     }
 
-    private static FloatVector gelu(FloatVector g) {
+    /** {@link Kernels#geluTanh} as x/(1 + e^(−2u)) lane-wise (see the comment above). */
+    private static FloatVector geluTanh(FloatVector g) {
         FloatVector u = g.mul(g).mul(g).mul(0.044715f).add(g).mul(GELU_C);
         FloatVector y = u.mul(-2f).max(-87f).min(87f);
         return g.div(exp(y).add(1f));
     }
 
-    static float gelu(float g) {
+    /** Scalar twin of {@link #geluTanh(FloatVector)}. */
+    static float geluTanh(float g) {
         float u = (g * g * g * 0.044715f + g) * GELU_C;
         float y = Math.min(Math.max(u * -2f, -87f), 87f);
         return g / (exp(y) + 1f);
     }
 
-    private static void gegluRange(float[] out, float[] gate, float[] up, int lo, int hi) {
+    private static void gegluTanhRange(float[] out, float[] gate, float[] up, int lo, int hi) {
         int i = lo;
         for (; i + L <= hi; i += L)
-            gelu(FloatVector.fromArray(S, gate, i)).mul(FloatVector.fromArray(S, up, i)).intoArray(out, i);
-        for (; i < hi; i++) out[i] = gelu(gate[i]) * up[i];
+            geluTanh(FloatVector.fromArray(S, gate, i)).mul(FloatVector.fromArray(S, up, i)).intoArray(out, i);
+        for (; i < hi; i++) out[i] = geluTanh(gate[i]) * up[i];
     }
 }

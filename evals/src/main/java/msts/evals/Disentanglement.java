@@ -32,7 +32,7 @@ public final class Disentanglement {
         }
     }
 
-    public static EvalOutput run(Sae sae, ActivationSource src, GroundTruth gt, Config cfg, String saeId) {
+    public static EvalResult<DisentangleMetrics> run(Sae sae, ActivationSource src, GroundTruth gt, Config cfg, String saeId) {
         if (src.dIn() != sae.dIn())
             throw new IllegalArgumentException("activations have d=" + src.dIn() + " but the SAE has d_in=" + sae.dIn());
         if (gt != null && gt.d() != sae.dIn())
@@ -141,7 +141,8 @@ public final class Disentanglement {
         config.put("histogram_bins", cfg.histogramBins());
         config.put("histogram_latents", Math.min(cfg.histogramLatents(), dSae));
         config.put("ground_truth", gt != null);
-        return EvalOutput.of("msts_disentanglement", config, metrics, details, unstructured, sae, saeId);
+        EvalOutput out = EvalOutput.of("msts_disentanglement", config, metrics, details, unstructured, sae, saeId);
+        return new EvalResult<>(out, DisentangleMetrics.from(out));
     }
 
     /** Fraction of tokens with f_j &gt; 0. */

@@ -60,7 +60,7 @@ class DisentanglementTest {
         var data = SyntheticSequences.generate(SPEC);
         TestSae sae = TestSae.tied(data.directions(), SPEC.nFeatures(), SPEC.d(), 0.3f);
         var gt = new Disentanglement.GroundTruth(data.directions(), data.timeScale(), SPEC.d());
-        EvalOutput out = Disentanglement.run(sae, data.source(), gt, Disentanglement.Config.defaults(), "tied");
+        EvalOutput out = Disentanglement.run(sae, data.source(), gt, Disentanglement.Config.defaults(), "tied").output();
         Map<String, Object> g = out.evalResultMetrics().get("ground_truth");
         double p1 = (double) g.get("matched_latent_persistence_time_scale_1");
         double p16 = (double) g.get("matched_latent_persistence_time_scale_16");

@@ -28,7 +28,7 @@ public final class ReportFixtures {
         var qs = Unlearning.readQuestions(dir.resolve("q.jsonl"), "biology");
         Files.write(dir.resolve("forget.jsonl"), List.of("{\"text\": \"virus cell protein gene virus toxin pathogen spread host\"}"));
         Files.write(dir.resolve("retain.jsonl"), List.of("{\"text\": \"the river stone house a blue green field and more\"}"));
-        var enc = msts.data.TokenEncoder.of(t -> tok.encode(t, false), 2, 1, "fake");
+        var enc = tok;
         int[][] forget = msts.data.Corpus.readRows(List.of(dir.resolve("forget.jsonl")), enc, 5, 10, msts.data.Corpus.Options.DEFAULT);
         int[][] retain = msts.data.Corpus.readRows(List.of(dir.resolve("retain.jsonl")), enc, 5, 10, msts.data.Corpus.Options.DEFAULT);
         Unlearning.run(lm, tok, sae, 0, forget, retain, qs, Map.of("human_aging", qs), new Unlearning.Config(

@@ -140,8 +140,33 @@ public final class TornadoOps implements Ops {
     }
 
     @Override
-    public void geglu(float[] out, float[] gate, float[] up, int n) {
-        fallback.geglu(out, gate, up, n);
+    public void gegluTanh(float[] out, float[] gate, float[] up, int n) {
+        fallback.gegluTanh(out, gate, up, n);
+    }
+
+    @Override
+    public void gegluErf(float[] out, float[] gate, float[] up, int n) {
+        fallback.gegluErf(out, gate, up, n);
+    }
+
+    @Override
+    public void softcap(float[] x, int n, float cap) {
+        fallback.softcap(x, n, cap);
+    }
+
+    @Override
+    public void add(float[] acc, float[] y, int n) {
+        fallback.add(acc, y, n);
+    }
+
+    @Override
+    public void addBias(float[] x, Tensor b, int rows, int dim) {
+        fallback.addBias(x, b, rows, dim);
+    }
+
+    @Override
+    public void embed(float[] out, int[] ids, Tensor table, int dim, float scale) {
+        fallback.embed(out, ids, table, dim, scale);
     }
 
     /** Frees the device memory of all cached plans. */

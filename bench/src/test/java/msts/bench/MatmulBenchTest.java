@@ -1,4 +1,4 @@
-package msts.engine.bench;
+package msts.bench;
 
 import org.junit.jupiter.api.Test;
 
@@ -49,7 +49,7 @@ class MatmulBenchTest {
 
     @Test
     void peerScriptShipsInTheJar() throws Exception {
-        try (InputStream in = MatmulBench.class.getResourceAsStream("/msts/engine/bench/numpy_sgemm.py")) {
+        try (InputStream in = MatmulBench.class.getResourceAsStream("/msts/bench/numpy_sgemm.py")) {
             assertNotNull(in, "numpy_sgemm.py on the classpath");
             assertTrue(new String(in.readAllBytes()).contains("def main"));
         }

@@ -2,7 +2,7 @@
 """Peer benchmark for `msts bench matmul`: numpy/OpenBLAS sgemm GFLOP/s on the same cases as
 msts.engine.bench.MatmulBench, same timing rule (warm-up, then the median and best of timed runs).
 
-  python3 bench/numpy_sgemm.py [--quick] [--cases name,name,...]   → JSON on stdout
+  python3 bench/src/main/resources/msts/bench/numpy_sgemm.py [--quick] [--cases name,name,...]   → JSON on stdout
 
 matmul cases compute x @ w.T with x [rows, in] and w [out, in] float32 (numpy has no bf16 matmul; the
 BF16 Java cases are compared against this F32 sgemm). gemm cases compute alpha·op(A)·op(B) + beta·C.

@@ -1,4 +1,4 @@
-package msts.engine.bench;
+package msts.bench;
 
 import msts.engine.CpuOps;
 import msts.engine.DType;
@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
  * {@code msts bench matmul --compute bf16}: per Gemma-2-2B projection shape (1 and 128 rows), back to back,
  * the GFLOP/s of msts's F32 compute (F32 weights; BF16 weights widened), of BF16 compute ({@link Bf16Ops}:
  * the native AVX512_BF16 kernel and the Vector API fallback), and of the PyTorch-CPU BF16 peer
- * {@code bench/torch_bf16_matmul.py} (torch.matmul on bfloat16 tensors, as many threads as msts), so that
+ * {@code bench/src/main/resources/msts/bench/torch_bf16_matmul.py} (torch.matmul on bfloat16 tensors, as many threads as msts), so that
  * all see the same machine load: the msts variants run interleaved, one call each per round. Medians and best runs.
  */
 public final class Bf16MatmulBench {
@@ -156,14 +156,14 @@ public final class Bf16MatmulBench {
         return json;
     }
 
-    /** bench/torch_bf16_matmul.py above the working directory, else the jar's copy. */
+    /** bench/src/main/resources/msts/bench/torch_bf16_matmul.py above the working directory, else the jar's copy. */
     static Path script() throws IOException {
         for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-            Path p = d.resolve("bench/torch_bf16_matmul.py");
+            Path p = d.resolve("bench/src/main/resources/msts/bench/src/main/resources/msts/bench/torch_bf16_matmul.py");
             if (Files.isRegularFile(p)) return p;
         }
-        try (InputStream in = Bf16MatmulBench.class.getResourceAsStream("/msts/engine/bench/torch_bf16_matmul.py")) {
-            if (in == null) throw new IOException("bench/torch_bf16_matmul.py not found");
+        try (InputStream in = Bf16MatmulBench.class.getResourceAsStream("/msts/bench/src/main/resources/msts/bench/torch_bf16_matmul.py")) {
+            if (in == null) throw new IOException("bench/src/main/resources/msts/bench/torch_bf16_matmul.py not found");
             Path tmp = Files.createTempFile("msts-torch-bf16", ".py");
             tmp.toFile().deleteOnExit();
             Files.write(tmp, in.readAllBytes());

@@ -1,4 +1,4 @@
-package msts.engine.bench;
+package msts.bench;
 
 import msts.engine.CpuOps;
 import msts.engine.DType;
@@ -30,10 +30,10 @@ import java.util.regex.Pattern;
  * Matmul benchmark (not a test): GFLOP/s of {@link CpuOps#matmul} on the Gemma-2-2B projection shapes
  * (2304→9216, 9216→2304, 2304→2048; 1 and 128 rows; F32 and BF16 weights in off-heap segments) and of
  * {@link CpuOps#gemm} on SAE-training shapes, run back to back with the numpy/OpenBLAS peer
- * {@code bench/numpy_sgemm.py} on the same cases. Each case: warm-up, then timed runs for at least
+ * {@code bench/src/main/resources/msts/bench/numpy_sgemm.py} on the same cases. Each case: warm-up, then timed runs for at least
  * {@code minTime}; the median and the best run are reported. Results: a readable table and JSON.
  *
- * <pre>java --add-modules jdk.incubator.vector -cp engine.jar msts.engine.bench.MatmulBench [--quick] [--no-peer] [--out FILE.json] [--cases REGEX]</pre>
+ * <pre>java --add-modules jdk.incubator.vector -cp msts.jar msts.bench.MatmulBench [--quick] [--no-peer] [--out FILE.json] [--cases REGEX]</pre>
  */
 public final class MatmulBench {
     private MatmulBench() {}
@@ -170,15 +170,15 @@ public final class MatmulBench {
 
     // ---- numpy peer -----------------------------------------------------------------------------------
 
-    /** The peer script: --numpy-script, else bench/numpy_sgemm.py above the working directory, else the jar's copy. */
+    /** The peer script: --numpy-script, else bench/src/main/resources/msts/bench/numpy_sgemm.py above the working directory, else the jar's copy. */
     static Path numpyScript(Options opt) throws IOException {
         if (opt.numpyScript() != null) return opt.numpyScript();
         for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-            Path p = d.resolve("bench/numpy_sgemm.py");
+            Path p = d.resolve("bench/src/main/resources/msts/bench/numpy_sgemm.py");
             if (Files.isRegularFile(p)) return p;
         }
-        try (InputStream in = MatmulBench.class.getResourceAsStream("/msts/engine/bench/numpy_sgemm.py")) {
-            if (in == null) throw new IOException("bench/numpy_sgemm.py not found (pass --numpy-script)");
+        try (InputStream in = MatmulBench.class.getResourceAsStream("/msts/bench/numpy_sgemm.py")) {
+            if (in == null) throw new IOException("numpy_sgemm.py not found (pass --numpy-script)");
             Path tmp = Files.createTempFile("msts-numpy-sgemm", ".py");
             tmp.toFile().deleteOnExit();
             Files.write(tmp, in.readAllBytes());

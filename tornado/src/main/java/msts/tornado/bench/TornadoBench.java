@@ -1,4 +1,4 @@
-package msts.tornado;
+package msts.tornado.bench;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,12 +16,17 @@ import msts.sae.SaeConfig;
 import msts.sae.SaeKernels;
 import msts.sae.SaeLoss;
 import msts.sae.SaeParams;
+import msts.tornado.Gemma2Plan;
+import msts.tornado.Gemma2Plans;
+import msts.tornado.SaeTrainPlan;
+import msts.tornado.TornadoOps;
+import msts.tornado.TornadoRuntimeInfo;
 
 /**
  * Kernel and plan times on the TornadoVM device next to the CPU backend ({@link CpuOps}, Vector API) in the
  * same process and run. Median wall time of {@code reps} calls after {@code warm} warm-up calls (compilation
  * excluded; host↔device copies of the per-call inputs and outputs included). Run under the SDK:
- * <pre>java @$TORNADOVM_HOME/tornado-argfile @tornado-config/flags/common.flags -cp cli/target/msts.jar:tornado/target/msts-tornado-*.jar msts.tornado.TornadoBench</pre>
+ * <pre>java @$TORNADOVM_HOME/tornado-argfile @tornado-config/flags/common.flags -cp cli/target/msts.jar:tornado/target/msts-tornado-*.jar msts.tornado.bench.TornadoBench</pre>
  * Results and the command: docs/tornado.md.
  */
 public final class TornadoBench {
