@@ -159,10 +159,10 @@ public final class Bf16MatmulBench {
     /** bench/src/main/resources/msts/bench/torch_bf16_matmul.py above the working directory, else the jar's copy. */
     static Path script() throws IOException {
         for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-            Path p = d.resolve("bench/src/main/resources/msts/bench/src/main/resources/msts/bench/torch_bf16_matmul.py");
+            Path p = d.resolve("bench/src/main/resources/msts/bench/torch_bf16_matmul.py");
             if (Files.isRegularFile(p)) return p;
         }
-        try (InputStream in = Bf16MatmulBench.class.getResourceAsStream("/msts/bench/src/main/resources/msts/bench/torch_bf16_matmul.py")) {
+        try (InputStream in = Bf16MatmulBench.class.getResourceAsStream("/msts/bench/torch_bf16_matmul.py")) {
             if (in == null) throw new IOException("bench/src/main/resources/msts/bench/torch_bf16_matmul.py not found");
             Path tmp = Files.createTempFile("msts-torch-bf16", ".py");
             tmp.toFile().deleteOnExit();
