@@ -2,6 +2,8 @@ package msts.bench;
 
 import msts.data.BatchSource;
 import msts.engine.Ops;
+import msts.engine.backend.Backend;
+import msts.sae.SparsePolicy;
 import msts.engine.Parallel;
 import msts.sae.SaeConfig;
 import msts.sae.SaeTrainer;
@@ -29,13 +31,20 @@ public final class TrainBench {
      * @param archs   relu, relu-sparse, temporal and/or topk
      */
     public record Options(int dIn, List<String> configs, List<String> archs, int k, int l0, int ctx, int steps,
-                          int warmup, boolean peer, String python, Path peerScript) {}
+                          int warmup, boolean peer, String python, Path peerScript, double sparse) {
+        /** With the automatic sparse-products policy (sparse = -1). */
+        public Options(int dIn, List<String> configs, List<String> archs, int k, int l0, int ctx, int steps,
+                       int warmup, boolean peer, String python, Path peerScript) {
+            this(dIn, configs, archs, k, l0, ctx, steps, warmup, peer, python, peerScript, -1);
+        }
+    }
 
     private final int dIn, k, l0, ctx, steps, warmup;
     private final List<String> configs, archs;
     private final boolean noPeer;
     private final String python;
     private final Path peerScript;
+    private final double sparse;
 
     public TrainBench(Options o) {
         this.dIn = o.dIn();
@@ -49,11 +58,12 @@ public final class TrainBench {
         this.noPeer = !o.peer();
         this.python = o.python();
         this.peerScript = o.peerScript();
+        this.sparse = o.sparse();
     }
 
-    /** Runs every (config, arch) pair on {@code ops}, each next to the peer unless disabled, printing to {@code System.out}. */
-    public void run(Ops ops) throws Exception {
-        System.setProperty("msts.quiet", "true");
+    /** Runs every (config, arch) pair on {@code backend}, each next to the peer unless disabled, printing to {@code System.out}. */
+    public void run(Backend backend) throws Exception {
+        Ops ops = backend.ops();
         System.out.printf(Locale.ROOT, "msts bench train: d_in %d, ops %s, %d threads, %d timed step(s) after %d warm-up; load %s%n",
                 dIn, ops.name(), Parallel.threads(), steps, warmup, loadAvg());
         for (String c : configs) {
@@ -61,7 +71,7 @@ public final class TrainBench {
             int dSae = Integer.parseInt(kv[0].trim()), batch = Integer.parseInt(kv[1].trim());
             for (String arch : archs) {
                 double flopPerTok = 6.0 * dIn * dSae;
-                double[] ours = runOurs(ops, arch, dSae, batch);
+                double[] ours = runOurs(backend, arch, dSae, batch);
                 System.out.printf(Locale.ROOT, "%-8s d_sae %5d batch %4d  msts    %8.1f tok/s  %6.1f GFLOP/s  (%.3f s/step, L0 %.0f)%n",
                         arch, dSae, batch, ours[0], ours[0] * flopPerTok / 1e9, ours[1], lastL0);
                 if (!noPeer) {
@@ -79,16 +89,11 @@ public final class TrainBench {
     private double lastL0;
 
     /** Returns {counted tokens/s, seconds per step} over the timed steps. */
-    private double[] runOurs(Ops ops, String arch, int dSae, int batch) throws Exception {
-        SaeConfig c = new SaeConfig();
-        c.dIn = dIn;
-        c.dSae = dSae;
-        c.architecture = arch;
-        c.activation = "topk".equals(arch) ? "topk" : "relu";
-        c.k = k;
-        c.l1Coefficient = 5f;
+    private double[] runOurs(Backend backend, String arch, int dSae, int batch) throws Exception {
+        String archName = "relu-sparse".equals(arch) ? "standard" : arch;
+        SaeConfig c = SaeConfig.builder().dIn(dIn).dSae(dSae).architecture(archName)
+                .activation("topk".equals(arch) ? "topk" : "relu").k(k).l1Coefficient(5f).build();
         boolean temporal = "temporal".equals(arch);
-        if ("relu-sparse".equals(arch)) c.architecture = "relu";
         int T = temporal ? ctx : 1, nSeq = temporal ? Math.max(1, Math.round((float) batch / ctx)) : batch;
         float[] data = new float[nSeq * T * dIn];
         SplittableRandom r = new SplittableRandom(1);
@@ -100,15 +105,11 @@ public final class TrainBench {
             public int rows() { return nSeq * T; }
             public void fill(long index, float[] x) { System.arraycopy(data, 0, x, 0, data.length); }
         };
-        TrainConfig t = new TrainConfig();
-        t.totalTokens = (long) (warmup + steps) * src.countedRows();
-        t.normalize = false;
-        t.lrWarmupSteps = 0;
-        t.initEncoderBias = encoderBias(arch, dSae);
+        TrainConfig t = TrainConfig.builder().totalTokens((long) (warmup + steps) * src.countedRows()).normalize(false)
+                .lrWarmupSteps(0).initEncoderBias(encoderBias(arch, dSae)).products(new SparsePolicy(sparse)).build();
         double[] times = new double[warmup + steps];
-        var summary = new SaeTrainer(c, t, ops, null).quiet(true).recordStepTimes(times).train(src, false);
-        @SuppressWarnings("unchecked") var fin = (java.util.Map<String, Object>) summary.get("final");
-        lastL0 = ((Number) fin.get("l0")).doubleValue();
+        var summary = new SaeTrainer(c, t, backend, null).quiet(true).recordStepTimes(times).train(src, false);
+        lastL0 = summary.fin().l0();
         double s = 0;
         for (int i = warmup; i < times.length; i++) s += times[i];
         s /= steps;

@@ -47,7 +47,7 @@ class TrainBenchTest {
         String quiet = System.getProperty("msts.quiet");
         try {
             System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-            bench(4).run(Ops.reference());
+            bench(4).run(msts.engine.backend.Backends.reference());
         } finally {
             System.setOut(old);
             if (quiet == null) System.clearProperty("msts.quiet"); else System.setProperty("msts.quiet", quiet);

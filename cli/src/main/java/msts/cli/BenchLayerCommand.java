@@ -1,7 +1,7 @@
 package msts.cli;
 
 import msts.bench.LayerBench;
-import msts.engine.Ops;
+import msts.engine.backend.Backend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -26,8 +26,11 @@ public final class BenchLayerCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "bf16,f32", split = ",", description = "weight dtypes: bf16, f32 (default ${DEFAULT-VALUE})")
     List<String> dtypes;
 
-    @Option(names = "--ops", defaultValue = "cpu", description = "cpu or reference (default ${DEFAULT-VALUE})")
-    String ops;
+    @picocli.CommandLine.Mixin
+    BackendOption backend; // --backend cpu|reference|tornado, --device B:D
+
+    @picocli.CommandLine.Mixin
+    RunOptions run; // --threads N
 
     @Option(names = "--warmup", defaultValue = "2") int warmup;
 
@@ -44,7 +47,7 @@ public final class BenchLayerCommand implements Callable<Integer> {
             description = "OPENBLAS_NUM_THREADS settings for the numpy peer, each run separately (default ${DEFAULT-VALUE}; oversubscribed machines often favour 1)")
     List<String> peerThreads;
 
-    @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
+    @picocli.CommandLine.Mixin VerboseOption verbose;
 
     @Option(names = "--compute", defaultValue = "f32", paramLabel = "f32|bf16",
             description = {"f32 (default): the layer per --dtype next to numpy. bf16: BF16 weights, F32 compute and --compute bf16",
@@ -57,13 +60,15 @@ public final class BenchLayerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Ops o = OpsChoice.byName(ops);
-        if (msts.engine.Compute.parse(compute) == msts.engine.Compute.BF16) {
-            msts.bench.Bf16LayerBench.run(tokens, warmup, runs, !noPeer, torchPython, o, spec.commandLine().getOut());
-            return 0;
+        run.apply();
+        try (Backend b = backend.backend()) {
+            if (msts.engine.Compute.parse(compute) == msts.engine.Compute.BF16) {
+                msts.bench.Bf16LayerBench.run(tokens, warmup, runs, !noPeer, torchPython, b.ops(), spec.commandLine().getOut());
+                return 0;
+            }
+            LayerBench.run(new LayerBench.Options(tokens, dtypes, warmup, runs, !noPeer, python, peerScript, peerThreads),
+                    b.ops(), spec.commandLine().getOut());
         }
-        LayerBench.run(new LayerBench.Options(tokens, dtypes, warmup, runs, !noPeer, python, peerScript, peerThreads),
-                o, spec.commandLine().getOut());
         return 0;
     }
 }

@@ -31,12 +31,12 @@ public final class BenchMatmulCommand implements Callable<Integer> {
     @Option(names = "--numpy-script", paramLabel = "PY", description = "Peer script (default: bench/src/main/resources/msts/bench/numpy_sgemm.py, else the copy in the jar).")
     Path numpyScript;
 
-    @Option(names = "--verbose", description = "Stack traces on errors.")
-    boolean verbose;
+    @picocli.CommandLine.Mixin RunOptions run; // --threads N (Java side; the numpy peer gets as many BLAS threads)
+    @picocli.CommandLine.Mixin VerboseOption verbose;
 
     @Option(names = "--compute", defaultValue = "f32", paramLabel = "f32|bf16",
-            description = {"f32 (default): the F32 cases next to numpy. bf16: per projection shape, back to back: F32 compute",
-                    "(F32 and BF16 weights), --compute bf16 (native AVX512_BF16 kernel and Vector API fallback) and the",
+            description = {"f32 (default): the F32 cases next to numpy. bf16: per projection shape, interleaved: F32 compute",
+                    "(F32 and BF16 weights), --compute bf16 (native AVX512_BF16 kernel and Vector API fallback); then the",
                     "PyTorch-CPU BF16 peer bench/src/main/resources/msts/bench/torch_bf16_matmul.py (torch.matmul on bfloat16, same thread count)."})
     String compute;
 
@@ -45,6 +45,7 @@ public final class BenchMatmulCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        run.apply();
         if (msts.engine.Compute.parse(compute) == msts.engine.Compute.BF16) {
             var rep = msts.bench.Bf16MatmulBench.run(quick, !noPeer, cases, torchPython, System.err);
             if (rep.rows().isEmpty()) throw new IllegalArgumentException("no benchmark case matches --cases " + cases);

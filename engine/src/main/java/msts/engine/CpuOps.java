@@ -21,6 +21,8 @@ public final class CpuOps implements Ops {
     private static final VectorSpecies<Integer> SI = IntVector.SPECIES_PREFERRED;
 
     private static final int L = S.length();
+    /** gemm micro-tile: MR rows × NR columns of C in registers. */
+    private static final int G_MR = 4, G_NR = 3 * L;
 
     /** Lane permutations i → i xor h for h = L/2, L/4, ..., 1 (see {@link #hsum}). */
     private static final VectorShuffle<Float>[] HALVES = halves();
@@ -105,11 +107,51 @@ public final class CpuOps implements Ops {
 
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
-    public static final CpuOps INSTANCE = new CpuOps();
+    /**
+     * Block sizes of the CPU kernels (docs/engine.md): matmul k block {@code matmulKc} (x block in L2), gemm
+     * KC/MC/NC (Goto/BLIS packing). They change speed only, never which products are summed in which order
+     * within a row (results stay bit-identical across row counts for a fixed tuning).
+     */
+    public record Tuning(int matmulKc, int gemmKc, int gemmMc, int gemmNc) {
+        public static final Tuning DEFAULT = new Tuning(2304, 256, 128, 2048);
 
-    public CpuOps() {
-        if (SI.length() != L) throw new IllegalStateException("int and float species differ: " + SI + " vs " + S);
+        public Tuning {
+            if (matmulKc < 1 || gemmKc < 1 || gemmMc < 1 || gemmNc < 1)
+                throw new IllegalArgumentException("CPU tuning block sizes must be positive: " + matmulKc + ", " + gemmKc + ", " + gemmMc + ", " + gemmNc);
+        }
+
+        /**
+         * The tuning of {@link #INSTANCE}: {@link #DEFAULT} overridden by the documented system properties
+         * {@code -Dmsts.matmul.kc}, {@code -Dmsts.gemm.kc}, {@code -Dmsts.gemm.mc}, {@code -Dmsts.gemm.nc}
+         * (for benchmarks), read here and nowhere else.
+         */
+        public static Tuning fromSystemProperties() {
+            return new Tuning(Integer.getInteger("msts.matmul.kc", DEFAULT.matmulKc), Integer.getInteger("msts.gemm.kc", DEFAULT.gemmKc),
+                    Integer.getInteger("msts.gemm.mc", DEFAULT.gemmMc), Integer.getInteger("msts.gemm.nc", DEFAULT.gemmNc));
+        }
     }
+
+    /** The CPU ops with {@link Tuning#fromSystemProperties()} (the defaults unless a property is set). */
+    public static final CpuOps INSTANCE = new CpuOps(Tuning.fromSystemProperties());
+
+    private final Tuning tuning;
+    private final int mmKc, gKc, gMc, gNc;
+
+    /** The CPU ops with the default tuning. */
+    public CpuOps() {
+        this(Tuning.DEFAULT);
+    }
+
+    public CpuOps(Tuning tuning) {
+        if (SI.length() != L) throw new IllegalStateException("int and float species differ: " + SI + " vs " + S);
+        this.tuning = tuning;
+        this.mmKc = tuning.matmulKc();
+        this.gKc = tuning.gemmKc();
+        this.gMc = Math.max(G_MR, tuning.gemmMc() / G_MR * G_MR);
+        this.gNc = Math.max(G_NR, tuning.gemmNc() / G_NR * G_NR);
+    }
+
+    public Tuning tuning() { return tuning; }
 
     @Override public String name() { return "cpu"; }
 
@@ -145,7 +187,6 @@ public final class CpuOps implements Ops {
     private static final Thread OTHER_THREAD = new Thread(() -> {});
 
     private static final int MM_RB = 4, MM_CB = 4;
-    private static final int MM_KC = Integer.getInteger("msts.matmul.kc", 2304);
 
     @Override
     public void matmul(float[] out, float[] x, Tensor w, int rows) {
@@ -165,7 +206,7 @@ public final class CpuOps implements Ops {
         final float[] xp = xs;
         // k blocks at fixed multiples of KC whatever the row count, so a row's result does not depend on
         // the batch it is in (together with the canonical order of every kernel, see matmulColumns)
-        int kc = Math.max(2 * L, MM_KC / (2 * L) * (2 * L));
+        int kc = Math.max(2 * L, mmKc / (2 * L) * (2 * L));
         int blocks = (outDim + MM_CB - 1) / MM_CB;
         int chunk = Math.max(1, Math.min(64, blocks / (Parallel.threads() * 8)));
         if (!seg.isAccessibleBy(OTHER_THREAD)) { // a confined arena's segment: only this thread may read it
@@ -483,10 +524,7 @@ public final class CpuOps implements Ops {
     // of C in registers (MR broadcasts of A × NR/L vectors of B per k step). Edge tiles go through a
     // small buffer. The transposes only change the packing loops.
 
-    private static final int G_MR = 4, G_NR = 3 * L;
-    private static final int G_KC = Integer.getInteger("msts.gemm.kc", 256);
-    private static final int G_MC = Integer.getInteger("msts.gemm.mc", 128) / G_MR * G_MR;
-    private static final int G_NC = Integer.getInteger("msts.gemm.nc", 2048) / G_NR * G_NR;
+    // G_MR, G_NR: the gemm micro-tile, declared with L at the top (the tuning in the constructor needs them)
 
     @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
@@ -501,30 +539,30 @@ public final class CpuOps implements Ops {
         }
         if (k == 0 || alpha == 0f) return;
 
-        float[] bp = scratch(SLOT_GEMM_B, G_KC * Math.min(G_NC, roundUp(n, G_NR)));
-        for (int jc = 0; jc < n; jc += G_NC) {
-            int nc = Math.min(G_NC, n - jc);
+        float[] bp = scratch(SLOT_GEMM_B, gKc * Math.min(gNc, roundUp(n, G_NR)));
+        for (int jc = 0; jc < n; jc += gNc) {
+            int nc = Math.min(gNc, n - jc);
             int panels = (nc + G_NR - 1) / G_NR;
-            for (int pc = 0; pc < k; pc += G_KC) {
-                int kc = Math.min(G_KC, k - pc);
+            for (int pc = 0; pc < k; pc += gKc) {
+                int kc = Math.min(gKc, k - pc);
                 final int jc0 = jc, pc0 = pc;
                 Parallel.forRange(0, panels, Math.max(1, panels / (Parallel.threads() * 4)), (lo, hi) -> {
                     for (int jp = lo; jp < hi; jp++)
                         packB(bp, jp * kc * G_NR, transB, b, bOff, ldb, pc0, kc, jc0 + jp * G_NR,
                                 Math.min(G_NR, nc - jp * G_NR));
                 });
-                int mBlocks = (m + G_MC - 1) / G_MC;
+                int mBlocks = (m + gMc - 1) / gMc;
                 // ≥ 8 tasks per thread, so a thread the OS pauses (a shared machine) delays little
                 int want = 8 * Parallel.threads();
                 int jGroups = mBlocks >= want ? 1 : Math.min(panels, (want + mBlocks - 1) / mBlocks);
                 int perGroup = (panels + jGroups - 1) / jGroups;
                 final int groups = (panels + perGroup - 1) / perGroup;
                 Parallel.forRange(0, mBlocks * groups, 1, (lo, hi) -> {
-                    float[] ap = scratch(SLOT_GEMM_A, G_MC * kc);
+                    float[] ap = scratch(SLOT_GEMM_A, gMc * kc);
                     int packedIc = -1;
                     for (int t = lo; t < hi; t++) {
                         int ib = t / groups, g = t % groups;
-                        int ic = ib * G_MC, mc = Math.min(G_MC, m - ic);
+                        int ic = ib * gMc, mc = Math.min(gMc, m - ic);
                         if (ic != packedIc) {
                             packA(ap, transA, alpha, a, aOff, lda, ic, mc, pc0, kc);
                             packedIc = ic;

@@ -2,7 +2,7 @@ package msts.evals;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import msts.engine.Ops;
+import msts.engine.backend.Backend;
 import msts.model.gemma.Gemma2;
 import msts.model.tokenizer.GemmaTokenizer;
 
@@ -16,14 +16,17 @@ public final class GemmaModel implements LanguageModel, AutoCloseable {
         this.tok = tok;
     }
 
-    /** Loads an HF checkpoint directory; tokenizer: the given file, else DIR/tokenizer.json, else the default Gemma one. */
-    public static GemmaModel load(Path modelDir, Path tokenizerJson, Ops ops) {
+    /**
+     * Loads an HF checkpoint directory onto {@code backend}'s ops (the evals run op by op: their hooks need the
+     * residual on the host); tokenizer: the given file, else DIR/tokenizer.json, else the default Gemma one.
+     */
+    public static GemmaModel load(Path modelDir, Path tokenizerJson, Backend backend) {
         Path tj = tokenizerJson != null ? tokenizerJson
                 : Files.isRegularFile(modelDir.resolve("tokenizer.json")) ? modelDir.resolve("tokenizer.json")
                 : GemmaTokenizer.defaultTokenizerJson();
         GemmaTokenizer t = GemmaTokenizer.load(tj);
         try {
-            return new GemmaModel(Gemma2.load(modelDir, ops), t);
+            return new GemmaModel(Gemma2.load(modelDir, backend.ops()), t);
         } catch (RuntimeException e) {
             t.close();
             throw e;

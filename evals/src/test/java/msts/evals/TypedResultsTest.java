@@ -26,7 +26,7 @@ class TypedResultsTest {
         FakeModel lm = FakeModel.random(16, 5, 7);
         int[][] rows = {{2, 5, 6, 7, 1, 9, 10}, {2, 11, 12, 3, 4, 5, 0}};
         TestSae sae = TestSae.tied(DecoderGeometry.unitRows(new float[] {1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0, 0}, 3, 5), 3, 5, 0.1f);
-        EvalResult<CoreMetrics> r = CoreEval.run(lm, new FakeTokenizer(16), sae, rows, new CoreEval.Config(0, 2, true), "t");
+        EvalResult<CoreMetrics> r = CoreEval.run(msts.engine.CpuOps.INSTANCE, lm, new FakeTokenizer(16), sae, rows, new CoreEval.Config(0, 2, true), "t");
         JsonNode j = EvalOutput.read(r.write(dir));
         CoreMetrics m = r.metrics();
         Map<String, Double> want = Map.ofEntries(
@@ -62,7 +62,7 @@ class TypedResultsTest {
         assertTrue(m.sparsity().l0() > 0, "a non-trivial value: " + m.sparsity().l0());
         assertEquals(m, CoreMetrics.from(j), "read back from the file");
         // without CE/KL those groups are absent
-        CoreMetrics noCe = CoreEval.run(lm, new FakeTokenizer(16), sae, rows, new CoreEval.Config(0, 2, false), "t").metrics();
+        CoreMetrics noCe = CoreEval.run(msts.engine.CpuOps.INSTANCE, lm, new FakeTokenizer(16), sae, rows, new CoreEval.Config(0, 2, false), "t").metrics();
         assertNull(noCe.modelPerformancePreservation());
         assertNull(noCe.modelBehaviorPreservation());
     }

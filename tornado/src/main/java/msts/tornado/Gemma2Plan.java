@@ -62,6 +62,12 @@ public final class Gemma2Plan implements AutoCloseable {
      */
     public Gemma2Plan(Gemma2Config config, Gemma2Weights weights, boolean withLogits, int nSeq, int T,
                       int lastLayer, int[] captureLayers, TornadoDevice device) {
+        this(config, weights, withLogits, nSeq, T, lastLayer, captureLayers, device, TornadoOptions.Matmul.AUTO);
+    }
+
+    /** @param matmul the matmul kernel shape (tornado backend option {@code matmul}; AUTO = by device type) */
+    public Gemma2Plan(Gemma2Config config, Gemma2Weights weights, boolean withLogits, int nSeq, int T,
+                      int lastLayer, int[] captureLayers, TornadoDevice device, TornadoOptions.Matmul matmul) {
         int L = config.numHiddenLayers();
         if (lastLayer < 0 || lastLayer >= L)
             throw new IllegalArgumentException("lastLayer " + lastLayer + " outside 0.." + (L - 1));
@@ -72,7 +78,7 @@ public final class Gemma2Plan implements AutoCloseable {
         this.T = T;
         this.lastLayer = lastLayer;
         this.captureLayers = captureLayers.clone();
-        this.threads = Grids.threadPerOutput(device);
+        this.threads = Grids.threadPerOutput(device, matmul);
         int H = config.hiddenSize(), I = config.intermediateSize(), Q = config.qDim(), KV = config.kvDim(), N = nSeq * T;
         int heads = config.numAttentionHeads(), kvHeads = config.numKeyValueHeads(), hd = config.headDim();
         boolean geluTanh = config.geluTanh();

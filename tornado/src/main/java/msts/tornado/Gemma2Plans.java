@@ -12,9 +12,9 @@ public final class Gemma2Plans {
      * resid_post of {@code capture}, with logits for every position when {@code logits}.
      */
     public static Gemma2Plan create(Gemma2 model, int nSeq, int T, int lastLayer, int[] capture, boolean logits,
-                                    TornadoDevice device) {
+                                    TornadoDevice device, TornadoOptions.Matmul matmul) {
         int last = lastLayer < 0 ? model.config().numHiddenLayers() - 1 : lastLayer;
-        return new Gemma2Plan(model.config(), model.weights(), logits, nSeq, T, last, capture, device);
+        return new Gemma2Plan(model.config(), model.weights(), logits, nSeq, T, last, capture, device, matmul);
     }
 
     /** x = embed(tokens)·√hidden for a batch of equal-length sequences, [nSeq·T, hidden] (on the host). */

@@ -27,10 +27,17 @@ public final class TornadoOps implements Ops {
     private final Ops fallback;
     private final TornadoDevice device;
     private final String deviceName;
+    private final TornadoOptions.Matmul matmul;
     private final Map<Tensor, Map<Integer, MatmulPlan>> plans = new IdentityHashMap<>();
 
     public TornadoOps(Ops fallback, TornadoDevice device) {
+        this(fallback, device, TornadoOptions.Matmul.AUTO);
+    }
+
+    /** @param matmul the matmul kernel shape (tornado backend option {@code matmul}; AUTO = by device type) */
+    public TornadoOps(Ops fallback, TornadoDevice device, TornadoOptions.Matmul matmul) {
         this.fallback = fallback;
+        this.matmul = matmul;
         this.device = device;
         this.deviceName = device == null ? "default" : device.getDeviceName();
     }
@@ -50,7 +57,7 @@ public final class TornadoOps implements Ops {
             FloatArray exp2 = LayerKernels.bf16ExponentTable();
             TaskGraph g = new TaskGraph("mm").transferToDevice(DataTransferMode.EVERY_EXECUTION, x)
                     .transferToDevice(DataTransferMode.FIRST_EXECUTION, dw, exp2);
-            boolean threads = Grids.threadPerOutput(device);
+            boolean threads = Grids.threadPerOutput(device, matmul);
             if (threads && dw instanceof ShortArray s)
                 g.task("t", LayerKernels::matmulBF16Threads, out, x, s, exp2, rows, in, outDim);
             else if (threads)

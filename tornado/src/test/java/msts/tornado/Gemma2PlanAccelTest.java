@@ -98,15 +98,11 @@ class Gemma2PlanAccelTest {
     @ParameterizedTest(name = "{0} nSeq={1} T={2} matmul={3}")
     @CsvSource({"F32, 2, 7, groups", "BF16, 2, 7, threads", "F32, 1, 1, threads", "BF16, 3, 11, groups"})
     void residualsAndLogitsMatchCpu(DType dt, int nSeq, int T, String matmul) {
-        System.setProperty("msts.tornado.matmul", matmul); // both matmul kernel shapes inside a whole plan
-        try {
-            residualsAndLogits(dt, nSeq, T);
-        } finally {
-            System.clearProperty("msts.tornado.matmul");
-        }
+        // both matmul kernel shapes inside a whole plan (tornado backend option matmul=threads|groups)
+        residualsAndLogits(dt, nSeq, T, TornadoOptions.Matmul.valueOf(matmul.toUpperCase(java.util.Locale.ROOT)));
     }
 
-    void residualsAndLogits(DType dt, int nSeq, int T) {
+    void residualsAndLogits(DType dt, int nSeq, int T, TornadoOptions.Matmul matmul) {
         Model m = tiny(dt, 7);
         int V = (int) m.embed().dim(0), H = m.config().hiddenSize(), N = nSeq * T;
         Random r = new Random(1);
@@ -116,7 +112,7 @@ class Gemma2PlanAccelTest {
         float[][] want = cpuForward(m, ids, nSeq, T, wantLogits);
         float[] x = new float[N * H];
         Kernels.embed(x, ids, m.embed(), H, (float) Math.sqrt(H));
-        try (var plan = new Gemma2Plan(m.config(), m.weights(), true, nSeq, T, 2, new int[]{0, 1}, null)) {
+        try (var plan = new Gemma2Plan(m.config(), m.weights(), true, nSeq, T, 2, new int[]{0, 1}, null, matmul)) {
             for (int rep = 0; rep < 2; rep++) { // second call: weights and scratch already resident
                 var out = plan.forward(x);
                 String tag = dt + " " + nSeq + "x" + T + " call " + (rep + 1);

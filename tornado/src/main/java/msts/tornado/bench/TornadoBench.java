@@ -14,12 +14,15 @@ import msts.model.gemma.Gemma2;
 import msts.model.gemma.TinyGemma2;
 import msts.sae.SaeConfig;
 import msts.sae.SaeKernels;
-import msts.sae.SaeLoss;
+import msts.sae.AbstractSae;
+import msts.sae.SaeRegistry;
+import msts.sae.SparsePolicy;
 import msts.sae.SaeParams;
 import msts.tornado.Gemma2Plan;
 import msts.tornado.Gemma2Plans;
 import msts.tornado.SaeTrainPlan;
 import msts.tornado.TornadoOps;
+import msts.tornado.TornadoOptions;
 import msts.tornado.TornadoRuntimeInfo;
 
 /**
@@ -87,7 +90,7 @@ public final class TornadoBench {
             int T = 64;
             int[][] batch = new int[1][T];
             for (int t = 0; t < T; t++) batch[0][t] = r.nextInt(1024);
-            try (Gemma2Plan plan = Gemma2Plans.create(model, 1, T, 0, new int[0], false, null)) {
+            try (Gemma2Plan plan = Gemma2Plans.create(model, 1, T, 0, new int[0], false, null, TornadoOptions.Matmul.AUTO)) {
                 float[] emb = Gemma2Plans.embed(model, batch);
                 double d = medianMs(1, reps, () -> plan.forward(emb));
                 double c = medianMs(1, reps, () -> model.forward(batch, Gemma2.Options.residAt(0)));
@@ -98,24 +101,20 @@ public final class TornadoBench {
         // SAE training step: d_in 2304, d_sae 4096, 2 × 32 tokens, ReLU and temporal
         for (String arch : new String[]{"relu", "temporal"}) {
             int d = 2304, n = 4096, nSeq = 2, T = 32;
-            SaeConfig cfg = new SaeConfig();
-            cfg.dIn = d;
-            cfg.dSae = n;
-            cfg.architecture = arch;
-            cfg.activation = "relu";
-            cfg.sepWeight = 0f;
+            SaeConfig cfg = SaeConfig.builder().dIn(d).dSae(n).architecture(arch).activation("relu").build();
             SaeParams p = new SaeParams(d, n, cfg.nScales());
             for (float[] a : p.arrays()) for (int i = 0; i < a.length; i++) a[i] = (float) r.nextGaussian() * 0.02f;
             SaeParams g = p.zerosLike(), m = p.zerosLike(), v = p.zerosLike();
             float[] x = new float[nSeq * T * d];
             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
-            var s = new SaeTrainPlan.Spec(d, n, nSeq, T, 1, cfg.temporal() ? cfg.dilations : new int[0], false, false,
+            var s = new SaeTrainPlan.Spec(d, n, nSeq, T, 1, cfg.temporal() ? cfg.dilations() : new int[0], false, false,
                     0.9f, 0.999f, 1e-8f);
-            SaeLoss loss = new SaeLoss(cfg, cpu);
+            AbstractSae loss = SaeRegistry.create(cfg, p, cpu);
+            var in = new AbstractSae.LossInput(1, 1f, null, 0L, SparsePolicy.AUTO);
             try (SaeTrainPlan plan = new SaeTrainPlan(s, p.W_enc, p.b_enc, p.W_dec, p.b_dec, p.conv_w, null)) {
                 double dt = medianMs(1, reps, () -> plan.step(x, 1e-4f, 1f));
                 double ct = medianMs(1, reps, () -> {
-                    loss.compute(p, x, nSeq, T, 1, 1f, null, g, 0L);
+                    loss.loss(x, nSeq, T, in, g);
                     float[][] pa = p.arrays(), ga = g.arrays(), ma = m.arrays(), va = v.arrays();
                     for (int i = 0; i < pa.length; i++) SaeKernels.adam(pa[i], ga[i], ma[i], va[i], 1e-4f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f, 0, pa[i].length);
                 });
