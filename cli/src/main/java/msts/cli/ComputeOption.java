@@ -19,13 +19,17 @@ public final class ComputeOption {
 
     /**
      * The backend computing with the chosen arithmetic: itself for f32; for bf16 a backend over its ops wrapped in
-     * {@link msts.engine.bf16.Bf16Ops} (no extensions: the forward runs op by op). bf16 is for the CPU backends.
+     * {@link msts.engine.bf16.Bf16Ops} (no extensions: the forward runs op by op). bf16 is for the CPU backends;
+     * on reference it uses the vector kernel over the plain loops, i.e. the reference kernel.
      */
     Backend apply(Backend b) {
         Compute c = value();
         if (c == Compute.F32) return b;
         if (!b.name().equals("cpu") && !b.name().equals("reference"))
             throw new IllegalArgumentException("--compute " + compute + " runs on --backend cpu or reference, not " + b.name());
+        // reference stays the control: plain loops on rounded activations (= Kernels.matmulBF16Compute bit for bit)
+        if (b.name().equals("reference"))
+            return Backend.of(b.name(), msts.engine.bf16.Bf16Ops.of(b.ops(), msts.engine.bf16.Bf16Ops.Kernel.VECTOR));
         return Backend.of(b.name(), c.apply(b.ops()));
     }
 }

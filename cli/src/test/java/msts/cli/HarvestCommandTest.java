@@ -52,7 +52,7 @@ class HarvestCommandTest {
 
     /**
      * {@code --compute bf16}: the store holds the BF16-compute forward (checked against the same forward on the
-     * plain reference kernels with activations rounded to BF16, up to F32 summation order), which differs from
+     * plain reference kernels with activations rounded to BF16: 10× closer than to F32), which differs from
      * the F32 forward by the rounding of the matmul inputs; a store made with one arithmetic is not continued
      * with the other.
      */
@@ -81,17 +81,19 @@ class HarvestCommandTest {
             float[][] e16 = g16.forward(rows, Gemma2.Options.residAt(1)).resid()[0];
             float[][] e32 = g32.forward(rows, Gemma2.Options.residAt(1)).resid()[0];
             float[] seq = new float[8 * 64];
-            double d32 = 0, n = 0;
+            double d32 = 0, d16 = 0, n = 0;
             for (int s = 0; s < rows.length; s++) {
                 st.readSequence(s, seq, 0);
-                assertArrayEquals(e16[s], seq, 1e-4f, "sequence " + s);
                 for (int i = 0; i < seq.length; i++) {
                     d32 += (double) (seq[i] - e32[s][i]) * (seq[i] - e32[s][i]);
+                    d16 += (double) (seq[i] - e16[s][i]) * (seq[i] - e16[s][i]);
                     n += (double) e32[s][i] * e32[s][i];
                 }
             }
-            double rel = Math.sqrt(d32 / n);
+            double rel = Math.sqrt(d32 / n), rel16 = Math.sqrt(d16 / n);
             assertTrue(rel > 1e-5 && rel < 1e-2, "rel. RMS difference to the F32 forward " + rel);
+            // the same arithmetic in another summation order (which may flip a BF16 rounding): 10× closer
+            assertTrue(rel16 <= rel / 10, "rel. RMS difference to the reference BF16 forward " + rel16 + " (to F32: " + rel + ")");
         }
         String[] f32 = cmd.clone();
         f32[f32.length - 3] = "f32";
