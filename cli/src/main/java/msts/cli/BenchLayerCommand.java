@@ -49,10 +49,23 @@ public final class BenchLayerCommand implements Callable<Integer> {
 
     @picocli.CommandLine.Mixin VerboseOption verbose;
 
+    @Option(names = "--compute", defaultValue = "f32", paramLabel = "f32|bf16",
+            description = {"f32 (default): the layer per --dtype next to numpy. bf16: BF16 weights, F32 compute and --compute bf16",
+                    "(native and Vector API kernels) interleaved run by run, the error of bf16 against f32, and the PyTorch-CPU",
+                    "BF16 peer scripts/bench_layer_torch.py (the layer in torch.bfloat16, same thread count)."})
+    String compute;
+
+    @Option(names = "--torch-python", defaultValue = "/usr/bin/python3", description = "python with torch for the bf16 peer (default ${DEFAULT-VALUE})")
+    String torchPython;
+
     @Override
     public Integer call() {
         run.apply();
         try (Backend b = backend.backend()) {
+            if (msts.engine.Compute.parse(compute) == msts.engine.Compute.BF16) {
+                msts.bench.Bf16LayerBench.run(tokens, warmup, runs, !noPeer, torchPython, b.ops(), spec.commandLine().getOut());
+                return 0;
+            }
             LayerBench.run(new LayerBench.Options(tokens, dtypes, warmup, runs, !noPeer, python, peerScript, peerThreads),
                     b.ops(), spec.commandLine().getOut());
         }

@@ -63,13 +63,16 @@ public final class ForwardCommand implements Callable<Integer> {
     RunOptions run; // --threads N
 
     @picocli.CommandLine.Mixin
+    ComputeOption compute; // --compute f32|bf16
+
+    @picocli.CommandLine.Mixin
     VerboseOption verbose;
 
     @Override
     public Integer call() throws Exception {
         run.apply();
         try (Backend b = backend.backend()) {
-            return run(b);
+            return run(compute.apply(b));
         }
     }
 

@@ -81,6 +81,9 @@ public final class HarvestCommand implements Callable<Integer> {
     RunOptions run; // --threads N
 
     @picocli.CommandLine.Mixin
+    ComputeOption compute; // --compute f32|bf16
+
+    @picocli.CommandLine.Mixin
     QuietOption quiet;
 
     @picocli.CommandLine.Mixin
@@ -90,7 +93,7 @@ public final class HarvestCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         run.apply();
         try (Backend b = backend.backend()) {
-            return run(b);
+            return run(compute.apply(b));
         }
     }
 
@@ -132,6 +135,9 @@ public final class HarvestCommand implements Callable<Integer> {
         args.put("bos_mode", copts.bosMode().name().toLowerCase(Locale.ROOT));
         args.put("text_field", textField);
         args.put("ops", o.name());
+        // the arithmetic changes the activations, so a store is continued only with the same one; recorded only
+        // when not the default, so that stores made before --compute existed continue as before
+        if (compute.value() != msts.engine.Compute.F32) args.put("compute", compute.value().name().toLowerCase(Locale.ROOT));
 
         try (GemmaTokenizer tok = GemmaTokenizer.load(tj); Gemma2 m = Gemma2.load(dir, o)) {
             ForwardEngine engine = ForwardEngineFactory.engine(b, m);
