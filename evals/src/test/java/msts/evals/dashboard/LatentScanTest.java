@@ -37,6 +37,12 @@ class LatentScanTest {
             }
             public void decode(float[] f, int rows, float[] xhat) { throw new UnsupportedOperationException(); }
             public float[] decoderWeights() { return w; }
+            public float[] encoderWeights() { // W_enc [D, N] = wᵀ
+                float[] e = new float[D * N];
+                for (int j = 0; j < N; j++) for (int c = 0; c < D; c++) e[c * N + j] = w[j * D + c];
+                return e;
+            }
+            public float[] encoderBias() { return b; }
             public Map<String, Object> cfg() { return Map.of(); }
             public void save(Path dir) { throw new UnsupportedOperationException(); }
         };
