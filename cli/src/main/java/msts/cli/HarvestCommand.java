@@ -1,15 +1,12 @@
 package msts.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import msts.engine.DType;
 import msts.engine.Ops;
 import msts.model.gemma.ForwardEngine;
 import msts.model.gemma.ForwardEngines;
 import msts.model.gemma.Gemma2;
-import msts.data.Corpus;
 import msts.data.GemmaActivations;
 import msts.data.Harvester;
+import msts.data.HarvestSpec;
 import msts.data.StoreManifest;
 import msts.model.tokenizer.GemmaTokenizer;
 import picocli.CommandLine.Command;
@@ -91,49 +88,19 @@ public final class HarvestCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Ops o = OpsChoice.resolve(backend, ops);
-        if (!Files.isDirectory(model)) throw new IllegalArgumentException(model + ": model directory not found");
-        long nTokens = parseCount("--tokens", tokens);
-        if (context < 2) throw new IllegalArgumentException("--context must be >= 2, got " + context);
-        int shard = shardSeqs != null ? shardSeqs : Math.max(1, (16384 + context - 1) / context);
-        DType dt = switch (dtype.toLowerCase(Locale.ROOT)) {
-            case "bf16" -> DType.BF16;
-            case "f32" -> DType.F32;
-            default -> throw new IllegalArgumentException("--dtype must be bf16 or f32, got " + dtype);
-        };
-        Corpus.Options copts = new Corpus.Options(minChars, parseEnum(Corpus.TextSplit.class, "--text-split", textSplit),
-                parseEnum(Corpus.BosMode.class, "--bos-mode", bosMode), textField);
-        for (Path p : corpus) if (!Files.isRegularFile(p)) throw new IllegalArgumentException("corpus file not found: " + p);
-        Path tj = tokenizer != null ? tokenizer
-                : Files.isRegularFile(model.resolve("tokenizer.json")) ? model.resolve("tokenizer.json")
-                : GemmaTokenizer.defaultTokenizerJson();
-
-        ObjectNode args = new ObjectMapper().createObjectNode();
-        args.put("model", abs(model));
-        args.put("layer", layer);
-        var c = args.putArray("corpus");
-        corpus.forEach(p -> c.add(abs(p)));
-        args.put("context", context);
-        args.put("tokens", nTokens);
-        args.put("batch_seqs", batchSeqs);
-        args.put("shard_seqs", shard);
-        args.put("dtype", dt.name());
-        args.put("tokenizer", abs(tj));
-        args.put("min_chars", minChars);
-        args.put("text_split", copts.textSplit().name().toLowerCase(Locale.ROOT));
-        args.put("bos_mode", copts.bosMode().name().toLowerCase(Locale.ROOT));
-        args.put("text_field", textField);
-        args.put("ops", o.name());
+        HarvestSpec h = new HarvestSpec(model, layer, corpus, context, tokens, batchSeqs, shardSeqs, dtype, tokenizer,
+                minChars, textSplit, bosMode, textField, o.name());
+        Harvester.Config cfg = h.config();
+        Path tj = h.tokenizerJson();
 
         try (GemmaTokenizer tok = GemmaTokenizer.load(tj); Gemma2 m = Gemma2.load(model, o)) {
             ForwardEngine engine = OpsChoice.engine(m, backend);
             try {
             var gm = new GemmaActivations(engine, layer);
-            var cfg = new Harvester.Config(abs(model), layer, abs(tj), corpus, copts, context, nTokens, batchSeqs,
-                    shard, dt, args);
             Harvester.Result r = Harvester.run(out, cfg, GemmaActivations.encoder(tok), gm, quiet);
             var w = spec.commandLine().getOut();
             w.printf(Locale.ROOT, "%s: %d sequences × %d tokens × d %d (%s, %s)%s; this run %d sequences in %.1f s (%.1f tok/s, %s)%n",
-                    out, r.sequencesInStore(), context, gm.dIn(), StoreManifest.hookName(layer), dt,
+                    out, r.sequencesInStore(), context, gm.dIn(), StoreManifest.hookName(layer), cfg.dtype(),
                     r.corpusExhausted() ? ", corpus exhausted" : "", r.sequencesWritten(), r.seconds(),
                     r.tokensPerSecond(context), engine.describe());
             w.flush();
@@ -144,32 +111,10 @@ public final class HarvestCommand implements Callable<Integer> {
         return 0;
     }
 
-    static String abs(Path p) { return p.toAbsolutePath().normalize().toString(); }
+    static String abs(Path p) { return HarvestSpec.abs(p); }
 
-    static <E extends Enum<E>> E parseEnum(Class<E> type, String opt, String v) {
-        try {
-            return Enum.valueOf(type, v.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            StringBuilder sb = new StringBuilder();
-            for (E x : type.getEnumConstants()) sb.append(sb.isEmpty() ? "" : ", ").append(x.name().toLowerCase(Locale.ROOT));
-            throw new IllegalArgumentException(opt + " must be one of " + sb + ", got '" + v + "'");
-        }
-    }
+    static <E extends Enum<E>> E parseEnum(Class<E> type, String opt, String v) { return HarvestSpec.parseEnum(type, opt, v); }
 
     /** "2000000", "2M", "500k", "1e6" → a positive count. */
-    static long parseCount(String opt, String s) {
-        String t = s.trim().toLowerCase(Locale.ROOT).replace("_", "");
-        double mult = 1;
-        if (t.endsWith("k")) { mult = 1e3; t = t.substring(0, t.length() - 1); }
-        else if (t.endsWith("m")) { mult = 1e6; t = t.substring(0, t.length() - 1); }
-        else if (t.endsWith("g") || t.endsWith("b")) { mult = 1e9; t = t.substring(0, t.length() - 1); }
-        double v;
-        try {
-            v = Double.parseDouble(t) * mult;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(opt + ": '" + s + "' is not a count (e.g. 2000000, 2M, 500k)");
-        }
-        if (!(v >= 1) || v > Long.MAX_VALUE / 2) throw new IllegalArgumentException(opt + " must be >= 1, got '" + s + "'");
-        return Math.round(v);
-    }
+    static long parseCount(String opt, String s) { return HarvestSpec.parseCount(opt, s); }
 }
