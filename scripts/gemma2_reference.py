@@ -14,10 +14,11 @@ Formulas (docs/gemma2.md):
                 mask j > i; on sliding layers (even l, or layer_types) also mask i - j >= window
                 o = softmax(s) v (GQA: head h uses kv head h // (H / KV)); h += RMSNorm_post_attn(o Wo^T)
                 m = RMSNorm_pre_ffw(h); h += RMSNorm_post_ffw(Wdown (gelu_tanh(m Wg^T) * (m Wu^T)))
+                (attention_bias: q, k, v, o get + b; hidden_activation "gelu": the exact erf GELU)
   logits = c_fin * tanh((RMSNorm_final(h) E^T) / c_fin)
   RMSNorm(x) = x / sqrt(mean(x^2) + eps) * (1 + w)
 
-Run from the repo root:  python3 scripts/gemma2_reference.py
+Run from the repo root:  python3 scripts/gemma2_reference.py [--only VARIANT]
 """
 import json
 import math
@@ -106,6 +107,10 @@ def gelu_tanh(x):
     return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
 
 
+def gelu_erf(x):
+    return 0.5 * x * (1.0 + np.vectorize(math.erf)(x / math.sqrt(2.0)))
+
+
 def rope(x, theta):
     """x [T, heads, hd]; rotate_half convention (first half with second half)."""
     T, _, hd = x.shape
@@ -140,9 +145,14 @@ def forward(cfg, w, tokens, embed_scale):
     for l in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{l}."
         a = rms_norm(h, W[p + "input_layernorm.weight"], eps)
-        q = (a @ W[p + "self_attn.q_proj.weight"].T).reshape(T, nh, hd)
-        k = (a @ W[p + "self_attn.k_proj.weight"].T).reshape(T, kv, hd)
-        v = (a @ W[p + "self_attn.v_proj.weight"].T).reshape(T, kv, hd)
+        q = a @ W[p + "self_attn.q_proj.weight"].T
+        k = a @ W[p + "self_attn.k_proj.weight"].T
+        v = a @ W[p + "self_attn.v_proj.weight"].T
+        if cfg.get("attention_bias"):
+            q = q + W[p + "self_attn.q_proj.bias"]
+            k = k + W[p + "self_attn.k_proj.bias"]
+            v = v + W[p + "self_attn.v_proj.bias"]
+        q, k, v = q.reshape(T, nh, hd), k.reshape(T, kv, hd), v.reshape(T, kv, hd)
         q, k = rope(q, theta), rope(k, theta)
         o = np.zeros((T, nh, hd))
         i_idx, j_idx = np.arange(T)[:, None], np.arange(T)[None, :]
@@ -162,9 +172,12 @@ def forward(cfg, w, tokens, embed_scale):
             pr = e / e.sum(axis=1, keepdims=True)
             o[:, hh, :] = pr @ v[:, g, :]
         att = o.reshape(T, nh * hd) @ W[p + "self_attn.o_proj.weight"].T
+        if cfg.get("attention_bias"):
+            att = att + W[p + "self_attn.o_proj.bias"]
         h = h + rms_norm(att, W[p + "post_attention_layernorm.weight"], eps)
         m = rms_norm(h, W[p + "pre_feedforward_layernorm.weight"], eps)
-        f = gelu_tanh(m @ W[p + "mlp.gate_proj.weight"].T) * (m @ W[p + "mlp.up_proj.weight"].T)
+        act = gelu_erf if cfg.get("hidden_activation") == "gelu" else gelu_tanh
+        f = act(m @ W[p + "mlp.gate_proj.weight"].T) * (m @ W[p + "mlp.up_proj.weight"].T)
         f = f @ W[p + "mlp.down_proj.weight"].T
         h = h + rms_norm(f, W[p + "post_feedforward_layernorm.weight"], eps)
         resid.append(h.copy())
@@ -226,7 +239,25 @@ def write_variant(name, cfg, w, seqs, dtype="F32", shards=1):
         json.dump({"sequences": seqs, "embed_scale": embed_scale}, f)
 
 
+def bias_erf_variant():
+    """Attention biases on q, k, v, o and the exact erf GELU (hidden_activation "gelu"), its own seed."""
+    cfg = tiny_config(attention_bias=True, hidden_act="gelu", hidden_activation="gelu", num_hidden_layers=2)
+    rng = np.random.default_rng(11)
+    w = random_weights(cfg, rng)
+    H, nh, kv, hd = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
+    for l in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{l}.self_attn."
+        w[p + "q_proj.bias"] = (rng.standard_normal(nh * hd) * 0.5).astype(np.float32)
+        w[p + "k_proj.bias"] = (rng.standard_normal(kv * hd) * 0.5).astype(np.float32)
+        w[p + "v_proj.bias"] = (rng.standard_normal(kv * hd) * 0.5).astype(np.float32)
+        w[p + "o_proj.bias"] = (rng.standard_normal(H) * 0.5).astype(np.float32)
+    write_variant("gemma2-tiny-bias-erf", cfg, w, [[2, 17, 200, 5, 99, 31, 31, 7, 250], [2, 45, 3, 180, 77]], "F32")
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--only":
+        {"gemma2-tiny-bias-erf": bias_erf_variant}[sys.argv[2]]()
+        return
     rng = np.random.default_rng(20240624)
     cfg = tiny_config()
     w = random_weights(cfg, rng)
@@ -245,6 +276,7 @@ def main():
     w2["lm_head.weight"] = (rng2.standard_normal((128, 48)) * 0.5).astype(np.float32)
     cfg2_math = dict(cfg2, rope_theta=500.0)
     write_variant_cfg2("gemma2-tiny-untied", cfg2, cfg2_math, w2, [[2, 9, 100, 3, 77, 5, 6, 120, 1]])
+    bias_erf_variant()
 
 
 def write_variant_cfg2(name, cfg_file, cfg_math, w, seqs):

@@ -1,6 +1,6 @@
 package msts.cli;
 
-import msts.engine.bench.MatmulBench;
+import msts.bench.MatmulBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -28,14 +28,15 @@ public final class BenchMatmulCommand implements Callable<Integer> {
     @Option(names = "--python", defaultValue = "python3", description = "Python with numpy for the peer (default: ${DEFAULT-VALUE}).")
     String python;
 
-    @Option(names = "--numpy-script", paramLabel = "PY", description = "Peer script (default: bench/numpy_sgemm.py, else the copy in the jar).")
+    @Option(names = "--numpy-script", paramLabel = "PY", description = "Peer script (default: bench/src/main/resources/msts/bench/numpy_sgemm.py, else the copy in the jar).")
     Path numpyScript;
 
-    @Option(names = "--verbose", description = "Stack traces on errors.")
-    boolean verbose;
+    @picocli.CommandLine.Mixin RunOptions run; // --threads N (Java side; the numpy peer gets as many BLAS threads)
+    @picocli.CommandLine.Mixin VerboseOption verbose;
 
     @Override
     public Integer call() throws Exception {
+        run.apply();
         MatmulBench.Report rep = MatmulBench.run(
                 new MatmulBench.Options(quick, !noPeer, cases, python, numpyScript), System.err);
         if (rep.java().isEmpty()) throw new IllegalArgumentException("no benchmark case matches --cases " + cases);

@@ -1,31 +1,15 @@
 package msts.cli;
 
-import msts.engine.Ops;
-import msts.engine.Parallel;
-import msts.data.BatchSource;
-import msts.sae.SaeConfig;
-import msts.sae.SaeTrainer;
-import msts.sae.TrainConfig;
+import msts.bench.TrainBench;
+import msts.engine.backend.Backend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 
-/**
- * msts bench train: SAE training-step throughput (forward, loss, backward, Adam) for the baseline ReLU
- * and the temporal SAE (and TopK on request), next to the same step in PyTorch-CPU (scripts/bench_train_torch.py) run back to
- * back. Effective GFLOP/s counts 6·d_in·d_sae per token.
- */
+/** {@code msts bench train}: the options of {@link TrainBench} (SAE training steps next to PyTorch-CPU). */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Benchmark SAE training steps (tokens/s, effective GFLOP/s) next to PyTorch-CPU.")
 public final class BenchTrainCommand implements Callable<Integer> {
@@ -34,139 +18,25 @@ public final class BenchTrainCommand implements Callable<Integer> {
             description = "d_sae:batch_tokens pairs (default ${DEFAULT-VALUE})") List<String> configs;
     @Option(names = "--arch", defaultValue = "relu,temporal", split = ",", description = "relu, temporal and/or topk") List<String> archs;
     @Option(names = "--k", defaultValue = "64", description = "k of the topk arch") int k;
+    @Option(names = "--sparse", defaultValue = "-1", paramLabel = "FRACTION",
+            description = "sparse products when at most this fraction of latents is active (0 = always dense, >1 = always sparse; default: automatic)") double sparse;
     @Option(names = "--l0", defaultValue = "64", description = "relu-sparse: expected active latents per token at the start") int l0;
     @Option(names = "--ctx", defaultValue = "128", description = "sequence length of temporal batches") int ctx;
     @Option(names = "--steps", defaultValue = "3", description = "timed steps") int steps;
     @Option(names = "--warmup", defaultValue = "2", description = "untimed steps first") int warmup;
-    @Option(names = "--ops", defaultValue = "cpu", description = "cpu | reference") String opsName;
+    @picocli.CommandLine.Mixin BackendOption backend; // --backend cpu|reference|tornado, --device B:D
+    @picocli.CommandLine.Mixin RunOptions run; // --threads N
     @Option(names = "--no-peer", description = "skip the PyTorch peer") boolean noPeer;
     @Option(names = "--python", defaultValue = "/usr/bin/python3") String python;
     @Option(names = "--peer-script", defaultValue = "scripts/bench_train_torch.py") Path peerScript;
 
     @Override
     public Integer call() throws Exception {
-        Ops ops = OpsChoice.byName(opsName);
-        System.setProperty("msts.quiet", "true");
-        System.out.printf(Locale.ROOT, "msts bench train: d_in %d, ops %s, %d threads, %d timed step(s) after %d warm-up; load %s%n",
-                dIn, ops.name(), Parallel.threads(), steps, warmup, loadAvg());
-        for (String c : configs) {
-            String[] kv = c.split(":");
-            int dSae = Integer.parseInt(kv[0].trim()), batch = Integer.parseInt(kv[1].trim());
-            for (String arch : archs) {
-                double flopPerTok = 6.0 * dIn * dSae;
-                double[] ours = runOurs(ops, arch, dSae, batch);
-                System.out.printf(Locale.ROOT, "%-8s d_sae %5d batch %4d  msts    %8.1f tok/s  %6.1f GFLOP/s  (%.3f s/step, L0 %.0f)%n",
-                        arch, dSae, batch, ours[0], ours[0] * flopPerTok / 1e9, ours[1], lastL0);
-                if (!noPeer) {
-                    double[] theirs = runPeer(arch, dSae, batch);
-                    if (theirs == null) continue;
-                    System.out.printf(Locale.ROOT, "%-8s d_sae %5d batch %4d  pytorch %8.1f tok/s  %6.1f GFLOP/s  (%.3f s/step)  msts/pytorch %.2f×%n",
-                            arch, dSae, batch, theirs[0], theirs[0] * flopPerTok / 1e9, theirs[1], ours[0] / theirs[0]);
-                }
-                System.out.flush();
-            }
+        run.apply();
+        try (Backend b = backend.backend()) {
+            new TrainBench(new TrainBench.Options(dIn, configs, archs, k, l0, ctx, steps, warmup, !noPeer, python, peerScript, sparse))
+                    .run(b);
         }
-        System.out.println("load after: " + loadAvg());
         return 0;
-    }
-
-    private double lastL0;
-
-    /** Returns {counted tokens/s, seconds per step} over the timed steps. */
-    private double[] runOurs(Ops ops, String arch, int dSae, int batch) throws Exception {
-        SaeConfig c = new SaeConfig();
-        c.dIn = dIn;
-        c.dSae = dSae;
-        c.architecture = arch;
-        c.activation = "topk".equals(arch) ? "topk" : "relu";
-        c.k = k;
-        c.l1Coefficient = 5f;
-        boolean temporal = "temporal".equals(arch);
-        if ("relu-sparse".equals(arch)) c.architecture = "relu";
-        int T = temporal ? ctx : 1, nSeq = temporal ? Math.max(1, Math.round((float) batch / ctx)) : batch;
-        float[] data = new float[nSeq * T * dIn];
-        SplittableRandom r = new SplittableRandom(1);
-        for (int i = 0; i < data.length; i++) data[i] = (float) (r.nextDouble() * 2 - 1);
-        BatchSource src = new BatchSource() {
-            public int dIn() { return dIn; }
-            public int seqLen() { return T; }
-            public int lossStart() { return temporal ? 1 : 0; }
-            public int rows() { return nSeq * T; }
-            public void fill(long index, float[] x) { System.arraycopy(data, 0, x, 0, data.length); }
-        };
-        TrainConfig t = new TrainConfig();
-        t.totalTokens = (long) (warmup + steps) * src.countedRows();
-        t.normalize = false;
-        t.lrWarmupSteps = 0;
-        t.initEncoderBias = encoderBias(arch, dSae);
-        double[] times = new double[warmup + steps];
-        var summary = new SaeTrainer(c, t, ops, null).quiet(true).recordStepTimes(times).train(src, false);
-        @SuppressWarnings("unchecked") var fin = (java.util.Map<String, Object>) summary.get("final");
-        lastL0 = ((Number) fin.get("l0")).doubleValue();
-        double s = 0;
-        for (int i = warmup; i < times.length; i++) s += times[i];
-        s /= steps;
-        return new double[]{src.countedRows() / s, s};
-    }
-
-    private double[] runPeer(String arch, int dSae, int batch) {
-        if (!Files.isRegularFile(peerScript)) {
-            System.out.println("  (peer skipped: " + peerScript + " not found; run from the repository root or pass --peer-script)");
-            return null;
-        }
-        List<String> cmd = new ArrayList<>(List.of(python, peerScript.toString(), "--d-in", "" + dIn, "--d-sae", "" + dSae,
-                "--batch", "" + batch, "--arch", "relu-sparse".equals(arch) ? "relu" : arch, "--ctx", "" + ctx, "--steps", "" + steps, "--warmup", "" + warmup, "--k", "" + k,
-                "--b-enc-init", "" + encoderBias(arch, dSae),
-                "--threads", "" + Runtime.getRuntime().availableProcessors()));
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            StringBuilder outText = new StringBuilder();
-            String json = null;
-            try (BufferedReader br = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = br.readLine()) != null; ) {
-                    outText.append(line).append('\n');
-                    if (line.startsWith("{")) json = line;
-                }
-            }
-            if (!p.waitFor(2, TimeUnit.HOURS) || p.exitValue() != 0 || json == null) {
-                System.out.println("  (peer failed: " + outText.toString().strip().lines().reduce((a, b) -> b).orElse("no output") + ")");
-                return null;
-            }
-            var m = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
-            return new double[]{m.get("tokens_per_s").asDouble(), m.get("seconds_per_step").asDouble()};
-        } catch (Exception e) {
-            System.out.println("  (peer unavailable: " + e.getMessage() + ")");
-            return null;
-        }
-    }
-
-    /**
-     * relu-sparse: the initial b_enc giving about l0 active latents per token. At init, pre_j = x·W_enc[:, j]
-     * with x uniform in [−1, 1] (variance 1/3) and encoder columns of norm 0.1, so pre_j ~ N(0, σ²) with
-     * σ = 0.1/sqrt(3); P(pre_j + b > 0) = l0/d_sae for b = −σ·Φ⁻¹(1 − l0/d_sae). Other archs: 0.
-     */
-    float encoderBias(String arch, int dSae) {
-        if (!"relu-sparse".equals(arch)) return 0f;
-        double p = Math.min(0.5, (double) l0 / dSae), lo = 0, hi = 10;
-        for (int i = 0; i < 100; i++) {           // Φ⁻¹(1 − p) by bisection on the upper tail
-            double mid = (lo + hi) / 2;
-            if (upperTail(mid) > p) lo = mid; else hi = mid;
-        }
-        return (float) (-0.1 / Math.sqrt(3) * lo);
-    }
-
-    /** 1 − Φ(z) for z ≥ 0 (Abramowitz–Stegun 26.2.17, |error| < 7.5e-8). */
-    static double upperTail(double z) {
-        double t = 1 / (1 + 0.2316419 * z);
-        double poly = t * (0.319381530 + t * (-0.356563782 + t * (1.781477937 + t * (-1.821255978 + t * 1.330274429))));
-        return Math.exp(-z * z / 2) / Math.sqrt(2 * Math.PI) * poly;
-    }
-
-    private static String loadAvg() {
-        try {
-            return Files.readString(Path.of("/proc/loadavg")).trim();
-        } catch (Exception e) {
-            return "n/a";
-        }
     }
 }

@@ -47,8 +47,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "default ${DEFAULT-VALUE}")
     long seed;
 
-    @Option(names = "--verbose", description = "stack traces on errors")
-    boolean verbose;
+    @picocli.CommandLine.Mixin VerboseOption verbose;
 
     static final String[] DATA = {"forget.jsonl", "retain.jsonl", "wmdp_bio.jsonl", "mmlu_high_school_geography.jsonl",
             "mmlu_human_aging.jsonl", "probing_topic.jsonl"};

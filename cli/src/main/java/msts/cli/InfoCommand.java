@@ -24,8 +24,7 @@ public final class InfoCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "checkpoint directory")
     Path model;
 
-    @Option(names = "--verbose", description = "stack traces on errors")
-    boolean verbose;
+    @picocli.CommandLine.Mixin VerboseOption verbose;
 
     @Override
     public Integer call() {

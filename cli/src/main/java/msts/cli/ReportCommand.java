@@ -19,7 +19,7 @@ public final class ReportCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR") Path out;
     @Option(names = "--title", defaultValue = "msts: baseline vs temporal SAE") String title;
     @Option(names = "--note", description = "a note shown at the top of the page") String note;
-    @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
+    @picocli.CommandLine.Mixin VerboseOption verbose;
 
     @Override
     public Integer call() throws Exception {

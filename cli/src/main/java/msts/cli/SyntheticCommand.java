@@ -25,7 +25,7 @@ public final class SyntheticCommand implements Callable<Integer> {
     @Option(names = "--on-fraction", defaultValue = "0.04", description = "stationary fraction of tokens a feature is on (default ${DEFAULT-VALUE})") double on;
     @Option(names = "--noise", defaultValue = "0.05", description = "Gaussian noise std per dimension (default ${DEFAULT-VALUE})") double noise;
     @Option(names = "--seed", defaultValue = "0", description = "default ${DEFAULT-VALUE}") long seed;
-    @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
+    @picocli.CommandLine.Mixin VerboseOption verbose;
 
     @Override
     public Integer call() throws Exception {

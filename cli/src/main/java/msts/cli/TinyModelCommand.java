@@ -31,7 +31,7 @@ public final class TinyModelCommand implements Callable<Integer> {
 
     @Option(names = "--seed", defaultValue = "0") long seed;
 
-    @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
+    @picocli.CommandLine.Mixin VerboseOption verbose;
 
     @Override
     public Integer call() {

@@ -1,10 +1,14 @@
 package msts.cli;
 
 import msts.engine.Ops;
+import msts.engine.backend.Backend;
 import msts.data.BatchSource;
+import msts.sae.Activation;
+import msts.sae.Architecture;
 import msts.sae.SaeConfig;
-import msts.sae.SaeIO;
 import msts.sae.SaeTrainer;
+import msts.sae.SparsePolicy;
+import msts.sae.TrainResult;
 import msts.data.StoreBatches;
 import msts.data.ActivationSources;
 import msts.sae.TrainConfig;
@@ -17,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** msts train: trains a ReLU, TopK or Multi-Scale Temporal SAE on stored activations (docs/sae.md). */
@@ -30,7 +33,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     @ArgGroup(exclusive = true, multiplicity = "1") Input input;
-    @Option(names = "--arch", defaultValue = "relu", description = "relu | topk | temporal (default ${DEFAULT-VALUE})") String arch;
+    @Option(names = "--arch", defaultValue = "relu", description = "standard (alias relu) | topk | temporal (default ${DEFAULT-VALUE})") String arch;
     @Option(names = "--act", defaultValue = "relu", description = "activation of the temporal SAE: relu | topk") String act;
     @Option(names = "--d-sae", required = true, description = "number of latents") int dSae;
     @Option(names = "--l1", defaultValue = "5", description = "L1 coefficient λ (ReLU; default ${DEFAULT-VALUE})") float l1;
@@ -55,74 +58,62 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-every", defaultValue = "0", description = "steps between checkpoints (0 = end only)") int checkpointEvery;
     @Option(names = "--max-steps", defaultValue = "0", description = "stop after this many steps of this run (checkpointed; continue with --resume)") long maxSteps;
     @Option(names = "--dead-after", defaultValue = "10000000", description = "tokens without firing before a latent counts as dead") long deadAfter;
+    @Option(names = "--sparse", defaultValue = "-1", paramLabel = "FRACTION",
+            description = "sparse decoder/backward products when at most this fraction of latents is active (0 = always dense, >1 = always sparse; default: automatic)") double sparse;
     @Option(names = "--resume", description = "continue from OUT/checkpoint") boolean resume;
     @Option(names = "--include-bos", description = "count position 0 in losses and statistics") boolean includeBos;
     @Option(names = "--no-normalize", description = "do not scale activations to mean norm sqrt(d_in)") boolean noNormalize;
     @Option(names = "--hook-layer", defaultValue = "0", description = "layer the activations come from (cfg.json)") int hookLayer;
     @Option(names = "--model-name", defaultValue = "gemma-2-2b") String modelName;
-    @Option(names = "--ops", defaultValue = "cpu", description = "cpu (Vector API) | reference (plain loops)") String opsName;
     @Option(names = "--out", required = true, description = "output directory") Path out;
-    @picocli.CommandLine.Mixin BackendOption backend; // --backend cpu|tornado, --device B:D
-    @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
+    @picocli.CommandLine.Mixin BackendOption backend; // --backend cpu|reference|tornado, --device B:D
+    @picocli.CommandLine.Mixin RunOptions run; // --threads N
+    @picocli.CommandLine.Mixin QuietOption quiet;
+    @picocli.CommandLine.Mixin VerboseOption verbose;
 
     @Override
     public Integer call() throws Exception {
+        run.apply();
+        try (Backend b = backend.backend()) {
+            return run(b);
+        }
+    }
+
+    private Integer run(Backend b) throws Exception {
         if (!resume && Files.isDirectory(out) && (Files.exists(out.resolve("checkpoint")) || Files.exists(out.resolve("summary.json"))))
             throw new IllegalArgumentException(out + " already holds a training run; pass --resume to continue it or choose another --out");
         if (batch <= 0 || tokens <= 0) throw new IllegalArgumentException("--batch and --tokens must be positive");
-        Ops ops = OpsChoice.resolve(backend, opsName);
-        SaeIO.setDefaultOps(ops);
+        Ops ops = b.ops();
         Path in = input.file != null ? input.file : input.store;
         if (!Files.exists(in)) throw new IllegalArgumentException((input.file != null ? "--activations " : "--store ") + in + ": no such file or directory");
         try (ActivationSource src = ActivationSources.open(in)) {
-            SaeConfig c = new SaeConfig();
-            c.dIn = src.dIn();
-            c.dSae = dSae;
-            c.architecture = arch;
-            c.activation = "temporal".equals(arch) ? act : arch;
-            c.k = k;
-            c.kAux = kAux;
-            c.auxKCoefficient = auxCoef;
-            c.dilations = dilations;
-            c.convMode = convMode;
-            c.l1Coefficient = l1;
-            c.l1Mode = l1Mode;
-            c.sepWeight = sepWeight;
-            c.sepForm = sepForm;
-            c.sepMargin = sepMargin;
-            c.sepPairs = sepPairs;
-            c.contextSize = src.contextSize();
-            c.hookLayer = hookLayer;
-            c.hookName = "blocks." + hookLayer + ".hook_resid_post";
-            c.modelName = modelName;
-            c.validate();
-            TrainConfig t = new TrainConfig();
-            t.totalTokens = tokens;
-            t.lr = lr;
-            t.lrWarmupSteps = lrWarmup;
-            t.lrDecayFraction = lrDecay;
-            t.l1WarmupSteps = l1Warmup;
-            t.clipNorm = clip;
-            t.seed = seed;
-            t.checkpointEvery = checkpointEvery;
-            t.maxStepsThisRun = maxSteps;
-            t.deadAfterTokens = deadAfter;
-            t.normalize = !noNormalize;
+            Architecture architecture = Architecture.parse(arch); // "relu" = "standard"
+            SaeConfig c = SaeConfig.builder()
+                    .dIn(src.dIn()).dSae(dSae).architecture(architecture)
+                    .activation(architecture == Architecture.TEMPORAL ? Activation.parse(act) : architecture.fixedActivation())
+                    .k(k).kAux(kAux).auxKCoefficient(auxCoef).dilations(dilations).convMode(convMode)
+                    .l1Coefficient(l1).l1Mode(l1Mode)
+                    .sepWeight(sepWeight).sepForm(sepForm).sepMargin(sepMargin).sepPairs(sepPairs)
+                    .contextSize(src.contextSize()).hookLayer(hookLayer).hookName("blocks." + hookLayer + ".hook_resid_post")
+                    .modelName(modelName).build();
+            TrainConfig t = TrainConfig.builder()
+                    .totalTokens(tokens).lr(lr).lrWarmupSteps(lrWarmup).lrDecayFraction(lrDecay).l1WarmupSteps(l1Warmup)
+                    .clipNorm(clip).seed(seed).checkpointEvery(checkpointEvery).maxStepsThisRun(maxSteps)
+                    .deadAfterTokens(deadAfter).normalize(!noNormalize).products(new SparsePolicy(sparse)).build();
             BatchSource batches = new StoreBatches(src, c.temporal(), batch, includeBos, seed);
             Files.createDirectories(out);
-            Map<String, Object> s = new SaeTrainer(c, t, ops, out).backend(backend.name(), backend.device()).train(batches, resume);
-            @SuppressWarnings("unchecked") Map<String, Object> fin = (Map<String, Object>) s.get("final");
+            TrainResult s = new SaeTrainer(c, t, b, out).quiet(quiet.quiet).train(batches, resume);
+            TrainResult.Final fin = s.fin();
             System.out.printf(Locale.ROOT, "%s %s: %d steps, %.0f tokens/s (%s ops, steps on %s); loss %.4g, mse %.4g, L0 %.1f, explained variance %.3f, dead %s%n",
-                    Boolean.TRUE.equals(s.get("complete")) ? "trained" : "paused", arch, ((Number) s.get("steps")).longValue(),
-                    ((Number) s.get("tokens_per_second")).doubleValue(), ops.name(), s.get("steps_on"),
-                    num(fin.get("loss")), num(fin.get("mse")), num(fin.get("l0")), num(fin.get("explained_variance")), s.get("dead_latents"));
-            System.out.println((Boolean.TRUE.equals(s.get("complete")) ? "wrote " + out.resolve("cfg.json") + ", sae_weights.safetensors, summary.json"
+                    s.complete() ? "trained" : "paused", arch, s.steps(), s.tokensPerSecond(), ops.name(), s.stepsOn(),
+                    num(fin.loss()), num(fin.mse()), num(fin.l0()), num(fin.explainedVariance()), s.deadLatents());
+            System.out.println((s.complete() ? "wrote " + out.resolve("cfg.json") + ", sae_weights.safetensors, summary.json"
                     : "checkpoint in " + out.resolve("checkpoint") + "; continue with --resume"));
         }
         return 0;
     }
 
-    private static double num(Object o) {
-        return o instanceof Number n ? n.doubleValue() : Double.NaN;
+    private static double num(Double v) {
+        return v == null ? Double.NaN : v;
     }
 }

@@ -23,13 +23,9 @@ class EvalCommandTest {
     @BeforeAll
     static void setUp() throws Exception {
         model = TinyGemma2.write(dir.resolve("model"), TinyGemma2.Spec.demo().withLayers(2), 3);
-        SaeConfig cfg = new SaeConfig();
-        cfg.dIn = 64;
-        cfg.dSae = 96;
-        cfg.hookLayer = 1;
-        cfg.hookName = "blocks.1.hook_resid_post";
+        SaeConfig cfg = SaeConfig.builder().dIn(64).dSae(96).hookLayer(1).hookName("blocks.1.hook_resid_post").build();
         sae = dir.resolve("sae");
-        SaeIO.save(sae, cfg, SaeParams.init(cfg, 5), null);
+        SaeIO.save(sae, cfg, SaeParams.init(cfg, 5), java.util.Map.of());
         data = Files.createDirectories(dir.resolve("data"));
         for (String f : new String[]{"forget.jsonl", "retain.jsonl", "wmdp_bio.jsonl", "mmlu_human_aging.jsonl", "probing_topic.jsonl"})
             try (InputStream in = EvalCommandTest.class.getResourceAsStream("/demo/" + f)) {
@@ -81,6 +77,35 @@ class EvalCommandTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("report.html"));
         assertTrue(Files.size(rep.resolve("l0_vs_explained_variance.png")) > 1000);
+    }
+
+    /** The core metrics of {@code sae} on {@code model} computed here, model and SAE each on the given ops. */
+    static JsonNode coreMetrics(msts.engine.backend.Backend modelBackend, msts.engine.Ops saeOps) throws Exception {
+        try (var lm = msts.evals.GemmaModel.load(model, null, modelBackend)) {
+            var s = SaeIO.load(sae, saeOps);
+            int[][] rows = EvalCommand.rows(lm, java.util.List.of(data.resolve("retain.jsonl")), 24, 3, 0, msts.data.Corpus.BosMode.PREPEND);
+            var o = msts.evals.CoreEval.run(saeOps, lm, lm.tokenizer(), s, rows, new msts.evals.CoreEval.Config(1, 4, false), "sae").output();
+            Path d = Files.createTempDirectory(dir, "core");
+            return json(o.write(d));
+        }
+    }
+
+    @Test
+    void referenceBackendRunsTheSaeOnTheReferenceOpsToo() throws Exception {
+        // Before the backend was chosen once, `--ops reference` ran the model on the reference ops but the SAE
+        // (SaeIO's default) and the decoder-cosine Gram (DecoderGeometry's) on CpuOps.
+        Path out = dir.resolve("run-reference");
+        CliRun r = CliRun.of("eval", "core", "--backend", "reference", "--sae", sae.toString(), "--model", model.toString(), "--corpus",
+                data.resolve("retain.jsonl").toString(), "--context", "24", "--rows", "3", "--no-ce-kl", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode got = json(out.resolve("core_eval_results.json"));
+        var ref = msts.engine.backend.Backends.reference();
+        JsonNode allReference = coreMetrics(ref, msts.engine.Ops.reference());
+        JsonNode saeOnCpu = coreMetrics(ref, msts.engine.CpuOps.INSTANCE);
+        assertNotEquals(saeOnCpu.get("eval_result_metrics"), allReference.get("eval_result_metrics"),
+                "the SAE's ops change the metrics' last bits (else this test could not tell them apart)");
+        assertEquals(allReference.get("eval_result_metrics"), got.get("eval_result_metrics"), "model and SAE on the reference ops");
+        assertEquals(allReference.get("eval_result_details"), got.get("eval_result_details"));
     }
 
     @Test

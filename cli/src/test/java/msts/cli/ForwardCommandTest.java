@@ -42,7 +42,7 @@ class ForwardCommandTest {
                 StringJoiner sj = new StringJoiner(",");
                 for (int t : toks) sj.add(Integer.toString(t));
                 Path out = dir.resolve(name + "-" + ops + ".safetensors");
-                CliRun r = CliRun.of("forward", "--model", fx.toString(), "--tokens", sj.toString(), "--out", out.toString(), "--ops", ops);
+                CliRun r = CliRun.of("forward", "--model", fx.toString(), "--tokens", sj.toString(), "--out", out.toString(), "--backend", ops);
                 assertEquals(0, r.code(), r.err());
                 assertTrue(r.out().contains("wrote"), r.out());
                 try (SafeTensors got = SafeTensors.open(out); SafeTensors exp = SafeTensors.open(fx.resolve("expected.safetensors"))) {

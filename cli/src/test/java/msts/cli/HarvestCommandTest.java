@@ -5,7 +5,6 @@ import msts.model.gemma.Gemma2;
 import msts.model.gemma.TinyGemma2;
 import msts.data.ActivationStore;
 import msts.data.Corpus;
-import msts.data.GemmaActivations;
 import msts.data.StoreManifest;
 import msts.model.tokenizer.GemmaTokenizer;
 import org.junit.jupiter.api.Test;
@@ -66,14 +65,14 @@ class HarvestCommandTest {
         Path out = dir.resolve("store");
         String[] cmd = {"harvest", "--model", model.toString(), "--layer", "1", "--corpus", corpus.toString(),
                 "--context", "8", "--tokens", "40", "--batch-seqs", "2", "--shard-seqs", "2", "--dtype", "f32",
-                "--tokenizer", tj.toString(), "--min-chars", "5", "--ops", "reference", "--out", out.toString()};
+                "--tokenizer", tj.toString(), "--min-chars", "5", "--backend", "reference", "--out", out.toString()};
         CliRun r = CliRun.of(cmd);
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("5 sequences × 8 tokens × d 64"), r.out());
 
         int[][] rows;
         try (GemmaTokenizer tok = GemmaTokenizer.load(tj)) {
-            rows = Corpus.readRows(List.of(corpus), GemmaActivations.encoder(tok), 8, 5, Corpus.Options.DEFAULT.withMinChars(5));
+            rows = Corpus.readRows(List.of(corpus), tok, 8, 5, Corpus.Options.DEFAULT.withMinChars(5));
         }
         assertEquals(5, rows.length);
         try (Gemma2 g = Gemma2.load(model, Ops.reference()); ActivationStore st = ActivationStore.open(out)) {

@@ -1,6 +1,7 @@
 package msts.cli;
 
 import msts.engine.Tensor;
+import msts.sae.Architecture;
 import msts.sae.Sae;
 import msts.sae.SaeIO;
 import msts.sae.SaeTensors;
@@ -48,8 +49,8 @@ class TrainCommandTest {
                     "--d-sae", "24", "--k", "4", "--tokens", "2000", "--batch", "64", "--lr", "1e-3",
                     "--sep-weight", "0.1", "--checkpoint-every", "5", "--out", out.toString());
             assertEquals(0, code, arch);
-            Sae sae = SaeIO.load(out);
-            assertEquals(arch, sae.architecture());
+            Sae sae = SaeIO.load(out, msts.engine.Ops.reference());
+            assertEquals(Architecture.parse(arch), sae.architecture()); // --arch relu is an alias of standard
             assertEquals(12, sae.dIn());
             assertTrue(Files.isRegularFile(out.resolve("summary.json")));
             assertTrue(Files.isRegularFile(out.resolve("checkpoint/training_state.safetensors")));
@@ -59,6 +60,18 @@ class TrainCommandTest {
         int code = run(err, "train", "--activations", acts.toString(), "--d-sae", "24", "--out", dir.resolve("relu").toString());
         assertEquals(1, code);
         assertTrue(err.toString().contains("--resume"), err.toString());
+    }
+
+    @Test
+    void referenceBackendTrainsOnTheReferenceOps(@TempDir Path dir) throws Exception {
+        Path acts = activations(dir, false);
+        Path out = dir.resolve("ref");
+        int code = run(new ByteArrayOutputStream(), "train", "--backend", "reference", "--quiet", "--threads", String.valueOf(msts.engine.Parallel.threads()),
+                "--activations", acts.toString(), "--d-sae", "16", "--tokens", "640", "--batch", "64", "--out", out.toString());
+        assertEquals(0, code);
+        var summary = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        assertEquals("reference", summary.get("ops").asText(), summary.toString());
+        assertEquals("cpu", summary.get("steps_on").asText(), "no whole-step extension: the trainer's own step on the backend's ops");
     }
 
     @Test
@@ -97,8 +110,8 @@ class TrainCommandTest {
         CliRun t = CliRun.of("train", "--store", store.toString(), "--arch", "temporal", "--d-sae", "32", "--tokens", "700",
                 "--batch", "32", "--hook-layer", "1", "--out", out.toString());
         assertEquals(0, t.code(), t.err());
-        Sae sae = SaeIO.load(out);
-        assertEquals("temporal", sae.architecture());
+        Sae sae = SaeIO.load(out, msts.engine.Ops.reference());
+        assertEquals(Architecture.TEMPORAL, sae.architecture());
         assertEquals("blocks.1.hook_resid_post", sae.cfg().get("hook_name"));
         assertEquals(8, sae.cfg().get("context_size"));
     }

@@ -1,5 +1,7 @@
 package msts.data;
 
+import msts.model.tokenizer.Tokenizer;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -77,11 +79,11 @@ public final class Corpus {
     }
 
     /** Rows of ctx tokens with default options, at most maxRows (≤ 0: until the corpus ends). */
-    public static Rows rows(List<Path> files, TokenEncoder tok, int ctx, long maxRows) {
+    public static Rows rows(List<Path> files, Tokenizer tok, int ctx, long maxRows) {
         return rows(files, tok, ctx, maxRows, Options.DEFAULT, Position.START);
     }
 
-    public static Rows rows(List<Path> files, TokenEncoder tok, int ctx, long maxRows, Options opts) {
+    public static Rows rows(List<Path> files, Tokenizer tok, int ctx, long maxRows, Options opts) {
         return rows(files, tok, ctx, maxRows, opts, Position.START);
     }
 
@@ -89,12 +91,12 @@ public final class Corpus {
      * Rows continuing at {@code start} (from {@link Rows#position()} of an earlier pass over the same files and
      * options). {@code maxRows} counts all rows including the {@code start.rows()} already cut.
      */
-    public static Rows rows(List<Path> files, TokenEncoder tok, int ctx, long maxRows, Options opts, Position start) {
+    public static Rows rows(List<Path> files, Tokenizer tok, int ctx, long maxRows, Options opts, Position start) {
         return new Rows(files, tok, ctx, maxRows, opts, start);
     }
 
     /** All rows (at most maxRows) in memory — for small eval corpora (e.g. 1024 rows). */
-    public static int[][] readRows(List<Path> files, TokenEncoder tok, int ctx, long maxRows, Options opts) {
+    public static int[][] readRows(List<Path> files, Tokenizer tok, int ctx, long maxRows, Options opts) {
         List<int[]> out = new ArrayList<>();
         try (Rows r = rows(files, tok, ctx, maxRows, opts)) {
             while (r.hasNext()) out.add(r.next());
@@ -274,7 +276,7 @@ public final class Corpus {
     /** Iterator of token rows [ctx] with BOS at position 0; see the class comment for the cutting rule. */
     public static final class Rows implements Iterator<int[]>, AutoCloseable {
         private final Documents docs;
-        private final TokenEncoder tok;
+        private final Tokenizer tok;
         private final int ctx;
         private final long maxRows;
         private final int take; // stream tokens per row
@@ -287,7 +289,7 @@ public final class Corpus {
         private Position pos;
         private boolean ended;
 
-        Rows(List<Path> files, TokenEncoder tok, int ctx, long maxRows, Options opts, Position start) {
+        Rows(List<Path> files, Tokenizer tok, int ctx, long maxRows, Options opts, Position start) {
             if (ctx < 2) throw new IllegalArgumentException("context size must be >= 2, got " + ctx);
             this.docs = new Documents(files, opts);
             this.tok = tok;
@@ -322,7 +324,7 @@ public final class Corpus {
             if (!docs.hasNext()) return false;
             Document d = docs.next();
             segDoc = d.index();
-            int[] t = tok.encode(d.text());
+            int[] t = tok.encode(d.text(), false);
             if (segDoc == 0) {
                 seg = t;
             } else {

@@ -2,9 +2,8 @@ package msts.data;
 
 import msts.model.gemma.ForwardEngine;
 import msts.model.gemma.Gemma2;
-import msts.model.tokenizer.GemmaTokenizer;
 
-/** Binds the harvest to Gemma-2: resid_post of one layer, forward stopped after it; the Gemma tokenizer. */
+/** Binds the harvest to Gemma-2: resid_post of one layer, forward stopped after it. */
 public final class GemmaActivations implements Harvester.ActivationModel {
     private final ForwardEngine model;
     private final int layer;
@@ -34,9 +33,4 @@ public final class GemmaActivations implements Harvester.ActivationModel {
     }
 
     public int layer() { return layer; }
-
-    /** The Gemma tokenizer as a corpus encoder (no BOS per document; BOS/EOS ids from the tokenizer). */
-    public static TokenEncoder encoder(GemmaTokenizer tok) {
-        return TokenEncoder.of(t -> tok.encode(t, false), tok.bosId(), tok.eosId(), tok.file().toString());
-    }
 }

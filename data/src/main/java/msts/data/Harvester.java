@@ -3,6 +3,7 @@ package msts.data;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import msts.engine.DType;
 import msts.engine.util.Progress;
+import msts.model.tokenizer.Tokenizer;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -100,14 +101,14 @@ public final class Harvester {
         }
     }
 
-    public static Result run(Path out, Config cfg, TokenEncoder tok, ActivationModel model, boolean quiet) {
+    public static Result run(Path out, Config cfg, Tokenizer tok, ActivationModel model, boolean quiet) {
         StoreManifest fresh = newManifest(cfg, model.dIn());
         try (ActivationStoreWriter w = ActivationStoreWriter.openOrCreate(out, fresh)) {
             return run(out, cfg, tok, model, quiet, w);
         }
     }
 
-    private static Result run(Path out, Config cfg, TokenEncoder tok, ActivationModel model, boolean quiet,
+    private static Result run(Path out, Config cfg, Tokenizer tok, ActivationModel model, boolean quiet,
                               ActivationStoreWriter w) {
         long target = cfg.targetSequences();
         int ctx = cfg.context();

@@ -19,8 +19,7 @@ class CorpusTest {
     static final int BOS = 2, EOS = 1;
 
     /** Fake tokenizer: one token per char, id = char + 10 (never BOS/EOS). */
-    static final TokenEncoder CHARS = TokenEncoder.of(
-            s -> s.chars().map(c -> c + 10).toArray(), BOS, EOS, "chars");
+    static final FnTokenizer CHARS = new FnTokenizer(s -> s.chars().map(c -> c + 10).toArray(), BOS, EOS);
 
     @TempDir Path dir;
 

@@ -57,7 +57,7 @@ class HarvestGemmaTest {
             }
             var e = assertThrows(IllegalArgumentException.class, () -> new GemmaActivations(g, 3));
             assertTrue(e.getMessage().contains("outside the model's layers 0..2"), e.getMessage());
-            var big = TokenEncoder.of(s -> new int[] {600, 601, 602}, 2, 1, "big");
+            var big = new FnTokenizer(s -> new int[] {600, 601, 602}, 2, 1);
             e = assertThrows(IllegalArgumentException.class, () -> Harvester.run(dir.resolve("bad"),
                     new Harvester.Config("m", 0, "big", List.of(corpus), Corpus.Options.DEFAULT, 4, 8, 2, 2, DType.F32, args),
                     big, new GemmaActivations(g, 0), true));

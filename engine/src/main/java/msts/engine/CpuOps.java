@@ -21,6 +21,8 @@ public final class CpuOps implements Ops {
     private static final VectorSpecies<Integer> SI = IntVector.SPECIES_PREFERRED;
 
     private static final int L = S.length();
+    /** gemm micro-tile: MR rows × NR columns of C in registers. */
+    private static final int G_MR = 4, G_NR = 3 * L;
 
     /** Lane permutations i → i xor h for h = L/2, L/4, ..., 1 (see {@link #hsum}). */
     private static final VectorShuffle<Float>[] HALVES = halves();
@@ -105,11 +107,51 @@ public final class CpuOps implements Ops {
 
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
-    public static final CpuOps INSTANCE = new CpuOps();
+    /**
+     * Block sizes of the CPU kernels (docs/engine.md): matmul k block {@code matmulKc} (x block in L2), gemm
+     * KC/MC/NC (Goto/BLIS packing). They change speed only, never which products are summed in which order
+     * within a row (results stay bit-identical across row counts for a fixed tuning).
+     */
+    public record Tuning(int matmulKc, int gemmKc, int gemmMc, int gemmNc) {
+        public static final Tuning DEFAULT = new Tuning(2304, 256, 128, 2048);
 
-    public CpuOps() {
-        if (SI.length() != L) throw new IllegalStateException("int and float species differ: " + SI + " vs " + S);
+        public Tuning {
+            if (matmulKc < 1 || gemmKc < 1 || gemmMc < 1 || gemmNc < 1)
+                throw new IllegalArgumentException("CPU tuning block sizes must be positive: " + matmulKc + ", " + gemmKc + ", " + gemmMc + ", " + gemmNc);
+        }
+
+        /**
+         * The tuning of {@link #INSTANCE}: {@link #DEFAULT} overridden by the documented system properties
+         * {@code -Dmsts.matmul.kc}, {@code -Dmsts.gemm.kc}, {@code -Dmsts.gemm.mc}, {@code -Dmsts.gemm.nc}
+         * (for benchmarks), read here and nowhere else.
+         */
+        public static Tuning fromSystemProperties() {
+            return new Tuning(Integer.getInteger("msts.matmul.kc", DEFAULT.matmulKc), Integer.getInteger("msts.gemm.kc", DEFAULT.gemmKc),
+                    Integer.getInteger("msts.gemm.mc", DEFAULT.gemmMc), Integer.getInteger("msts.gemm.nc", DEFAULT.gemmNc));
+        }
     }
+
+    /** The CPU ops with {@link Tuning#fromSystemProperties()} (the defaults unless a property is set). */
+    public static final CpuOps INSTANCE = new CpuOps(Tuning.fromSystemProperties());
+
+    private final Tuning tuning;
+    private final int mmKc, gKc, gMc, gNc;
+
+    /** The CPU ops with the default tuning. */
+    public CpuOps() {
+        this(Tuning.DEFAULT);
+    }
+
+    public CpuOps(Tuning tuning) {
+        if (SI.length() != L) throw new IllegalStateException("int and float species differ: " + SI + " vs " + S);
+        this.tuning = tuning;
+        this.mmKc = tuning.matmulKc();
+        this.gKc = tuning.gemmKc();
+        this.gMc = Math.max(G_MR, tuning.gemmMc() / G_MR * G_MR);
+        this.gNc = Math.max(G_NR, tuning.gemmNc() / G_NR * G_NR);
+    }
+
+    public Tuning tuning() { return tuning; }
 
     @Override public String name() { return "cpu"; }
 
@@ -145,7 +187,6 @@ public final class CpuOps implements Ops {
     private static final Thread OTHER_THREAD = new Thread(() -> {});
 
     private static final int MM_RB = 4, MM_CB = 4;
-    private static final int MM_KC = Integer.getInteger("msts.matmul.kc", 2304);
 
     @Override
     public void matmul(float[] out, float[] x, Tensor w, int rows) {
@@ -165,7 +206,7 @@ public final class CpuOps implements Ops {
         final float[] xp = xs;
         // k blocks at fixed multiples of KC whatever the row count, so a row's result does not depend on
         // the batch it is in (together with the canonical order of every kernel, see matmulColumns)
-        int kc = Math.max(2 * L, MM_KC / (2 * L) * (2 * L));
+        int kc = Math.max(2 * L, mmKc / (2 * L) * (2 * L));
         int blocks = (outDim + MM_CB - 1) / MM_CB;
         int chunk = Math.max(1, Math.min(64, blocks / (Parallel.threads() * 8)));
         if (!seg.isAccessibleBy(OTHER_THREAD)) { // a confined arena's segment: only this thread may read it
@@ -483,10 +524,7 @@ public final class CpuOps implements Ops {
     // of C in registers (MR broadcasts of A × NR/L vectors of B per k step). Edge tiles go through a
     // small buffer. The transposes only change the packing loops.
 
-    private static final int G_MR = 4, G_NR = 3 * L;
-    private static final int G_KC = Integer.getInteger("msts.gemm.kc", 256);
-    private static final int G_MC = Integer.getInteger("msts.gemm.mc", 128) / G_MR * G_MR;
-    private static final int G_NC = Integer.getInteger("msts.gemm.nc", 2048) / G_NR * G_NR;
+    // G_MR, G_NR: the gemm micro-tile, declared with L at the top (the tuning in the constructor needs them)
 
     @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
@@ -501,30 +539,30 @@ public final class CpuOps implements Ops {
         }
         if (k == 0 || alpha == 0f) return;
 
-        float[] bp = scratch(SLOT_GEMM_B, G_KC * Math.min(G_NC, roundUp(n, G_NR)));
-        for (int jc = 0; jc < n; jc += G_NC) {
-            int nc = Math.min(G_NC, n - jc);
+        float[] bp = scratch(SLOT_GEMM_B, gKc * Math.min(gNc, roundUp(n, G_NR)));
+        for (int jc = 0; jc < n; jc += gNc) {
+            int nc = Math.min(gNc, n - jc);
             int panels = (nc + G_NR - 1) / G_NR;
-            for (int pc = 0; pc < k; pc += G_KC) {
-                int kc = Math.min(G_KC, k - pc);
+            for (int pc = 0; pc < k; pc += gKc) {
+                int kc = Math.min(gKc, k - pc);
                 final int jc0 = jc, pc0 = pc;
                 Parallel.forRange(0, panels, Math.max(1, panels / (Parallel.threads() * 4)), (lo, hi) -> {
                     for (int jp = lo; jp < hi; jp++)
                         packB(bp, jp * kc * G_NR, transB, b, bOff, ldb, pc0, kc, jc0 + jp * G_NR,
                                 Math.min(G_NR, nc - jp * G_NR));
                 });
-                int mBlocks = (m + G_MC - 1) / G_MC;
+                int mBlocks = (m + gMc - 1) / gMc;
                 // ≥ 8 tasks per thread, so a thread the OS pauses (a shared machine) delays little
                 int want = 8 * Parallel.threads();
                 int jGroups = mBlocks >= want ? 1 : Math.min(panels, (want + mBlocks - 1) / mBlocks);
                 int perGroup = (panels + jGroups - 1) / jGroups;
                 final int groups = (panels + perGroup - 1) / perGroup;
                 Parallel.forRange(0, mBlocks * groups, 1, (lo, hi) -> {
-                    float[] ap = scratch(SLOT_GEMM_A, G_MC * kc);
+                    float[] ap = scratch(SLOT_GEMM_A, gMc * kc);
                     int packedIc = -1;
                     for (int t = lo; t < hi; t++) {
                         int ib = t / groups, g = t % groups;
-                        int ic = ib * G_MC, mc = Math.min(G_MC, m - ic);
+                        int ic = ib * gMc, mc = Math.min(gMc, m - ic);
                         if (ic != packedIc) {
                             packA(ap, transA, alpha, a, aOff, lda, ic, mc, pc0, kc);
                             packedIc = ic;
@@ -658,6 +696,7 @@ public final class CpuOps implements Ops {
 
     // ==== Gemma-2 layer ops =========================================================================
 
+    /** Fast {@link Kernels#rmsNorm}: sum of squares and scaling in vector lanes, rows on all cores. */
     @Override
     public void rmsNorm(float[] out, float[] x, Tensor w, int rows, int dim, float eps) {
         float[] w1 = new float[dim];
@@ -683,6 +722,7 @@ public final class CpuOps implements Ops {
         for (; i < dim; i++) out[off + i] = x[off + i] * inv * w1[i];
     }
 
+    /** Fast {@link Kernels#rope}: cos/sin once per row, rotation in vector lanes, rows on all cores. */
     @Override
     public void rope(float[] x, int rows, int heads, int headDim, int pos0, float theta) {
         int half = headDim / 2;
@@ -718,6 +758,7 @@ public final class CpuOps implements Ops {
         }
     }
 
+    /** Fast {@link Kernels#attention}: q·k and p·v in vector lanes, (head, query) rows on all cores. */
     @Override
     public void attention(float[] out, float[] q, float[] k, float[] v, int T, int heads, int kvHeads,
                           int headDim, float scale, float softcap, int window) {
@@ -772,9 +813,78 @@ public final class CpuOps implements Ops {
         for (; d < hd; d++) out[ob + d] /= denom;
     }
 
+    // ==== element-wise ops ==========================================================================
+
+    /** Fast {@link Kernels#gegluTanh}: {@link #geluTanh(FloatVector)} lane-wise, on all cores. */
     @Override
-    public void geglu(float[] out, float[] gate, float[] up, int n) {
-        Parallel.forRange(0, n, 1 << 14, (lo, hi) -> gegluRange(out, gate, up, lo, hi));
+    public void gegluTanh(float[] out, float[] gate, float[] up, int n) {
+        Parallel.forRange(0, n, 1 << 14, (lo, hi) -> gegluTanhRange(out, gate, up, lo, hi));
+    }
+
+    /**
+     * Fast {@link Kernels#gegluErf}: the reference's scalar {@link Kernels#geluErf} (a double-precision
+     * series; no vector form) on all cores, so the bits equal the reference's.
+     */
+    @Override
+    public void gegluErf(float[] out, float[] gate, float[] up, int n) {
+        Parallel.forRange(0, n, 1 << 12, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) out[i] = Kernels.geluErf(gate[i]) * up[i];
+        });
+    }
+
+    /** Fast {@link Kernels#softcap}: the same scalar formula (Math.tanh, so the same bits) on all cores. */
+    @Override
+    public void softcap(float[] x, int n, float cap) {
+        Parallel.forRange(0, n, 1 << 14, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) x[i] = cap * (float) Math.tanh(x[i] / cap);
+        });
+    }
+
+    /** Fast {@link Kernels#add}: vector adds on all cores (element-wise, so the same bits). */
+    @Override
+    public void add(float[] acc, float[] y, int n) {
+        Parallel.forRange(0, n, 1 << 15, (lo, hi) -> addRange(acc, y, lo, hi));
+    }
+
+    /** acc[i] += y[i] for i in [lo, hi). */
+    private static void addRange(float[] acc, float[] y, int lo, int hi) {
+        int i = lo;
+        for (; i + L <= hi; i += L)
+            FloatVector.fromArray(S, acc, i).add(FloatVector.fromArray(S, y, i)).intoArray(acc, i);
+        for (; i < hi; i++) acc[i] += y[i];
+    }
+
+    /** Fast {@link Kernels#addBias}: the bias widened once, then vector adds per row on all cores. */
+    @Override
+    public void addBias(float[] x, Tensor b, int rows, int dim) {
+        float[] bias = new float[dim];
+        for (int i = 0; i < dim; i++) bias[i] = b.get(i);
+        Parallel.forRange(0, rows, Math.max(1, 16384 / Math.max(1, dim)), (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                int off = r * dim, i = 0;
+                for (; i + L <= dim; i += L)
+                    FloatVector.fromArray(S, x, off + i).add(FloatVector.fromArray(S, bias, i)).intoArray(x, off + i);
+                for (; i < dim; i++) x[off + i] += bias[i];
+            }
+        });
+    }
+
+    /**
+     * Fast {@link Kernels#embed}: rows gathered on all cores (one product per element, so the same bits).
+     * A table in a confined arena is read on the calling thread only.
+     */
+    @Override
+    public void embed(float[] out, int[] ids, Tensor table, int dim, float scale) {
+        if (!table.segment().isAccessibleBy(OTHER_THREAD)) {
+            Kernels.embed(out, ids, table, dim, scale);
+            return;
+        }
+        Parallel.forRange(0, ids.length, Math.max(1, 16384 / Math.max(1, dim)), (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                long base = (long) ids[r] * dim;
+                for (int i = 0; i < dim; i++) out[r * dim + i] = table.get(base + i) * scale;
+            }
+        });
     }
 
     private static final float GELU_C = (float) 0.7978845608028654;
@@ -816,22 +926,24 @@ public final class CpuOps implements Ops {
         return p * Float.intBitsToFloat(((int) n + 127) << 23);
     }
 
-    private static FloatVector gelu(FloatVector g) {
+    /** {@link Kernels#geluTanh} as x/(1 + e^(−2u)) lane-wise (see the comment above). */
+    private static FloatVector geluTanh(FloatVector g) {
         FloatVector u = g.mul(g).mul(g).mul(0.044715f).add(g).mul(GELU_C);
         FloatVector y = u.mul(-2f).max(-87f).min(87f);
         return g.div(exp(y).add(1f));
     }
 
-    static float gelu(float g) {
+    /** Scalar twin of {@link #geluTanh(FloatVector)}. */
+    static float geluTanh(float g) {
         float u = (g * g * g * 0.044715f + g) * GELU_C;
         float y = Math.min(Math.max(u * -2f, -87f), 87f);
         return g / (exp(y) + 1f);
     }
 
-    private static void gegluRange(float[] out, float[] gate, float[] up, int lo, int hi) {
+    private static void gegluTanhRange(float[] out, float[] gate, float[] up, int lo, int hi) {
         int i = lo;
         for (; i + L <= hi; i += L)
-            gelu(FloatVector.fromArray(S, gate, i)).mul(FloatVector.fromArray(S, up, i)).intoArray(out, i);
-        for (; i < hi; i++) out[i] = gelu(gate[i]) * up[i];
+            geluTanh(FloatVector.fromArray(S, gate, i)).mul(FloatVector.fromArray(S, up, i)).intoArray(out, i);
+        for (; i < hi; i++) out[i] = geluTanh(gate[i]) * up[i];
     }
 }

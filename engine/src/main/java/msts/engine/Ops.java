@@ -27,8 +27,23 @@ public interface Ops {
     void attention(float[] out, float[] q, float[] k, float[] v, int T, int heads, int kvHeads, int headDim,
                    float scale, float softcap, int window);
 
-    /** out[i] = geluTanh(gate[i]) · up[i]. out may alias gate. */
-    void geglu(float[] out, float[] gate, float[] up, int n);
+    /** out[i] = geluTanh(gate[i]) · up[i] (see {@link Kernels#gegluTanh}). out may alias gate. */
+    void gegluTanh(float[] out, float[] gate, float[] up, int n);
+
+    /** out[i] = geluErf(gate[i]) · up[i], the exact GELU (see {@link Kernels#gegluErf}). out may alias gate. */
+    void gegluErf(float[] out, float[] gate, float[] up, int n);
+
+    /** x ← cap·tanh(x/cap) in place (see {@link Kernels#softcap}). */
+    void softcap(float[] x, int n, float cap);
+
+    /** Residual add acc[i] += y[i] (see {@link Kernels#add}). */
+    void add(float[] acc, float[] y, int n);
+
+    /** Bias add x[r, i] += b[i] over rows of {@code dim} (see {@link Kernels#addBias}). */
+    void addBias(float[] x, Tensor b, int rows, int dim);
+
+    /** Embedding lookup out[r, ·] = table[ids[r], ·]·scale (see {@link Kernels#embed}). */
+    void embed(float[] out, int[] ids, Tensor table, int dim, float scale);
 
     /** C = A·B for row-major [m,k]·[k,n] (shorthand). */
     default void gemmNN(int m, int n, int k, float[] a, float[] b, float[] c) {

@@ -24,22 +24,49 @@ public final class Parallel {
         void run(int lo, int hi);
     }
 
-    private static final int THREADS = Math.max(1,
-            Integer.getInteger("msts.threads", Runtime.getRuntime().availableProcessors()));
+    /** The thread count chosen at the top ({@link #configure}, CLI {@code --threads}) before the pool starts; 0 = not chosen. */
+    private static int configured;
+    private static boolean started;
 
-    private static final ForkJoinPool POOL = THREADS <= 1 ? null : new ForkJoinPool(THREADS - 1,
-            pool -> {
-                ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-                t.setName("msts-worker-" + t.getPoolIndex());
-                t.setDaemon(true);
-                return t;
-            }, null, false);
+    /**
+     * Sets the number of threads (CLI {@code --threads N}); must come before the first parallel loop, which
+     * fixes the pool for the life of the JVM. Calling it again with the same count is allowed.
+     *
+     * @throws IllegalArgumentException when n < 1
+     * @throws IllegalStateException    when the pool already runs with another count
+     */
+    public static synchronized void configure(int n) {
+        if (n < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + n);
+        if (started && Holder.THREADS != n)
+            throw new IllegalStateException("--threads " + n + ": this JVM already runs " + Holder.THREADS + " threads");
+        configured = n;
+    }
+
+    private static synchronized int chosen() {
+        started = true;
+        if (configured > 0) return configured;
+        // default: all cores, or the documented -Dmsts.threads (child JVMs of tests and benchmarks), read only here
+        return Math.max(1, Integer.getInteger("msts.threads", Runtime.getRuntime().availableProcessors()));
+    }
+
+    /** The pool, created on first use with the chosen thread count. */
+    private static final class Holder {
+        static final int THREADS = chosen();
+        static final ForkJoinPool POOL = THREADS <= 1 ? null : new ForkJoinPool(THREADS - 1,
+                pool -> {
+                    ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+                    t.setName("msts-worker-" + t.getPoolIndex());
+                    t.setDaemon(true);
+                    return t;
+                }, null, false);
+    }
 
     /** Number of threads a parallel loop uses (the caller plus the pool's workers). */
-    public static int threads() { return THREADS; }
+    public static int threads() { return Holder.THREADS; }
 
     private static boolean insidePool() {
-        return POOL != null && Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == POOL;
+        ForkJoinPool pool = Holder.POOL;
+        return pool != null && Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == pool;
     }
 
     /**
@@ -51,13 +78,14 @@ public final class Parallel {
         if (n <= 0) return;
         if (chunk < 1) chunk = 1;
         int chunks = (int) (((long) n + chunk - 1) / chunk);
-        if (chunks == 1 || POOL == null || insidePool()) {
+        ForkJoinPool pool = Holder.POOL;
+        if (chunks == 1 || pool == null || insidePool()) {
             body.run(start, end);
             return;
         }
         Job job = new Job(start, end, chunk, chunks, body);
-        int helpers = Math.min(THREADS, chunks) - 1;
-        for (int t = 0; t < helpers; t++) POOL.execute(job);
+        int helpers = Math.min(Holder.THREADS, chunks) - 1;
+        for (int t = 0; t < helpers; t++) pool.execute(job);
         job.work();
         job.finish();
     }
@@ -132,7 +160,8 @@ public final class Parallel {
      */
     public static void forRange(int start, int end, Range body, int minChunk, int perThread) {
         int n = end - start;
-        int chunk = Math.max(minChunk, (n + THREADS * perThread - 1) / (THREADS * perThread));
+        int threads = Holder.THREADS;
+        int chunk = Math.max(minChunk, (n + threads * perThread - 1) / (threads * perThread));
         forRange(start, end, chunk, body);
     }
 }

@@ -42,7 +42,32 @@ public final class ReferenceOps implements Ops {
     }
 
     @Override
-    public void geglu(float[] out, float[] gate, float[] up, int n) {
-        Kernels.geglu(out, gate, up, n);
+    public void gegluTanh(float[] out, float[] gate, float[] up, int n) {
+        Kernels.gegluTanh(out, gate, up, n);
+    }
+
+    @Override
+    public void gegluErf(float[] out, float[] gate, float[] up, int n) {
+        Kernels.gegluErf(out, gate, up, n);
+    }
+
+    @Override
+    public void softcap(float[] x, int n, float cap) {
+        Kernels.softcap(x, n, cap);
+    }
+
+    @Override
+    public void add(float[] acc, float[] y, int n) {
+        Kernels.add(acc, y, n);
+    }
+
+    @Override
+    public void addBias(float[] x, Tensor b, int rows, int dim) {
+        Kernels.addBias(x, b, rows, dim);
+    }
+
+    @Override
+    public void embed(float[] out, int[] ids, Tensor table, int dim, float scale) {
+        Kernels.embed(out, ids, table, dim, scale);
     }
 }

@@ -281,15 +281,112 @@ class CpuOpsTest {
             float[] gate = rand(rnd, n), up = rand(rnd, n);
             for (int i = 0; i < n; i += 7) gate[i] *= 8f; // reach the saturated tails of tanh
             float[] want = new float[n], got = new float[n];
-            ref.geglu(want, gate, up, n);
-            fast.geglu(got, gate, up, n);
+            ref.gegluTanh(want, gate, up, n);
+            fast.gegluTanh(got, gate, up, n);
             double[] scale = new double[n];
             for (int i = 0; i < n; i++) scale[i] = Math.abs(gate[i] * up[i]);
             // x/(1+e^(−2u)) with a polynomial exp vs ½x(1+Math.tanh(u)): measured worst 3.4 ulps; bound 8
             check("geglu n=" + n, want, got, scale, n, 8);
             float[] inPlace = gate.clone();
-            fast.geglu(inPlace, inPlace, up, n);
+            fast.gegluTanh(inPlace, inPlace, up, n);
             check("geglu in place n=" + n, got, inPlace, scale, n, 0);
+        }
+    }
+
+    // The element-wise ops below compute each output from its own inputs with the reference's scalar
+    // formula (or an exact element-wise vector add), so the fast results must equal the reference bit for bit.
+
+    static void assertSameBits(String what, float[] want, float[] got) {
+        assertEquals(want.length, got.length, what + ": length");
+        for (int i = 0; i < want.length; i++)
+            if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i]))
+                fail(what + ": element " + i + " is " + got[i] + ", reference " + want[i]);
+    }
+
+    @Test
+    void gegluErfMatchesReference() {
+        Random rnd = new Random(9);
+        for (int n : new int[] {1, 3, 17, 257, 40001}) {
+            float[] gate = rand(rnd, n), up = rand(rnd, n);
+            for (int i = 0; i < n; i += 5) gate[i] *= 6f; // both branches of erf (|x/√2| below and above 2.5)
+            float[] want = new float[n], got = new float[n];
+            ref.gegluErf(want, gate, up, n);
+            fast.gegluErf(got, gate, up, n);
+            assertSameBits("gegluErf n=" + n, want, got);
+            float[] inPlace = gate.clone();
+            fast.gegluErf(inPlace, inPlace, up, n);
+            assertSameBits("gegluErf in place n=" + n, want, inPlace);
+        }
+        // the reference itself against its formula with an independent erf value: GELU(1) = ½(1 + erf(1/√2))
+        assertEquals(0.8413447460685429, Kernels.geluErf(1f), 1e-7);
+        assertEquals(-0.15865525393145707, Kernels.geluErf(-1f), 1e-7);
+    }
+
+    @Test
+    void softcapMatchesReference() {
+        Random rnd = new Random(10);
+        for (int n : new int[] {1, 5, 100_003}) {
+            float[] x = rand(rnd, n);
+            for (int i = 0; i < n; i++) x[i] *= 100f;
+            float[] want = x.clone(), got = x.clone();
+            ref.softcap(want, n, 30f);
+            fast.softcap(got, n, 30f);
+            assertSameBits("softcap n=" + n, want, got);
+            for (int i = 0; i < n; i++) if (Math.abs(got[i]) > 30f) fail("softcap exceeds the cap: " + got[i]);
+        }
+    }
+
+    @Test
+    void addMatchesReference() {
+        Random rnd = new Random(11);
+        for (int n : new int[] {1, 15, 17, 100_003}) {
+            float[] acc = rand(rnd, n), y = rand(rnd, n);
+            float[] want = acc.clone(), got = acc.clone();
+            ref.add(want, y, n);
+            fast.add(got, y, n);
+            assertSameBits("add n=" + n, want, got);
+            assertEquals(acc[0] + y[0], got[0]); // the formula
+        }
+    }
+
+    @Test
+    void addBiasMatchesReference() {
+        Random rnd = new Random(12);
+        for (DType dt : DType.values()) {
+            for (int[] sh : new int[][] {{1, 1}, {3, 17}, {65, 256}, {7, 1000}}) {
+                int rows = sh[0], dim = sh[1];
+                Tensor b = weights(rnd, dt, 1, dim, 2).reshape(dim);
+                float[] x = rand(rnd, rows * dim);
+                float[] want = x.clone(), got = x.clone();
+                ref.addBias(want, b, rows, dim);
+                fast.addBias(got, b, rows, dim);
+                assertSameBits("addBias " + dt + " " + rows + "×" + dim, want, got);
+                assertEquals(x[rows * dim - 1] + b.get(dim - 1), got[rows * dim - 1]); // the formula
+            }
+        }
+    }
+
+    @Test
+    void embedMatchesReference() {
+        Random rnd = new Random(13);
+        for (DType dt : DType.values()) {
+            int vocab = 50, dim = 37;
+            Tensor table = weights(rnd, dt, vocab, dim, 0);
+            int[] ids = new int[200];
+            for (int i = 0; i < ids.length; i++) ids[i] = rnd.nextInt(vocab);
+            float scale = dt.round((float) Math.sqrt(dim));
+            float[] want = new float[ids.length * dim], got = new float[ids.length * dim];
+            ref.embed(want, ids, table, dim, scale);
+            fast.embed(got, ids, table, dim, scale);
+            assertSameBits("embed " + dt, want, got);
+            assertEquals(table.get((long) ids[5] * dim + 3) * scale, got[5 * dim + 3]); // the formula
+            try (Arena confined = Arena.ofConfined()) { // a table only this thread may read
+                MemorySegment seg = confined.allocate((long) vocab * dim * dt.bytes, 64);
+                MemorySegment.copy(table.segment(), 0, seg, 0, seg.byteSize());
+                float[] conf = new float[ids.length * dim];
+                fast.embed(conf, ids, Tensor.wrap(seg, dt, vocab, dim), dim, scale);
+                assertSameBits("embed confined " + dt, want, conf);
+            }
         }
     }
 

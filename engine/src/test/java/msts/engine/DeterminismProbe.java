@@ -46,7 +46,7 @@ public final class DeterminismProbe {
         h = h * 31 + Arrays.hashCode(n);
         float[] gate = fill(rnd, 1000), up = fill(rnd, 1000), g = new float[1000];
         for (int i = 0; i < gate.length; i++) gate[i] *= 4f;
-        CpuOps.INSTANCE.geglu(g, gate, up, 1000);
+        CpuOps.INSTANCE.gegluTanh(g, gate, up, 1000);
         h = h * 31 + Arrays.hashCode(g);
         float[] r = fill(rnd, 5 * 2 * 64);
         CpuOps.INSTANCE.rope(r, 5, 2, 64, 3, 10000f);

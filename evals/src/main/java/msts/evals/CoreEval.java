@@ -1,5 +1,8 @@
 package msts.evals;
 
+import msts.engine.Ops;
+import msts.model.tokenizer.Tokenizer;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,7 +20,8 @@ public final class CoreEval {
 
     public record Config(int layer, int batchSize, boolean computeCeKl) {}
 
-    public static EvalOutput run(LanguageModel lm, TextTokenizer tok, Sae sae, int[][] rows, Config cfg, String saeId) {
+    /** Runs the core eval; {@code ops} computes the decoder-cosine Gram blocks (the run's backend ops). */
+    public static EvalResult<CoreMetrics> run(Ops ops, LanguageModel lm, Tokenizer tok, Sae sae, int[][] rows, Config cfg, String saeId) {
         if (sae.dIn() != lm.hiddenSize())
             throw new IllegalArgumentException("SAE d_in " + sae.dIn() + " does not match the model's hidden size " + lm.hiddenSize());
         if (cfg.layer() < 0 || cfg.layer() >= lm.numLayers())
@@ -36,7 +40,7 @@ public final class CoreEval {
             }
         }
         double[] density = stats.featureDensity();
-        double[] maxCos = DecoderGeometry.maxCosineToOthers(sae.decoderWeights(), sae.dSae(), sae.dIn());
+        double[] maxCos = DecoderGeometry.maxCosineToOthers(ops, sae.decoderWeights(), sae.dSae(), sae.dIn());
         Map<String, Map<String, Object>> metrics = new LinkedHashMap<>();
         if (cfg.computeCeKl()) metrics.putAll(down.metrics());
         metrics.putAll(stats.metrics());
@@ -64,7 +68,8 @@ public final class CoreEval {
         config.put("compute_kl", cfg.computeCeKl());
         config.put("compute_ce_loss", cfg.computeCeKl());
         config.put("exclude_special_tokens_from_reconstruction", true);
-        return EvalOutput.of("core", config, metrics, details, Map.of(), sae, saeId);
+        EvalOutput out = EvalOutput.of("core", config, metrics, details, Map.of(), sae, saeId);
+        return new EvalResult<>(out, CoreMetrics.from(out));
     }
 
     static void addSparsityVariance(LanguageModel lm, Sae sae, int layer, int[][] batch, boolean[][] mask,

@@ -1,21 +1,13 @@
 package msts.evals;
 
-import msts.engine.CpuOps;
 import msts.engine.Ops;
 
 /**
  * Cosine geometry of decoder directions W_dec [dSae, dIn] (rows are latents). Formulas in docs/evals.md.
- * The Gram blocks go through {@link Ops#gemm} (the fast CPU ops by default; tests compare with numpy).
+ * The Gram blocks go through {@link Ops#gemm} on the ops given (the run's backend; tests compare with numpy).
  */
 public final class DecoderGeometry {
     private DecoderGeometry() {}
-
-    private static volatile Ops ops = CpuOps.INSTANCE;
-
-    /** Ops used for the Gram-matrix blocks (e.g. {@code Ops.reference()} as the control). */
-    public static void setOps(Ops o) {
-        ops = o;
-    }
 
     /** Rows scaled to unit L2 norm (zero rows stay zero). */
     public static float[] unitRows(float[] w, int rows, int dim) {
@@ -30,7 +22,7 @@ public final class DecoderGeometry {
     }
 
     /** For each row i of a: max_{j≠i} cos(a_i, a_j) (SAEBench's calculate_max_cosine_sim). */
-    public static double[] maxCosineToOthers(float[] w, int rows, int dim) {
+    public static double[] maxCosineToOthers(Ops ops, float[] w, int rows, int dim) {
         float[] u = unitRows(w, rows, dim);
         double[] max = new double[rows];
         java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
@@ -50,7 +42,7 @@ public final class DecoderGeometry {
     }
 
     /** For each row of {@code truth} [nTrue, dim]: max over rows of {@code dict} [nDict, dim] of the cosine. */
-    public static double[] maxCosineTo(float[] truth, int nTrue, float[] dict, int nDict, int dim) {
+    public static double[] maxCosineTo(Ops ops, float[] truth, int nTrue, float[] dict, int nDict, int dim) {
         float[] ut = unitRows(truth, nTrue, dim), ud = unitRows(dict, nDict, dim);
         double[] max = new double[nTrue];
         float[] sims = new float[nDict];
@@ -67,7 +59,7 @@ public final class DecoderGeometry {
      * Histogram of the pairwise cosine similarities cos(d_i, d_j), i &lt; j, over the first {@code limit} rows
      * (all when limit ≥ rows), in {@code bins} equal bins on [-1, 1]. Returns counts.
      */
-    public static long[] pairwiseCosineHistogram(float[] w, int rows, int dim, int limit, int bins) {
+    public static long[] pairwiseCosineHistogram(Ops ops, float[] w, int rows, int dim, int limit, int bins) {
         int n = Math.min(rows, limit);
         float[] u = unitRows(w, n, dim);
         long[] hist = new long[bins];

@@ -1,5 +1,8 @@
 package msts.evals;
 
+import msts.engine.Ops;
+import msts.sae.SparseRows;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,7 +35,8 @@ public final class Disentanglement {
         }
     }
 
-    public static EvalOutput run(Sae sae, ActivationSource src, GroundTruth gt, Config cfg, String saeId) {
+    /** Runs the eval; {@code ops} computes the decoder-cosine Gram blocks (the run's backend ops). */
+    public static EvalResult<DisentangleMetrics> run(Ops ops, Sae sae, ActivationSource src, GroundTruth gt, Config cfg, String saeId) {
         if (src.dIn() != sae.dIn())
             throw new IllegalArgumentException("activations have d=" + src.dIn() + " but the SAE has d_in=" + sae.dIn());
         if (gt != null && gt.d() != sae.dIn())
@@ -40,21 +44,21 @@ public final class Disentanglement {
         int nSeq = Math.min(src.numSequences(), cfg.maxSequences()), T = src.contextSize(), dSae = sae.dSae();
         int first = cfg.skipFirst() ? 1 : 0, Tk = T - first;
         if (Tk < 2) throw new IllegalArgumentException("sequences of " + T + " tokens are too short for the disentanglement eval");
-        SparseActs acts = new SparseActs(dSae);
+        SparseRows acts = new SparseRows(dSae);
         float[] x = new float[T * sae.dIn()];
         float[] f = new float[T * dSae];
         try (Progress p = new Progress("eval disentangle", nSeq, "seq")) {
             for (int s = 0; s < nSeq; s++) {
                 src.readSequence(s, x, 0);
                 sae.encode(x, 1, T, f);
-                if (first == 0) acts.add(f, T);
-                else acts.add(java.util.Arrays.copyOfRange(f, first * dSae, T * dSae), Tk);
+                if (first == 0) acts.append(f, T);
+                else acts.append(java.util.Arrays.copyOfRange(f, first * dSae, T * dSae), Tk);
                 p.advance(1);
             }
         }
         float[] wDec = sae.decoderWeights();
-        double[] maxCos = DecoderGeometry.maxCosineToOthers(wDec, dSae, sae.dIn());
-        long[] hist = DecoderGeometry.pairwiseCosineHistogram(wDec, dSae, sae.dIn(), cfg.histogramLatents(), cfg.histogramBins());
+        double[] maxCos = DecoderGeometry.maxCosineToOthers(ops, wDec, dSae, sae.dIn());
+        long[] hist = DecoderGeometry.pairwiseCosineHistogram(ops, wDec, dSae, sae.dIn(), cfg.histogramLatents(), cfg.histogramBins());
         double[][] ac = autocorrelation(acts, nSeq, Tk, cfg.maxLag());
         double[] persistence = persistence(ac);
         double[] density = density(acts);
@@ -102,7 +106,7 @@ public final class Disentanglement {
         unstructured.put("latent_persistence", persistence);
         unstructured.put("latent_density", density);
         if (gt != null) {
-            double[] rec = DecoderGeometry.maxCosineTo(gt.directions(), gt.n(), wDec, dSae, gt.d());
+            double[] rec = DecoderGeometry.maxCosineTo(ops, gt.directions(), gt.n(), wDec, dSae, gt.d());
             Map<String, Object> gtM = new LinkedHashMap<>();
             Map<Integer, double[]> byScale = recoveryByScale(rec, gt.timeScale());
             for (var e : byScale.entrySet()) gtM.put("recovery_time_scale_" + e.getKey(), e.getValue()[0] / e.getValue()[1]);
@@ -141,12 +145,13 @@ public final class Disentanglement {
         config.put("histogram_bins", cfg.histogramBins());
         config.put("histogram_latents", Math.min(cfg.histogramLatents(), dSae));
         config.put("ground_truth", gt != null);
-        return EvalOutput.of("msts_disentanglement", config, metrics, details, unstructured, sae, saeId);
+        EvalOutput out = EvalOutput.of("msts_disentanglement", config, metrics, details, unstructured, sae, saeId);
+        return new EvalResult<>(out, DisentangleMetrics.from(out));
     }
 
     /** Fraction of tokens with f_j &gt; 0. */
-    public static double[] density(SparseActs a) {
-        double[] d = new double[a.dSae];
+    public static double[] density(SparseRows a) {
+        double[] d = new double[a.width()];
         for (int r = 0; r < a.rows(); r++)
             for (int k = a.start(r); k < a.end(r); k++) if (a.value(k) > 0) d[a.index(k)]++;
         for (int j = 0; j < d.length; j++) d[j] /= Math.max(1, a.rows());
@@ -157,8 +162,8 @@ public final class Disentanglement {
      * ρ_j(τ) for τ = 1..maxLag: Pearson correlation of (f_j(t), f_j(t+τ)) over all pairs within the same
      * sequence, with latent j's mean and variance over all tokens. [dSae][maxLag]; NaN for constant latents.
      */
-    public static double[][] autocorrelation(SparseActs a, int nSeq, int T, int maxLag) {
-        int F = a.dSae;
+    public static double[][] autocorrelation(SparseRows a, int nSeq, int T, int maxLag) {
+        int F = a.width();
         double[] sum = new double[F], sumSq = new double[F];
         double[][] cross = new double[F][maxLag], head = new double[F][maxLag], tail = new double[F][maxLag];
         float[] dense = new float[T * F];
@@ -220,8 +225,8 @@ public final class Disentanglement {
      * Among the {@code top} most frequent latents: mean Jaccard index of their firing sets and mean |Pearson
      * correlation| of their activations, over all pairs. Returns {jaccard, |corr|, number of latents}.
      */
-    public static double[] coactivation(SparseActs a, double[] density, int top) {
-        int F = a.dSae;
+    public static double[] coactivation(SparseRows a, double[] density, int top) {
+        int F = a.width();
         Integer[] order = new Integer[F];
         for (int j = 0; j < F; j++) order[j] = j;
         java.util.Arrays.sort(order, (p, q) -> Double.compare(density[q], density[p]));
@@ -288,8 +293,8 @@ public final class Disentanglement {
     }
 
     /** Mean over ground-truth features of max_j cos(g_i, d_j), per time scale. */
-    public static Map<Integer, Double> recoveryByScale(GroundTruth gt, float[] wDec, int dSae) {
-        double[] rec = DecoderGeometry.maxCosineTo(gt.directions(), gt.n(), wDec, dSae, gt.d());
+    public static Map<Integer, Double> recoveryByScale(Ops ops, GroundTruth gt, float[] wDec, int dSae) {
+        double[] rec = DecoderGeometry.maxCosineTo(ops, gt.directions(), gt.n(), wDec, dSae, gt.d());
         Map<Integer, Double> out = new TreeMap<>();
         recoveryByScale(rec, gt.timeScale()).forEach((k, v) -> out.put(k, v[0] / v[1]));
         return out;

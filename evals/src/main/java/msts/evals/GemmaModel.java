@@ -2,13 +2,12 @@ package msts.evals;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import msts.engine.Ops;
+import msts.engine.backend.Backend;
 import msts.model.gemma.Gemma2;
-import msts.data.TokenEncoder;
 import msts.model.tokenizer.GemmaTokenizer;
 
-/** Gemma-2 (+ its tokenizer) as the evals' {@link LanguageModel} and {@link TextTokenizer}. */
-public final class GemmaModel implements LanguageModel, TextTokenizer, AutoCloseable {
+/** Gemma-2 as the evals' {@link LanguageModel}, loaded with its tokenizer ({@link #tokenizer()}, the evals' Tokenizer). */
+public final class GemmaModel implements LanguageModel, AutoCloseable {
     private final Gemma2 model;
     private final GemmaTokenizer tok;
 
@@ -17,14 +16,17 @@ public final class GemmaModel implements LanguageModel, TextTokenizer, AutoClose
         this.tok = tok;
     }
 
-    /** Loads an HF checkpoint directory; tokenizer: the given file, else DIR/tokenizer.json, else the default Gemma one. */
-    public static GemmaModel load(Path modelDir, Path tokenizerJson, Ops ops) {
+    /**
+     * Loads an HF checkpoint directory onto {@code backend}'s ops (the evals run op by op: their hooks need the
+     * residual on the host); tokenizer: the given file, else DIR/tokenizer.json, else the default Gemma one.
+     */
+    public static GemmaModel load(Path modelDir, Path tokenizerJson, Backend backend) {
         Path tj = tokenizerJson != null ? tokenizerJson
                 : Files.isRegularFile(modelDir.resolve("tokenizer.json")) ? modelDir.resolve("tokenizer.json")
                 : GemmaTokenizer.defaultTokenizerJson();
         GemmaTokenizer t = GemmaTokenizer.load(tj);
         try {
-            return new GemmaModel(Gemma2.load(modelDir, ops), t);
+            return new GemmaModel(Gemma2.load(modelDir, backend.ops()), t);
         } catch (RuntimeException e) {
             t.close();
             throw e;
@@ -34,11 +36,6 @@ public final class GemmaModel implements LanguageModel, TextTokenizer, AutoClose
     public Gemma2 model() { return model; }
 
     public GemmaTokenizer tokenizer() { return tok; }
-
-    /** The store's view of the tokenizer (for {@code Corpus}). */
-    public TokenEncoder encoder() {
-        return TokenEncoder.of(t -> tok.encode(t, false), tok.bosId(), tok.eosId(), tok.file().toString());
-    }
 
     private static Gemma2.ResidHook adapt(ResidHook h) {
         return h == null ? null : h::apply;
@@ -62,12 +59,6 @@ public final class GemmaModel implements LanguageModel, TextTokenizer, AutoClose
     public float[][] residAt(int layer, int[][] batch) {
         return model.forward(batch, Gemma2.Options.residAt(layer)).resid()[0];
     }
-
-    @Override public int[] encode(String text, boolean addBos) { return tok.encode(text, addBos); }
-    @Override public int tokenId(String token) { return tok.tokenId(token); }
-    @Override public int bosId() { return tok.bosId(); }
-    @Override public int eosId() { return tok.eosId(); }
-    @Override public int padId() { return tok.padId(); }
 
     @Override
     public void close() {

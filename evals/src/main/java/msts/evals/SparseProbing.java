@@ -1,5 +1,7 @@
 package msts.evals;
 
+import msts.model.tokenizer.Tokenizer;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -61,7 +63,7 @@ public final class SparseProbing {
     /** Mean-pooled features of one task: sae [n, dSae] and llm [n, dIn]. */
     record Pooled(float[] sae, float[] llm) {}
 
-    static Pooled pool(LanguageModel lm, TextTokenizer tok, Sae sae, int layer, List<String> texts, int ctx, Progress p) {
+    static Pooled pool(LanguageModel lm, Tokenizer tok, Sae sae, int layer, List<String> texts, int ctx, Progress p) {
         int n = texts.size(), F = sae.dSae(), d = sae.dIn();
         float[] outS = new float[n * F], outL = new float[n * d];
         for (int i = 0; i < n; i++) {
@@ -146,7 +148,7 @@ public final class SparseProbing {
         return new int[][]{tr, te};
     }
 
-    public static EvalOutput run(LanguageModel lm, TextTokenizer tok, Sae sae, int layer, List<Task> tasks, Config cfg, String saeId) {
+    public static EvalResult<ProbingMetrics> run(LanguageModel lm, Tokenizer tok, Sae sae, int layer, List<Task> tasks, Config cfg, String saeId) {
         List<Map<String, Object>> details = new ArrayList<>();
         int total = 0;
         for (Task t : tasks) total += Math.min(t.texts().size(), cfg.maxExamples());
@@ -197,6 +199,7 @@ public final class SparseProbing {
         config.put("C", cfg.C());
         config.put("hook_layer", layer);
         config.put("pooling", "mean over non-special tokens");
-        return EvalOutput.of("sparse_probing", config, metrics, details, perClass, sae, saeId);
+        EvalOutput out = EvalOutput.of("sparse_probing", config, metrics, details, perClass, sae, saeId);
+        return new EvalResult<>(out, ProbingMetrics.from(out));
     }
 }

@@ -1,5 +1,7 @@
 package msts.evals;
 
+import msts.model.tokenizer.Tokenizer;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -54,7 +56,7 @@ public final class TokenRows {
     }
 
     /** mask[t] = true where the token counts (not BOS/EOS/PAD). */
-    public static boolean[] mask(TextTokenizer tok, int[] row) {
+    public static boolean[] mask(Tokenizer tok, int[] row) {
         boolean[] m = new boolean[row.length];
         for (int t = 0; t < row.length; t++) m[t] = !tok.isSpecial(row[t]);
         return m;

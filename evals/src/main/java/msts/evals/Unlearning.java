@@ -1,5 +1,7 @@
 package msts.evals;
 
+import msts.model.tokenizer.Tokenizer;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -63,7 +65,7 @@ public final class Unlearning {
     }
 
     /** Tokens of a prompt: BOS, then the text after the literal "&lt;bos&gt;" (chat tokens must be in the vocabulary). */
-    static int[] tokens(TextTokenizer tok, String prompt) {
+    static int[] tokens(Tokenizer tok, String prompt) {
         String rest = prompt.startsWith("<bos>") ? prompt.substring(5) : prompt;
         int[] ids = tok.encode(rest, false);
         int[] out = new int[ids.length + 1];
@@ -73,7 +75,7 @@ public final class Unlearning {
     }
 
     /** Fraction of non-special tokens with f_j &gt; 0, per latent. */
-    public static double[] featureSparsity(LanguageModel lm, TextTokenizer tok, Sae sae, int layer, int[][] rows,
+    public static double[] featureSparsity(LanguageModel lm, Tokenizer tok, Sae sae, int layer, int[][] rows,
                                            int batchSize, String label) {
         long[] cnt = new long[sae.dSae()];
         long tokens = 0;
@@ -136,7 +138,7 @@ public final class Unlearning {
     }
 
     /** Answer tokens: ids of "A".."D" and " A".." D" (each must be one token). [2][4] */
-    static int[][] answerTokens(TextTokenizer tok) {
+    static int[][] answerTokens(Tokenizer tok) {
         int[][] ids = new int[2][4];
         for (int v = 0; v < 2; v++)
             for (int i = 0; i < 4; i++) {
@@ -184,7 +186,7 @@ public final class Unlearning {
     }
 
     /** Questions the unmodified model answers correctly (in every one of the 24 choice orders if allPermutations). */
-    static List<Question> correctOnes(LanguageModel lm, TextTokenizer tok, int[][] ans, List<Question> qs, Config cfg, String name) {
+    static List<Question> correctOnes(LanguageModel lm, Tokenizer tok, int[][] ans, List<Question> qs, Config cfg, String name) {
         List<int[]> perms = cfg.allPermutations() ? permutations() : List.of(IDENTITY);
         List<int[]> prompts = new ArrayList<>();
         for (Question q : qs) for (int[] perm : perms) prompts.add(tokens(tok, prompt(q, perm)));
@@ -222,7 +224,7 @@ public final class Unlearning {
      * Runs the whole protocol. wmdp: the forget-side questions; mmlu: side-effect question sets by name.
      * forgetRows / retainRows: token rows (BOS at 0) of the two corpora.
      */
-    public static EvalOutput run(LanguageModel lm, TextTokenizer tok, Sae sae, int layer, int[][] forgetRows, int[][] retainRows,
+    public static EvalResult<UnlearningMetrics> run(LanguageModel lm, Tokenizer tok, Sae sae, int layer, int[][] forgetRows, int[][] retainRows,
                                  List<Question> wmdp, Map<String, List<Question>> mmlu, Config cfg, String saeId) {
         if (sae.dIn() != lm.hiddenSize())
             throw new IllegalArgumentException("SAE d_in " + sae.dIn() + " does not match the model's hidden size " + lm.hiddenSize());
@@ -319,10 +321,11 @@ public final class Unlearning {
         config.put("mmlu_threshold", cfg.mmluThreshold());
         config.put("hook_layer", layer);
         config.put("llm_batch_size", cfg.batchSize());
-        return EvalOutput.of("unlearning", config, metrics, details, un, sae, saeId);
+        EvalOutput out = EvalOutput.of("unlearning", config, metrics, details, un, sae, saeId);
+        return new EvalResult<>(out, UnlearningMetrics.from(out));
     }
 
-    static List<int[]> toPrompts(TextTokenizer tok, List<Question> qs) {
+    static List<int[]> toPrompts(Tokenizer tok, List<Question> qs) {
         List<int[]> out = new ArrayList<>();
         for (Question q : qs) out.add(tokens(tok, prompt(q, IDENTITY)));
         return out;

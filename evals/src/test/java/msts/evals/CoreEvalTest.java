@@ -29,7 +29,7 @@ class CoreEvalTest {
         FakeModel lm = new FakeModel(V, d, floats(j.get("E")), floats(j.get("U")));
         TestSae sae = new TestSae(d, F, floats(j.get("W_enc")), floats(j.get("b_enc")), floats(j.get("W_dec")), floats(j.get("b_dec")));
         int[][] rows = EvalOutput.MAPPER.convertValue(j.get("rows"), int[][].class);
-        EvalOutput out = CoreEval.run(lm, new FakeTokenizer(V), sae, rows, new CoreEval.Config(0, 3, true), "test");
+        EvalOutput out = CoreEval.run(msts.engine.CpuOps.INSTANCE, lm, new FakeTokenizer(V), sae, rows, new CoreEval.Config(0, 3, true), "test").output();
         JsonNode exp = j.get("expected");
         Map<String, Map<String, Object>> m = out.evalResultMetrics();
         int checked = 0;
@@ -60,7 +60,7 @@ class CoreEvalTest {
     void perfectReconstructionScoresOne() {
         FakeModel lm = FakeModel.random(16, 5, 7);
         int[][] rows = {{2, 5, 6, 7, 1, 9, 10}, {2, 11, 12, 3, 4, 5, 0}};
-        EvalOutput out = CoreEval.run(lm, new FakeTokenizer(16), TestSae.identity(5), rows, new CoreEval.Config(0, 2, true), "id");
+        EvalOutput out = CoreEval.run(msts.engine.CpuOps.INSTANCE, lm, new FakeTokenizer(16), TestSae.identity(5), rows, new CoreEval.Config(0, 2, true), "id").output();
         var m = out.evalResultMetrics();
         assertEquals(1.0, (double) m.get("model_performance_preservation").get("ce_loss_score"), 1e-5);
         assertEquals(1.0, (double) m.get("model_behavior_preservation").get("kl_div_score"), 1e-5);
@@ -73,7 +73,7 @@ class CoreEvalTest {
     void rejectsWrongWidth() {
         FakeModel lm = FakeModel.random(16, 5, 7);
         var ex = assertThrows(IllegalArgumentException.class, () ->
-                CoreEval.run(lm, new FakeTokenizer(16), TestSae.identity(4), new int[][]{{2, 3}}, new CoreEval.Config(0, 1, true), "x"));
+                CoreEval.run(msts.engine.CpuOps.INSTANCE, lm, new FakeTokenizer(16), TestSae.identity(4), new int[][]{{2, 3}}, new CoreEval.Config(0, 1, true), "x"));
         assertTrue(ex.getMessage().contains("d_in"));
     }
 }

@@ -1,5 +1,7 @@
 package msts.evals;
 
+import msts.sae.SparseRows;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.Map;
@@ -45,13 +47,13 @@ class DisentanglementTest {
     void recoveryIsOneForTrueDirectionsAndLowForRandom() {
         var data = SyntheticSequences.generate(SPEC);
         var gt = new Disentanglement.GroundTruth(data.directions(), data.timeScale(), SPEC.d());
-        Map<Integer, Double> perfect = Disentanglement.recoveryByScale(gt, data.directions(), SPEC.nFeatures());
+        Map<Integer, Double> perfect = Disentanglement.recoveryByScale(msts.engine.CpuOps.INSTANCE, gt, data.directions(), SPEC.nFeatures());
         for (double v : perfect.values()) assertEquals(1.0, v, 1e-5);
         assertEquals(3, perfect.size());
         Random r = new Random(3);
         float[] rnd = new float[SPEC.nFeatures() * SPEC.d()];
         for (int i = 0; i < rnd.length; i++) rnd[i] = (float) r.nextGaussian();
-        Map<Integer, Double> random = Disentanglement.recoveryByScale(gt, rnd, SPEC.nFeatures());
+        Map<Integer, Double> random = Disentanglement.recoveryByScale(msts.engine.CpuOps.INSTANCE, gt, rnd, SPEC.nFeatures());
         for (double v : random.values()) assertTrue(v < 0.7, "random decoder recovers " + v);
     }
 
@@ -60,7 +62,7 @@ class DisentanglementTest {
         var data = SyntheticSequences.generate(SPEC);
         TestSae sae = TestSae.tied(data.directions(), SPEC.nFeatures(), SPEC.d(), 0.3f);
         var gt = new Disentanglement.GroundTruth(data.directions(), data.timeScale(), SPEC.d());
-        EvalOutput out = Disentanglement.run(sae, data.source(), gt, Disentanglement.Config.defaults(), "tied");
+        EvalOutput out = Disentanglement.run(msts.engine.CpuOps.INSTANCE, sae, data.source(), gt, Disentanglement.Config.defaults(), "tied").output();
         Map<String, Object> g = out.evalResultMetrics().get("ground_truth");
         double p1 = (double) g.get("matched_latent_persistence_time_scale_1");
         double p16 = (double) g.get("matched_latent_persistence_time_scale_16");
@@ -78,8 +80,8 @@ class DisentanglementTest {
         float[] f = new float[nSeq * T * F];
         for (int i = 0; i < f.length; i++) f[i] = r.nextDouble() < 0.4 ? (float) r.nextDouble() : 0f;
         for (int i = 0; i < nSeq * T; i++) f[i * F + 3] = 0f; // dead latent
-        SparseActs a = new SparseActs(F);
-        a.add(f, nSeq * T);
+        SparseRows a = new SparseRows(F);
+        a.append(f, nSeq * T);
         double[][] rho = Disentanglement.autocorrelation(a, nSeq, T, lag);
         for (int j = 0; j < 3; j++) {
             double mu = 0, var = 0;
@@ -111,8 +113,8 @@ class DisentanglementTest {
             f[i * F] = v;
             f[i * F + 1] = 2 * v;
         }
-        SparseActs a = new SparseActs(F);
-        a.add(f, N);
+        SparseRows a = new SparseRows(F);
+        a.append(f, N);
         double[] co = Disentanglement.coactivation(a, Disentanglement.density(a), 10);
         assertEquals(2, co[2]);
         assertEquals(1.0, co[0], 1e-12);
@@ -125,7 +127,7 @@ class DisentanglementTest {
         int n = 30, d = 8;
         float[] w = new float[n * d];
         for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
-        long[] h = DecoderGeometry.pairwiseCosineHistogram(w, n, d, 1000, 20);
+        long[] h = DecoderGeometry.pairwiseCosineHistogram(msts.engine.CpuOps.INSTANCE, w, n, d, 1000, 20);
         assertEquals((long) n * (n - 1) / 2, java.util.Arrays.stream(h).sum());
     }
 

@@ -1,10 +1,12 @@
 package msts.evals;
 
+import msts.model.tokenizer.Tokenizer;
+
 import java.util.HashMap;
 import java.util.Map;
 
 /** Word-level fake tokenizer: PAD 0, EOS 1, BOS 2, then words (a leading space is kept: " A" ≠ "A"). */
-final class FakeTokenizer implements TextTokenizer {
+final class FakeTokenizer implements Tokenizer {
     final Map<String, Integer> ids = new HashMap<>();
     final int capacity;
 

@@ -19,7 +19,7 @@ public final class ReportFixtures {
         for (int i = 0; i < dirs.length; i++) dirs[i] = (float) r.nextGaussian();
         TestSae sae = TestSae.tied(DecoderGeometry.unitRows(dirs, 24, 8), 24, 8, threshold);
         int[][] rows = {{2, 5, 6, 7, 1, 9, 10, 11}, {2, 11, 12, 13, 14, 15, 16, 17}, {2, 40, 41, 42, 43, 44, 45, 46}};
-        CoreEval.run(lm, tok, sae, rows, new CoreEval.Config(0, 2, true), "fake").write(dir);
+        CoreEval.run(msts.engine.CpuOps.INSTANCE, lm, tok, sae, rows, new CoreEval.Config(0, 2, true), "fake").write(dir);
         // unlearning
         List<String> q = new ArrayList<>();
         for (int i = 0; i < 16; i++)
@@ -28,7 +28,7 @@ public final class ReportFixtures {
         var qs = Unlearning.readQuestions(dir.resolve("q.jsonl"), "biology");
         Files.write(dir.resolve("forget.jsonl"), List.of("{\"text\": \"virus cell protein gene virus toxin pathogen spread host\"}"));
         Files.write(dir.resolve("retain.jsonl"), List.of("{\"text\": \"the river stone house a blue green field and more\"}"));
-        var enc = msts.data.TokenEncoder.of(t -> tok.encode(t, false), 2, 1, "fake");
+        var enc = tok;
         int[][] forget = msts.data.Corpus.readRows(List.of(dir.resolve("forget.jsonl")), enc, 5, 10, msts.data.Corpus.Options.DEFAULT);
         int[][] retain = msts.data.Corpus.readRows(List.of(dir.resolve("retain.jsonl")), enc, 5, 10, msts.data.Corpus.Options.DEFAULT);
         Unlearning.run(lm, tok, sae, 0, forget, retain, qs, Map.of("human_aging", qs), new Unlearning.Config(
@@ -45,7 +45,7 @@ public final class ReportFixtures {
         float[] dec = data.directions().clone();
         for (int i = 0; i < nF * d; i++) if ((i / d) % (int) (seed + 1) == 0) dec[i] += (float) (0.7 * r.nextGaussian());
         TestSae gtSae = TestSae.tied(DecoderGeometry.unitRows(dec, nF, d), nF, d, 0.3f);
-        Disentanglement.run(gtSae, data.source(), new Disentanglement.GroundTruth(data.directions(), data.timeScale(), d),
+        Disentanglement.run(msts.engine.CpuOps.INSTANCE, gtSae, data.source(), new Disentanglement.GroundTruth(data.directions(), data.timeScale(), d),
                 Disentanglement.Config.defaults(), "fake").write(dir);
     }
 }

@@ -74,7 +74,7 @@ class SparseProbingTest {
         double self = 0;
         for (int k = 0; k < d; k++) self += unit[2 * d + k] * lm.E[vid * d + k];
         TestSae sae = TestSae.tied(unit, 4, d, (float) (0.9 * self));
-        EvalOutput out = SparseProbing.run(lm, tok, sae, 0, tasks, new SparseProbing.Config(32, 0.7, 1, new int[]{1, 2, 5}, 1.0, 1000), "t");
+        EvalOutput out = SparseProbing.run(lm, tok, sae, 0, tasks, new SparseProbing.Config(32, 0.7, 1, new int[]{1, 2, 5}, 1.0, 1000), "t").output();
         var s = out.evalResultMetrics().get("sae");
         assertTrue((double) s.get("sae_top_1_test_accuracy") >= 0.9, "top-1 accuracy " + s);
         assertNull(s.get("sae_top_5_test_accuracy"), "k > d_sae is skipped");

@@ -3,6 +3,7 @@ package msts.evals;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import msts.sae.Architecture;
 import msts.sae.Sae;
 
 /** A plain ReLU SAE for tests: f = relu(x·W_enc + b_enc), x̂ = f·W_dec + b_dec. */
@@ -40,7 +41,7 @@ final class TestSae implements Sae {
 
     @Override public int dIn() { return dIn; }
     @Override public int dSae() { return dSae; }
-    @Override public String architecture() { return "relu"; }
+    @Override public Architecture architecture() { return Architecture.STANDARD; }
 
     @Override
     public void encode(float[] x, int nSeq, int T, float[] f) {
@@ -72,7 +73,7 @@ final class TestSae implements Sae {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("d_in", dIn);
         m.put("d_sae", dSae);
-        m.put("architecture", "relu");
+        m.put("architecture", "standard");
         m.put("hook_name", "blocks.0.hook_resid_post");
         m.put("hook_layer", 0);
         return m;

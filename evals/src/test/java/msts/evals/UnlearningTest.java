@@ -77,7 +77,7 @@ class UnlearningTest {
         assertEquals("human_aging", mmlu.getFirst().subject());
         Files.write(dir.resolve("forget.jsonl"), List.of("{\"text\": \"virus cell protein gene virus toxin\"}", "{\"text\": \"pathogen virus spread\"}"));
         Files.write(dir.resolve("retain.jsonl"), List.of("{\"text\": \"the river stone house\"}", "{\"text\": \"a blue green field\"}"));
-        var enc = msts.data.TokenEncoder.of(t -> tok.encode(t, false), tok.bosId(), tok.eosId(), "fake");
+        var enc = tok;
         int[][] forget = msts.data.Corpus.readRows(List.of(dir.resolve("forget.jsonl")), enc, 6, 10, msts.data.Corpus.Options.DEFAULT);
         int[][] retain = msts.data.Corpus.readRows(List.of(dir.resolve("retain.jsonl")), enc, 6, 10, msts.data.Corpus.Options.DEFAULT);
         assertTrue(forget.length >= 1 && retain.length >= 1);
@@ -89,7 +89,7 @@ class UnlearningTest {
         var cfg = new Unlearning.Config(new double[]{0.001, 0.01}, new int[]{1, 2}, new double[]{25, 200}, false, 0.99, 4);
         Map<String, List<Unlearning.Question>> m = new LinkedHashMap<>();
         m.put("human_aging", mmlu);
-        EvalOutput out = Unlearning.run(lm, tok, sae, 0, forget, retain, wmdp, m, cfg, "t");
+        EvalOutput out = Unlearning.run(lm, tok, sae, 0, forget, retain, wmdp, m, cfg, "t").output();
         assertEquals(8, out.evalResultDetails().size());
         double s = (double) out.evalResultMetrics().get("unlearning").get("unlearning_score");
         assertTrue(s >= 0 && s <= 1);

@@ -5,18 +5,19 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * A trained sparse autoencoder as the evals see it. Activations are row-major F32; a batch is nSeq
- * sequences of T consecutive tokens ([nSeq·T, dIn]) so that temporal SAEs can look at earlier tokens of
- * the same sequence; baseline SAEs treat every row independently. Inputs are raw (unscaled) activations:
- * any activation-normalisation factor is folded into the weights.
+ * A trained sparse autoencoder as the evals see it (inference only; training goes through
+ * {@link AbstractSae#loss}). Activations are row-major F32; a batch is nSeq sequences of T consecutive
+ * tokens ([nSeq·T, dIn]) so that temporal SAEs can look at earlier tokens of the same sequence; baseline
+ * SAEs treat every row independently. Inputs are raw (unscaled) activations: any activation-normalisation
+ * factor is folded into the weights.
  */
 public interface Sae {
     int dIn();
 
     int dSae();
 
-    /** Architecture name as written in cfg.json: "relu", "topk" or "temporal". */
-    String architecture();
+    /** The architecture (cfg.json "architecture": standard, topk, jumprelu, temporal). */
+    Architecture architecture();
 
     /** f = encode(x): x [nSeq·T, dIn] → f [nSeq·T, dSae]. */
     void encode(float[] x, int nSeq, int T, float[] f);

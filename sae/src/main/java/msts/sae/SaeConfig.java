@@ -9,85 +9,85 @@ import java.util.Map;
  * Architecture and loss settings of one SAE, written to / read from a SAELens-style {@code cfg.json}.
  * SAELens keys (d_in, d_sae, architecture, hook_name, hook_layer, model_name, dtype, context_size,
  * normalize_activations, apply_b_dec_to_input) plus msts keys (activation, k, dilations, conv_mode,
- * l1_coefficient, l1_mode, sep_*, aux_k_*). Formulas: docs/sae.md.
+ * l1_coefficient, l1_mode, sep_*, aux_k_*). Formulas: docs/sae.md. Every instance is valid: the
+ * compact constructor is the one place the settings are checked. Build with {@link #builder()}.
+ *
+ * @param activation     the nonlinearity actually applied (for all but temporal it is the architecture's)
+ * @param k              TopK k
+ * @param dilations      temporal dilations (one conv scale each)
+ * @param auxKCoefficient AuxK coefficient (TopK)
+ * @param kAux           AuxK k_aux; 0 = SAELens default d_in / 2
+ * @param scalingFactor  activation scaling factor s used during training (already folded into exported weights)
  */
-public final class SaeConfig {
-    public int dIn;
-    public int dSae;
-    /** "relu" (SAELens "standard"), "topk", "temporal" or "jumprelu" (load only). */
-    public String architecture = "relu";
-    /** Activation of the temporal SAE: "relu" or "topk" (for relu/topk architectures it equals the architecture). */
-    public String activation = "relu";
-    public int k = 64;
-    public int[] dilations = {1, 2, 4};
-    /** "causal" (taps t, t−d, t−2d) or "centred" (taps t−d, t, t+d). */
-    public String convMode = "causal";
-    public float l1Coefficient = 5f;
-    /** "decoder_norm": L1 weighted by ‖W_dec,j‖; "unit_norm": unit decoder rows, parallel gradient removed. */
-    public String l1Mode = "decoder_norm";
-    public float sepWeight = 0f;
-    /** Pairs of the separation loss: "all" (exact Gram), "sampled" or "coactive". */
-    public String sepForm = "all";
-    /** Margin m of the separation loss: φ(c) = relu(|c| − m)²; m = 0 is the squared cosine. */
-    public float sepMargin = 0f;
-    /** Number of pairs per step for the sampled / coactive forms. */
-    public int sepPairs = 4096;
-    public float auxKCoefficient = 1f / 32f;
-    /** 0 = SAELens default d_in / 2. */
-    public int kAux = 0;
+public record SaeConfig(int dIn, int dSae, Architecture architecture, Activation activation, int k, int[] dilations,
+                        ConvMode convMode, float l1Coefficient, L1Mode l1Mode, Separation separation,
+                        float auxKCoefficient, int kAux, String hookName, int hookLayer, String modelName,
+                        int contextSize, String normalizeActivations, float scalingFactor) {
 
-    public String hookName = "blocks.0.hook_resid_post";
-    public int hookLayer = 0;
-    public String modelName = "gemma-2-2b";
-    public int contextSize = 128;
-    public String normalizeActivations = "none";
-    /** Activation scaling factor s used during training (already folded into exported weights). */
-    public float scalingFactor = 1f;
+    /**
+     * Cosine separation of decoder directions: weight · mean over pairs of φ(cos), φ(c) = relu(|c| − margin)²
+     * (margin 0: the squared cosine); {@code pairs} per step for the sampled / coactive forms.
+     */
+    public record Separation(float weight, SepForm form, float margin, int pairs) {
+        public static final Separation NONE = new Separation(0f, SepForm.ALL, 0f, 4096);
 
-    public boolean temporal() { return "temporal".equals(architecture); }
+        public Separation {
+            if (form == null) throw new IllegalArgumentException("sep form must be all, sampled or coactive");
+            if (margin < 0 || margin >= 1) throw new IllegalArgumentException("sep margin must be in [0, 1)");
+            if (weight != 0f && form != SepForm.ALL && pairs <= 0) throw new IllegalArgumentException("sep pairs must be positive (got " + pairs + ")");
+        }
 
-    /** The nonlinearity actually applied: "relu", "topk" or "jumprelu". */
-    public String act() { return temporal() ? activation : architecture; }
+        public boolean on() { return weight != 0f; }
+    }
 
-    public boolean topk() { return "topk".equals(act()); }
+    public SaeConfig {
+        if (dIn <= 0 || dSae <= 0) throw new IllegalArgumentException("d_in and d_sae must be positive (got " + dIn + ", " + dSae + ")");
+        if (architecture == null) throw new IllegalArgumentException("no architecture");
+        if (architecture.fixedActivation() != null) activation = architecture.fixedActivation();
+        if (activation == null) throw new IllegalArgumentException("the temporal SAE needs an activation (relu, topk)");
+        if (activation == Activation.TOPK && (k <= 0 || k > dSae)) throw new IllegalArgumentException("k must be in 1.." + dSae + " (got " + k + ")");
+        dilations = dilations.clone();
+        if (architecture == Architecture.TEMPORAL) {
+            if (dilations.length == 0) throw new IllegalArgumentException("temporal SAE needs at least one dilation");
+            for (int d : dilations) if (d <= 0) throw new IllegalArgumentException("dilations must be positive: " + Arrays.toString(dilations));
+        }
+        if (convMode == null || l1Mode == null || separation == null) throw new IllegalArgumentException("conv mode, l1 mode and separation must be set");
+    }
+
+    @Override public int[] dilations() { return dilations.clone(); }
+
+    public boolean temporal() { return architecture == Architecture.TEMPORAL; }
+
+    public boolean topk() { return activation == Activation.TOPK; }
 
     public int nScales() { return temporal() ? dilations.length : 0; }
 
-    public boolean centred() { return "centred".equals(convMode) || "centered".equals(convMode); }
+    public boolean centred() { return convMode == ConvMode.CENTRED; }
 
-    public boolean unitNorm() { return "unit_norm".equals(l1Mode); }
+    public boolean unitNorm() { return l1Mode == L1Mode.UNIT_NORM; }
 
     public int kAuxEffective() { return kAux > 0 ? kAux : Math.max(1, dIn / 2); }
 
-    public SaeConfig copy() {
-        SaeConfig c = fromMap(toMap());
-        return c;
+    public static Builder builder() { return new Builder(); }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.dIn = dIn; b.dSae = dSae; b.architecture = architecture; b.activation = activation; b.k = k;
+        b.dilations = dilations.clone(); b.convMode = convMode; b.l1Coefficient = l1Coefficient; b.l1Mode = l1Mode;
+        b.sepWeight = separation.weight(); b.sepForm = separation.form(); b.sepMargin = separation.margin();
+        b.sepPairs = separation.pairs(); b.auxKCoefficient = auxKCoefficient; b.kAux = kAux; b.hookName = hookName;
+        b.hookLayer = hookLayer; b.modelName = modelName; b.contextSize = contextSize;
+        b.normalizeActivations = normalizeActivations; b.scalingFactor = scalingFactor;
+        return b;
     }
 
-    public void validate() {
-        if (dIn <= 0 || dSae <= 0) throw new IllegalArgumentException("d_in and d_sae must be positive (got " + dIn + ", " + dSae + ")");
-        if (!List.of("relu", "topk", "temporal", "jumprelu").contains(architecture))
-            throw new IllegalArgumentException("unknown architecture '" + architecture + "' (relu, topk, temporal)");
-        if (!List.of("relu", "topk", "jumprelu").contains(act()))
-            throw new IllegalArgumentException("unknown activation '" + act() + "' (relu, topk)");
-        if (topk() && (k <= 0 || k > dSae)) throw new IllegalArgumentException("k must be in 1.." + dSae + " (got " + k + ")");
-        if (temporal()) {
-            if (dilations.length == 0) throw new IllegalArgumentException("temporal SAE needs at least one dilation");
-            for (int d : dilations) if (d <= 0) throw new IllegalArgumentException("dilations must be positive: " + Arrays.toString(dilations));
-            if (!centred() && !"causal".equals(convMode)) throw new IllegalArgumentException("conv mode must be causal or centred (got " + convMode + ")");
-        }
-        if (!List.of("decoder_norm", "unit_norm").contains(l1Mode)) throw new IllegalArgumentException("l1 mode must be decoder_norm or unit_norm");
-        if (!List.of("all", "sampled", "coactive").contains(sepForm)) throw new IllegalArgumentException("sep form must be all, sampled or coactive (got " + sepForm + ")");
-        if (sepMargin < 0 || sepMargin >= 1) throw new IllegalArgumentException("sep margin must be in [0, 1)");
-    }
-
-    /** cfg.json contents (SAELens names). */
+    /** cfg.json contents (SAELens names; "standard" for the ReLU SAE). */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("d_in", dIn);
         m.put("d_sae", dSae);
-        m.put("architecture", "relu".equals(architecture) ? "standard" : architecture);
-        m.put("activation", act());
+        m.put("architecture", architecture.cfgName());
+        m.put("activation", activation.cfgName());
         m.put("hook_name", hookName);
         m.put("hook_layer", hookLayer);
         m.put("model_name", modelName);
@@ -99,39 +99,34 @@ public final class SaeConfig {
         m.put("k", k);
         if (topk()) m.put("activation_fn_kwargs", Map.of("k", k));
         m.put("dilations", Arrays.stream(dilations).boxed().toList());
-        m.put("conv_mode", convMode);
+        m.put("conv_mode", convMode.cfgName());
         m.put("l1_coefficient", l1Coefficient);
-        m.put("l1_mode", l1Mode);
-        m.put("sep_weight", sepWeight);
-        m.put("sep_form", sepForm);
-        m.put("sep_margin", sepMargin);
-        m.put("sep_pairs", sepPairs);
+        m.put("l1_mode", l1Mode.cfgName());
+        m.put("sep_weight", separation.weight());
+        m.put("sep_form", separation.form().cfgName());
+        m.put("sep_margin", separation.margin());
+        m.put("sep_pairs", separation.pairs());
         m.put("aux_k_coefficient", auxKCoefficient);
         m.put("k_aux", kAux);
         m.put("scaling_factor", scalingFactor);
         return m;
     }
 
-    /** Reads a cfg.json map (ours or SAELens': "standard" → relu; unknown keys ignored). */
-    @SuppressWarnings("unchecked")
+    /** Reads a cfg.json map (ours or SAELens'; "relu" is read as "standard"; unknown keys ignored). */
     public static SaeConfig fromMap(Map<String, Object> m) {
-        SaeConfig c = new SaeConfig();
+        Builder c = builder();
         c.dIn = intOf(m, "d_in", 0);
         c.dSae = intOf(m, "d_sae", 0);
-        String arch = String.valueOf(m.getOrDefault("architecture", "standard"));
-        c.architecture = switch (arch) {
-            case "standard", "relu" -> "relu";
-            default -> arch;
-        };
-        c.activation = c.temporal() ? String.valueOf(m.getOrDefault("activation", "relu")) : c.architecture;
+        c.architecture = Architecture.parse(String.valueOf(m.getOrDefault("architecture", "standard")));
+        if (c.architecture == Architecture.TEMPORAL) c.activation = Activation.parse(String.valueOf(m.getOrDefault("activation", "relu")));
         c.k = intOf(m, "k", 64);
         if (m.get("activation_fn_kwargs") instanceof Map<?, ?> kw && kw.get("k") instanceof Number n) c.k = n.intValue();
         if (m.get("dilations") instanceof List<?> l) c.dilations = l.stream().mapToInt(o -> ((Number) o).intValue()).toArray();
-        c.convMode = String.valueOf(m.getOrDefault("conv_mode", "causal"));
+        c.convMode = ConvMode.parse(String.valueOf(m.getOrDefault("conv_mode", "causal")));
         c.l1Coefficient = floatOf(m, "l1_coefficient", 5f);
-        c.l1Mode = String.valueOf(m.getOrDefault("l1_mode", "decoder_norm"));
+        c.l1Mode = L1Mode.parse(String.valueOf(m.getOrDefault("l1_mode", "decoder_norm")));
         c.sepWeight = floatOf(m, "sep_weight", 0f);
-        c.sepForm = String.valueOf(m.getOrDefault("sep_form", "all"));
+        c.sepForm = SepForm.parse(String.valueOf(m.getOrDefault("sep_form", "all")));
         c.sepMargin = floatOf(m, "sep_margin", 0f);
         c.sepPairs = intOf(m, "sep_pairs", 4096);
         c.auxKCoefficient = floatOf(m, "aux_k_coefficient", 1f / 32f);
@@ -143,7 +138,7 @@ public final class SaeConfig {
         Object na = m.get("normalize_activations");
         c.normalizeActivations = na == null ? "none" : String.valueOf(na);
         c.scalingFactor = floatOf(m, "scaling_factor", 1f);
-        return c;
+        return c.build();
     }
 
     private static int intOf(Map<String, Object> m, String key, int def) {
@@ -152,5 +147,65 @@ public final class SaeConfig {
 
     private static float floatOf(Map<String, Object> m, String key, float def) {
         return m.get(key) instanceof Number n ? n.floatValue() : def;
+    }
+
+    /** Mutable builder with the defaults of a fresh SAE (SAELens-like); {@link #build} validates. */
+    public static final class Builder {
+        private int dIn, dSae;
+        private Architecture architecture = Architecture.STANDARD;
+        private Activation activation = Activation.RELU;
+        private int k = 64;
+        private int[] dilations = {1, 2, 4};
+        private ConvMode convMode = ConvMode.CAUSAL;
+        private float l1Coefficient = 5f;
+        private L1Mode l1Mode = L1Mode.DECODER_NORM;
+        private float sepWeight = 0f;
+        private SepForm sepForm = SepForm.ALL;
+        private float sepMargin = 0f;
+        private int sepPairs = 4096;
+        private float auxKCoefficient = 1f / 32f;
+        private int kAux = 0;
+        private String hookName = "blocks.0.hook_resid_post";
+        private int hookLayer = 0;
+        private String modelName = "gemma-2-2b";
+        private int contextSize = 128;
+        private String normalizeActivations = "none";
+        private float scalingFactor = 1f;
+
+        private Builder() {}
+
+        public Builder dIn(int v) { dIn = v; return this; }
+        public Builder dSae(int v) { dSae = v; return this; }
+        public Builder architecture(Architecture v) { architecture = v; return this; }
+        /** By cfg.json / CLI name ("relu" = "standard"). */
+        public Builder architecture(String v) { architecture = Architecture.parse(v); return this; }
+        public Builder activation(Activation v) { activation = v; return this; }
+        public Builder activation(String v) { activation = Activation.parse(v); return this; }
+        public Builder k(int v) { k = v; return this; }
+        public Builder dilations(int... v) { dilations = v.clone(); return this; }
+        public Builder convMode(ConvMode v) { convMode = v; return this; }
+        public Builder convMode(String v) { convMode = ConvMode.parse(v); return this; }
+        public Builder l1Coefficient(float v) { l1Coefficient = v; return this; }
+        public Builder l1Mode(L1Mode v) { l1Mode = v; return this; }
+        public Builder l1Mode(String v) { l1Mode = L1Mode.parse(v); return this; }
+        public Builder sepWeight(float v) { sepWeight = v; return this; }
+        public Builder sepForm(SepForm v) { sepForm = v; return this; }
+        public Builder sepForm(String v) { sepForm = SepForm.parse(v); return this; }
+        public Builder sepMargin(float v) { sepMargin = v; return this; }
+        public Builder sepPairs(int v) { sepPairs = v; return this; }
+        public Builder auxKCoefficient(float v) { auxKCoefficient = v; return this; }
+        public Builder kAux(int v) { kAux = v; return this; }
+        public Builder hookName(String v) { hookName = v; return this; }
+        public Builder hookLayer(int v) { hookLayer = v; return this; }
+        public Builder modelName(String v) { modelName = v; return this; }
+        public Builder contextSize(int v) { contextSize = v; return this; }
+        public Builder normalizeActivations(String v) { normalizeActivations = v; return this; }
+        public Builder scalingFactor(float v) { scalingFactor = v; return this; }
+
+        public SaeConfig build() {
+            return new SaeConfig(dIn, dSae, architecture, activation, k, dilations, convMode, l1Coefficient, l1Mode,
+                    new Separation(sepWeight, sepForm, sepMargin, sepPairs), auxKCoefficient, kAux, hookName, hookLayer,
+                    modelName, contextSize, normalizeActivations, scalingFactor);
+        }
     }
 }

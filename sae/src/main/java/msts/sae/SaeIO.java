@@ -23,32 +23,22 @@ public final class SaeIO {
 
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** Ops used by loaded SAEs for their matrix products (default: the Vector API CPU ops). */
-    private static volatile Ops defaultOps = msts.engine.CpuOps.INSTANCE;
-
-    public static void setDefaultOps(Ops ops) { defaultOps = ops; }
-
-    public static Ops defaultOps() { return defaultOps; }
-
-    public static Sae load(Path dir) throws IOException {
-        return load(dir, defaultOps);
-    }
-
+    /** Loads a SAELens-layout directory as the class of its architecture ({@link SaeRegistry}); ops computes its products. */
     @SuppressWarnings("unchecked")
-    public static Sae load(Path dir, Ops ops) throws IOException {
+    public static AbstractSae load(Path dir, Ops ops) throws IOException {
         Path cfgFile = dir.resolve("cfg.json");
         Path wFile = dir.resolve("sae_weights.safetensors");
         if (!Files.isRegularFile(cfgFile)) throw new IOException(dir + ": no cfg.json (not a SAELens-layout SAE directory)");
         if (!Files.isRegularFile(wFile)) throw new IOException(dir + ": no sae_weights.safetensors");
         Map<String, Object> m = JSON.readValue(cfgFile.toFile(), Map.class);
-        SaeConfig cfg = SaeConfig.fromMap(m);
+        SaeConfig cfg;
         try {
-            cfg.validate();
+            cfg = SaeConfig.fromMap(m);
         } catch (IllegalArgumentException e) {
             throw new IOException(cfgFile + ": " + e.getMessage());
         }
         Map<String, SaeTensors.Entry> t = SaeTensors.read(wFile);
-        SaeParams p = new SaeParams(cfg.dIn, cfg.dSae, cfg.nScales());
+        SaeParams p = new SaeParams(cfg.dIn(), cfg.dSae(), cfg.nScales());
         float[][] arrays = p.arrays();
         for (int i = 0; i < SaeParams.NAMES.length; i++) {
             String name = SaeParams.NAMES[i];
@@ -60,27 +50,18 @@ public final class SaeIO {
                         + ", cfg.json implies " + Arrays.toString(p.shape(i)));
             System.arraycopy(e.data(), 0, arrays[i], 0, arrays[i].length);
         }
-        float[] threshold = null;
-        if ("jumprelu".equals(cfg.act())) {
-            SaeTensors.Entry e = t.get("threshold");
-            if (e == null || e.data().length != cfg.dSae) throw new IOException(wFile + ": jumprelu SAE needs threshold [" + cfg.dSae + "]");
-            threshold = e.data();
+        Map<String, float[]> extras = new LinkedHashMap<>();
+        for (String name : SaeRegistry.entry(cfg).extraTensors()) {
+            SaeTensors.Entry e = t.get(name);
+            if (e == null || e.data().length != cfg.dSae())
+                throw new IOException(wFile + ": " + cfg.architecture() + " SAE needs " + name + " [" + cfg.dSae() + "]");
+            extras.put(name, e.data());
         }
-        return of(cfg, p, threshold, ops);
+        return SaeRegistry.create(cfg, p, extras, ops);
     }
 
-    /** Wraps parameters (raw activation space) as the matching {@link Sae} implementation. */
-    public static AbstractSae of(SaeConfig cfg, SaeParams p, float[] threshold, Ops ops) {
-        return switch (cfg.architecture) {
-            case "temporal" -> new TemporalSae(cfg, p, ops);
-            case "topk" -> new TopKSae(cfg, p, ops);
-            case "jumprelu" -> new JumpReluSae(cfg, p, threshold, ops);
-            default -> new ReluSae(cfg, p, ops);
-        };
-    }
-
-    /** Writes cfg.json + sae_weights.safetensors into dir (each file atomically). */
-    public static void save(Path dir, SaeConfig cfg, SaeParams p, float[] threshold) throws IOException {
+    /** Writes cfg.json + sae_weights.safetensors into dir (each file atomically); extras: further [d_sae] tensors. */
+    public static void save(Path dir, SaeConfig cfg, SaeParams p, Map<String, float[]> extras) throws IOException {
         Files.createDirectories(dir);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         float[][] arrays = p.arrays();
@@ -88,7 +69,7 @@ public final class SaeIO {
             if (arrays[i].length == 0) continue;
             tensors.put(SaeParams.NAMES[i], Tensor.of(arrays[i], p.shape(i)));
         }
-        if (threshold != null) tensors.put("threshold", Tensor.of(threshold, threshold.length));
+        for (var e : extras.entrySet()) tensors.put(e.getKey(), Tensor.of(e.getValue(), e.getValue().length));
         SaeTensors.write(dir.resolve("sae_weights.safetensors"), tensors, Map.of("format", "pt"));
         writeJson(dir.resolve("cfg.json"), cfg.toMap());
     }

@@ -1,9 +1,10 @@
 package msts.sae;
 
 /**
- * The SAE's elementwise and reduction kernels: one short static method per op, plain loops over a row
+ * The SAE's reference kernels: one short static method per op, plain loops over a row
  * (or column, or element) range [lo, hi) so callers can run them in parallel over disjoint ranges; no
- * allocation inside. Matrix products go through {@code Ops.gemm}. Formulas: docs/sae.md.
+ * allocation inside. Matrix products go through {@code Ops.gemm}. Formulas: docs/sae.md. Where a fast
+ * version exists it is the method of the same name in {@link SaeVectorKernels}, tested against the one here.
  * Layouts: activations [rows, d] row-major; a row r of a whole-sequence batch is token t = r mod T of
  * sequence r / T; conv_w [n_scales, d, 3].
  */

@@ -65,11 +65,11 @@ public final class SaeParams {
      * conv_w = 0 (so a fresh temporal SAE equals a fresh baseline; the conv gradient is non-zero).
      */
     public static SaeParams init(SaeConfig cfg, long seed) {
-        SaeParams p = new SaeParams(cfg.dIn, cfg.dSae, cfg.nScales());
+        SaeParams p = new SaeParams(cfg.dIn(), cfg.dSae(), cfg.nScales());
         SplittableRandom rnd = new SplittableRandom(seed);
         float decNorm = cfg.unitNorm() || cfg.topk() ? 1f : 0.1f;
-        int d = cfg.dIn;
-        for (int j = 0; j < cfg.dSae; j++) {
+        int d = cfg.dIn(), n = cfg.dSae();
+        for (int j = 0; j < n; j++) {
             double ss = 0;
             for (int c = 0; c < d; c++) {
                 double g = gaussian(rnd);
@@ -79,7 +79,7 @@ public final class SaeParams {
             float s = (float) (decNorm / Math.sqrt(ss));
             for (int c = 0; c < d; c++) {
                 p.W_dec[j * d + c] *= s;
-                p.W_enc[c * cfg.dSae + j] = p.W_dec[j * d + c];
+                p.W_enc[c * n + j] = p.W_dec[j * d + c];
             }
         }
         return p;

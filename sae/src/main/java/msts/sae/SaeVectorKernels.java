@@ -1,18 +1,43 @@
 package msts.sae;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector API versions of the sparse-product kernels of {@link SaeKernels} (the plain loops there are the
- * reference; {@code SaeVectorKernelsTest} checks these against them). Same signatures and semantics.
+ * The fast (Vector API) SAE kernels. Each is the fast version of the plain-loop reference kernel of the same
+ * name in {@link SaeKernels}, with the same signature and semantics; {@code SaeVectorKernelsTest} checks each
+ * against its reference.
  */
 public final class SaeVectorKernels {
     private SaeVectorKernels() {}
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
+    /** Lane permutations i → i xor h for h = L/2, L/4, ..., 1 (see {@link #hsum}). */
+    private static final VectorShuffle<Float>[] HALVES = halves();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] halves() {
+        VectorShuffle<Float>[] out = new VectorShuffle[Integer.numberOfTrailingZeros(S.length())];
+        for (int i = 0, h = S.length() / 2; h >= 1; i++, h /= 2) {
+            final int hh = h;
+            out[i] = VectorShuffle.fromOp(S, j -> j ^ hh);
+        }
+        return out;
+    }
+
+    /**
+     * Horizontal sum in a fixed pairwise order (lanes i and i xor L/2, then L/4, ..., 1), as CpuOps does:
+     * {@code reduceLanes(ADD)} sums in a different order in the interpreter, C1 and C2, which made the sparse
+     * training path give different bits from run to run as the JIT warmed up.
+     */
+    static float hsum(FloatVector v) {
+        for (VectorShuffle<Float> sh : HALVES) v = v.add(v.rearrange(sh));
+        return v.lane(0);
+    }
+
+    /** Σ_c a[ao + c] · b[bo + c] for c in [0, n) (helper; lanes summed in a fixed order, not a plain loop's). */
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
         FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
         int L = S.length(), c = 0;
@@ -21,7 +46,7 @@ public final class SaeVectorKernels {
             acc1 = FloatVector.fromArray(S, a, ao + c + L).fma(FloatVector.fromArray(S, b, bo + c + L), acc1);
         }
         for (; c + L <= n; c += L) acc0 = FloatVector.fromArray(S, a, ao + c).fma(FloatVector.fromArray(S, b, bo + c), acc0);
-        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float s = hsum(acc0.add(acc1));
         for (; c < n; c++) s += a[ao + c] * b[bo + c];
         return s;
     }
@@ -35,7 +60,7 @@ public final class SaeVectorKernels {
         for (; c < n; c++) out[oo + c] += v * b[bo + c];
     }
 
-    /** See {@link SaeKernels#spmmRows}. */
+    /** Fast version of {@link SaeKernels#spmmRows} (reference). */
     public static void spmmRows(int[] start, int[] idx, float[] val, float[] b, int d, float[] out, boolean accumulate,
                                 int lo, int hi) {
         for (int r = lo; r < hi; r++) {
@@ -44,7 +69,7 @@ public final class SaeVectorKernels {
         }
     }
 
-    /** See {@link SaeKernels#spmmCols}. */
+    /** Fast version of {@link SaeKernels#spmmCols} (reference). */
     public static void spmmCols(int[] colStart, int[] rowIdx, float[] cval, float[] a, int d, float[] out,
                                 boolean accumulate, int lo, int hi) {
         for (int j = lo; j < hi; j++) {
@@ -53,7 +78,7 @@ public final class SaeVectorKernels {
         }
     }
 
-    /** See {@link SaeKernels#sampledDot}. */
+    /** Fast version of {@link SaeKernels#sampledDot} (reference). */
     public static void sampledDot(int[] start, int[] idx, float[] a, float[] b, int d, float[] out, int lo, int hi) {
         for (int r = lo; r < hi; r++)
             for (int e = start[r]; e < start[r + 1]; e++) out[e] = dot(a, r * d, b, idx[e] * d, d);

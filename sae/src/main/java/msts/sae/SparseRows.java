@@ -3,11 +3,12 @@ package msts.sae;
 import java.util.Arrays;
 
 /**
- * The non-zeros of a dense [rows, n] matrix in both CSR (by row, ascending column) and CSC (by column,
- * ascending row) form, rebuilt in place per batch. Lets the SAE skip the zero latents in the decoder
- * and backward products when the activations are sparse (docs/sae.md, "Sparse path").
+ * The non-zeros of a dense [rows, n] matrix in CSR form (by row, ascending column) and, on request, CSC form
+ * (by column, ascending row): the one sparse-activation structure of msts. Two ways to fill it: {@link #build}
+ * rebuilds it in place per batch (the SAE's sparse products, docs/sae.md "Sparse path"); {@link #append}
+ * adds rows at the end (the evals collecting latent activations over many batches).
  */
-final class SparseRows {
+public final class SparseRows {
     int rows, n, nnz;
     int[] start = new int[1], idx = new int[16];
     float[] val = new float[16];
@@ -15,14 +16,22 @@ final class SparseRows {
     float[] cval = new float[16];
     private int[] fill = new int[1];
 
+    /** An empty structure; {@link #build} and {@link #count} set the width. */
+    public SparseRows() {}
+
+    /** An empty structure of width n for {@link #append}. */
+    public SparseRows(int n) {
+        this.n = n;
+    }
+
     /** Builds the CSR (and, if csc, the CSC) structure of the non-zeros of a[0 .. rows·n). */
-    void build(float[] a, int rows, int n, boolean csc) {
+    public void build(float[] a, int rows, int n, boolean csc) {
         count(a, rows, n);
         gather(a, csc);
     }
 
     /** First half of {@link #build}: row counts and offsets; returns the number of non-zeros. */
-    int count(float[] a, int rows, int n) {
+    public int count(float[] a, int rows, int n) {
         this.rows = rows;
         this.n = n;
         if (start.length < rows + 1) start = new int[rows + 1];
@@ -39,7 +48,7 @@ final class SparseRows {
     }
 
     /** Second half of {@link #build}: fills indices and values (after {@link #count} on the same array). */
-    void gather(float[] a, boolean csc) {
+    public void gather(float[] a, boolean csc) {
         int total = nnz, n = this.n;
         if (idx.length < total) {
             idx = new int[total];
@@ -49,6 +58,24 @@ final class SparseRows {
         float[] vl = val;
         Par.rows(rows, 16, (lo, hi) -> SaeKernels.gatherNonZero(a, n, st, ix, vl, lo, hi));
         if (csc) buildCsc();
+    }
+
+    /** Appends the non-zeros of the rows of a [nRows, n] after the existing rows (CSR only). */
+    public void append(float[] a, int nRows) {
+        if (start.length < rows + nRows + 1) start = Arrays.copyOf(start, Math.max(rows + nRows + 1, 2 * start.length));
+        for (int r = 0; r < nRows; r++) {
+            for (int j = 0; j < n; j++) {
+                float v = a[r * n + j];
+                if (v == 0f) continue;
+                if (nnz == idx.length) {
+                    idx = Arrays.copyOf(idx, nnz * 2);
+                    val = Arrays.copyOf(val, nnz * 2);
+                }
+                idx[nnz] = j;
+                val[nnz++] = v;
+            }
+            start[++rows] = nnz;
+        }
     }
 
     private void buildCsc() {
@@ -70,7 +97,26 @@ final class SparseRows {
             }
     }
 
-    double density() {
+    public int rows() { return rows; }
+
+    /** Width (columns) of the matrix. */
+    public int width() { return n; }
+
+    public int nnz() { return nnz; }
+
+    /** First entry of row r (CSR). */
+    public int start(int r) { return start[r]; }
+
+    /** One past the last entry of row r (CSR). */
+    public int end(int r) { return start[r + 1]; }
+
+    /** Column of CSR entry k. */
+    public int index(int k) { return idx[k]; }
+
+    /** Value of CSR entry k. */
+    public float value(int k) { return val[k]; }
+
+    public double density() {
         return rows == 0 ? 0 : (double) nnz / ((double) rows * n);
     }
 }

@@ -16,22 +16,17 @@ import static org.junit.jupiter.api.Assertions.*;
 class SaeGradientTest {
     static final int D = 6, N_SAE = 10, NSEQ = 3, T = 9;
 
+    static SaeConfig.Builder builder(String arch, String act) {
+        return SaeConfig.builder().dIn(D).dSae(N_SAE).architecture(arch).activation(act).k(3).dilations(1, 2, 4)
+                .kAux(4).auxKCoefficient(0.5f);
+    }
+
     static SaeConfig cfg(String arch, String act) {
-        SaeConfig c = new SaeConfig();
-        c.dIn = D;
-        c.dSae = N_SAE;
-        c.architecture = arch;
-        c.activation = act;
-        c.k = 3;
-        c.dilations = new int[]{1, 2, 4};
-        c.kAux = 4;
-        c.auxKCoefficient = 0.5f;
-        c.validate();
-        return c;
+        return builder(arch, act).build();
     }
 
     static SaeParams randomParams(SaeConfig c, long seed) {
-        SaeParams p = new SaeParams(c.dIn, c.dSae, c.nScales());
+        SaeParams p = new SaeParams(c.dIn(), c.dSae(), c.nScales());
         SplittableRandom r = new SplittableRandom(seed);
         for (int i = 0; i < p.W_enc.length; i++) p.W_enc[i] = (float) (r.nextDouble(-1, 1) * 0.6);
         for (int i = 0; i < p.W_dec.length; i++) p.W_dec[i] = (float) (r.nextDouble(-1, 1) * 0.6);
@@ -57,11 +52,11 @@ class SaeGradientTest {
     static void check(SaeConfig c, float l1, boolean[] dead, int lossStart, double sparseThreshold) {
         SaeParams p = randomParams(c, 11);
         float[] x = randomX(12);
-        SaeLoss loss = new SaeLoss(c, Ops.reference());
-        loss.sparseThreshold = sparseThreshold;
+        AbstractSae loss = SaeRegistry.create(c, p, Ops.reference());
+        var in = new AbstractSae.LossInput(lossStart, l1, dead, 99, new SparsePolicy(sparseThreshold));
         SaeParams g = p.zerosLike();
-        SaeLoss.Result base = loss.compute(p, x, NSEQ, T, lossStart, l1, dead, g, 99);
-        assertTrue(Double.isFinite(base.loss));
+        AbstractSae.LossTerms base = loss.loss(x, NSEQ, T, in, g);
+        assertTrue(Double.isFinite(base.loss()));
         assertEquals(sparseThreshold > 1, loss.lastCallSparse());
         long hash0 = loss.activePatternHash(NSEQ * T);
         // AuxK's target x − x̂ is detached (SAELens): hold it fixed while differencing
@@ -76,10 +71,10 @@ class SaeGradientTest {
                 // shrink ε when ±ε crosses a kink (an active set changes); skip if it still does
                 for (float eps : new float[]{2e-3f, 5e-4f, 1.25e-4f, 3e-5f}) {
                     arrays[a][i] = orig + eps;
-                    double lp = loss.compute(p, x, NSEQ, T, lossStart, l1, dead, null, 99).loss;
+                    double lp = loss.loss(x, NSEQ, T, in, null).loss();
                     long hp = loss.activePatternHash(NSEQ * T);
                     arrays[a][i] = orig - eps;
-                    double lm = loss.compute(p, x, NSEQ, T, lossStart, l1, dead, null, 99).loss;
+                    double lm = loss.loss(x, NSEQ, T, in, null).loss();
                     long hm = loss.activePatternHash(NSEQ * T);
                     arrays[a][i] = orig;
                     if (hp != hash0 || hm != hash0) continue;
@@ -87,7 +82,7 @@ class SaeGradientTest {
                     double fd = (lp - lm) / (2.0 * ((double) (orig + eps) - orig));
                     double an = grads[a][i];
                     assertEquals(fd, an, Math.max(2e-4, 2e-7 / eps) + 3e-3 * Math.abs(fd),
-                            SaeParams.NAMES[a] + "[" + i + "] " + c.architecture + "/" + c.act() + " eps " + eps);
+                            SaeParams.NAMES[a] + "[" + i + "] " + c.architecture() + "/" + c.activation() + " eps " + eps);
                     break;
                 }
             }
@@ -97,13 +92,12 @@ class SaeGradientTest {
 
     @Test
     void reluDecoderNormL1() {
-        check(cfg("relu", "relu"), 0.3f, null, 0);
+        check(cfg("standard", "relu"), 0.3f, null, 0);
     }
 
     @Test
     void reluUnitNormL1() {
-        SaeConfig c = cfg("relu", "relu");
-        c.l1Mode = "unit_norm";
+        SaeConfig c = builder("standard", "relu").l1Mode(L1Mode.UNIT_NORM).build();
         check(c, 0.3f, null, 1);
     }
 
@@ -121,8 +115,7 @@ class SaeGradientTest {
 
     @Test
     void temporalCentredRelu() {
-        SaeConfig c = cfg("temporal", "relu");
-        c.convMode = "centred";
+        SaeConfig c = builder("temporal", "relu").convMode(ConvMode.CENTRED).build();
         check(c, 0.2f, null, 1);
     }
 
@@ -135,35 +128,25 @@ class SaeGradientTest {
 
     @Test
     void separationExactSquaredCosine() {
-        SaeConfig c = cfg("relu", "relu");
-        c.sepWeight = 0.7f;
+        SaeConfig c = builder("standard", "relu").sepWeight(0.7f).build();
         check(c, 0.1f, null, 0);
     }
 
     @Test
     void separationExactMargin() {
-        SaeConfig c = cfg("relu", "relu");
-        c.sepWeight = 2f;
-        c.sepMargin = 0.15f;
+        SaeConfig c = builder("standard", "relu").sepWeight(2f).sepMargin(0.15f).build();
         check(c, 0f, null, 0);
     }
 
     @Test
     void separationSampledPairs() {
-        SaeConfig c = cfg("temporal", "relu");
-        c.sepWeight = 1f;
-        c.sepForm = "sampled";
-        c.sepPairs = 17;
+        SaeConfig c = builder("temporal", "relu").sepWeight(1f).sepForm(SepForm.SAMPLED).sepPairs(17).build();
         check(c, 0.1f, null, 1);
     }
 
     @Test
     void separationCoactivePairs() {
-        SaeConfig c = cfg("relu", "relu");
-        c.sepWeight = 1f;
-        c.sepForm = "coactive";
-        c.sepPairs = 23;
-        c.sepMargin = 0.05f;
+        SaeConfig c = builder("standard", "relu").sepWeight(1f).sepForm(SepForm.COACTIVE).sepPairs(23).sepMargin(0.05f).build();
         check(c, 0.1f, null, 1);
     }
 
@@ -171,7 +154,7 @@ class SaeGradientTest {
     @Test
     void temporalWithZeroConvIsBaselineBitExact() {
         for (String act : new String[]{"relu", "topk"}) {
-            SaeConfig ct = cfg("temporal", act), cb = cfg(act, act);
+            SaeConfig ct = cfg("temporal", act), cb = cfg(act.equals("relu") ? "standard" : act, act);
             SaeParams pt = randomParams(ct, 5);
             java.util.Arrays.fill(pt.conv_w, 0f);
             SaeParams pb = new SaeParams(D, N_SAE, 0);
@@ -180,11 +163,12 @@ class SaeGradientTest {
             System.arraycopy(pt.b_enc, 0, pb.b_enc, 0, pb.b_enc.length);
             System.arraycopy(pt.b_dec, 0, pb.b_dec, 0, pb.b_dec.length);
             float[] x = randomX(6);
-            SaeLoss lt = new SaeLoss(ct, Ops.reference()), lb = new SaeLoss(cb, Ops.reference());
+            AbstractSae lt = SaeRegistry.create(ct, pt, Ops.reference()), lb = SaeRegistry.create(cb, pb, Ops.reference());
             SaeParams gt = pt.zerosLike(), gb = pb.zerosLike();
-            SaeLoss.Result rt = lt.compute(pt, x, NSEQ, T, 1, 0.2f, null, gt, 1);
-            SaeLoss.Result rb = lb.compute(pb, x, NSEQ, T, 1, 0.2f, null, gb, 1);
-            assertEquals(rb.loss, rt.loss, 0.0);
+            var in = new AbstractSae.LossInput(1, 0.2f, null, 1, SparsePolicy.AUTO);
+            AbstractSae.LossTerms rt = lt.loss(x, NSEQ, T, in, gt);
+            AbstractSae.LossTerms rb = lb.loss(x, NSEQ, T, in, gb);
+            assertEquals(rb.loss(), rt.loss(), 0.0);
             assertArrayEquals(lb.features(), lt.features());
             assertArrayEquals(lb.reconstruction(), lt.reconstruction());
             assertArrayEquals(gb.W_enc, gt.W_enc);
@@ -200,11 +184,11 @@ class SaeGradientTest {
         SaeConfig c = cfg("temporal", "relu");
         SaeParams p = randomParams(c, 3);
         float[] x = randomX(4);
-        SaeLoss l = new SaeLoss(c, Ops.reference());
-        l.encode(p, x, NSEQ, T);
+        AbstractSae l = SaeRegistry.create(c, p, Ops.reference());
+        l.forward(p, x, NSEQ, T);
         float[] f0 = l.features().clone();
         x[(1 * T + 5) * D + 2] += 1f; // sequence 1, token 5
-        l.encode(p, x, NSEQ, T);
+        l.forward(p, x, NSEQ, T);
         float[] f1 = l.features();
         for (int r = 0; r < NSEQ * T; r++) {
             boolean mayChange = r / T == 1 && r % T >= 5;

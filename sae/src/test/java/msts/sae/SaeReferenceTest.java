@@ -25,9 +25,8 @@ class SaeReferenceTest {
     void lossAndGradientsMatchTorchAutograd(String name) throws Exception {
         Map<String, Object> meta = new ObjectMapper().readValue(DIR.resolve(name + ".json").toFile(), Map.class);
         SaeConfig c = SaeConfig.fromMap((Map<String, Object>) meta.get("cfg"));
-        c.validate();
         Map<String, SaeTensors.Entry> t = SaeTensors.read(DIR.resolve(name + ".safetensors"));
-        SaeParams p = new SaeParams(c.dIn, c.dSae, c.nScales());
+        SaeParams p = new SaeParams(c.dIn(), c.dSae(), c.nScales());
         float[][] arrays = p.arrays();
         for (int i = 0; i < arrays.length; i++)
             if (arrays[i].length > 0) System.arraycopy(t.get(SaeParams.NAMES[i]).data(), 0, arrays[i], 0, arrays[i].length);
@@ -41,16 +40,15 @@ class SaeReferenceTest {
         float l1 = ((Number) meta.get("l1")).floatValue();
         for (double sparse : new double[]{0.0, 2.0}) {
         SaeParams g = p.zerosLike();
-        SaeLoss loss = new SaeLoss(c, Ops.reference());
-        loss.sparseThreshold = sparse;
-        SaeLoss.Result r = loss.compute(p, t.get("x").data(), nSeq, T, lossStart, l1, dead, g, 0);
+        AbstractSae loss = SaeRegistry.create(c, p, Ops.reference());
+        AbstractSae.LossTerms r = loss.loss(t.get("x").data(), nSeq, T, new AbstractSae.LossInput(lossStart, l1, dead, 0, new SparsePolicy(sparse)), g);
         assertEquals(sparse > 1, loss.lastCallSparse());
         Map<String, Number> terms = (Map<String, Number>) meta.get("terms");
-        assertEquals(((Number) meta.get("loss")).doubleValue(), r.loss, 1e-5 * Math.abs(r.loss));
-        assertEquals(terms.get("mse").doubleValue(), r.mse, 1e-5 * r.mse);
-        assertEquals(terms.getOrDefault("l1", 0).doubleValue(), r.l1, 1e-5 * Math.abs(r.l1) + 1e-9);
-        assertEquals(terms.getOrDefault("aux", 0).doubleValue(), r.aux, 1e-5 * Math.abs(r.aux) + 1e-9);
-        assertEquals(terms.getOrDefault("sep", 0).doubleValue(), r.sep, 1e-5 * Math.abs(r.sep) + 1e-9);
+        assertEquals(((Number) meta.get("loss")).doubleValue(), r.loss(), 1e-5 * Math.abs(r.loss()));
+        assertEquals(terms.get("mse").doubleValue(), r.mse(), 1e-5 * r.mse());
+        assertEquals(terms.getOrDefault("l1", 0).doubleValue(), r.l1(), 1e-5 * Math.abs(r.l1()) + 1e-9);
+        assertEquals(terms.getOrDefault("aux", 0).doubleValue(), r.aux(), 1e-5 * Math.abs(r.aux()) + 1e-9);
+        assertEquals(terms.getOrDefault("sep", 0).doubleValue(), r.sep(), 1e-5 * Math.abs(r.sep()) + 1e-9);
         float[][] grads = g.arrays();
         for (int i = 0; i < grads.length; i++) {
             if (grads[i].length == 0) continue;
@@ -64,7 +62,7 @@ class SaeReferenceTest {
     @ParameterizedTest
     @ValueSource(strings = {"standard", "jumprelu"})
     void loadsSaeLensLayout(String arch) throws Exception {
-        Sae sae = SaeIO.load(DIR.resolve("saelens-" + arch));
+        Sae sae = SaeIO.load(DIR.resolve("saelens-" + arch), Ops.reference());
         Map<String, SaeTensors.Entry> e = SaeTensors.read(DIR.resolve("saelens-" + arch + "-expected.safetensors"));
         float[] x = e.get("x").data();
         int rows = x.length / sae.dIn();
@@ -79,25 +77,27 @@ class SaeReferenceTest {
     /** Exported (folded) weights map raw x exactly as the trained weights map s·x (f equal, x̂ scaled by 1/s). */
     @Test
     void scalingFoldPreservesTheFunction(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
-        for (String arch : new String[]{"relu", "temporal"}) {
+        for (String arch : new String[]{"standard", "temporal"}) {
             SaeConfig c = SaeGradientTest.cfg(arch, "relu");
             SaeParams p = SaeGradientTest.randomParams(c, 21);
             float[] x = SaeGradientTest.randomX(22);
             float s = 3.7f;
             float[] xs = x.clone();
             for (int i = 0; i < xs.length; i++) xs[i] *= s;
-            SaeLoss ref = new SaeLoss(c, Ops.reference());
-            ref.encode(p, xs, SaeGradientTest.NSEQ, SaeGradientTest.T);
-            ref.decode(p, SaeGradientTest.NSEQ * SaeGradientTest.T);
-            AbstractSae folded = SaeIO.of(c, SaeIO.foldScaling(p, s), null, Ops.reference());
+            AbstractSae ref = SaeRegistry.create(c, p, Ops.reference());
+            int rows0 = SaeGradientTest.NSEQ * SaeGradientTest.T;
+            float[] fRef = new float[rows0 * c.dSae()], xhatRef = new float[rows0 * c.dIn()];
+            ref.encode(xs, SaeGradientTest.NSEQ, SaeGradientTest.T, fRef);
+            ref.decode(fRef, rows0, xhatRef);
+            AbstractSae folded = SaeRegistry.create(c, SaeIO.foldScaling(p, s), Ops.reference());
             folded.save(tmp.resolve(arch));
-            Sae loaded = SaeIO.load(tmp.resolve(arch));
+            Sae loaded = SaeIO.load(tmp.resolve(arch), Ops.reference());
             int rows = SaeGradientTest.NSEQ * SaeGradientTest.T;
-            float[] f = new float[rows * c.dSae], xhat = new float[rows * c.dIn];
+            float[] f = new float[rows * c.dSae()], xhat = new float[rows * c.dIn()];
             loaded.encode(x, SaeGradientTest.NSEQ, SaeGradientTest.T, f);
             loaded.decode(f, rows, xhat);
-            assertArrayEquals(ref.features(), f, 2e-5f);
-            for (int i = 0; i < xhat.length; i++) assertEquals(ref.reconstruction()[i] / s, xhat[i], 2e-5f);
+            assertArrayEquals(fRef, f, 2e-5f);
+            for (int i = 0; i < xhat.length; i++) assertEquals(xhatRef[i] / s, xhat[i], 2e-5f);
             assertTrue(Files.isRegularFile(tmp.resolve(arch).resolve("cfg.json")));
         }
     }
@@ -105,12 +105,10 @@ class SaeReferenceTest {
     /** Sparse f is decoded through the sparse kernel; same result as the plain definition. */
     @Test
     void sparseDecodeMatchesDefinition() throws Exception {
-        SaeConfig c = new SaeConfig();
-        c.dIn = 8;
-        c.dSae = 64;
-        AbstractSae sae = SaeIO.of(c, SaeGradientTest.randomParams(c, 9), null, Ops.reference());
+        SaeConfig c = SaeConfig.builder().dIn(8).dSae(64).build();
+        AbstractSae sae = SaeRegistry.create(c, SaeGradientTest.randomParams(c, 9), Ops.reference());
         int rows = 7, n = sae.dSae(), d = sae.dIn();
-        assertTrue(1.0 / n <= SaeLoss.autoSparseThreshold(n, d)); // one active latent per row: sparse path
+        assertTrue(1.0 / n <= SparsePolicy.autoThreshold(n, d)); // one active latent per row: sparse path
         float[] f = new float[rows * n];
         for (int r = 0; r < rows; r++) f[r * n + (r * 5) % n] = 0.5f + r;
         float[] xhat = new float[rows * d];

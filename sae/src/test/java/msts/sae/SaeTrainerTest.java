@@ -1,8 +1,10 @@
 package msts.sae;
+import msts.engine.backend.Backends;
 import msts.data.StoreBatches;
 import msts.data.BatchSource;
 
 import msts.engine.Ops;
+import msts.engine.backend.Backend;
 import msts.data.ActivationSource;
 import msts.data.ActivationSources;
 import org.junit.jupiter.api.Test;
@@ -43,26 +45,19 @@ class SaeTrainerTest {
         return ActivationSources.inMemory(x, NSEQ, CTX, D);
     }
 
-    static SaeConfig cfg(String arch, String act) {
-        SaeConfig c = new SaeConfig();
-        c.dIn = D;
-        c.dSae = 32;
-        c.architecture = arch;
-        c.activation = act;
-        c.k = 4;
-        c.l1Coefficient = 0.5f;
-        c.dilations = new int[]{1, 2, 4};
-        return c;
+    static SaeConfig.Builder builder(String arch, String act) {
+        return SaeConfig.builder().dIn(D).dSae(32).architecture(arch).activation(act).k(4).l1Coefficient(0.5f).dilations(1, 2, 4);
     }
 
-    static TrainConfig tc(long tokens) {
-        TrainConfig t = new TrainConfig();
-        t.totalTokens = tokens;
-        t.lr = 3e-3f;
-        t.seed = 7;
-        t.deadAfterTokens = 2000;
-        return t;
+    static SaeConfig cfg(String arch, String act) {
+        return builder(arch, act).build();
     }
+
+    static TrainConfig.Builder tc(long tokens) {
+        return TrainConfig.builder().totalTokens(tokens).lr(3e-3f).seed(7).deadAfterTokens(2000);
+    }
+
+    static final Backend REF = Backends.reference();
 
     static BatchSource batches(SaeConfig c, ActivationSource src) {
         return new StoreBatches(src, c.temporal(), 96, false, 3);
@@ -71,26 +66,23 @@ class SaeTrainerTest {
     @Test
     void everyVariantLearnsTheSyntheticDictionary() throws Exception {
         ActivationSource src = synthetic(1);
-        for (String[] v : new String[][]{{"relu", "relu"}, {"topk", "topk"}, {"temporal", "relu"}, {"temporal", "topk"}}) {
-            SaeConfig c = cfg(v[0], v[1]);
-            if (v[0].equals("temporal")) c.sepWeight = 0.1f;
-            SaeTrainer tr = new SaeTrainer(c, tc(40_000), Ops.reference(), null).quiet(true);
-            Map<String, Object> s = tr.train(batches(c, src), false);
-            @SuppressWarnings("unchecked") Map<String, Object> fin = (Map<String, Object>) s.get("final");
-            double ev = (Double) fin.get("explained_variance");
+        for (String[] v : new String[][]{{"standard", "relu"}, {"topk", "topk"}, {"temporal", "relu"}, {"temporal", "topk"}}) {
+            SaeConfig c = builder(v[0], v[1]).sepWeight(v[0].equals("temporal") ? 0.1f : 0f).build();
+            SaeTrainer tr = new SaeTrainer(c, tc(40_000).build(), REF, null).quiet(true);
+            TrainResult s = tr.train(batches(c, src), false);
+            double ev = s.fin().explainedVariance();
             assertTrue(ev > 0.8, v[0] + "/" + v[1] + ": explained variance " + ev);
-            assertTrue((Double) fin.get("l0") < 16, v[0] + "/" + v[1] + ": L0 " + fin.get("l0"));
+            assertTrue(s.fin().l0() < 16, v[0] + "/" + v[1] + ": L0 " + s.fin().l0());
         }
     }
 
     @Test
     void sameSeedGivesIdenticalWeights() throws Exception {
         ActivationSource src = synthetic(2);
-        for (String arch : new String[]{"relu", "temporal"}) {
-            SaeConfig c = cfg(arch, "relu");
-            c.sepWeight = 0.2f;
-            SaeTrainer a = new SaeTrainer(c, tc(5000), Ops.reference(), null).quiet(true);
-            SaeTrainer b = new SaeTrainer(c, tc(5000), Ops.reference(), null).quiet(true);
+        for (String arch : new String[]{"standard", "temporal"}) {
+            SaeConfig c = builder(arch, "relu").sepWeight(0.2f).build();
+            SaeTrainer a = new SaeTrainer(c, tc(5000).build(), REF, null).quiet(true);
+            SaeTrainer b = new SaeTrainer(c, tc(5000).build(), REF, null).quiet(true);
             a.train(batches(c, src), false);
             b.train(batches(c, src), false);
             float[][] pa = a.params().arrays(), pb = b.params().arrays();
@@ -102,22 +94,16 @@ class SaeTrainerTest {
     void resumeFromCheckpointGivesIdenticalWeights(@TempDir Path dir) throws Exception {
         ActivationSource src = synthetic(3);
         for (String[] v : new String[][]{{"topk", "topk"}, {"temporal", "relu"}}) {
-            SaeConfig c = cfg(v[0], v[1]);
-            c.sepWeight = 0.1f;
-            c.sepForm = "sampled";
-            c.sepPairs = 50;
-            TrainConfig t = tc(8000);
-            t.checkpointEvery = 10;
+            SaeConfig c = builder(v[0], v[1]).sepWeight(0.1f).sepForm(SepForm.SAMPLED).sepPairs(50).build();
+            TrainConfig t = tc(8000).checkpointEvery(10).build();
             Path oneGo = dir.resolve(v[0] + "-one"), split = dir.resolve(v[0] + "-split");
-            SaeTrainer full = new SaeTrainer(c, t, Ops.reference(), oneGo).quiet(true);
+            SaeTrainer full = new SaeTrainer(c, t, REF, oneGo).quiet(true);
             full.train(batches(c, src), false);
-            TrainConfig half = tc(8000);
-            half.checkpointEvery = 10;
-            half.maxStepsThisRun = full.step() / 2;
-            Map<String, Object> s1 = new SaeTrainer(c, half, Ops.reference(), split).quiet(true).train(batches(c, src), false);
-            assertEquals(false, s1.get("complete"));
+            TrainConfig half = tc(8000).checkpointEvery(10).maxStepsThisRun(full.step() / 2).build();
+            TrainResult s1 = new SaeTrainer(c, half, REF, split).quiet(true).train(batches(c, src), false);
+            assertEquals(false, s1.complete());
             assertFalse(Files.exists(split.resolve("summary.json")));
-            SaeTrainer resumed = new SaeTrainer(c, t, Ops.reference(), split).quiet(true);
+            SaeTrainer resumed = new SaeTrainer(c, t, REF, split).quiet(true);
             resumed.train(batches(c, src), true);
             assertEquals(full.step(), resumed.step());
             float[][] pa = full.params().arrays(), pb = resumed.params().arrays();
@@ -132,7 +118,7 @@ class SaeTrainerTest {
     @Test
     void nanLossStopsAndKeepsLastGoodCheckpoint(@TempDir Path dir) throws Exception {
         ActivationSource good = synthetic(4);
-        SaeConfig c = cfg("relu", "relu");
+        SaeConfig c = cfg("standard", "relu");
         BatchSource inner = batches(c, good);
         BatchSource poisoned = new BatchSource() {
             public int dIn() { return inner.dIn(); }
@@ -144,34 +130,28 @@ class SaeTrainerTest {
                 if (index == 13) x[5] = Float.NaN;
             }
         };
-        TrainConfig t = tc(96 * 30);
-        t.checkpointEvery = 5;
-        SaeTrainer tr = new SaeTrainer(c, t, Ops.reference(), dir).quiet(true);
+        TrainConfig t = tc(96 * 30).checkpointEvery(5).build();
+        SaeTrainer tr = new SaeTrainer(c, t, REF, dir).quiet(true);
         TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> tr.train(poisoned, false));
         assertTrue(e.getMessage().contains("step 13"), e.getMessage());
         assertTrue(e.getMessage().contains("step 10"), e.getMessage());
         assertFalse(Files.exists(dir.resolve("summary.json")));
-        Sae kept = SaeIO.load(dir.resolve("checkpoint"));
+        Sae kept = SaeIO.load(dir.resolve("checkpoint"), Ops.reference());
         for (float w : kept.decoderWeights()) assertTrue(Float.isFinite(w));
         // and the run can be resumed from it (with clean data it completes)
-        Map<String, Object> s = new SaeTrainer(c, t, Ops.reference(), dir).quiet(true).train(inner, true);
-        assertEquals(true, s.get("complete"));
+        TrainResult s = new SaeTrainer(c, t, REF, dir).quiet(true).train(inner, true);
+        assertEquals(true, s.complete());
     }
 
     @Test
     void scheduleShapes() {
-        TrainConfig t = new TrainConfig();
-        t.lr = 1f;
-        t.lrWarmupSteps = 10;
-        t.lrDecayFraction = 0.2f;
-        assertEquals(0.1f, SaeTrainer.lrAt(t, 0, 100), 1e-6);
-        assertEquals(1f, SaeTrainer.lrAt(t, 50, 100), 1e-6);
-        assertEquals(0.5f, SaeTrainer.lrAt(t, 90, 100), 1e-6);
-        assertEquals(0.05f, SaeTrainer.lrAt(t, 99, 100), 1e-6);
-        SaeConfig c = new SaeConfig();
-        c.l1Coefficient = 2f;
-        t.l1WarmupSteps = 4;
-        assertEquals(0.5f, SaeTrainer.l1At(c, t, 0, 100), 1e-6);
-        assertEquals(2f, SaeTrainer.l1At(c, t, 10, 100), 1e-6);
+        TrainConfig t = TrainConfig.builder().lr(1f).lrWarmupSteps(10).lrDecayFraction(0.2f).l1WarmupSteps(4).build();
+        Schedule sch = new Schedule(t, 2f, 100);
+        assertEquals(0.1f, sch.lr(0), 1e-6);
+        assertEquals(1f, sch.lr(50), 1e-6);
+        assertEquals(0.5f, sch.lr(90), 1e-6);
+        assertEquals(0.05f, sch.lr(99), 1e-6);
+        assertEquals(0.5f, sch.l1(0), 1e-6);
+        assertEquals(2f, sch.l1(10), 1e-6);
     }
 }

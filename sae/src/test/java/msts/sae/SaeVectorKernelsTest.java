@@ -43,4 +43,29 @@ class SaeVectorKernelsTest {
             assertArrayEquals(f, dense2, 0f);
         }
     }
+
+    /**
+     * The fast dot product gives the same bits on its first (interpreted) calls as after the JIT compiled it
+     * (reduceLanes' order differs between tiers; the sparse training path must be deterministic).
+     */
+    @Test
+    void sampledDotIsTheSameInEveryJitTier() {
+        SplittableRandom r = new SplittableRandom(8);
+        int rows = 4, n = 6, d = 67;
+        float[] f = new float[rows * n];
+        for (int i = 0; i < f.length; i++) f[i] = (float) r.nextDouble(-1, 1);
+        SparseRows s = new SparseRows();
+        s.build(f, rows, n, false);
+        float[] a = new float[rows * d], b = new float[n * d];
+        for (int i = 0; i < a.length; i++) a[i] = (float) r.nextDouble(-1, 1);
+        for (int i = 0; i < b.length; i++) b[i] = (float) r.nextDouble(-1, 1);
+        float[] first = new float[s.nnz], out = new float[s.nnz];
+        SaeVectorKernels.sampledDot(s.start, s.idx, a, b, d, first, 0, rows);
+        int changed = 0;
+        for (int call = 0; call < 20000; call++) {
+            SaeVectorKernels.sampledDot(s.start, s.idx, a, b, d, out, 0, rows);
+            if (!java.util.Arrays.equals(first, out)) changed++;
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(0, changed, "calls whose result differed from the first call's");
+    }
 }

@@ -5,8 +5,8 @@ import msts.data.Corpus;
 import msts.data.Harvester;
 import msts.data.StoreException;
 import msts.data.StoreManifest;
-import msts.data.TokenEncoder;
 import msts.engine.util.Progress;
+import msts.model.tokenizer.Tokenizer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.Success$;
 import org.apache.spark.TaskContext;
@@ -62,9 +62,9 @@ public final class ClusterHarvester {
      * Harvests into {@code store} (a URI or local path every node can write) on the cluster of {@code sc}.
      *
      * @param dIn the model's hidden size (from its config.json; the driver does not load the weights)
-     * @param ops the ops name the executors use ("cpu" or "reference")
+     * @param ops the backend the executors use ("cpu" or "reference")
      */
-    public static Result run(JavaSparkContext sc, String store, Harvester.Config cfg, TokenEncoder tok, int dIn,
+    public static Result run(JavaSparkContext sc, String store, Harvester.Config cfg, Tokenizer tok, int dIn,
                              String ops, boolean quiet) {
         long start = System.nanoTime();
         Configuration hconf = sc.hadoopConfiguration();
@@ -124,7 +124,7 @@ public final class ClusterHarvester {
     }
 
     /** The shards after the store's complete ones, cut exactly as {@link Harvester#run} cuts them. */
-    private static List<Planned> plan(Harvester.Config cfg, TokenEncoder tok, StoreManifest m, boolean[] exhausted) {
+    private static List<Planned> plan(Harvester.Config cfg, Tokenizer tok, StoreManifest m, boolean[] exhausted) {
         List<Planned> plan = new ArrayList<>();
         long target = m.targetSequences(), done = m.numSequences();
         int index = m.shards().size();

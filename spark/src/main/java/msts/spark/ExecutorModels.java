@@ -1,8 +1,8 @@
 package msts.spark;
 
 import msts.data.GemmaActivations;
-import msts.engine.CpuOps;
 import msts.engine.Ops;
+import msts.engine.backend.Backends;
 import msts.model.gemma.Gemma2;
 
 import java.nio.file.Path;
@@ -21,12 +21,12 @@ final class ExecutorModels {
 
     private static final ConcurrentHashMap<String, ConcurrentLinkedDeque<GemmaActivations>> IDLE = new ConcurrentHashMap<>();
 
-    /** The ops of an --ops name: cpu (Vector API, all the executor's cores) or reference (plain loops). */
+    /** The ops of a --backend name: cpu (Vector API, all the executor's cores) or reference (plain loops). */
     static Ops ops(String name) {
         return switch (name) {
-            case "cpu" -> CpuOps.INSTANCE;
-            case "reference" -> Ops.reference();
-            default -> throw new IllegalArgumentException("unknown --ops '" + name + "' (reference or cpu)");
+            case "cpu" -> Backends.cpu().ops();
+            case "reference" -> Backends.reference().ops();
+            default -> throw new IllegalArgumentException("--backend " + name + " is not available to the cluster harvest (cpu or reference)");
         };
     }
 

@@ -1,6 +1,5 @@
 package msts.spark;
 
-import msts.data.GemmaActivations;
 import msts.data.HarvestSpec;
 import msts.data.Harvester;
 import msts.data.StoreManifest;
@@ -99,15 +98,15 @@ public final class SparkHarvest implements Runnable {
         @Option(names = "--text-field", defaultValue = "text", paramLabel = "NAME", description = "JSONL field holding the text (default ${DEFAULT-VALUE})")
         String textField;
 
-        @Option(names = "--ops", defaultValue = "cpu", description = "executors' ops: cpu (Vector API) or reference (plain loops); default ${DEFAULT-VALUE}")
-        String ops;
+        @Option(names = "--backend", defaultValue = "cpu", paramLabel = "NAME", description = "executors' backend: cpu (Vector API) or reference (plain loops); default ${DEFAULT-VALUE}")
+        String backend;
 
         @Option(names = "--quiet", description = "no progress bar")
         boolean quiet;
 
         @Override
         public Integer call() throws Exception {
-            ExecutorModels.ops(ops); // checks the name
+            String ops = ExecutorModels.ops(backend).name(); // checks the name; recorded as msts harvest records it
             HarvestSpec h = new HarvestSpec(model, layer, corpus, context, tokens, batchSeqs, shardSeqs, dtype, tokenizer,
                     minChars, textSplit, bosMode, textField, ops);
             Harvester.Config cfg = h.config();
@@ -123,7 +122,7 @@ public final class SparkHarvest implements Runnable {
             executorJvmFlags(conf);
             try (GemmaTokenizer tok = GemmaTokenizer.load(h.tokenizerJson());
                  JavaSparkContext sc = new JavaSparkContext(conf)) {
-                ClusterHarvester.Result r = ClusterHarvester.run(sc, out, cfg, GemmaActivations.encoder(tok),
+                ClusterHarvester.Result r = ClusterHarvester.run(sc, out, cfg, tok,
                         mc.hiddenSize(), ops, quiet);
                 var w = spec.commandLine().getOut();
                 w.printf(Locale.ROOT, "%s: %d sequences × %d tokens × d %d (%s, %s)%s; this run %d shards (%d sequences) "

@@ -39,7 +39,7 @@ class ClusterHarvesterTest {
 
     ClusterHarvester.Result cluster(Path out, HarvestSpec spec) {
         try (GemmaTokenizer tok = GemmaTokenizer.load(fx.tokenizer())) {
-            return ClusterHarvester.run(sc, out.toString(), spec.config(), GemmaActivations.encoder(tok), 64, "cpu", true);
+            return ClusterHarvester.run(sc, out.toString(), spec.config(), tok, 64, "cpu", true);
         }
     }
 

@@ -73,7 +73,7 @@ record Fixture(Path model, Path corpus, Path tokenizer) {
     /** The single-machine harvest (msts harvest's code path) into {@code out}. */
     Harvester.Result single(Path out, HarvestSpec spec) {
         try (GemmaTokenizer tok = GemmaTokenizer.load(tokenizer); Gemma2 g = Gemma2.load(model, CpuOps.INSTANCE)) {
-            return Harvester.run(out, spec.config(), GemmaActivations.encoder(tok), new GemmaActivations(g, spec.layer()), true);
+            return Harvester.run(out, spec.config(), tok, new GemmaActivations(g, spec.layer()), true);
         }
     }
 

@@ -7,6 +7,8 @@ import java.util.List;
 import msts.engine.DType;
 import msts.engine.Kernels;
 import msts.engine.Tensor;
+import msts.model.gemma.Gemma2Config;
+import msts.model.gemma.Gemma2Weights;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.KernelContext;
@@ -26,29 +28,20 @@ import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
  * the captured residuals / logits come out. The same sequence of ops as {@code msts.model.gemma.Gemma2#forward}
  * (docs/gemma2.md), each op a {@link LayerKernels} kernel. All launch geometry: {@link #grids}.
  *
+ * <p>The plan reads the model's own {@link Gemma2Config} and {@link Gemma2Weights} (no mirror of them):
+ * attention biases (config.attention_bias) and the exact erf GELU (hidden_activation "gelu") run as their own
+ * kernels ({@link LayerKernels#addBias}, {@link LayerKernels#gegluErf}).
+ *
  * <p>A plan is built for a fixed batch shape: nSeq sequences of T tokens (rows N = nSeq·T).
  * BF16 weights stay BF16 on the device (ShortArray, widened in the kernel); F16 weights are widened to F32
  * at load (PoCL and many OpenCL devices have no fp16).
  */
 public final class Gemma2Plan implements AutoCloseable {
 
-    /** The model hyper-parameters the kernels need; windows[l] = sliding window of layer l (0 = global). */
-    public record Shape(int hidden, int intermediate, int heads, int kvHeads, int headDim, float rmsEps,
-                        float ropeTheta, float attnScale, float attnSoftcap, float finalSoftcap, int[] windows) {
-        public int layers() { return windows.length; }
-        public int qDim() { return heads * headDim; }
-        public int kvDim() { return kvHeads * headDim; }
-    }
-
-    /** One layer's weights (HF names, [out, in] linear weights) as engine tensors (mmap'd or heap). */
-    public record LayerTensors(Tensor inputLayernorm, Tensor qProj, Tensor kProj, Tensor vProj, Tensor oProj,
-                               Tensor postAttentionLayernorm, Tensor preFeedforwardLayernorm, Tensor gateProj,
-                               Tensor upProj, Tensor downProj, Tensor postFeedforwardLayernorm) {}
-
     private static final int EVERY = DataTransferMode.EVERY_EXECUTION;
     private static final int FIRST = DataTransferMode.FIRST_EXECUTION;
 
-    private final Shape shape;
+    private final Gemma2Config config;
     private final int nSeq, T, lastLayer;
     private final FloatArray x, residOut;
     private final FloatArray[] captures;
@@ -60,25 +53,35 @@ public final class Gemma2Plan implements AutoCloseable {
     private final boolean threads;
 
     /**
+     * @param config        the model's hyper-parameters
+     * @param weights       the model's weights (mmap'd or heap); the embedding table stays on the host
+     * @param withLogits    also compute the soft-capped logits of every position (needs the whole model)
      * @param lastLayer     run layers 0..lastLayer
      * @param captureLayers layers whose resid_post is copied out each call (may be empty)
-     * @param finalNorm     model.norm.weight, or null for no logits
-     * @param lmHead        the [vocab, hidden] head (the embedding table when tied), or null
      * @param device        target device, null = TornadoVM's default
      */
-    public Gemma2Plan(Shape shape, LayerTensors[] layers, Tensor finalNorm, Tensor lmHead, int nSeq, int T,
+    public Gemma2Plan(Gemma2Config config, Gemma2Weights weights, boolean withLogits, int nSeq, int T,
                       int lastLayer, int[] captureLayers, TornadoDevice device) {
-        if (lastLayer < 0 || lastLayer >= shape.layers())
-            throw new IllegalArgumentException("lastLayer " + lastLayer + " outside 0.." + (shape.layers() - 1));
-        if (lmHead != null && lastLayer != shape.layers() - 1)
+        this(config, weights, withLogits, nSeq, T, lastLayer, captureLayers, device, TornadoOptions.Matmul.AUTO);
+    }
+
+    /** @param matmul the matmul kernel shape (tornado backend option {@code matmul}; AUTO = by device type) */
+    public Gemma2Plan(Gemma2Config config, Gemma2Weights weights, boolean withLogits, int nSeq, int T,
+                      int lastLayer, int[] captureLayers, TornadoDevice device, TornadoOptions.Matmul matmul) {
+        int L = config.numHiddenLayers();
+        if (lastLayer < 0 || lastLayer >= L)
+            throw new IllegalArgumentException("lastLayer " + lastLayer + " outside 0.." + (L - 1));
+        if (withLogits && lastLayer != L - 1)
             throw new IllegalArgumentException("logits need the whole model");
-        this.shape = shape;
+        this.config = config;
         this.nSeq = nSeq;
         this.T = T;
         this.lastLayer = lastLayer;
         this.captureLayers = captureLayers.clone();
-        this.threads = Grids.threadPerOutput(device);
-        int H = shape.hidden(), I = shape.intermediate(), Q = shape.qDim(), KV = shape.kvDim(), N = nSeq * T;
+        this.threads = Grids.threadPerOutput(device, matmul);
+        int H = config.hiddenSize(), I = config.intermediateSize(), Q = config.qDim(), KV = config.kvDim(), N = nSeq * T;
+        int heads = config.numAttentionHeads(), kvHeads = config.numKeyValueHeads(), hd = config.headDim();
+        boolean geluTanh = config.geluTanh();
         x = new FloatArray(N * H);
         residOut = new FloatArray(N * H);
         FloatArray xn = new FloatArray(N * H), tmp = new FloatArray(N * H), q = new FloatArray(N * Q),
@@ -86,10 +89,10 @@ public final class Gemma2Plan implements AutoCloseable {
                 tmp2 = new FloatArray(N * H), gate = new FloatArray(N * I), up = new FloatArray(N * I),
                 act = new FloatArray(N * I);
         // no task gets the same array twice (an aliased argument never schedules in TornadoVM 5.2's graph compiler)
-        float[] inv = new float[shape.headDim() / 2];
-        for (int i = 0; i < inv.length; i++) inv[i] = Kernels.ropeInvFreq(i, shape.headDim(), shape.ropeTheta());
+        float[] inv = new float[hd / 2];
+        for (int i = 0; i < inv.length; i++) inv[i] = Kernels.ropeInvFreq(i, hd, config.ropeTheta());
         FloatArray invFreq = FloatArray.fromArray(inv), exp2 = LayerKernels.bf16ExponentTable();
-        boolean bf16 = layers[0].qProj().dtype() == DType.BF16;
+        boolean bf16 = weights.layers()[0].qProj().dtype() == DType.BF16;
         Object[] shared = bf16 ? new Object[]{x, xn, tmp, tmp2, q, k, v, att, gate, up, act, invFreq, exp2}
                 : new Object[]{x, xn, tmp, tmp2, q, k, v, att, gate, up, act, invFreq};
         captures = new FloatArray[captureLayers.length];
@@ -98,7 +101,7 @@ public final class Gemma2Plan implements AutoCloseable {
         String prev = null;
         for (int l = 0; l <= lastLayer; l++) {
             String name = "layer" + l;
-            LayerTensors w = layers[l];
+            Gemma2Weights.Layer w = weights.layers()[l];
             TaskGraph g = new TaskGraph(name);
             // the embedded rows go in on the first graph; later graphs consume x and the scratch from the previous one
             if (prev == null) {
@@ -112,22 +115,38 @@ public final class Gemma2Plan implements AutoCloseable {
                     wg = weight(w.gateProj()), wu = weight(w.upProj()), wd = weight(w.downProj()),
                     lnPostFf = f32(w.postFeedforwardLayernorm());
             g.transferToDevice(FIRST, lnIn, wq, wk, wv, wo, lnPostAtt, lnPreFf, wg, wu, wd, lnPostFf);
-            float eps = shape.rmsEps();
+            boolean bias = w.qBias() != null;
+            FloatArray bq = null, bk = null, bv = null, bo = null;
+            if (bias) {
+                bq = f32(w.qBias());
+                bk = f32(w.kBias());
+                bv = f32(w.vBias());
+                bo = f32(w.oBias());
+                g.transferToDevice(FIRST, bq, bk, bv, bo);
+            }
+            float eps = config.rmsNormEps();
             norm(g, name, "inNorm", xn, x, lnIn, N, H, eps);
             matmul(g, name, "q", q, xn, wq, exp2, N, H, Q);
             matmul(g, name, "k", k, xn, wk, exp2, N, H, KV);
             matmul(g, name, "v", v, xn, wv, exp2, N, H, KV);
-            g.task("ropeQ", LayerKernels::rope, q, invFreq, N, T, shape.heads(), shape.headDim(), 0);
-            g.task("ropeK", LayerKernels::rope, k, invFreq, N, T, shape.kvHeads(), shape.headDim(), 0);
-            g.task("attn", LayerKernels::attention, att, q, k, v, nSeq, T, shape.heads(), shape.kvHeads(),
-                    shape.headDim(), shape.attnScale(), shape.attnSoftcap(), shape.windows()[l]);
+            if (bias) {
+                g.task("qBias", LayerKernels::addBias, q, bq, N, Q);
+                g.task("kBias", LayerKernels::addBias, k, bk, N, KV);
+                g.task("vBias", LayerKernels::addBias, v, bv, N, KV);
+            }
+            g.task("ropeQ", LayerKernels::rope, q, invFreq, N, T, heads, hd, 0);
+            g.task("ropeK", LayerKernels::rope, k, invFreq, N, T, kvHeads, hd, 0);
+            g.task("attn", LayerKernels::attention, att, q, k, v, nSeq, T, heads, kvHeads,
+                    hd, config.attnScale(), config.attnLogitSoftcapping(), config.windowOf(l));
             matmul(g, name, "o", tmp, att, wo, exp2, N, Q, H);
+            if (bias) g.task("oBias", LayerKernels::addBias, tmp, bo, N, H);
             norm(g, name, "postAttNorm", tmp2, tmp, lnPostAtt, N, H, eps);
             g.task("addAtt", LayerKernels::add, x, tmp2, N * H);
             norm(g, name, "preFfNorm", xn, x, lnPreFf, N, H, eps);
             matmul(g, name, "gate", gate, xn, wg, exp2, N, H, I);
             matmul(g, name, "up", up, xn, wu, exp2, N, H, I);
-            g.task("geglu", LayerKernels::geglu, act, gate, up, N * I);
+            if (geluTanh) g.task("geglu", LayerKernels::gegluTanh, act, gate, up, N * I);
+            else g.task("geglu", LayerKernels::gegluErf, act, gate, up, N * I);
             matmul(g, name, "down", tmp, act, wd, exp2, N, I, H);
             norm(g, name, "postFfNorm", tmp2, tmp, lnPostFf, N, H, eps);
             g.task("addFf", LayerKernels::add, x, tmp2, N * H);
@@ -143,27 +162,29 @@ public final class Gemma2Plan implements AutoCloseable {
                 g.task("residOut", LayerKernels::copy, residOut, x, N * H);
                 g.transferToHost(EVERY, residOut);
             }
-            if (l < lastLayer || lmHead != null) g.persistOnDevice(shared);
+            if (l < lastLayer || withLogits) g.persistOnDevice(shared);
             graphs.add(g.snapshot());
             prev = name;
         }
-        if (lmHead != null) {
+        if (withLogits) {
+            Tensor lmHead = weights.lmHead();
             int V = (int) lmHead.dim(0);
-            logits = new FloatArray(N * V);
-            Object fn = f32(finalNorm), head = weight(lmHead);
+            this.logits = new FloatArray(N * V);
+            Object fn = f32(weights.norm()), head = weight(lmHead);
             boolean headBf16 = head instanceof ShortArray;
             TaskGraph g = new TaskGraph("logits");
             if (headBf16 && bf16) g.consumeFromDevice(prev, x, xn, exp2);
             else g.consumeFromDevice(prev, x, xn);
             if (headBf16 && !bf16) g.transferToDevice(FIRST, exp2);
-            g.transferToDevice(FIRST, fn, head, logits);
-            norm(g, "logits", "finalNorm", xn, x, fn, N, H, shape.rmsEps());
-            matmul(g, "logits", "head", logits, xn, head, exp2, N, H, V);
-            if (shape.finalSoftcap() > 0) g.task("cap", LayerKernels::softcap, logits, N * V, shape.finalSoftcap());
-            g.transferToHost(EVERY, logits);
+            g.transferToDevice(FIRST, fn, head, this.logits);
+            norm(g, "logits", "finalNorm", xn, x, fn, N, H, config.rmsNormEps());
+            matmul(g, "logits", "head", this.logits, xn, head, exp2, N, H, V);
+            float cap = config.finalLogitSoftcapping();
+            if (cap > 0) g.task("cap", LayerKernels::softcap, this.logits, N * V, cap);
+            g.transferToHost(EVERY, this.logits);
             graphs.add(g.snapshot());
         } else {
-            logits = null;
+            this.logits = null;
         }
         graphCount = graphs.size();
         plan = new TornadoExecutionPlan(graphs.toArray(ImmutableTaskGraph[]::new));
@@ -176,11 +197,11 @@ public final class Gemma2Plan implements AutoCloseable {
 
     /**
      * Runs the plan on already-embedded rows (x = embed(tokens)·√H, [nSeq·T, H], e.g. from
-     * {@link Kernels#embed}); the embedding table stays on the host (it is the largest tensor).
+     * {@link msts.engine.Ops#embed}); the embedding table stays on the host (it is the largest tensor).
      */
     public Output forward(float[] embedded) {
         if (embedded.length != x.getSize())
-            throw new IllegalArgumentException("plan expects " + nSeq + "×" + T + " rows of " + shape.hidden()
+            throw new IllegalArgumentException("plan expects " + nSeq + "×" + T + " rows of " + config.hiddenSize()
                     + " (" + x.getSize() + " floats), got " + embedded.length);
         x.getSegment().copyFrom(MemorySegment.ofArray(embedded));
         // graph by graph, as the shared-buffer pattern (persistOnDevice → consumeFromDevice) is meant to run

@@ -25,13 +25,12 @@ public final class Grids {
 
     /**
      * Whether matmuls use one work-item per output ({@code *Threads} kernels, CPU OpenCL devices) instead of
-     * one work-group per output feature with a local-memory reduction (GPUs). Property
-     * {@code msts.tornado.matmul=threads|groups} overrides the choice by device type.
+     * one work-group per output feature with a local-memory reduction (GPUs). The tornado backend option
+     * {@code matmul=threads|groups} overrides the choice by device type ({@code auto}).
      */
-    public static boolean threadPerOutput(uk.ac.manchester.tornado.api.common.TornadoDevice device) {
-        String p = System.getProperty("msts.tornado.matmul", "");
-        if (p.equals("threads")) return true;
-        if (p.equals("groups")) return false;
+    public static boolean threadPerOutput(uk.ac.manchester.tornado.api.common.TornadoDevice device, TornadoOptions.Matmul matmul) {
+        if (matmul == TornadoOptions.Matmul.THREADS) return true;
+        if (matmul == TornadoOptions.Matmul.GROUPS) return false;
         try {
             var d = device != null ? device : uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider.getTornadoRuntime().getDefaultDevice();
             return d.getDeviceType() == uk.ac.manchester.tornado.api.enums.TornadoDeviceType.CPU;

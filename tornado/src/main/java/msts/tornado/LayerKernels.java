@@ -218,15 +218,40 @@ public final class LayerKernels {
     }
 
     /**
-     * GeGLU, out[i] = geluTanh(gate[i]) · up[i] (tanh-approximate GELU); out may be gate.
-     * Reference: {@link msts.engine.Kernels#geglu} / {@link msts.engine.Kernels#geluTanh}.
+     * GeGLU with the tanh GELU, out[i] = geluTanh(gate[i]) · up[i]; out may be gate.
+     * Reference: {@link msts.engine.Kernels#gegluTanh} / {@link msts.engine.Kernels#geluTanh}.
      */
-    public static void geglu(FloatArray out, FloatArray gate, FloatArray up, int n) {
+    public static void gegluTanh(FloatArray out, FloatArray gate, FloatArray up, int n) {
         for (@Parallel int i = 0; i < n; i++) {
             float x = gate.get(i);
             float gel = 0.5f * x * (1f + TornadoMath.tanh(0.7978845608f * (x + 0.044715f * x * x * x)));
             out.set(i, gel * up.get(i));
         }
+    }
+
+    /**
+     * GeGLU with the exact GELU, out[i] = 0.5·g·(1 + erf(g/√2)) · up[i]; out may be gate.
+     * Reference: {@link msts.engine.Kernels#gegluErf} / {@link msts.engine.Kernels#geluErf}. The reference's
+     * double-precision erf series does not suit a device, so erf here is Abramowitz–Stegun 7.1.26 in F32,
+     * erf(z) = 1 − (a1·t + … + a5·t⁵)·e^(−z²), t = 1/(1 + p·z), z ≥ 0 (odd extension), |error| ≤ 1.5e-7.
+     */
+    public static void gegluErf(FloatArray out, FloatArray gate, FloatArray up, int n) {
+        for (@Parallel int i = 0; i < n; i++) {
+            float x = gate.get(i);
+            float z = x * 0.70710678f;
+            if (z < 0f) z = -z;
+            float t = 1f / (1f + 0.3275911f * z);
+            float poly = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
+            float erf = 1f - poly * TornadoMath.exp(-z * z);
+            if (x < 0f) erf = -erf;
+            out.set(i, 0.5f * x * (1f + erf) * up.get(i));
+        }
+    }
+
+    /** x[r, i] += b[i] over rows × dim (attention biases). Reference: {@link msts.engine.Kernels#addBias}. */
+    public static void addBias(FloatArray x, FloatArray b, int rows, int dim) {
+        int n = rows * dim;
+        for (@Parallel int i = 0; i < n; i++) x.set(i, x.get(i) + b.get(i % dim));
     }
 
     /** acc[i] += y[i] (residual add). Reference: {@link msts.engine.Kernels#add}. */

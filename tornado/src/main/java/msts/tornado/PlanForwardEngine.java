@@ -16,28 +16,28 @@ import uk.ac.manchester.tornado.api.common.TornadoDevice;
  * {@link ForwardEngine} on TornadoVM: each batch runs through a {@link Gemma2Plan} (one task graph per layer,
  * weights transferred once per plan, activations resident between layers). A plan serves one batch shape, so
  * plans are cached by (sequences, length, last layer, captures, logits); the least recently used is freed
- * beyond {@link #MAX_PLANS} (default 1: each plan holds its own copy of the weights on the device). Sequences of unequal length are split into equal-length groups (one plan per
+ * beyond {@link TornadoOptions#maxPlans} (default 1: each plan holds its own copy of the weights on the device). Sequences of unequal length are split into equal-length groups (one plan per
  * length, results put back in batch order). A {@link Gemma2.ResidHook} needs the residual on the host between
  * layers, which the plan does not do: such calls run the model op by op on its own {@code Ops} (TornadoOps
  * under {@code --backend tornado}), with a one-line note on stderr.
  */
 public final class PlanForwardEngine implements ForwardEngine, AutoCloseable {
-    /**
-     * Plans kept at once (-Dmsts.tornado.maxPlans, default 1): every plan holds its own device copy of the
-     * weights, so a second cached plan doubles the device memory (about 5 GB for Gemma-2-2B in BF16).
-     */
-    static final int MAX_PLANS = Math.max(1, Integer.getInteger("msts.tornado.maxPlans", 1));
-
     private final Gemma2 model;
     private final TornadoDevice device;
+    /** maxPlans: plans kept at once; every plan holds its own device copy of the weights, so a second cached
+     *  plan doubles the device memory (about 5 GB for Gemma-2-2B in BF16). matmul: the kernel shape. */
+    private final TornadoOptions options;
     private final LinkedHashMap<String, Gemma2Plan> plans = new LinkedHashMap<>(8, 0.75f, true);
     private boolean notedHook, notedSplit;
 
-    public PlanForwardEngine(Gemma2 model, TornadoDevice device) {
-        Gemma2Plans.shape(model.config()); // rejects configs the plan cannot run, before any work
+    public PlanForwardEngine(Gemma2 model, TornadoDevice device, TornadoOptions options) {
         this.model = model;
         this.device = device;
+        this.options = options;
     }
+
+    /** Plans kept at once (tornado backend option maxPlans). */
+    int maxPlans() { return options.maxPlans(); }
 
     @Override
     public Gemma2Config config() { return model.config(); }
@@ -109,13 +109,13 @@ public final class PlanForwardEngine implements ForwardEngine, AutoCloseable {
         String key = nSeq + "x" + T + "/" + last + "/" + Arrays.toString(cap) + "/" + logits;
         Gemma2Plan p = plans.get(key);
         if (p != null) return p;
-        while (plans.size() >= MAX_PLANS) {
+        while (plans.size() >= options.maxPlans()) {
             Iterator<Gemma2Plan> it = plans.values().iterator();
             Gemma2Plan old = it.next();
             it.remove();
             old.close();
         }
-        p = Gemma2Plans.create(model, nSeq, T, last, cap, logits, device);
+        p = Gemma2Plans.create(model, nSeq, T, last, cap, logits, device, options.matmul());
         plans.put(key, p);
         return p;
     }

@@ -1,5 +1,6 @@
 package msts.tornado;
 
+import msts.sae.Activation;
 import msts.sae.SaeConfig;
 import msts.sae.SaeParams;
 import msts.sae.TrainConfig;
@@ -16,10 +17,9 @@ public final class PlanTrainStep implements TrainStep {
 
     /** Null when the plan runs this configuration, else what it does not support. */
     public static String unsupported(SaeConfig cfg, TrainConfig tc) {
-        if (!"relu".equals(cfg.act())) return "the " + cfg.act() + " activation (ReLU and temporal-ReLU only)";
-        if (cfg.sepWeight != 0f) return "the separation loss (--sep-weight)";
-        if (tc.clipNorm > 0) return "gradient-norm clipping (--clip)";
-        if (!cfg.unitNorm() && !"decoder_norm".equals(cfg.l1Mode)) return "l1 mode " + cfg.l1Mode;
+        if (cfg.activation() != Activation.RELU) return "the " + cfg.activation() + " activation (ReLU and temporal-ReLU only)";
+        if (cfg.separation().on()) return "the separation loss (--sep-weight)";
+        if (tc.clipNorm() > 0) return "gradient-norm clipping (--clip)";
         return null;
     }
 
@@ -27,9 +27,9 @@ public final class PlanTrainStep implements TrainStep {
                          SaeParams v, long stepsDone, TornadoDevice device) {
         String why = unsupported(cfg, tc);
         if (why != null) throw new IllegalArgumentException("the TornadoVM training plan does not support " + why);
-        int[] dil = cfg.temporal() ? cfg.dilations.clone() : new int[0];
-        var spec = new SaeTrainPlan.Spec(cfg.dIn, cfg.dSae, nSeq, T, lossStart, dil, cfg.centred(), cfg.unitNorm(),
-                tc.beta1, tc.beta2, tc.adamEps);
+        int[] dil = cfg.temporal() ? cfg.dilations() : new int[0];
+        var spec = new SaeTrainPlan.Spec(cfg.dIn(), cfg.dSae(), nSeq, T, lossStart, dil, cfg.centred(), cfg.unitNorm(),
+                tc.beta1(), tc.beta2(), tc.adamEps());
         plan = new SaeTrainPlan(spec, p.arrays(), m.arrays(), v.arrays(), stepsDone, device);
     }
 

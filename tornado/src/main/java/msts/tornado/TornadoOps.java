@@ -27,10 +27,17 @@ public final class TornadoOps implements Ops {
     private final Ops fallback;
     private final TornadoDevice device;
     private final String deviceName;
+    private final TornadoOptions.Matmul matmul;
     private final Map<Tensor, Map<Integer, MatmulPlan>> plans = new IdentityHashMap<>();
 
     public TornadoOps(Ops fallback, TornadoDevice device) {
+        this(fallback, device, TornadoOptions.Matmul.AUTO);
+    }
+
+    /** @param matmul the matmul kernel shape (tornado backend option {@code matmul}; AUTO = by device type) */
+    public TornadoOps(Ops fallback, TornadoDevice device, TornadoOptions.Matmul matmul) {
         this.fallback = fallback;
+        this.matmul = matmul;
         this.device = device;
         this.deviceName = device == null ? "default" : device.getDeviceName();
     }
@@ -50,7 +57,7 @@ public final class TornadoOps implements Ops {
             FloatArray exp2 = LayerKernels.bf16ExponentTable();
             TaskGraph g = new TaskGraph("mm").transferToDevice(DataTransferMode.EVERY_EXECUTION, x)
                     .transferToDevice(DataTransferMode.FIRST_EXECUTION, dw, exp2);
-            boolean threads = Grids.threadPerOutput(device);
+            boolean threads = Grids.threadPerOutput(device, matmul);
             if (threads && dw instanceof ShortArray s)
                 g.task("t", LayerKernels::matmulBF16Threads, out, x, s, exp2, rows, in, outDim);
             else if (threads)
@@ -140,8 +147,33 @@ public final class TornadoOps implements Ops {
     }
 
     @Override
-    public void geglu(float[] out, float[] gate, float[] up, int n) {
-        fallback.geglu(out, gate, up, n);
+    public void gegluTanh(float[] out, float[] gate, float[] up, int n) {
+        fallback.gegluTanh(out, gate, up, n);
+    }
+
+    @Override
+    public void gegluErf(float[] out, float[] gate, float[] up, int n) {
+        fallback.gegluErf(out, gate, up, n);
+    }
+
+    @Override
+    public void softcap(float[] x, int n, float cap) {
+        fallback.softcap(x, n, cap);
+    }
+
+    @Override
+    public void add(float[] acc, float[] y, int n) {
+        fallback.add(acc, y, n);
+    }
+
+    @Override
+    public void addBias(float[] x, Tensor b, int rows, int dim) {
+        fallback.addBias(x, b, rows, dim);
+    }
+
+    @Override
+    public void embed(float[] out, int[] ids, Tensor table, int dim, float scale) {
+        fallback.embed(out, ids, table, dim, scale);
     }
 
     /** Frees the device memory of all cached plans. */

@@ -40,7 +40,7 @@ class Gemma2ParityAccelTest {
             int[] capture = {0, L - 1};
             var want = cpu.forward(batch, new Gemma2.Options(-1, capture, null, Gemma2.LogitsMode.ALL));
 
-            try (var plan = Gemma2Plans.create(cpu, nSeq, T, -1, capture, true, null)) {
+            try (var plan = Gemma2Plans.create(cpu, nSeq, T, -1, capture, true, null, TornadoOptions.Matmul.AUTO)) {
                 var out = plan.forward(Gemma2Plans.embed(cpu, batch));
                 for (int s = 0; s < nSeq; s++) {
                     String tag = dt + " plan seq " + s;

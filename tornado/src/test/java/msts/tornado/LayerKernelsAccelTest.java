@@ -137,19 +137,41 @@ class LayerKernelsAccelTest {
         Random rnd = new Random(n);
         float[] gate = randn(rnd, n, 3f), up = randn(rnd, n, 1f), acc = randn(rnd, n, 40f);
         float[] g1 = new float[n];
-        Kernels.geglu(g1, gate, up, n);
+        Kernels.gegluTanh(g1, gate, up, n);
         float[] a1 = acc.clone();
         Kernels.add(a1, g1, n);
         Kernels.softcap(a1, n, 30f);
         FloatArray dg = FloatArray.fromArray(gate), du = FloatArray.fromArray(up), da = FloatArray.fromArray(acc);
         FloatArray out = poisoned(n);
         TaskGraph tg = new TaskGraph("g").transferToDevice(EVERY, dg, du, da)
-                .task("geglu", LayerKernels::geglu, out, dg, du, n)
+                .task("geglu", LayerKernels::gegluTanh, out, dg, du, n)
                 .task("add", LayerKernels::add, da, out, n)
                 .task("cap", LayerKernels::softcap, da, n, 30f)
                 .transferToHost(EVERY, out, da);
         run(tg, null);
         check("geglu n=" + n, out, g1, 1e-5);
         check("add+softcap n=" + n, da, a1, 1e-5);
+    }
+
+    @ParameterizedTest(name = "n={0}")
+    @CsvSource({"1", "1001"})
+    void gegluErfAndBias(int n) {
+        Random rnd = new Random(n + 5);
+        int dim = 7, rows = (n + dim - 1) / dim;
+        float[] gate = randn(rnd, n, 3f), up = randn(rnd, n, 1f), x = randn(rnd, rows * dim, 1f), b = randn(rnd, dim, 1f);
+        float[] g1 = new float[n];
+        Kernels.gegluErf(g1, gate, up, n);
+        float[] x1 = x.clone();
+        Kernels.addBias(x1, msts.engine.Tensor.of(b, dim), rows, dim);
+        FloatArray dg = FloatArray.fromArray(gate), du = FloatArray.fromArray(up), dx = FloatArray.fromArray(x),
+                db = FloatArray.fromArray(b);
+        FloatArray out = poisoned(n);
+        TaskGraph tg = new TaskGraph("g").transferToDevice(EVERY, dg, du, dx, db)
+                .task("gegluErf", LayerKernels::gegluErf, out, dg, du, n)
+                .task("bias", LayerKernels::addBias, dx, db, rows, dim)
+                .transferToHost(EVERY, out, dx);
+        run(tg, null);
+        check("gegluErf n=" + n, out, g1, 1e-5);
+        check("addBias rows=" + rows, dx, x1, 1e-6);
     }
 }

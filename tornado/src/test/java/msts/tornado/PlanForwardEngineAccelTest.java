@@ -10,7 +10,7 @@ import java.util.Random;
 import msts.engine.DType;
 import msts.engine.Ops;
 import msts.model.gemma.ForwardEngine;
-import msts.model.gemma.ForwardEngines;
+import msts.model.gemma.ForwardEngineFactory;
 import msts.model.gemma.Gemma2;
 import msts.model.gemma.TinyGemma2;
 import org.junit.jupiter.api.BeforeEach;
@@ -19,8 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
- * The forward seam used by {@code msts forward/harvest --backend tornado}: {@link ForwardEngines#create} finds
- * {@link PlanForwardEngine} through ServiceLoader; its results (captured residuals, ALL/LAST logits,
+ * The forward seam used by {@code msts forward/harvest --backend tornado}: the tornado backend (resolved through
+ * ServiceLoader) offers {@link PlanForwardEngine} as its {@link ForwardEngineFactory} extension; its results (captured residuals, ALL/LAST logits,
  * harvest-style stop after a layer, unequal-length batches split into groups, a resid hook falling back to
  * op by op on TornadoOps) must match {@link Gemma2} on the CPU reference ops.
  */
@@ -59,7 +59,8 @@ class PlanForwardEngineAccelTest {
         try (Gemma2 cpu = Gemma2.load(ckpt, Ops.reference()); Gemma2 dev = Gemma2.load(ckpt, tops)) {
             var c = cpu.config();
             int L = c.numHiddenLayers(), V = c.vocabSize();
-            ForwardEngine e = ForwardEngines.create(dev, "tornado", null);
+            msts.engine.backend.Backend backend = msts.engine.backend.Backends.resolve("tornado", null);
+            ForwardEngine e = ForwardEngineFactory.engine(backend, dev);
             PlanForwardEngine pe = assertInstanceOf(PlanForwardEngine.class, e);
             try {
                 Random r = new Random(9);
@@ -79,7 +80,7 @@ class PlanForwardEngineAccelTest {
                 same("residAt(0) #1", e.forward(b3, o3), cpu.forward(b3, o3));
                 int[][] b4 = batch(r, V, c.bosTokenId(), 6, 6, 6);
                 same("residAt(0) #2", e.forward(b4, o3), cpu.forward(b4, o3));
-                assertEquals(PlanForwardEngine.MAX_PLANS, pe.cachedPlans(), "plans are cached and bounded");
+                assertEquals(pe.maxPlans(), pe.cachedPlans(), "plans are cached and bounded");
                 // a hook: op by op on TornadoOps, same result as the CPU with the same hook
                 Gemma2.ResidHook hook = (layer, seq, resid, T) -> {
                     if (layer == 0) for (int i = 0; i < resid.length; i++) resid[i] *= 0.5f;
@@ -87,8 +88,9 @@ class PlanForwardEngineAccelTest {
                 var o5 = Gemma2.Options.logitsAll().withCapture(L - 1).withHook(hook);
                 same("hook", e.forward(b1, o5), cpu.forward(b1, o5));
             } finally {
-                ForwardEngines.close(e, dev);
+                ForwardEngineFactory.close(e, dev);
                 tops.close();
+                backend.close();
             }
         }
     }

@@ -1,5 +1,6 @@
 package msts.tornado;
 
+import msts.engine.backend.Backends;
 import static msts.tornado.Accel.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -7,21 +8,24 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 
 import msts.engine.Ops;
 import msts.data.BatchSource;
+import msts.engine.backend.Backend;
 import msts.sae.SaeConfig;
 import msts.sae.SaeTrainer;
 import msts.sae.TrainConfig;
+import msts.sae.TrainStepFactory;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
- * The training seam used by {@code msts train --backend tornado}: {@link SaeTrainer#backend} finds
- * {@link PlanTrainStep} through ServiceLoader and runs the steps on {@link SaeTrainPlan}. After a few steps
+ * The training seam used by {@code msts train --backend tornado}: the trainer asks its Backend for a
+ * {@link TrainStepFactory} ({@link PlanTrainStepFactory}) and runs the steps on {@link SaeTrainPlan}. After a few steps
  * (with a checkpoint in between, and a pause + resume that restores the Adam moments and step count) the
  * parameters and the summary metrics must match the CPU loop on the reference ops.
  */
@@ -47,25 +51,36 @@ class PlanTrainStepAccelTest {
         };
     }
 
+    static SaeConfig.Builder builder(String arch, String l1Mode) {
+        return SaeConfig.builder().dIn(D).dSae(32).architecture(arch).k(4).l1Coefficient(0.5f).l1Mode(l1Mode).dilations(1, 2, 4);
+    }
+
     static SaeConfig cfg(String arch, String l1Mode) {
-        SaeConfig c = new SaeConfig();
-        c.dIn = D;
-        c.dSae = 32;
-        c.architecture = arch;
-        c.l1Coefficient = 0.5f;
-        c.l1Mode = l1Mode;
-        c.dilations = new int[]{1, 2, 4};
-        return c;
+        return builder(arch, l1Mode).build();
+    }
+
+    static TrainConfig.Builder tcb(int steps) {
+        return TrainConfig.builder().totalTokens((long) steps * N_SEQ * (T - 1)).lr(3e-3f).seed(7).checkpointEvery(2);
     }
 
     static TrainConfig tc(int steps) {
-        TrainConfig t = new TrainConfig();
-        t.totalTokens = (long) steps * N_SEQ * (T - 1);
-        t.lr = 3e-3f;
-        t.seed = 7;
-        t.checkpointEvery = 2;
-        return t;
+        return tcb(steps).build();
     }
+
+    /** The reference ops with the TornadoVM training step (as the tornado Backend offers it). */
+    static final Backend TORNADO_STEPS = new Backend() {
+        private final TrainStepFactory steps = new PlanTrainStepFactory(null);
+
+        @Override public String name() { return "tornado"; }
+
+        @Override public Ops ops() { return Ops.reference(); }
+
+        @Override public <X> Optional<X> extension(Class<X> type) {
+            return type == TrainStepFactory.class ? Optional.of(type.cast(steps)) : Optional.empty();
+        }
+    };
+
+    static final Backend CPU = Backends.reference();
 
     private void same(String what, SaeTrainer got, SaeTrainer want, Map<String, Object> gs, Map<String, Object> ws) {
         String[] names = {"W_enc", "b_enc", "W_dec", "b_dec", "conv_w"};
@@ -82,32 +97,38 @@ class PlanTrainStepAccelTest {
     }
 
     @Test
+    void theTornadoBackendOffersThePlanStep() {
+        try (Backend b = msts.engine.backend.Backends.resolve("tornado", null)) {
+            assertEquals(PlanTrainStepFactory.class, b.extension(TrainStepFactory.class).orElseThrow().getClass());
+            assertEquals(TornadoOps.class, b.ops().getClass());
+        }
+    }
+
+    @Test
     void reluDecoderNormMatchesCpu() throws Exception {
-        SaeConfig c = cfg("relu", "decoder_norm");
-        SaeTrainer cpu = new SaeTrainer(c, tc(5), Ops.reference(), dir.resolve("cpu")).quiet(true);
-        var ws = cpu.train(source(), false);
-        SaeTrainer dev = new SaeTrainer(c, tc(5), Ops.reference(), dir.resolve("dev")).quiet(true).backend("tornado", null);
-        var gs = dev.train(source(), false);
-        same("relu decoder_norm", dev, cpu, gs, ws);
+        SaeConfig c = cfg("standard", "decoder_norm");
+        SaeTrainer cpu = new SaeTrainer(c, tc(5), CPU, dir.resolve("cpu")).quiet(true);
+        var ws = cpu.train(source(), false).toMap();
+        SaeTrainer dev = new SaeTrainer(c, tc(5), TORNADO_STEPS, dir.resolve("dev")).quiet(true);
+        var gs = dev.train(source(), false).toMap();
+        same("standard decoder_norm", dev, cpu, gs, ws);
     }
 
     @Test
     void temporalUnitNormPauseResumeMatchesCpu() throws Exception {
         SaeConfig c = cfg("temporal", "unit_norm");
-        SaeTrainer cpu = new SaeTrainer(c, tc(4), Ops.reference(), dir.resolve("cpu")).quiet(true);
-        var ws = cpu.train(source(), false);
-        TrainConfig half = tc(4);
-        half.maxStepsThisRun = 2;
-        new SaeTrainer(c, half, Ops.reference(), dir.resolve("dev")).quiet(true).backend("tornado", null).train(source(), false);
-        SaeTrainer dev = new SaeTrainer(c, tc(4), Ops.reference(), dir.resolve("dev")).quiet(true).backend("tornado", null);
-        var gs = dev.train(source(), true);
+        SaeTrainer cpu = new SaeTrainer(c, tc(4), CPU, dir.resolve("cpu")).quiet(true);
+        var ws = cpu.train(source(), false).toMap();
+        TrainConfig half = tcb(4).maxStepsThisRun(2).build();
+        new SaeTrainer(c, half, TORNADO_STEPS, dir.resolve("dev")).quiet(true).train(source(), false);
+        SaeTrainer dev = new SaeTrainer(c, tc(4), TORNADO_STEPS, dir.resolve("dev")).quiet(true);
+        var gs = dev.train(source(), true).toMap();
         assertEquals(4L, dev.step());
         // the summary's ring covers only this run's steps after a resume: compare parameters, and metrics of a CPU run resumed the same way
-        TrainConfig half2 = tc(4);
-        half2.maxStepsThisRun = 2;
-        new SaeTrainer(c, half2, Ops.reference(), dir.resolve("cpu2")).quiet(true).train(source(), false);
-        SaeTrainer cpu2 = new SaeTrainer(c, tc(4), Ops.reference(), dir.resolve("cpu2")).quiet(true);
-        var ws2 = cpu2.train(source(), true);
+        TrainConfig half2 = tcb(4).maxStepsThisRun(2).build();
+        new SaeTrainer(c, half2, CPU, dir.resolve("cpu2")).quiet(true).train(source(), false);
+        SaeTrainer cpu2 = new SaeTrainer(c, tc(4), CPU, dir.resolve("cpu2")).quiet(true);
+        var ws2 = cpu2.train(source(), true).toMap();
         same("temporal unit_norm resumed", dev, cpu2, gs, ws2);
         String[] names = {"W_enc", "b_enc", "W_dec", "b_dec", "conv_w"};
         for (int i = 0; i < names.length; i++)
@@ -119,10 +140,9 @@ class PlanTrainStepAccelTest {
         TrainConfig t = tc(2);
         assertNull(PlanTrainStep.unsupported(cfg("temporal", "decoder_norm"), t));
         assertNotNull(PlanTrainStep.unsupported(cfg("topk", "decoder_norm"), t));
-        SaeConfig sep = cfg("temporal", "decoder_norm");
-        sep.sepWeight = 0.1f;
+        SaeConfig sep = builder("temporal", "decoder_norm").sepWeight(0.1f).build();
         assertNotNull(PlanTrainStep.unsupported(sep, t));
-        t.clipNorm = 1f;
-        assertNotNull(PlanTrainStep.unsupported(cfg("relu", "decoder_norm"), t));
+        t = tcb(2).clipNorm(1f).build();
+        assertNotNull(PlanTrainStep.unsupported(cfg("standard", "decoder_norm"), t));
     }
 }

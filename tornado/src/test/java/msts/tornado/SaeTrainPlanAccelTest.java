@@ -8,7 +8,11 @@ import java.util.Random;
 import msts.engine.Ops;
 import msts.sae.SaeConfig;
 import msts.sae.SaeKernels;
-import msts.sae.SaeLoss;
+import msts.sae.AbstractSae;
+import msts.sae.ConvMode;
+import msts.sae.L1Mode;
+import msts.sae.SaeRegistry;
+import msts.sae.SparsePolicy;
 import msts.sae.SaeParams;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -17,7 +21,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
  * Whole SAE training steps on the device (parameters and Adam state resident) against the CPU trainer's
- * step: {@link SaeLoss#compute} with the reference ops, then the update of {@code SaeTrainer} (unit-norm
+ * step: {@link AbstractSae#loss} with the reference ops, then the update of {@code SaeTrainer} (unit-norm
  * projection, {@link SaeKernels#adam}, renormalisation), for the ReLU baseline and the temporal SAE.
  */
 class SaeTrainPlanAccelTest {
@@ -31,16 +35,9 @@ class SaeTrainPlanAccelTest {
             "temporal, 13, 37, 2, 9, 1, false, false",
             "temporal, 6,  10, 3, 7, 1, true,  true"})
     void stepsMatchCpuTrainer(String arch, int d, int n, int nSeq, int T, int ls, boolean unitNorm, boolean centred) {
-        SaeConfig cfg = new SaeConfig();
-        cfg.dIn = d;
-        cfg.dSae = n;
-        cfg.architecture = arch;
-        cfg.activation = "relu";
-        cfg.dilations = new int[]{1, 2, 4};
-        cfg.convMode = centred ? "centred" : "causal";
-        cfg.l1Mode = unitNorm ? "unit_norm" : "decoder_norm";
-        cfg.sepWeight = 0f;
-        int[] dil = cfg.temporal() ? cfg.dilations : new int[0];
+        SaeConfig cfg = SaeConfig.builder().dIn(d).dSae(n).architecture(arch).activation("relu").dilations(1, 2, 4)
+                .convMode(centred ? ConvMode.CENTRED : ConvMode.CAUSAL).l1Mode(unitNorm ? L1Mode.UNIT_NORM : L1Mode.DECODER_NORM).build();
+        int[] dil = cfg.temporal() ? cfg.dilations() : new int[0];
         float b1 = 0.9f, b2 = 0.999f, eps = 1e-8f, lr = 1e-2f, l1 = 0.5f;
         var spec = new SaeTrainPlan.Spec(d, n, nSeq, T, ls, dil, centred, unitNorm, b1, b2, eps);
 
@@ -49,12 +46,12 @@ class SaeTrainPlanAccelTest {
         for (float[] a : p.arrays()) for (int i = 0; i < a.length; i++) a[i] = (float) rnd.nextGaussian() * 0.3f;
         if (unitNorm) SaeKernels.normalizeRows(p.W_dec, d, 0, n);
         SaeParams g = p.zerosLike(), m = p.zerosLike(), v = p.zerosLike();
-        SaeLoss loss = new SaeLoss(cfg, Ops.reference());
+        AbstractSae loss = SaeRegistry.create(cfg, p, Ops.reference());
 
         try (var plan = new SaeTrainPlan(spec, p.W_enc, p.b_enc, p.W_dec, p.b_dec, p.conv_w, null)) {
             for (int step = 1; step <= 3; step++) {
                 float[] x = randn(rnd, spec.rows() * d, 1f);
-                SaeLoss.Result want = loss.compute(p, x, nSeq, T, ls, l1, null, g, 0L);
+                AbstractSae.LossTerms want = loss.loss(x, nSeq, T, new AbstractSae.LossInput(ls, l1, null, 0L, SparsePolicy.AUTO), g);
                 if (unitNorm) SaeKernels.projectOutParallel(g.W_dec, p.W_dec, d, 0, n);
                 float bc1 = (float) (1 - Math.pow(b1, step)), bc2 = (float) (1 - Math.pow(b2, step));
                 float[][] pa = p.arrays(), ga = g.arrays(), ma = m.arrays(), va = v.arrays();
@@ -64,10 +61,10 @@ class SaeTrainPlanAccelTest {
                 var got = plan.step(x, lr, l1);
                 String tag = arch + (unitNorm ? " unit_norm" : "") + " step " + step;
                 System.out.printf("[accel] %s mse %.6f/%.6f l1 %.6f/%.6f l0 %.3f/%.3f%n", tag,
-                        got.mse(), want.mse, got.l1(), want.l1, got.l0(), want.l0);
-                assertEquals(want.mse, got.mse(), 1e-5 * (1 + want.mse), tag + " mse");
-                assertEquals(want.l1, got.l1(), 1e-5 * (1 + want.l1), tag + " l1");
-                assertEquals(want.l0, got.l0(), 0, tag + " l0");
+                        got.mse(), want.mse(), got.l1(), want.l1(), got.l0(), want.l0());
+                assertEquals(want.mse(), got.mse(), 1e-5 * (1 + want.mse()), tag + " mse");
+                assertEquals(want.l1(), got.l1(), 1e-5 * (1 + want.l1()), tag + " l1");
+                assertEquals(want.l0(), got.l0(), 0, tag + " l0");
             }
             plan.syncParams();
             FloatArray[] dev = {plan.W_enc, plan.b_enc, plan.W_dec, plan.b_dec, plan.conv_w};

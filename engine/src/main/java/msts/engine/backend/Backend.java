@@ -30,4 +30,14 @@ public interface Backend extends AutoCloseable {
 
     /** Frees device resources; the built-in CPU backends hold none. */
     @Override default void close() {}
+
+    /** A backend that is just its ops (no extensions, nothing to free): "cpu", "reference", tests. */
+    static Backend of(String name, Ops ops) {
+        java.util.Objects.requireNonNull(ops, "ops");
+        return new Backend() {
+            @Override public String name() { return name; }
+            @Override public Ops ops() { return ops; }
+            @Override public String toString() { return describe(); }
+        };
+    }
 }

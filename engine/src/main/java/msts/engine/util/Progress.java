@@ -21,8 +21,17 @@ public final class Progress implements AutoCloseable {
     private long lastDraw;
     private Supplier<String> metrics = () -> "";
 
+    /** A bar on stderr, quiet when {@link #quietByDefault()}. */
     public Progress(String label, long total, String unit) {
-        this(label, total, unit, System.err, Boolean.getBoolean("msts.quiet"));
+        this(label, total, unit, System.err, quietByDefault());
+    }
+
+    /**
+     * Whether bars are off when the caller does not say (the evals): the documented {@code -Dmsts.quiet=true}
+     * (e.g. in {@code MSTS_JAVA_OPTS}), read here and nowhere else. Commands with {@code --quiet} pass it explicitly.
+     */
+    public static boolean quietByDefault() {
+        return Boolean.getBoolean("msts.quiet");
     }
 
     public Progress(String label, long total, String unit, PrintStream out, boolean quiet) {

@@ -14,7 +14,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
+import java.util.function.Function;
+import msts.evals.CoreMetrics;
+import msts.evals.DisentangleMetrics;
 import msts.evals.EvalOutput;
+import msts.evals.ProbingMetrics;
+import msts.evals.UnlearningMetrics;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
@@ -37,13 +42,17 @@ import org.jfree.data.xy.XYSeriesCollection;
 public final class Report {
     private Report() {}
 
-    /** One run: a label and its eval results by eval_type_id. */
-    public record Run(String label, Path dir, Map<String, JsonNode> evals) {
-        JsonNode metric(String type, String group, String key) {
-            JsonNode e = evals.get(type);
-            if (e == null) return null;
-            JsonNode v = e.path("eval_result_metrics").path(group).path(key);
-            return v.isMissingNode() || v.isNull() ? null : v;
+    /**
+     * One run: a label, the SAE it evaluated and its typed eval results (null for an eval the run does not have).
+     */
+    public record Run(String label, Path dir, SaeInfo sae, CoreMetrics core, UnlearningMetrics unlearning,
+                      ProbingMetrics probing, DisentangleMetrics disentangle) {}
+
+    /** The SAE of a run as its results record it (sae_cfg_dict); "?" where absent. */
+    public record SaeInfo(String architecture, String dIn, String dSae) {
+        static SaeInfo from(JsonNode eval) {
+            JsonNode cfg = eval.path("sae_cfg_dict");
+            return new SaeInfo(cfg.path("architecture").asText("?"), cfg.path("d_in").asText("?"), cfg.path("d_sae").asText("?"));
         }
     }
 
@@ -65,7 +74,11 @@ public final class Report {
                 throw new IllegalArgumentException(d + ": cannot list: " + e.getMessage());
             }
             if (evals.isEmpty()) throw new IllegalArgumentException(d + ": no *_eval_results.json files (run msts eval ... --out " + d + ")");
-            runs.add(new Run(d.getFileName().toString(), d, evals));
+            JsonNode core = evals.get(CoreMetrics.EVAL_TYPE_ID), un = evals.get(UnlearningMetrics.EVAL_TYPE_ID),
+                    pr = evals.get(ProbingMetrics.EVAL_TYPE_ID), dis = evals.get(DisentangleMetrics.EVAL_TYPE_ID);
+            runs.add(new Run(d.getFileName().toString(), d, SaeInfo.from(evals.values().iterator().next()),
+                    core == null ? null : CoreMetrics.from(core), un == null ? null : UnlearningMetrics.from(un),
+                    pr == null ? null : ProbingMetrics.from(pr), dis == null ? null : DisentangleMetrics.from(dis)));
         }
         return runs;
     }
@@ -132,44 +145,60 @@ public final class Report {
 
     // ---- table -----------------------------------------------------------------------------------
 
-    record Row(String label, String type, String group, String key) {}
+    /** A table row: its label and the cell of a run ("–" when the run lacks the value). */
+    record Row(String label, Function<Run, String> cell) {}
+
+    /** The formatted value, "–" for a missing eval (null) or a missing/non-finite value (NaN, null). */
+    static <T> Row row(String label, Function<Run, T> part, Function<T, Double> value) {
+        return new Row(label, r -> {
+            T p = part.apply(r);
+            Double v = p == null ? null : value.apply(p);
+            return v == null || Double.isNaN(v) ? "–" : fmt(v);
+        });
+    }
 
     static final List<Row> ROWS = List.of(
-            new Row("L0", "core", "sparsity", "l0"),
-            new Row("explained variance", "core", "reconstruction_quality", "explained_variance"),
-            new Row("MSE (per element)", "core", "reconstruction_quality", "mse"),
-            new Row("cos(x, x̂)", "core", "reconstruction_quality", "cossim"),
-            new Row("‖x̂‖/‖x‖", "core", "shrinkage", "l2_ratio"),
-            new Row("relative reconstruction bias", "core", "shrinkage", "relative_reconstruction_bias"),
-            new Row("CE-loss score", "core", "model_performance_preservation", "ce_loss_score"),
-            new Row("CE clean / SAE / zero", "core", "model_performance_preservation", null),
-            new Row("KL score", "core", "model_behavior_preservation", "kl_div_score"),
-            new Row("frac alive", "core", "misc_metrics", "frac_alive"),
-            new Row("density > 1% / > 10%", "core", "misc_metrics", null),
-            new Row("avg max decoder cos", "core", "misc_metrics", "average_max_decoder_cosine_sim"),
-            new Row("unlearning score", "unlearning", "unlearning", "unlearning_score"),
-            new Row("SAE probe top-1", "sparse_probing", "sae", "sae_top_1_test_accuracy"),
-            new Row("SAE probe top-5", "sparse_probing", "sae", "sae_top_5_test_accuracy"),
-            new Row("SAE probe top-20", "sparse_probing", "sae", "sae_top_20_test_accuracy"),
-            new Row("SAE probe all latents", "sparse_probing", "sae", "sae_test_accuracy"),
-            new Row("residual probe (all dims)", "sparse_probing", "llm", "llm_test_accuracy"),
-            new Row("mean latent persistence", "msts_disentanglement", "temporal_persistence", "mean_persistence"),
-            new Row("mean autocorr lag 1", "msts_disentanglement", "temporal_persistence", "mean_autocorr_lag_1"),
-            new Row("top-latent co-activation (Jaccard)", "msts_disentanglement", "coactivation", "mean_jaccard_top_latents"),
-            new Row("top-latent |corr|", "msts_disentanglement", "coactivation", "mean_abs_corr_top_latents"),
-            new Row("GT recovery, 1-token features", "msts_disentanglement", "ground_truth", "recovery_time_scale_1"),
-            new Row("GT recovery, 4-token features", "msts_disentanglement", "ground_truth", "recovery_time_scale_4"),
-            new Row("GT recovery, 16-token features", "msts_disentanglement", "ground_truth", "recovery_time_scale_16"),
-            new Row("GT recovery, mean", "msts_disentanglement", "ground_truth", "recovery_mean"));
+            row("L0", Run::core, c -> c.sparsity().l0()),
+            row("explained variance", Run::core, c -> c.reconstructionQuality().explainedVariance()),
+            row("MSE (per element)", Run::core, c -> c.reconstructionQuality().mse()),
+            row("cos(x, x̂)", Run::core, c -> c.reconstructionQuality().cossim()),
+            row("‖x̂‖/‖x‖", Run::core, c -> c.shrinkage().l2Ratio()),
+            row("relative reconstruction bias", Run::core, c -> c.shrinkage().relativeReconstructionBias()),
+            row("CE-loss score", r -> r.core() == null ? null : r.core().modelPerformancePreservation(), CoreMetrics.ModelPerformance::ceLossScore),
+            new Row("CE clean / SAE / zero", r -> {
+                var p = r.core() == null ? null : r.core().modelPerformancePreservation();
+                return p == null || Double.isNaN(p.ceLossWithoutSae()) ? "–"
+                        : fmt(p.ceLossWithoutSae()) + " / " + fmt(p.ceLossWithSae()) + " / " + fmt(p.ceLossWithAblation());
+            }),
+            row("KL score", r -> r.core() == null ? null : r.core().modelBehaviorPreservation(), CoreMetrics.ModelBehavior::klDivScore),
+            row("frac alive", Run::core, c -> c.miscMetrics().fracAlive()),
+            new Row("density > 1% / > 10%", r -> {
+                var m = r.core() == null ? null : r.core().miscMetrics();
+                return m == null || Double.isNaN(m.freqOver1Percent()) ? "–" : fmt(m.freqOver1Percent()) + " / " + fmt(m.freqOver10Percent());
+            }),
+            row("avg max decoder cos", Run::core, c -> c.miscMetrics().averageMaxDecoderCosineSim()),
+            row("unlearning score", Run::unlearning, UnlearningMetrics::unlearningScore),
+            row("SAE probe top-1", Run::probing, p -> p.saeTop(1)),
+            row("SAE probe top-5", Run::probing, p -> p.saeTop(5)),
+            row("SAE probe top-20", Run::probing, p -> p.saeTop(20)),
+            row("SAE probe all latents", Run::probing, ProbingMetrics::saeTestAccuracy),
+            row("residual probe (all dims)", Run::probing, ProbingMetrics::llmTestAccuracy),
+            row("mean latent persistence", Run::disentangle, d -> d.temporalPersistence().meanPersistence()),
+            row("mean autocorr lag 1", Run::disentangle, d -> d.temporalPersistence().meanAutocorrLag1()),
+            row("top-latent co-activation (Jaccard)", Run::disentangle, d -> d.coactivation().meanJaccardTopLatents()),
+            row("top-latent |corr|", Run::disentangle, d -> d.coactivation().meanAbsCorrTopLatents()),
+            row("GT recovery, 1-token features", r -> r.disentangle() == null ? null : r.disentangle().groundTruth(), g -> g.recoveryByTimeScale().get(1)),
+            row("GT recovery, 4-token features", r -> r.disentangle() == null ? null : r.disentangle().groundTruth(), g -> g.recoveryByTimeScale().get(4)),
+            row("GT recovery, 16-token features", r -> r.disentangle() == null ? null : r.disentangle().groundTruth(), g -> g.recoveryByTimeScale().get(16)),
+            row("GT recovery, mean", r -> r.disentangle() == null ? null : r.disentangle().groundTruth(), DisentangleMetrics.GroundTruth::recoveryMean));
 
     static List<List<String>> table(List<Run> runs) {
         List<List<String>> out = new ArrayList<>();
         List<String> arch = new ArrayList<>(List.of("architecture"));
         List<String> width = new ArrayList<>(List.of("d_in → d_sae"));
         for (Run r : runs) {
-            JsonNode cfg = r.evals().values().iterator().next().path("sae_cfg_dict");
-            arch.add(cfg.path("architecture").asText("?"));
-            width.add(cfg.path("d_in").asText("?") + " → " + cfg.path("d_sae").asText("?"));
+            arch.add(r.sae().architecture());
+            width.add(r.sae().dIn() + " → " + r.sae().dSae());
         }
         out.add(arch);
         out.add(width);
@@ -177,18 +206,7 @@ public final class Report {
             List<String> cells = new ArrayList<>(List.of(row.label()));
             boolean any = false;
             for (Run r : runs) {
-                String c;
-                if (row.key() == null && row.group().equals("model_performance_preservation")) {
-                    JsonNode a = r.metric("core", row.group(), "ce_loss_without_sae"), b = r.metric("core", row.group(), "ce_loss_with_sae"),
-                            z = r.metric("core", row.group(), "ce_loss_with_ablation");
-                    c = a == null ? "–" : fmt(a.asDouble()) + " / " + fmt(b.asDouble()) + " / " + fmt(z.asDouble());
-                } else if (row.key() == null) {
-                    JsonNode a = r.metric("core", row.group(), "freq_over_1_percent"), b = r.metric("core", row.group(), "freq_over_10_percent");
-                    c = a == null ? "–" : fmt(a.asDouble()) + " / " + fmt(b.asDouble());
-                } else {
-                    JsonNode v = r.metric(row.type(), row.group(), row.key());
-                    c = v == null ? "–" : fmt(v.asDouble());
-                }
+                String c = row.cell().apply(r);
                 if (!c.equals("–")) any = true;
                 cells.add(c);
             }
@@ -212,10 +230,11 @@ public final class Report {
     static JFreeChart l0VsEv(List<Run> runs) {
         XYSeriesCollection ds = new XYSeriesCollection();
         for (Run r : runs) {
-            JsonNode l0 = r.metric("core", "sparsity", "l0"), ev = r.metric("core", "reconstruction_quality", "explained_variance");
-            if (l0 == null || ev == null) continue;
+            if (r.core() == null) continue;
+            double l0 = r.core().sparsity().l0(), ev = r.core().reconstructionQuality().explainedVariance();
+            if (Double.isNaN(l0) || Double.isNaN(ev)) continue;
             XYSeries s = new XYSeries(r.label());
-            s.add(l0.asDouble(), ev.asDouble());
+            s.add(l0, ev);
             ds.addSeries(s);
         }
         if (ds.getSeriesCount() == 0) return null;
@@ -227,12 +246,9 @@ public final class Report {
     static JFreeChart recovery(List<Run> runs) {
         DefaultCategoryDataset ds = new DefaultCategoryDataset();
         for (Run r : runs) {
-            JsonNode g = r.evals().getOrDefault("msts_disentanglement", EvalOutput.MAPPER.createObjectNode())
-                    .path("eval_result_metrics").path("ground_truth");
-            g.properties().forEach(e -> {
-                if (e.getKey().startsWith("recovery_time_scale_"))
-                    ds.addValue(e.getValue().asDouble(), r.label(), e.getKey().substring("recovery_time_scale_".length()) + "-token features");
-            });
+            if (r.disentangle() == null || r.disentangle().groundTruth() == null) continue;
+            r.disentangle().groundTruth().recoveryByTimeScale().forEach((scale, v) ->
+                    ds.addValue(v, r.label(), scale + "-token features"));
         }
         if (ds.getRowCount() == 0) return null;
         JFreeChart c = ChartFactory.createBarChart("Ground-truth recovery by time scale", "planted feature time scale",
@@ -245,13 +261,11 @@ public final class Report {
     static JFreeChart unlearning(List<Run> runs) {
         DefaultCategoryDataset ds = new DefaultCategoryDataset();
         for (Run r : runs) {
-            JsonNode e = r.evals().get("unlearning");
-            if (e == null) continue;
-            for (JsonNode d : e.path("eval_result_details")) {
-                String cat = "θ=" + trim(d.path("retain_threshold").asDouble()) + " n=" + d.path("n_features").asInt() + " ×"
-                        + trim(d.path("multiplier").asDouble());
-                ds.addValue(d.path("wmdp_bio_accuracy").asDouble(), r.label() + " WMDP-bio", cat);
-                ds.addValue(d.path("mmlu_accuracy").asDouble(), r.label() + " MMLU", cat);
+            if (r.unlearning() == null) continue;
+            for (UnlearningMetrics.Setting d : r.unlearning().settings()) {
+                String cat = "θ=" + trim(d.retainThreshold()) + " n=" + d.nFeatures() + " ×" + trim(d.multiplier());
+                ds.addValue(d.wmdpBioAccuracy(), r.label() + " WMDP-bio", cat);
+                ds.addValue(d.mmluAccuracy(), r.label() + " MMLU", cat);
             }
         }
         if (ds.getRowCount() == 0) return null;
@@ -271,14 +285,14 @@ public final class Report {
     static JFreeChart cosineHist(List<Run> runs) {
         XYSeriesCollection ds = new XYSeriesCollection();
         for (Run r : runs) {
-            JsonNode u = r.evals().getOrDefault("msts_disentanglement", EvalOutput.MAPPER.createObjectNode()).path("eval_result_unstructured");
-            JsonNode counts = u.path("decoder_cosine_histogram_counts");
-            if (!counts.isArray() || counts.isEmpty()) continue;
-            int bins = counts.size();
+            if (r.disentangle() == null) continue;
+            double[] counts = r.disentangle().decoderCosineHistogramCounts();
+            if (counts.length == 0) continue;
+            int bins = counts.length;
             double total = 0;
-            for (JsonNode c : counts) total += c.asDouble();
+            for (double c : counts) total += c;
             XYSeries s = new XYSeries(r.label());
-            for (int b = 0; b < bins; b++) s.add(-1 + (b + 0.5) * 2.0 / bins, counts.get(b).asDouble() / total);
+            for (int b = 0; b < bins; b++) s.add(-1 + (b + 0.5) * 2.0 / bins, counts[b] / total);
             ds.addSeries(s);
         }
         if (ds.getSeriesCount() == 0) return null;
@@ -290,11 +304,9 @@ public final class Report {
     static JFreeChart persistence(List<Run> runs) {
         XYSeriesCollection ds = new XYSeriesCollection();
         for (Run r : runs) {
-            JsonNode p = r.evals().getOrDefault("msts_disentanglement", EvalOutput.MAPPER.createObjectNode())
-                    .path("eval_result_unstructured").path("latent_persistence");
-            if (!p.isArray()) continue;
+            if (r.disentangle() == null) continue;
             List<Double> v = new ArrayList<>();
-            for (JsonNode x : p) if (x.isNumber()) v.add(x.asDouble());
+            for (double x : r.disentangle().latentPersistence()) if (!Double.isNaN(x)) v.add(x);
             if (v.isEmpty()) continue;
             v.sort((a, b) -> Double.compare(b, a));
             XYSeries s = new XYSeries(r.label() + " (" + v.size() + " alive latents)");
@@ -311,11 +323,11 @@ public final class Report {
     static JFreeChart autocorr(List<Run> runs) {
         XYSeriesCollection ds = new XYSeriesCollection();
         for (Run r : runs) {
-            JsonNode a = r.evals().getOrDefault("msts_disentanglement", EvalOutput.MAPPER.createObjectNode())
-                    .path("eval_result_unstructured").path("mean_autocorrelation_by_lag");
-            if (!a.isArray() || a.isEmpty()) continue;
+            if (r.disentangle() == null) continue;
+            double[] a = r.disentangle().meanAutocorrelationByLag();
+            if (a.length == 0) continue;
             XYSeries s = new XYSeries(r.label());
-            for (int l = 0; l < a.size(); l++) if (a.get(l).isNumber()) s.add(l + 1, a.get(l).asDouble());
+            for (int l = 0; l < a.length; l++) if (!Double.isNaN(a[l])) s.add(l + 1, a[l]);
             ds.addSeries(s);
         }
         if (ds.getSeriesCount() == 0) return null;
@@ -327,12 +339,10 @@ public final class Report {
     static JFreeChart probing(List<Run> runs) {
         XYSeriesCollection ds = new XYSeriesCollection();
         for (Run r : runs) {
-            JsonNode g = r.evals().getOrDefault("sparse_probing", EvalOutput.MAPPER.createObjectNode()).path("eval_result_metrics").path("sae");
+            if (r.probing() == null) continue;
             XYSeries s = new XYSeries(r.label());
-            g.properties().forEach(e -> {
-                String k = e.getKey();
-                if (k.startsWith("sae_top_") && e.getValue().isNumber())
-                    s.add(Integer.parseInt(k.substring(8, k.indexOf("_test"))), e.getValue().asDouble());
+            r.probing().saeTopK().forEach((k, v) -> {
+                if (v != null) s.add(k.intValue(), v.doubleValue());
             });
             if (s.getItemCount() > 0) ds.addSeries(s);
         }

