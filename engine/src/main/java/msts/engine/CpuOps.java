@@ -56,7 +56,7 @@ public final class CpuOps implements Ops {
      * the interpreter, C1 and C2 sum in different orders, so results changed as the JIT warmed up (a
      * resumed harvest differed from an uninterrupted one); this tree gives the same bits in every tier.
      */
-    static float hsum(FloatVector v) {
+    public static float hsum(FloatVector v) {
         if (L == 16) {
             v = v.add(v.rearrange(X8));
             v = v.add(v.rearrange(X4));

@@ -1,7 +1,8 @@
 package msts.sae;
 
+import msts.engine.CpuOps;
+
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -14,29 +15,6 @@ public final class SaeVectorKernels {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
-    /** Lane permutations i → i xor h for h = L/2, L/4, ..., 1 (see {@link #hsum}). */
-    private static final VectorShuffle<Float>[] HALVES = halves();
-
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] halves() {
-        VectorShuffle<Float>[] out = new VectorShuffle[Integer.numberOfTrailingZeros(S.length())];
-        for (int i = 0, h = S.length() / 2; h >= 1; i++, h /= 2) {
-            final int hh = h;
-            out[i] = VectorShuffle.fromOp(S, j -> j ^ hh);
-        }
-        return out;
-    }
-
-    /**
-     * Horizontal sum in a fixed pairwise order (lanes i and i xor L/2, then L/4, ..., 1), as CpuOps does:
-     * {@code reduceLanes(ADD)} sums in a different order in the interpreter, C1 and C2, which made the sparse
-     * training path give different bits from run to run as the JIT warmed up.
-     */
-    static float hsum(FloatVector v) {
-        for (VectorShuffle<Float> sh : HALVES) v = v.add(v.rearrange(sh));
-        return v.lane(0);
-    }
-
     /** Σ_c a[ao + c] · b[bo + c] for c in [0, n) (helper; lanes summed in a fixed order, not a plain loop's). */
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
         FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
@@ -46,7 +24,7 @@ public final class SaeVectorKernels {
             acc1 = FloatVector.fromArray(S, a, ao + c + L).fma(FloatVector.fromArray(S, b, bo + c + L), acc1);
         }
         for (; c + L <= n; c += L) acc0 = FloatVector.fromArray(S, a, ao + c).fma(FloatVector.fromArray(S, b, bo + c), acc0);
-        float s = hsum(acc0.add(acc1));
+        float s = CpuOps.hsum(acc0.add(acc1));
         for (; c < n; c++) s += a[ao + c] * b[bo + c];
         return s;
     }
