@@ -127,11 +127,13 @@ public final class ActivationStoreWriter implements AutoCloseable {
         }
     }
 
-    private static boolean isLeftover(String name) {
+    /** A killed writer's leftover: a temp file or a shard file (deleted unless the manifest lists it). */
+    public static boolean isLeftover(String name) {
         return (name.startsWith(".") && name.endsWith(".tmp")) || name.matches("shard_\\d+\\.safetensors");
     }
 
-    private static boolean isOurs(String name) {
+    /** A file a store directory may hold before its manifest exists: the lock or a leftover. */
+    public static boolean isOurs(String name) {
         return name.equals(LOCK_FILE) || isLeftover(name);
     }
 
@@ -147,7 +149,8 @@ public final class ActivationStoreWriter implements AutoCloseable {
         }
     }
 
-    static List<String> differences(StoreManifest a, StoreManifest b) {
+    /** What differs between the store's manifest {@code a} and a new run's {@code b} (empty: it may continue). */
+    public static List<String> differences(StoreManifest a, StoreManifest b) {
         List<String> d = new ArrayList<>();
         cmp(d, "model", a.model(), b.model());
         cmp(d, "hook", a.hookName(), b.hookName());
@@ -187,26 +190,41 @@ public final class ActivationStoreWriter implements AutoCloseable {
     public Corpus.Position position() { return manifest.position(); }
 
     /** A new shard of {@code n} sequences (≤ sequences per shard) to fill and {@link #commit}. */
-    public ShardBuilder newShard(int n) {
-        if (n <= 0 || n > manifest.sequencesPerShard())
-            throw new IllegalArgumentException("a shard holds 1.." + manifest.sequencesPerShard() + " sequences, got " + n);
-        return new ShardBuilder(n, manifest.contextSize(), manifest.dIn(), manifest.dtype());
+    public ShardBuilder newShard(int n) { return newShard(manifest, n); }
+
+    /** A shard of {@code n} sequences for the store of manifest {@code m} (a cluster task fills one without a writer). */
+    public static ShardBuilder newShard(StoreManifest m, int n) {
+        if (n <= 0 || n > m.sequencesPerShard())
+            throw new IllegalArgumentException("a shard holds 1.." + m.sequencesPerShard() + " sequences, got " + n);
+        return new ShardBuilder(n, m.contextSize(), m.dIn(), m.dtype());
+    }
+
+    /** The tensors of a filled shard file, in file order: activations [n, ctx, d], tokens [n, ctx]. */
+    public static Map<String, SafeTensors.Raw> shardTensors(ShardBuilder b) {
+        if (b.filled != b.n) throw new IllegalStateException("shard has " + b.filled + " of " + b.n + " sequences");
+        Map<String, SafeTensors.Raw> t = new LinkedHashMap<>();
+        t.put("activations", SafeTensors.Raw.of(b.acts));
+        t.put("tokens", new SafeTensors.Raw("I32", new long[]{b.n, b.ctx}, b.tokens));
+        return t;
+    }
+
+    /** The metadata of the shard starting at sequence {@code first} of the store of manifest {@code m}. */
+    public static Map<String, String> shardMetadata(StoreManifest m, long first) {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", "msts-activation-shard");
+        meta.put("hook_name", m.hookName());
+        meta.put("first_sequence", Long.toString(first));
+        meta.put("model", m.model());
+        return meta;
     }
 
     /** Writes the shard (temp + rename), then lists it in the manifest with the corpus position after it. */
     public void commit(ShardBuilder b, Corpus.Position after) {
-        if (b.filled != b.n) throw new IllegalStateException("shard has " + b.filled + " of " + b.n + " sequences");
         int index = manifest.shards().size();
         String name = StoreManifest.shardName(index);
         long first = manifest.numSequences();
-        Map<String, SafeTensors.Raw> t = new LinkedHashMap<>();
-        t.put("activations", new SafeTensors.Raw(b.acts.dtype().name(), b.acts.shape(), b.acts.segment()));
-        t.put("tokens", new SafeTensors.Raw("I32", new long[]{b.n, b.ctx}, b.tokens));
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", "msts-activation-shard");
-        meta.put("hook_name", manifest.hookName());
-        meta.put("first_sequence", Long.toString(first));
-        meta.put("model", manifest.model());
+        Map<String, SafeTensors.Raw> t = shardTensors(b);
+        Map<String, String> meta = shardMetadata(manifest, first);
         Path file = dir.resolve(name);
         SafeTensors.writeRaw(file, t, meta);
         b.close();

@@ -160,6 +160,27 @@ public record StoreManifest(
         return v;
     }
 
+    /** The manifest as {@link #write} stores it (indented JSON). */
+    public byte[] toBytes() {
+        try {
+            return JSON.writeValueAsBytes(toJson());
+        } catch (IOException e) {
+            throw new StoreException("cannot encode the manifest: " + e.getMessage(), e);
+        }
+    }
+
+    /** Parses manifest bytes read from {@code where} (named in errors), e.g. through a Hadoop FileSystem. */
+    public static StoreManifest parse(byte[] json, Path where) {
+        JsonNode o;
+        try {
+            o = JSON.readTree(json);
+        } catch (IOException e) {
+            throw new StoreException(where + ": unreadable manifest: " + e.getMessage(), e);
+        }
+        if (o == null || !o.isObject()) throw new StoreException(where + ": unreadable manifest: not a JSON object");
+        return fromJson(o, where);
+    }
+
     public static StoreManifest read(Path dir) {
         Path f = dir.resolve(FILE);
         if (!Files.isRegularFile(f)) throw new StoreException(dir + " is not an activation store (no " + FILE + ")");
@@ -176,7 +197,7 @@ public record StoreManifest(
     public void write(Path dir) {
         Path f = dir.resolve(FILE);
         try {
-            msts.io.AtomicFiles.write(f, JSON.writeValueAsBytes(toJson())); // temp + fsync + rename; no litter on failure
+            msts.io.AtomicFiles.write(f, toBytes()); // temp + fsync + rename; no litter on failure
         } catch (IOException e) {
             throw new StoreException(e.getMessage(), e);
         }

