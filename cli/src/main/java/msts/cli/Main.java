@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 TinyModelCommand.class,
                 HarvestCommand.class,
                 TrainCommand.class,
+                LmCommand.class,
                 EvalCommand.class,
                 SyntheticCommand.class,
                 FeaturesCommand.class,
