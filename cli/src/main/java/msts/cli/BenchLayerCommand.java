@@ -55,7 +55,7 @@ public final class BenchLayerCommand implements Callable<Integer> {
                     "BF16 peer scripts/bench_layer_torch.py (the layer in torch.bfloat16, same thread count)."})
     String compute;
 
-    @Option(names = "--torch-python", defaultValue = "/usr/bin/python3", description = "python with torch for the bf16 peer (default ${DEFAULT-VALUE})")
+    @Option(names = "--torch-python", defaultValue = "/usr/bin/python3", description = "python with torch for the bf16 peer")
     String torchPython;
 
     @Override

@@ -40,7 +40,7 @@ public final class BenchMatmulCommand implements Callable<Integer> {
                     "PyTorch-CPU BF16 peer bench/src/main/resources/msts/bench/torch_bf16_matmul.py (torch.matmul on bfloat16, same thread count)."})
     String compute;
 
-    @Option(names = "--torch-python", defaultValue = "/usr/bin/python3", description = "Python with torch for the bf16 peer (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--torch-python", defaultValue = "/usr/bin/python3", description = "Python with torch for the bf16 peer.")
     String torchPython;
 
     @Override

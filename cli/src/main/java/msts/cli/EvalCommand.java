@@ -33,7 +33,8 @@ import picocli.CommandLine.Option;
 /** {@code msts eval core|unlearning|probing|disentangle}: SAEBench-schema JSON results into --out. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Evaluates a trained SAE; each eval writes <eval_type_id>_eval_results.json (SAEBench schema) into --out.",
-        subcommands = {EvalCommand.Core.class, EvalCommand.UnlearningCmd.class, EvalCommand.Probing.class, EvalCommand.Disentangle.class})
+        subcommands = {EvalCommand.Core.class, EvalCommand.UnlearningCmd.class, EvalCommand.Probing.class, EvalCommand.Disentangle.class,
+                EvalCommand.Mcq.class})
 public final class EvalCommand implements Runnable {
     @Override
     public void run() {
@@ -258,6 +259,58 @@ public final class EvalCommand implements Runnable {
                     thresholds, nFeatures, multipliers, allPermutations, mmluThreshold, m.batch), s.id());
             return new Result(o.output(), String.format(java.util.Locale.ROOT, "unlearning score %.4f",
                     o.metrics().unlearningScore()));
+        }
+    }
+
+    @Command(name = "mcq", mixinStandardHelpOptions = true,
+            description = {"The unmodified model's multiple-choice accuracy with the unlearning eval's prompt and scoring (no SAE):",
+                    "original choice order and, with --all-permutations, correct in all 24 orders. Prints one line per file",
+                    "and, with --out, writes mcq_accuracy.json."})
+    static final class Mcq implements Callable<Integer> {
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+        @Mixin ModelOptions m = new ModelOptions();
+
+        @Option(names = "--questions", required = true, arity = "1..*", paramLabel = "FILE",
+                description = "question JSONL files (cais/wmdp or cais/mmlu layout); subject from the record, else 'biology' for wmdp* files, else the file name")
+        List<Path> questions;
+
+        @Option(names = "--all-permutations", negatable = true, defaultValue = "true", fallbackValue = "true",
+                description = "also count questions answered correctly in all 24 choice orders")
+        boolean allPermutations;
+
+        @Option(names = "--out", paramLabel = "DIR", description = "write mcq_accuracy.json here")
+        Path out;
+
+        @Mixin BackendOption backend;
+        @Mixin RunOptions run;
+        @Mixin VerboseOption verbose;
+
+        @Override
+        public Integer call() throws Exception {
+            run.apply();
+            Map<String, Object> res = new LinkedHashMap<>();
+            try (Backend b = backend.backend(); GemmaModel model = m.load(b)) {
+                for (Path f : questions) {
+                    String name = f.getFileName().toString().replaceFirst("\\.jsonl?$", "");
+                    var qs = Unlearning.readQuestions(f, name.startsWith("wmdp") ? "biology" : name);
+                    var a = Unlearning.mcqAccuracy(model, model.tokenizer(), qs, allPermutations, m.batch, name);
+                    Map<String, Object> r = new LinkedHashMap<>();
+                    r.put("total", a.total());
+                    r.put("accuracy_original_order", a.originalOrder());
+                    if (allPermutations) r.put("accuracy_all_24_orders", a.all24Orders());
+                    res.put(name, r);
+                    spec.commandLine().getOut().printf(java.util.Locale.ROOT, "%s: %d questions, accuracy %.4f (original order)%s%n", name, a.total(),
+                            a.originalOrder(), allPermutations ? String.format(java.util.Locale.ROOT, ", %.4f (all 24 orders)", a.all24Orders()) : "");
+                }
+            }
+            if (out != null) {
+                Files.createDirectories(out);
+                Path f = out.resolve("mcq_accuracy.json");
+                Files.writeString(f, EvalOutput.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(res) + "\n");
+                spec.commandLine().getOut().println("wrote " + f);
+            }
+            spec.commandLine().getOut().flush();
+            return 0;
         }
     }
 

@@ -39,10 +39,10 @@ public final class FeaturesCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "Gemma-2 checkpoint: output tokens from its tied embedding (W_dec·W_U), and its tokenizer") Path model;
     @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json (default: --model DIR/tokenizer.json, else the store's recorded tokenizer; without one, token ids are shown)") Path tokenizer;
     @Option(names = "--out", required = true, paramLabel = "DIR") Path out;
-    @Option(names = "--top", defaultValue = "16", description = "top contexts per latent (default ${DEFAULT-VALUE})") int top;
-    @Option(names = "--before", defaultValue = "24", description = "tokens shown before the maximum (default ${DEFAULT-VALUE})") int before;
-    @Option(names = "--after", defaultValue = "8", description = "tokens shown after the maximum (default ${DEFAULT-VALUE})") int after;
-    @Option(names = "--logit-tokens", defaultValue = "10", description = "promoted and suppressed tokens per latent (default ${DEFAULT-VALUE})") int logitTokens;
+    @Option(names = "--top", defaultValue = "16", description = "top contexts per latent") int top;
+    @Option(names = "--before", defaultValue = "24", description = "tokens shown before the maximum") int before;
+    @Option(names = "--after", defaultValue = "8", description = "tokens shown after the maximum") int after;
+    @Option(names = "--logit-tokens", defaultValue = "10", description = "promoted and suppressed tokens per latent") int logitTokens;
     @Option(names = "--max-sequences", defaultValue = "0", description = "scan only the first N sequences (default: all)") int maxSequences;
     @Mixin BackendOption backend; // --backend cpu|reference|tornado, --device B:D: the SAE's and the logits' GEMMs
     @Mixin RunOptions runOptions; // --threads N

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 EvalCommand.class,
                 SyntheticCommand.class,
                 FeaturesCommand.class,
+                WorldCommand.class,
                 ReportCommand.class,
                 ExportCommand.class,
                 DemoCommand.class,

@@ -160,6 +160,11 @@ public final class Report {
         });
     }
 
+    /** "a / b" with "–" for a missing (NaN) value; "–" alone when a is missing. */
+    static String pair(double a, double b) {
+        return Double.isNaN(a) ? "–" : fmt(a) + " / " + (Double.isNaN(b) ? "–" : fmt(b));
+    }
+
     static final List<Row> ROWS = List.of(
             row("L0", Run::core, c -> c.sparsity().l0()),
             row("explained variance", Run::core, c -> c.reconstructionQuality().explainedVariance()),
@@ -181,6 +186,10 @@ public final class Report {
             }),
             row("avg max decoder cos", Run::core, c -> c.miscMetrics().averageMaxDecoderCosineSim()),
             row("unlearning score", Run::unlearning, UnlearningMetrics::unlearningScore),
+            new Row("forget MCQ acc., unmodified (original order / all 24)", r -> r.unlearning() == null ? "–"
+                    : pair(r.unlearning().wmdpAccuracyOriginalOrder(), r.unlearning().wmdpAccuracyAll24Orders())),
+            new Row("retain MCQ acc., unmodified (original order / all 24)", r -> r.unlearning() == null ? "–"
+                    : pair(r.unlearning().mmluAccuracyOriginalOrder(), r.unlearning().mmluAccuracyAll24Orders())),
             row("SAE probe top-1", Run::probing, p -> p.saeTop(1)),
             row("SAE probe top-5", Run::probing, p -> p.saeTop(5)),
             row("SAE probe top-20", Run::probing, p -> p.saeTop(20)),
