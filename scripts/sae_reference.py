@@ -4,6 +4,12 @@
 Writes sae/src/test/resources/sae-ref/:
   <case>.safetensors  params (W_enc, b_enc, W_dec, b_dec, conv_w), x, dead mask, and autograd gradients
                       grad.<name>; <case>.json: cfg, batch layout, l1 and expected loss terms.
+  jumprelu, temporal_jumprelu: JumpReLU training (SAELens JumpReLU / Step autograd Functions, rectangle
+                      kernel, loss = MSE + λ·L0 over counted rows), params incl. log_threshold, and f.
+  batchtopk, temporal_batchtopk: SAELens BatchTopK over the counted rows + AuxK; f and one
+                      update_topk_threshold step (topk_threshold_in → topk_threshold_out in the .json).
+  (Appended last so the earlier cases' random draws are unchanged. Re-running on another numpy/torch build
+  changes the older files in the last bits; they are kept as committed.)
   saelens-standard/, saelens-jumprelu/: SAELens-layout dirs (cfg.json + sae_weights.safetensors) plus
                       expected.safetensors with x and f = encode(x), x̂ = decode(f) computed here.
 Run with Debian's python3 (python3-torch): /usr/bin/python3 scripts/sae_reference.py
@@ -13,7 +19,7 @@ import json, os, struct
 import numpy as np
 import torch
 
-OUT = os.path.join(os.path.dirname(__file__), "..", "model", "src", "test", "resources", "sae-ref")
+OUT = os.path.join(os.path.dirname(__file__), "..", "sae", "src", "test", "resources", "sae-ref")
 torch.manual_seed(0)
 rng = np.random.default_rng(0)
 
@@ -46,6 +52,58 @@ def shift(xc, off, T):
     return y
 
 
+def rectangle(u):
+    return ((u > -0.5) & (u < 0.5)).to(u)
+
+
+class JumpReLU(torch.autograd.Function):
+    """f = x·1[x > θ]; dx = 1[x > θ]·g (no STE on x); dθ = Σ_rows −(θ/ε)·K((x − θ)/ε)·g (SAELens JumpReLU)."""
+
+    @staticmethod
+    def forward(ctx, x, threshold, bandwidth):
+        ctx.save_for_backward(x, threshold)
+        ctx.bandwidth = bandwidth
+        return (x * (x > threshold)).to(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, threshold = ctx.saved_tensors
+        bw = ctx.bandwidth
+        x_grad = (x > threshold) * g
+        threshold_grad = torch.sum(-(threshold / bw) * rectangle((x - threshold) / bw) * g, dim=0)
+        return x_grad, threshold_grad, None
+
+
+class Step(torch.autograd.Function):
+    """H(x − θ); dx = 0; dθ = Σ_rows −(1/ε)·K((x − θ)/ε)·g (SAELens Step)."""
+
+    @staticmethod
+    def forward(ctx, x, threshold, bandwidth):
+        ctx.save_for_backward(x, threshold)
+        ctx.bandwidth = bandwidth
+        return (x > threshold).to(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, threshold = ctx.saved_tensors
+        bw = ctx.bandwidth
+        return None, torch.sum(-(1.0 / bw) * rectangle((x - threshold) / bw) * g, dim=0), None
+
+
+def topk_aux(c, P, pre, x, xhat, dead, counted):
+    d = c["d_in"]
+    n_dead = int(dead.sum())
+    k_aux0 = c["k_aux"] if c["k_aux"] > 0 else d // 2
+    scale = min(n_dead / k_aux0, 1.0)
+    k_aux = min(k_aux0, n_dead)
+    lat = torch.where(dead[None], pre, torch.tensor(-float("inf")))
+    v, idx = lat.topk(k_aux, dim=-1)
+    a = torch.zeros_like(pre).scatter(-1, idx, v)
+    recons = a @ P["W_dec"] + P["b_dec"]
+    resid = (x - xhat).detach()
+    return c["aux_k_coefficient"] * scale * ((recons - resid) ** 2).sum(-1)[counted].mean()
+
+
 def forward_loss(c, P, x, nSeq, T, lossStart, l1, dead):
     d = c["d_in"]
     xs = x.view(nSeq, T, d)
@@ -58,36 +116,40 @@ def forward_loss(c, P, x, nSeq, T, lossStart, l1, dead):
                 z = z + P["conv_w"][s, :, j] * shift(xc, off, T)
     pre = z.reshape(nSeq * T, d) @ P["W_enc"] + P["b_enc"]
     act = c["activation"]
+    counted = torch.tensor([(r % T) >= lossStart for r in range(nSeq * T)])
     if act == "topk":
         v, idx = pre.topk(c["k"], dim=-1)
         f = torch.zeros_like(pre).scatter(-1, idx, torch.relu(v))
+    elif act == "jumprelu":
+        f = JumpReLU.apply(pre, torch.exp(P["log_threshold"]), c["jumprelu_bandwidth"])
+    elif act == "batchtopk":
+        # SAELens BatchTopK over the counted rows: relu, flatten, top int(k·rows); other rows f = 0
+        acts = torch.relu(pre[counted])
+        flat = acts.flatten()
+        v, idx = flat.topk(int(c["k"] * acts.shape[0]))
+        fc = torch.zeros_like(flat).scatter(-1, idx, v).reshape(acts.shape)
+        f = torch.zeros_like(pre).index_put((counted.nonzero()[:, 0],), fc)
     else:
         f = torch.relu(pre)
     xhat = f @ P["W_dec"] + P["b_dec"]
-    counted = torch.tensor([(r % T) >= lossStart for r in range(nSeq * T)])
     mse = ((xhat - x) ** 2).sum(-1)[counted].mean()
     terms = {"mse": mse}
     if act == "relu" and l1 != 0:
         w = torch.ones(c["d_sae"]) if c["l1_mode"] == "unit_norm" else P["W_dec"].norm(dim=1)
         terms["l1"] = l1 * (f * w).sum(-1)[counted].mean()
-    if act == "topk" and dead is not None and dead.sum() > 0:
-        n_dead = int(dead.sum())
-        k_aux0 = c["k_aux"] if c["k_aux"] > 0 else d // 2
-        scale = min(n_dead / k_aux0, 1.0)
-        k_aux = min(k_aux0, n_dead)
-        lat = torch.where(dead[None], pre, torch.tensor(-float("inf")))
-        v, idx = lat.topk(k_aux, dim=-1)
-        a = torch.zeros_like(pre).scatter(-1, idx, v)
-        recons = a @ P["W_dec"] + P["b_dec"]
-        resid = (x - xhat).detach()
-        terms["aux"] = c["aux_k_coefficient"] * scale * ((recons - resid) ** 2).sum(-1)[counted].mean()
+    if act in ("topk", "batchtopk") and dead is not None and dead.sum() > 0:
+        terms["aux"] = topk_aux(c, P, pre, x, xhat, dead, counted)
+    if act == "jumprelu":
+        # SAELens JumpReLUTrainingSAE, sparsity mode "step" (its default; pre-act loss off by default)
+        l0 = torch.sum(Step.apply(pre[counted], torch.exp(P["log_threshold"]), c["jumprelu_bandwidth"]), dim=-1)
+        terms["l0"] = (c["l0_coefficient"] * l0).mean()
     if c["sep_weight"] != 0:
         U = P["W_dec"] / P["W_dec"].norm(dim=1, keepdim=True)
         G = U @ U.T
         n = c["d_sae"]
         off = ~torch.eye(n, dtype=torch.bool)
         terms["sep"] = c["sep_weight"] * (torch.relu(G[off].abs() - c["sep_margin"]) ** 2).mean()
-    return terms
+    return terms, f
 
 
 def case(name, c, nSeq, T, lossStart, l1, dead=None):
@@ -100,11 +162,13 @@ def case(name, c, nSeq, T, lossStart, l1, dead=None):
     }
     if c["architecture"] == "temporal":
         P["conv_w"] = torch.tensor(rng.uniform(-0.5, 0.5, (len(c["dilations"]), d, 3)), dtype=torch.float32)
+    if c["activation"] == "jumprelu":
+        P["log_threshold"] = torch.tensor(np.log(rng.uniform(0.05, 0.5, n)), dtype=torch.float32)
     for v in P.values():
         v.requires_grad_(True)
     x = torch.tensor(rng.uniform(-1, 1, (nSeq * T, d)), dtype=torch.float32)
     deadt = None if dead is None else torch.tensor(dead)
-    terms = forward_loss(c, P, x, nSeq, T, lossStart, l1, deadt)
+    terms, f = forward_loss(c, P, x, nSeq, T, lossStart, l1, deadt)
     loss = sum(terms.values())
     loss.backward()
     tensors = {k: v.detach().numpy() for k, v in P.items()}
@@ -112,9 +176,20 @@ def case(name, c, nSeq, T, lossStart, l1, dead=None):
     tensors["x"] = x.numpy()
     if dead is not None:
         tensors["dead"] = np.array(dead, dtype=np.float32)
+    if c["activation"] in ("jumprelu", "batchtopk"):
+        tensors["f"] = f.detach().numpy()
     write_st(os.path.join(OUT, name + ".safetensors"), tensors)
     meta = {"cfg": c, "nSeq": nSeq, "T": T, "lossStart": lossStart, "l1": l1,
             "terms": {k: float(v) for k, v in terms.items()}, "loss": float(loss)}
+    if c["activation"] == "batchtopk":
+        # SAELens update_topk_threshold (double): θ ← (1 − lr)·θ + lr·min positive f over the batch
+        th0, lr = 0.2, c["topk_threshold_lr"]
+        fd = f.detach()
+        th = torch.tensor(th0, dtype=torch.double)
+        pos = fd > 0
+        if pos.any():
+            th = (1 - lr) * th + lr * fd[pos].min().to(torch.double)
+        meta.update({"topk_threshold_in": th0, "topk_threshold_out": float(th), "active": int(pos.sum())})
     with open(os.path.join(OUT, name + ".json"), "w") as f:
         json.dump(meta, f, indent=1)
 
@@ -159,4 +234,11 @@ for arch in ["standard", "jumprelu"]:
                    "normalize_activations": "none", "apply_b_dec_to_input": True, "device": "cpu"}, fh, indent=1)
     write_st(os.path.join(OUT, "saelens-" + arch + "-expected.safetensors"),
              {"x": x, "f": f.astype(np.float32), "xhat": xhat.astype(np.float32)})
+# Threshold SAEs (appended after the fixtures above so their random draws, and files, stay unchanged)
+case("jumprelu", cfg("jumprelu", "jumprelu", jumprelu_bandwidth=0.2, l0_coefficient=0.3), 6, 1, 0, 0.0)
+case("temporal_jumprelu", cfg("temporal", "jumprelu", jumprelu_bandwidth=0.1, l0_coefficient=0.5), 3, 9, 1, 0.0)
+case("batchtopk", cfg("batchtopk", "batchtopk", k=3, topk_threshold_lr=0.01, aux_k_coefficient=0.25), 6, 1, 0, 0.0,
+     dead=[j % 3 == 1 for j in range(12)])
+case("temporal_batchtopk", cfg("temporal", "batchtopk", k=2, conv_mode="centred", topk_threshold_lr=0.05, k_aux=3),
+     3, 9, 1, 0.0, dead=[j % 4 == 0 for j in range(12)])
 print("fixtures written to", os.path.normpath(OUT))

@@ -37,68 +37,71 @@ import picocli.CommandLine.Option;
 public final class DemoCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--out", defaultValue = "msts-demo", paramLabel = "DIR", description = "working directory (default ${DEFAULT-VALUE})")
+    @Option(names = "--out", defaultValue = "msts-demo", paramLabel = "DIR", description = "working directory")
     Path out;
 
-    @Option(names = "--seed", defaultValue = "0", description = "seed of the world, the model and the SAEs (default ${DEFAULT-VALUE})")
+    @Range(min = Long.MIN_VALUE) @Option(names = "--seed", defaultValue = "0", description = "seed of the world, the model and the SAEs")
     long seed;
 
-    @Option(names = "--world-entities", defaultValue = "40", description = "world entities per domain (default ${DEFAULT-VALUE})")
+    @Range(min = 2) @Option(names = "--world-entities", defaultValue = "40", description = "world entities per domain")
     int worldEntities;
 
-    @Option(names = "--world-eval-entities", defaultValue = "20", description = "of those, asked in the MCQ eval sets (default ${DEFAULT-VALUE})")
+    @Range(min = 1) @Option(names = "--world-eval-entities", defaultValue = "20", description = "of those, asked in the MCQ eval sets")
     int worldEvalEntities;
 
-    @Option(names = "--world-paraphrases", defaultValue = "200", description = "training documents per entity (default ${DEFAULT-VALUE})")
+    @Range(min = 1) @Option(names = "--world-paraphrases", defaultValue = "200", description = "training documents per entity")
     int worldParaphrases;
 
-    @Option(names = "--world-practice-variants", defaultValue = "48", description = "closed-book MCQ practice documents per practice fact (default ${DEFAULT-VALUE})")
+    @Range(min = 4) @Option(names = "--world-practice-variants", defaultValue = "48", description = "closed-book MCQ practice documents per practice fact")
     int worldPracticeVariants;
 
-    @Option(names = "--world-open-book-variants", defaultValue = "0", description = "open-book MCQ practice documents per practice fact (default ${DEFAULT-VALUE})")
+    @Range(min = 0) @Option(names = "--world-open-book-variants", defaultValue = "0", description = "open-book MCQ practice documents per practice fact")
     int worldOpenBookVariants;
 
-    @Option(names = "--lm-prompt-weight", defaultValue = "1", description = "loss weight of MCQ practice prompts (default ${DEFAULT-VALUE})")
+    @Range(min = 0) @Option(names = "--world-value-variants", defaultValue = "0", description = "value-answer MCQ practice documents per practice fact")
+    int worldValueVariants;
+
+    @Option(names = "--lm-prompt-weight", defaultValue = "1", description = "loss weight of MCQ practice prompts")
     String lmPromptWeight;
 
-    @Option(names = "--lm-completion-weight", defaultValue = "1", description = "loss weight of MCQ practice answers (default ${DEFAULT-VALUE})")
+    @Option(names = "--lm-completion-weight", defaultValue = "1", description = "loss weight of MCQ practice answers")
     String lmCompletionWeight;
 
-    @Option(names = "--lm-hidden", defaultValue = "128", description = "model hidden size (default ${DEFAULT-VALUE})")
+    @Range(min = 8) @Option(names = "--lm-hidden", defaultValue = "128", description = "model hidden size")
     int lmHidden;
 
-    @Option(names = "--lm-layers", defaultValue = "4", description = "model layers (default ${DEFAULT-VALUE})")
+    @Range(min = 1) @Option(names = "--lm-layers", defaultValue = "4", description = "model layers")
     int lmLayers;
 
-    @Option(names = "--lm-tokens", defaultValue = "2000000", description = "model training tokens (default ${DEFAULT-VALUE})")
+    @Range(min = 1) @Option(names = "--lm-tokens", defaultValue = "2000000", description = "model training tokens")
     long lmTokens;
 
-    @Option(names = "--lm-batch", defaultValue = "16", description = "model training rows per step (default ${DEFAULT-VALUE})")
+    @Range(min = 1) @Option(names = "--lm-batch", defaultValue = "16", description = "model training rows per step")
     int lmBatch;
 
-    @Option(names = "--lm-lr", defaultValue = "3e-3", description = "model peak learning rate (default ${DEFAULT-VALUE})")
+    @Option(names = "--lm-lr", defaultValue = "3e-3", description = "model peak learning rate")
     String lmLr;
 
     @Option(names = "--model-cache", paramLabel = "DIR", description = "where trained demo models are kept (default: the msts cache, $MSTS_CACHE or ~/.cache/msts, /demo-models)")
     Path modelCache;
 
-    @Option(names = "--layer", defaultValue = "2", description = "hook layer (default ${DEFAULT-VALUE})")
+    @Option(names = "--layer", defaultValue = "2", description = "hook layer")
     int layer;
 
-    @Option(names = "--harvest-tokens", defaultValue = "60000", description = "default ${DEFAULT-VALUE}")
+    @Range(min = 1) @Option(names = "--harvest-tokens", defaultValue = "60000", description = "")
     long harvestTokens;
 
-    @Option(names = "--train-tokens", defaultValue = "600000", description = "per model SAE (default ${DEFAULT-VALUE})")
+    @Range(min = 1) @Option(names = "--train-tokens", defaultValue = "600000", description = "per model SAE")
     long trainTokens;
 
-    @Option(names = "--synthetic-tokens", defaultValue = "1000000", description = "per synthetic-benchmark SAE (default ${DEFAULT-VALUE})")
+    @Range(min = 1) @Option(names = "--synthetic-tokens", defaultValue = "1000000", description = "per synthetic-benchmark SAE")
     long syntheticTokens;
 
-    @Option(names = "--d-sae", defaultValue = "512", description = "latents of the model SAEs (default ${DEFAULT-VALUE})")
+    @Range(min = 1) @Option(names = "--d-sae", defaultValue = "512", description = "latents of the model SAEs")
     int dSae;
 
     @Option(names = "--all-permutations", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "unlearning keeps questions answered correctly in all 24 choice orders (SAEBench; default ${DEFAULT-VALUE})")
+            description = "unlearning keeps questions answered correctly in all 24 choice orders (SAEBench; on by default)")
     boolean allPermutations;
 
     @picocli.CommandLine.Mixin VerboseOption verbose;
@@ -116,19 +119,20 @@ public final class DemoCommand implements Callable<Integer> {
         Files.createDirectories(out);
         String o = out.toString(), w = out.resolve("world").toString(), S = String.valueOf(seed);
 
-        say("1/11 planted-knowledge world (seed " + seed + ") -> " + w);
+        say("1/12 planted-knowledge world (seed " + seed + ") -> " + w);
         run("world", "--out", w, "--seed", S, "--force", "--entities", String.valueOf(worldEntities),
                 "--eval-entities", String.valueOf(worldEvalEntities), "--paraphrases", String.valueOf(worldParaphrases),
-                "--practice-variants", String.valueOf(worldPracticeVariants), "--open-book-variants", String.valueOf(worldOpenBookVariants));
+                "--practice-variants", String.valueOf(worldPracticeVariants), "--open-book-variants", String.valueOf(worldOpenBookVariants),
+                "--value-variants", String.valueOf(worldValueVariants));
 
         Path model = trainedModel(Path.of(w));
         String m = model.toString(), L = String.valueOf(layer), name = "world-gemma2-h" + lmHidden + "-l" + lmLayers;
 
-        say("3/11 harvest layer " + layer + " resid_post on the world's training text");
+        say("3/12 harvest layer " + layer + " resid_post on the world's training text");
         run("harvest", "--model", m, "--layer", L, "--corpus", w + "/train.jsonl", "--context", "64",
                 "--tokens", String.valueOf(harvestTokens), "--dtype", "f32", "--out", o + "/store");
 
-        say("4/11 train the baseline (ReLU) and the multi-scale temporal SAE on the store");
+        say("4/12 train the baseline (ReLU) and the multi-scale temporal SAE on the store");
         // the same hyperparameters for both SAEs (not tuned per architecture)
         String tok = String.valueOf(trainTokens), ds = String.valueOf(dSae);
         run("train", "--store", o + "/store", "--arch", "relu", "--d-sae", ds, "--tokens", tok, "--batch", "1024", "--l1", "8", "--lr", "1e-3",
@@ -137,18 +141,22 @@ public final class DemoCommand implements Callable<Integer> {
                 "--d-sae", ds, "--tokens", tok, "--batch", "1024", "--l1", "8", "--lr", "1e-3", "--hook-layer", L, "--model-name", name,
                 "--seed", S, "--out", o + "/sae/temporal");
 
-        say("5/11 synthetic ground-truth benchmark: planted features on for ~1, ~4, ~16 tokens, in superposition");
+        say("5/12 feature dashboards of both SAEs (top contexts, histograms, output tokens) -> " + out.resolve("features"));
+        for (String sae : new String[]{"baseline", "temporal"})
+            run("features", "--sae", o + "/sae/" + sae, "--store", o + "/store", "--model", m, "--out", o + "/features/" + sae, "--force");
+
+        say("6/12 synthetic ground-truth benchmark: planted features on for ~1, ~4, ~16 tokens, in superposition");
         // 192 features in 32 dimensions: hard enough that recovery is not saturated (~0.8-0.9)
         run("synthetic", "--out", o + "/synthetic", "--seqs", "512", "--context", "64", "--features-per-scale", "64",
-                "--noise", "0.1", "--on-fraction", "0.03", "--seed", S);
-        say("6/11 train the baseline and the temporal SAE on the synthetic sequences");
+                "--noise", "0.1", "--on-fraction", "0.03", "--seed", S, "--force");
+        say("7/12 train the baseline and the temporal SAE on the synthetic sequences");
         run("train", "--activations", o + "/synthetic/activations.safetensors", "--arch", "relu", "--d-sae", "256", "--tokens", String.valueOf(syntheticTokens),
                 "--batch", "1024", "--l1", "2", "--lr", "1e-3", "--model-name", "synthetic", "--seed", S, "--out", o + "/sae/baseline-synthetic");
         run("train", "--activations", o + "/synthetic/activations.safetensors", "--arch", "temporal", "--act", "relu",
                 "--dilations", "1,2,4", "--sep-weight", "0.1", "--d-sae", "256", "--tokens", String.valueOf(syntheticTokens), "--batch", "1024",
                 "--l1", "2", "--lr", "1e-3", "--model-name", "synthetic", "--seed", S, "--out", o + "/sae/temporal-synthetic");
 
-        say("7/11 the unmodified model's MCQ accuracy (the unlearning eval's prompt and scoring, original order and all 24 orders)");
+        say("8/12 the unmodified model's MCQ accuracy (the unlearning eval's prompt and scoring, original order and all 24 orders)");
         String[] mcqFiles = {w + "/wmdp_bio.jsonl", w + "/mmlu_high_school_geography.jsonl", w + "/mmlu_human_aging.jsonl"};
         List<String> mcqArgs = new ArrayList<>(List.of("eval", "mcq", "--model", m, "--questions"));
         mcqArgs.addAll(List.of(mcqFiles));
@@ -164,10 +172,10 @@ public final class DemoCommand implements Callable<Integer> {
                 : "Unlearning keeps questions answered correctly in the original order (--no-all-permutations). ";
 
         List<String> runs = new ArrayList<>();
-        int step = 8;
+        int step = 9;
         for (String sae : new String[]{"baseline", "temporal"}) {
             String s = o + "/sae/" + sae, r = o + "/runs/" + sae;
-            say(step++ + "/11 evals of the " + sae + " SAE: core, unlearning, probing, disentangle");
+            say(step++ + "/12 evals of the " + sae + " SAE: core, unlearning, probing, disentangle");
             run("eval", "core", "--sae", s, "--model", m, "--corpus", w + "/retain.jsonl", w + "/forget.jsonl", "--context", "64",
                     "--rows", "24", "--out", r);
             run("eval", "unlearning", "--sae", s, "--model", m, "--forget", w + "/forget.jsonl", "--retain", w + "/retain.jsonl",
@@ -177,7 +185,7 @@ public final class DemoCommand implements Callable<Integer> {
             run("eval", "disentangle", "--sae", s, "--activations", o + "/store", "--out", r);
             runs.add(r);
         }
-        say("10/11 ground-truth benchmark evals");
+        say("11/12 ground-truth benchmark evals");
         for (String sae : new String[]{"baseline-synthetic", "temporal-synthetic"}) {
             String r = o + "/runs/" + sae;
             run("eval", "disentangle", "--sae", o + "/sae/" + sae, "--activations", o + "/synthetic/activations.safetensors",
@@ -185,14 +193,14 @@ public final class DemoCommand implements Callable<Integer> {
             runs.add(r);
         }
 
-        say("11/11 report");
+        say("12/12 report");
         Map<String, Object> summary = summary(model, runs.subList(0, 2), mcq, filterNote);
         Files.writeString(out.resolve("demo_summary.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(summary) + "\n");
         String verdict = (String) summary.get("verdict");
         spec.commandLine().getOut().println(verdict);
         List<String> rep = new ArrayList<>(List.of("report"));
         rep.addAll(runs);
-        rep.addAll(List.of("--out", o + "/report", "--title", "msts demo: baseline vs multi-scale temporal SAE on a model trained on planted facts",
+        rep.addAll(List.of("--force", "--out", o + "/report", "--title", "msts demo: baseline vs multi-scale temporal SAE on a model trained on planted facts",
                 "--note", "Columns 'baseline' and 'temporal' come from " + name + ", a tiny Gemma-2 trained from scratch on a planted-knowledge "
                         + "world (msts world, seed " + seed + "; docs/world.md, docs/demo-model.md): invented pathogens are the forget domain "
                         + "(wmdp_bio), invented countries and aging conditions the retain domains (mmlu_*); the MCQs ask about entities whose "
@@ -200,7 +208,8 @@ public final class DemoCommand implements Callable<Integer> {
                         + "features with time scales 1, 4, 16 tokens in superposition)."));
         run(rep.toArray(new String[0]));
         Path html = out.resolve("report").resolve("report.html").toAbsolutePath();
-        spec.commandLine().getOut().printf(Locale.ROOT, "%nmsts demo done in %.1f min. Report: %s%n", (System.nanoTime() - t0) / 6e10, html);
+        spec.commandLine().getOut().printf(Locale.ROOT, "%nmsts demo done in %.1f min. Report: %s%nFeature dashboards: %s%n",
+                (System.nanoTime() - t0) / 6e10, html, out.resolve("features").resolve("temporal").resolve("index.html").toAbsolutePath());
         spec.commandLine().getOut().flush();
         return 0;
     }
@@ -221,10 +230,10 @@ public final class DemoCommand implements Callable<Integer> {
         Path cache = modelCache != null ? modelCache : GemmaTokenizer.cacheDir().resolve("demo-models");
         Path dir = cache.resolve(key), work = cache.resolve(key + ".partial");
         if (Files.isRegularFile(dir.resolve("model.safetensors")) && Files.isRegularFile(dir.resolve("config.json"))) {
-            say("2/11 tiny Gemma-2 trained on the world: cached " + dir);
+            say("2/12 tiny Gemma-2 trained on the world: cached " + dir);
             return dir;
         }
-        say("2/11 train a tiny Gemma-2 on the world (once; cached as " + dir + ")");
+        say("2/12 train a tiny Gemma-2 on the world (once; cached as " + dir + ")");
         Files.createDirectories(cache);
         List<String> a = new ArrayList<>(List.of("lm", "train", "--world", world.toString(), "--out", work.toString()));
         a.addAll(args);
@@ -302,9 +311,7 @@ public final class DemoCommand implements Callable<Integer> {
     private void run(String... args) {
         spec.commandLine().getOut().println("$ msts " + String.join(" ", args));
         spec.commandLine().getOut().flush();
-        CommandLine cl = new CommandLine(new Main());
-        cl.setExecutionExceptionHandler(Errors::handle);
-        int code = cl.execute(args);
+        int code = Main.run(args); // the same error handling and option checks as a command typed by hand
         if (code != 0) throw new IllegalStateException("demo step failed (exit " + code + "): msts " + args[0] + (args.length > 1 && !args[1].startsWith("-") ? " " + args[1] : ""));
     }
 }

@@ -21,32 +21,32 @@ public final class WorldCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory (must be new or empty unless --force)")
     Path out;
 
-    @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "integer seed (default ${DEFAULT-VALUE})")
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "integer seed")
     String seed;
 
     @Option(names = "--force", description = "write into an existing non-empty DIR (replaces the world's files)")
     boolean force;
 
-    @Option(names = "--entities", defaultValue = "40", description = "entities per domain (default ${DEFAULT-VALUE})")
+    @Option(names = "--entities", defaultValue = "40", description = "entities per domain")
     int entities;
 
-    @Option(names = "--eval-entities", defaultValue = "20", description = "of those, asked in the MCQ eval sets (default ${DEFAULT-VALUE})")
+    @Option(names = "--eval-entities", defaultValue = "20", description = "of those, asked in the MCQ eval sets")
     int evalEntities;
 
-    @Option(names = "--paraphrases", defaultValue = "200", description = "training prose documents per entity (default ${DEFAULT-VALUE})")
+    @Option(names = "--paraphrases", defaultValue = "200", description = "training prose documents per entity")
     int paraphrases;
 
-    @Option(names = "--practice-variants", defaultValue = "48", description = "MCQ practice documents per practice fact, multiple of 4 (default ${DEFAULT-VALUE})")
+    @Option(names = "--practice-variants", defaultValue = "48", description = "MCQ practice documents per practice fact, multiple of 4")
     int practiceVariants;
-    @Option(names = "--open-book-variants", defaultValue = "0", description = "open-book practice MCQs per practice fact (prose stating the answer, then the MCQ), multiple of 4 (default ${DEFAULT-VALUE})")
+    @Option(names = "--open-book-variants", defaultValue = "0", description = "open-book practice MCQs per practice fact (prose stating the answer, then the MCQ), multiple of 4")
     int openBookVariants;
-    @Option(names = "--value-variants", defaultValue = "0", description = "value-answer practice MCQs per practice fact (the model turn gives the answer's value, not its letter) (default ${DEFAULT-VALUE})")
+    @Option(names = "--value-variants", defaultValue = "0", description = "value-answer practice MCQs per practice fact (the model turn gives the answer's value, not its letter)")
     int valueVariants;
 
-    @Option(names = "--corpus-docs", defaultValue = "6", description = "held-out corpus documents per entity (default ${DEFAULT-VALUE})")
+    @Option(names = "--corpus-docs", defaultValue = "6", description = "held-out corpus documents per entity")
     int corpusDocs;
 
-    @Option(names = "--probing-per-class", defaultValue = "120", description = "probing examples per class (default ${DEFAULT-VALUE})")
+    @Option(names = "--probing-per-class", defaultValue = "120", description = "probing examples per class")
     int probingPerClass;
 
     @Option(names = "--verbose", description = "stack traces on errors")

@@ -47,6 +47,12 @@ class DemoCommandTest {
             assertEquals((byte) 0x89, head[0], png + " is not a PNG");
             assertEquals('P', head[1], png + " is not a PNG");
         }
+        for (String sae : new String[]{"baseline", "temporal"}) {
+            Path f = out.resolve("features").resolve(sae);
+            assertTrue(Files.size(f.resolve("index.html")) > 200, sae + " dashboard index");
+            assertTrue(Files.readString(f.resolve("latents/00000.html")).contains("\"promoted\""), sae + " latent page with output tokens");
+        }
+        assertTrue(r.out().contains("Feature dashboards: " + out.resolve("features/temporal/index.html").toAbsolutePath()), r.out());
         ObjectMapper json = new ObjectMapper();
         for (String sae : new String[]{"baseline", "temporal"}) {
             Path run = out.resolve("runs").resolve(sae);

@@ -40,6 +40,23 @@ public final class Kernels {
         }
     }
 
+    /**
+     * BF16 compute (PyTorch's BF16 path): out[r, o] = Σ_i bf16(x[r, i]) · w[o, i] for BF16 weights, where
+     * bf16() rounds to nearest even ({@link DType#f32ToBf16}); each product of two BF16 numbers is exact in
+     * F32 and the sum is accumulated in F32.
+     */
+    public static void matmulBF16Compute(float[] out, float[] x, MemorySegment w, int rows, int in, int outDim) {
+        for (int r = 0; r < rows; r++) {
+            for (int o = 0; o < outDim; o++) {
+                float sum = 0f;
+                long base = (long) o * in;
+                for (int i = 0; i < in; i++)
+                    sum += DType.bf16ToF32(DType.f32ToBf16(x[r * in + i])) * DType.bf16ToF32(w.getAtIndex(Tensor.I16, base + i));
+                out[r * outDim + o] = sum;
+            }
+        }
+    }
+
     /** As {@link #matmulF32} with F16 weights widened element by element. */
     public static void matmulF16(float[] out, float[] x, MemorySegment w, int rows, int in, int outDim) {
         for (int r = 0; r < rows; r++) {

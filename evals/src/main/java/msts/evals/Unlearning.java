@@ -30,8 +30,22 @@ public final class Unlearning {
     /** A multiple-choice question as in cais/wmdp and cais/mmlu: 4 choices, answer index 0..3. */
     public record Question(String question, List<String> choices, int answer, String subject) {}
 
+    /** multipliers are whole numbers (SAEBench's UnlearningEvalConfig.multipliers is list[int]). */
     public record Config(double[] retainThresholds, int[] nFeatures, double[] multipliers, boolean allPermutations,
                          double mmluThreshold, int batchSize) {
+        public Config {
+            for (double m : multipliers)
+                if (m != Math.rint(m) || Math.abs(m) > Integer.MAX_VALUE)
+                    throw new IllegalArgumentException("unlearning multiplier " + m + " is not a whole number (SAEBench's multipliers are integers)");
+        }
+
+        /** The multipliers as SAEBench writes them (integers). */
+        public int[] intMultipliers() {
+            int[] out = new int[multipliers.length];
+            for (int i = 0; i < out.length; i++) out[i] = (int) multipliers[i];
+            return out;
+        }
+
         public static Config defaults() {
             return new Config(new double[]{0.001, 0.01}, new int[]{10, 20}, new double[]{25, 50, 100, 200}, true, 0.99, 8);
         }
@@ -355,19 +369,24 @@ public final class Unlearning {
         un.put("forget_tokens_rows", forgetRows.length);
         un.put("retain_tokens_rows", retainRows.length);
         un.put("forget_sparsity_top", topSparsity(forget, 50));
+        // every field of SAEBench's UnlearningEvalConfig, so none falls back to a default that is not what ran
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("random_seed", 42);
         config.put("dataset_names", new ArrayList<>(prompts.keySet()));
         config.put("intervention_method", "clamp_feature_activation");
         config.put("retain_thresholds", cfg.retainThresholds());
         config.put("n_features_list", cfg.nFeatures());
-        config.put("multipliers", cfg.multipliers());
+        config.put("multipliers", cfg.intMultipliers());
         config.put("dataset_size", forgetRows.length);
         config.put("seq_len", forgetRows.length == 0 ? 0 : forgetRows[0].length);
+        config.put("n_batch_loss_added", (forgetRows.length + Math.max(1, cfg.batchSize()) - 1) / Math.max(1, cfg.batchSize()));
         config.put("target_metric", cfg.allPermutations() ? "correct" : "correct-original-order");
+        config.put("save_metrics", true);
+        config.put("model_name", SaeBenchConfig.modelName(sae));
+        config.put("llm_batch_size", cfg.batchSize());
+        config.put("llm_dtype", SaeBenchConfig.LLM_DTYPE);
         config.put("mmlu_threshold", cfg.mmluThreshold());
         config.put("hook_layer", layer);
-        config.put("llm_batch_size", cfg.batchSize());
         EvalOutput out = EvalOutput.of("unlearning", config, metrics, details, un, sae, saeId);
         return new EvalResult<>(out, UnlearningMetrics.from(out));
     }

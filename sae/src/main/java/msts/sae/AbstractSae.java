@@ -85,10 +85,28 @@ public abstract class AbstractSae implements Sae {
 
     @Override public float[] decoderWeights() { return params.W_dec; }
 
+    @Override public float[] encoderWeights() { return params.W_enc; }
+
+    @Override public float[] encoderBias() { return params.b_enc; }
+
     @Override public Map<String, Object> cfg() { return cfg.toMap(); }
 
     /** Tensors beyond {@link SaeParams#NAMES} written to sae_weights.safetensors (JumpReLU: threshold). */
     public Map<String, float[]> extraTensors() { return Map.of(); }
+
+    /** Training state beyond the parameters, kept in checkpoints (BatchTopK: its inference threshold). */
+    public Map<String, Double> trainingState() { return Map.of(); }
+
+    /** Restores {@link #trainingState} from a checkpoint. */
+    public void restoreTrainingState(Map<String, ?> state) {}
+
+    /**
+     * The SAE as saved for inference, over folded (raw-space) parameters with config exportCfg: the same class by
+     * default; BatchTopK becomes a JumpReLU SAE (SAELens' inference conversion).
+     */
+    public AbstractSae forInference(SaeConfig exportCfg, SaeParams folded) {
+        return SaeRegistry.create(exportCfg, folded, extraTensors(), ops);
+    }
 
     /** Whether {@link #loss} is implemented (false: load and inference only). */
     public boolean trainable() { return true; }
@@ -111,6 +129,12 @@ public abstract class AbstractSae implements Sae {
      * (masked to the active latents) and grad.W_dec, grad.b_dec the MSE part.
      */
     protected abstract void penaltyBackward(Pass pass);
+
+    /**
+     * Dense products only: sees the full ∂L/∂f = δ·W_decᵀ [N, d_sae] before it is masked to the active latents
+     * (JumpReLU's θ pseudo-gradient needs it just below the threshold too).
+     */
+    protected void denseDf(Pass pass, float[] df) {}
 
     /** Mixes activation-specific active sets into {@link #activePatternHash} (AuxK selection). */
     protected long hashExtra(long h, int N) { return h; }
@@ -291,6 +315,7 @@ public abstract class AbstractSae implements Sae {
         } else {
             ops.gemm(true, false, n, d, N, 1f, f, 0, n, dxhat, 0, d, 0f, grad.W_dec, 0, d);
             ops.gemm(false, true, N, n, d, 1f, dxhat, 0, d, p.W_dec, 0, d, 0f, dpre, 0, n);
+            denseDf(c, dpre);
             Par.rows(N, 16, (lo, hi) -> SaeKernels.maskByActive(dpre, f, lo * n, hi * n));
         }
         penaltyBackward(c);

@@ -2,7 +2,7 @@ package msts.sae;
 
 /** The latent nonlinearity; each has one {@link Sae} class ({@link SaeRegistry}). */
 public enum Activation implements Names {
-    RELU("relu"), TOPK("topk"), JUMPRELU("jumprelu");
+    RELU("relu"), TOPK("topk"), JUMPRELU("jumprelu"), BATCHTOPK("batchtopk");
 
     private final String cfgName;
 

@@ -9,6 +9,8 @@ public enum Architecture implements Names {
     STANDARD("standard", Activation.RELU),
     TOPK("topk", Activation.TOPK),
     JUMPRELU("jumprelu", Activation.JUMPRELU),
+    /** Training only: saved as "jumprelu" (SAELens BatchTopKTrainingSAE), see {@link BatchTopKSae}. */
+    BATCHTOPK("batchtopk", Activation.BATCHTOPK),
     TEMPORAL("temporal", null);
 
     private final String cfgName;

@@ -38,7 +38,7 @@ public final class CpuTrainStep implements TrainStep {
     public Metrics step(float[] x, float lr, float l1) {
         SaeParams p = sae.params();
         int d = cfg.dIn();
-        var in = new AbstractSae.LossInput(lossStart, l1, cfg.topk() ? firing.deadMask() : null, sepSeed(tc.seed(), step), tc.products());
+        var in = new AbstractSae.LossInput(lossStart, l1, cfg.auxK() ? firing.deadMask() : null, sepSeed(tc.seed(), step), tc.products());
         AbstractSae.LossTerms r = sae.loss(x, nSeq, T, in, g);
         if (!Double.isFinite(r.loss())) throw new NonFinite("loss is " + r.loss());
         if (cfg.unitNorm()) Par.rows(cfg.dSae(), 64, (lo, hi) -> SaeKernels.projectOutParallel(g.W_dec, p.W_dec, d, lo, hi));

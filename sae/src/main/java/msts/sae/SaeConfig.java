@@ -18,11 +18,16 @@ import java.util.Map;
  * @param auxKCoefficient AuxK coefficient (TopK)
  * @param kAux           AuxK k_aux; 0 = SAELens default d_in / 2
  * @param scalingFactor  activation scaling factor s used during training (already folded into exported weights)
+ * @param jumpReluBandwidth     JumpReLU training: STE bandwidth ε (SAELens jumprelu_bandwidth, 0.05)
+ * @param jumpReluInitThreshold JumpReLU training: initial threshold θ_0 (SAELens jumprelu_init_threshold, 0.01)
+ * @param l0Coefficient         JumpReLU training: L0 coefficient λ (SAELens l0_coefficient, 1.0)
+ * @param topkThresholdLr       BatchTopK: rate of the inference-threshold running average (SAELens topk_threshold_lr, 0.01)
  */
 public record SaeConfig(int dIn, int dSae, Architecture architecture, Activation activation, int k, int[] dilations,
                         ConvMode convMode, float l1Coefficient, L1Mode l1Mode, Separation separation,
                         float auxKCoefficient, int kAux, String hookName, int hookLayer, String modelName,
-                        int contextSize, String normalizeActivations, float scalingFactor) {
+                        int contextSize, String normalizeActivations, float scalingFactor,
+                        float jumpReluBandwidth, float jumpReluInitThreshold, float l0Coefficient, float topkThresholdLr) {
 
     /**
      * Cosine separation of decoder directions: weight · mean over pairs of φ(cos), φ(c) = relu(|c| − margin)²
@@ -44,8 +49,13 @@ public record SaeConfig(int dIn, int dSae, Architecture architecture, Activation
         if (dIn <= 0 || dSae <= 0) throw new IllegalArgumentException("d_in and d_sae must be positive (got " + dIn + ", " + dSae + ")");
         if (architecture == null) throw new IllegalArgumentException("no architecture");
         if (architecture.fixedActivation() != null) activation = architecture.fixedActivation();
-        if (activation == null) throw new IllegalArgumentException("the temporal SAE needs an activation (relu, topk)");
-        if (activation == Activation.TOPK && (k <= 0 || k > dSae)) throw new IllegalArgumentException("k must be in 1.." + dSae + " (got " + k + ")");
+        if (activation == null) throw new IllegalArgumentException("the temporal SAE needs an activation (relu, topk, jumprelu, batchtopk)");
+        if (activation == Activation.JUMPRELU && !(jumpReluBandwidth > 0 && jumpReluInitThreshold > 0 && l0Coefficient >= 0))
+            throw new IllegalArgumentException("jumprelu needs bandwidth > 0, initial threshold > 0 and L0 coefficient >= 0 (got "
+                    + jumpReluBandwidth + ", " + jumpReluInitThreshold + ", " + l0Coefficient + ")");
+        if (activation == Activation.BATCHTOPK && !(topkThresholdLr > 0 && topkThresholdLr <= 1))
+            throw new IllegalArgumentException("batchtopk threshold lr must be in (0, 1] (got " + topkThresholdLr + ")");
+        if ((activation == Activation.TOPK || activation == Activation.BATCHTOPK) && (k <= 0 || k > dSae)) throw new IllegalArgumentException("k must be in 1.." + dSae + " (got " + k + ")");
         dilations = dilations.clone();
         if (architecture == Architecture.TEMPORAL) {
             if (dilations.length == 0) throw new IllegalArgumentException("temporal SAE needs at least one dilation");
@@ -59,6 +69,12 @@ public record SaeConfig(int dIn, int dSae, Architecture architecture, Activation
     public boolean temporal() { return architecture == Architecture.TEMPORAL; }
 
     public boolean topk() { return activation == Activation.TOPK; }
+
+    /** Whether the activation trains with AuxK on dead latents (TopK, BatchTopK). */
+    public boolean auxK() { return activation == Activation.TOPK || activation == Activation.BATCHTOPK; }
+
+    /** The sparsity coefficient the schedule warms up: L0's λ for JumpReLU, else the L1 coefficient. */
+    public float sparsityCoefficient() { return activation == Activation.JUMPRELU ? l0Coefficient : l1Coefficient; }
 
     public int nScales() { return temporal() ? dilations.length : 0; }
 
@@ -78,6 +94,8 @@ public record SaeConfig(int dIn, int dSae, Architecture architecture, Activation
         b.sepPairs = separation.pairs(); b.auxKCoefficient = auxKCoefficient; b.kAux = kAux; b.hookName = hookName;
         b.hookLayer = hookLayer; b.modelName = modelName; b.contextSize = contextSize;
         b.normalizeActivations = normalizeActivations; b.scalingFactor = scalingFactor;
+        b.jumpReluBandwidth = jumpReluBandwidth; b.jumpReluInitThreshold = jumpReluInitThreshold;
+        b.l0Coefficient = l0Coefficient; b.topkThresholdLr = topkThresholdLr;
         return b;
     }
 
@@ -109,6 +127,12 @@ public record SaeConfig(int dIn, int dSae, Architecture architecture, Activation
         m.put("aux_k_coefficient", auxKCoefficient);
         m.put("k_aux", kAux);
         m.put("scaling_factor", scalingFactor);
+        if (activation == Activation.JUMPRELU) {
+            m.put("jumprelu_bandwidth", jumpReluBandwidth);
+            m.put("jumprelu_init_threshold", jumpReluInitThreshold);
+            m.put("l0_coefficient", l0Coefficient);
+        }
+        if (activation == Activation.BATCHTOPK) m.put("topk_threshold_lr", topkThresholdLr);
         return m;
     }
 
@@ -120,8 +144,13 @@ public record SaeConfig(int dIn, int dSae, Architecture architecture, Activation
         c.architecture = Architecture.parse(String.valueOf(m.getOrDefault("architecture", "standard")));
         if (c.architecture == Architecture.TEMPORAL) c.activation = Activation.parse(String.valueOf(m.getOrDefault("activation", "relu")));
         c.k = intOf(m, "k", 64);
-        if (m.get("activation_fn_kwargs") instanceof Map<?, ?> kw && kw.get("k") instanceof Number n) c.k = n.intValue();
-        if (m.get("dilations") instanceof List<?> l) c.dilations = l.stream().mapToInt(o -> ((Number) o).intValue()).toArray();
+        if (m.get("activation_fn_kwargs") instanceof Map<?, ?> kw && kw.get("k") != null) c.k = toInt("activation_fn_kwargs.k", kw.get("k"));
+        Object dl = m.get("dilations");
+        if (dl != null && !(dl instanceof List<?>)) throw new IllegalArgumentException("dilations must be a list of integers, got " + dl);
+        if (dl instanceof List<?> l) {
+            c.dilations = new int[l.size()];
+            for (int i = 0; i < l.size(); i++) c.dilations[i] = toInt("dilations[" + i + "]", l.get(i));
+        }
         c.convMode = ConvMode.parse(String.valueOf(m.getOrDefault("conv_mode", "causal")));
         c.l1Coefficient = floatOf(m, "l1_coefficient", 5f);
         c.l1Mode = L1Mode.parse(String.valueOf(m.getOrDefault("l1_mode", "decoder_norm")));
@@ -138,15 +167,39 @@ public record SaeConfig(int dIn, int dSae, Architecture architecture, Activation
         Object na = m.get("normalize_activations");
         c.normalizeActivations = na == null ? "none" : String.valueOf(na);
         c.scalingFactor = floatOf(m, "scaling_factor", 1f);
+        c.jumpReluBandwidth = floatOf(m, "jumprelu_bandwidth", c.jumpReluBandwidth);
+        c.jumpReluInitThreshold = floatOf(m, "jumprelu_init_threshold", c.jumpReluInitThreshold);
+        c.l0Coefficient = floatOf(m, "l0_coefficient", c.l0Coefficient);
+        c.topkThresholdLr = floatOf(m, "topk_threshold_lr", c.topkThresholdLr);
         return c.build();
     }
 
+    /** An integer field: absent or null → default; anything but an integer within int range is an error naming it. */
     private static int intOf(Map<String, Object> m, String key, int def) {
-        return m.get(key) instanceof Number n ? n.intValue() : def;
+        Object v = m.get(key);
+        return v == null ? def : toInt(key, v);
     }
 
+    private static int toInt(String key, Object v) {
+        if (v instanceof Integer i) return i;
+        if (v instanceof Long || v instanceof java.math.BigInteger || v instanceof Short || v instanceof Byte)
+            throw new IllegalArgumentException(key + " " + v + " is out of range (a 32-bit integer)");
+        throw new IllegalArgumentException(key + " must be an integer, got " + describe(v));
+    }
+
+    /** A number field: absent or null → default; a non-number or a value beyond float range is an error naming it. */
     private static float floatOf(Map<String, Object> m, String key, float def) {
-        return m.get(key) instanceof Number n ? n.floatValue() : def;
+        Object v = m.get(key);
+        if (v == null) return def;
+        if (!(v instanceof Number n)) throw new IllegalArgumentException(key + " must be a number, got " + describe(v));
+        double d = n.doubleValue();
+        if (!Double.isFinite(d) || Math.abs(d) > Float.MAX_VALUE)
+            throw new IllegalArgumentException(key + " " + v + " is out of range (a finite 32-bit float)");
+        return (float) d;
+    }
+
+    private static String describe(Object v) {
+        return v instanceof String s ? "the string \"" + s + "\"" : String.valueOf(v);
     }
 
     /** Mutable builder with the defaults of a fresh SAE (SAELens-like); {@link #build} validates. */
@@ -171,6 +224,10 @@ public record SaeConfig(int dIn, int dSae, Architecture architecture, Activation
         private int contextSize = 128;
         private String normalizeActivations = "none";
         private float scalingFactor = 1f;
+        private float jumpReluBandwidth = 0.05f;
+        private float jumpReluInitThreshold = 0.01f;
+        private float l0Coefficient = 1f;
+        private float topkThresholdLr = 0.01f;
 
         private Builder() {}
 
@@ -201,11 +258,16 @@ public record SaeConfig(int dIn, int dSae, Architecture architecture, Activation
         public Builder contextSize(int v) { contextSize = v; return this; }
         public Builder normalizeActivations(String v) { normalizeActivations = v; return this; }
         public Builder scalingFactor(float v) { scalingFactor = v; return this; }
+        public Builder jumpReluBandwidth(float v) { jumpReluBandwidth = v; return this; }
+        public Builder jumpReluInitThreshold(float v) { jumpReluInitThreshold = v; return this; }
+        public Builder l0Coefficient(float v) { l0Coefficient = v; return this; }
+        public Builder topkThresholdLr(float v) { topkThresholdLr = v; return this; }
 
         public SaeConfig build() {
             return new SaeConfig(dIn, dSae, architecture, activation, k, dilations, convMode, l1Coefficient, l1Mode,
                     new Separation(sepWeight, sepForm, sepMargin, sepPairs), auxKCoefficient, kAux, hookName, hookLayer,
-                    modelName, contextSize, normalizeActivations, scalingFactor);
+                    modelName, contextSize, normalizeActivations, scalingFactor, jumpReluBandwidth, jumpReluInitThreshold,
+                    l0Coefficient, topkThresholdLr);
         }
     }
 }

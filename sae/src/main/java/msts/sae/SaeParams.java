@@ -6,15 +6,22 @@ import java.util.SplittableRandom;
  * The trainable parameters, row-major F32 (SAELens names and shapes): W_enc [d_in, d_sae], b_enc [d_sae],
  * W_dec [d_sae, d_in], b_dec [d_in]; temporal SAEs add conv_w [n_scales, d_in, 3] (depth-wise kernel of
  * each dilation; tap j of scale s multiplies x at t − j·d_s when causal, t + (j−1)·d_s when centred).
+ * JumpReLU training adds log_threshold [d_sae] (θ = exp(log_threshold); SAELens' JumpReLUTrainingSAE parameter,
+ * saved as tensor "threshold" — never written to sae_weights.safetensors itself, see {@link SaeIO#save}).
  * The same class holds gradients and Adam moments.
  */
 public final class SaeParams {
-    public static final String[] NAMES = {"W_enc", "b_enc", "W_dec", "b_dec", "conv_w"};
+    public static final String[] NAMES = {"W_enc", "b_enc", "W_dec", "b_dec", "conv_w", "log_threshold"};
 
     public final int dIn, dSae, nScales;
-    public final float[] W_enc, b_enc, W_dec, b_dec, conv_w;
+    public final float[] W_enc, b_enc, W_dec, b_dec, conv_w, log_threshold;
 
     public SaeParams(int dIn, int dSae, int nScales) {
+        this(dIn, dSae, nScales, false);
+    }
+
+    /** thresholds: whether to hold the JumpReLU log_threshold [d_sae] (else it is empty). */
+    public SaeParams(int dIn, int dSae, int nScales, boolean thresholds) {
         this.dIn = dIn;
         this.dSae = dSae;
         this.nScales = nScales;
@@ -23,11 +30,17 @@ public final class SaeParams {
         W_dec = new float[dSae * dIn];
         b_dec = new float[dIn];
         conv_w = new float[nScales * dIn * 3];
+        log_threshold = new float[thresholds ? dSae : 0];
+    }
+
+    /** The trainable parameters of cfg: + conv_w for temporal SAEs, + log_threshold for JumpReLU. */
+    public static SaeParams forConfig(SaeConfig cfg) {
+        return new SaeParams(cfg.dIn(), cfg.dSae(), cfg.nScales(), cfg.activation() == Activation.JUMPRELU);
     }
 
     /** Parameter arrays in {@link #NAMES} order (conv_w may be empty). */
     public float[][] arrays() {
-        return new float[][]{W_enc, b_enc, W_dec, b_dec, conv_w};
+        return new float[][]{W_enc, b_enc, W_dec, b_dec, conv_w, log_threshold};
     }
 
     public long[] shape(int i) {
@@ -36,12 +49,13 @@ public final class SaeParams {
             case 1 -> new long[]{dSae};
             case 2 -> new long[]{dSae, dIn};
             case 3 -> new long[]{dIn};
-            default -> new long[]{nScales, dIn, 3};
+            case 4 -> new long[]{nScales, dIn, 3};
+            default -> new long[]{log_threshold.length};
         };
     }
 
     public SaeParams zerosLike() {
-        return new SaeParams(dIn, dSae, nScales);
+        return new SaeParams(dIn, dSae, nScales, log_threshold.length > 0);
     }
 
     public SaeParams copy() {
@@ -62,12 +76,14 @@ public final class SaeParams {
     /**
      * Initialisation (docs/sae.md): W_dec rows are random Gaussian directions of norm {@code decNorm}
      * (0.1 as SAELens' standard init; 1 for unit-norm decoders and TopK), W_enc = W_decᵀ, b_enc = b_dec = 0,
-     * conv_w = 0 (so a fresh temporal SAE equals a fresh baseline; the conv gradient is non-zero).
+     * conv_w = 0 (so a fresh temporal SAE equals a fresh baseline; the conv gradient is non-zero);
+     * JumpReLU: log_threshold = log θ_0 (SAELens jumprelu_init_threshold).
      */
     public static SaeParams init(SaeConfig cfg, long seed) {
-        SaeParams p = new SaeParams(cfg.dIn(), cfg.dSae(), cfg.nScales());
+        SaeParams p = forConfig(cfg);
+        java.util.Arrays.fill(p.log_threshold, (float) Math.log(cfg.jumpReluInitThreshold()));
         SplittableRandom rnd = new SplittableRandom(seed);
-        float decNorm = cfg.unitNorm() || cfg.topk() ? 1f : 0.1f;
+        float decNorm = cfg.unitNorm() || cfg.auxK() ? 1f : 0.1f;
         int d = cfg.dIn(), n = cfg.dSae();
         for (int j = 0; j < n; j++) {
             double ss = 0;

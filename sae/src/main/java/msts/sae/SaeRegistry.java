@@ -32,7 +32,8 @@ public final class SaeRegistry {
         Map<Activation, Entry> m = new EnumMap<>(Activation.class);
         m.put(Activation.RELU, new Entry(Activation.RELU, (c, p, x, o) -> new StandardSae(c, p, o), List.of(), true));
         m.put(Activation.TOPK, new Entry(Activation.TOPK, (c, p, x, o) -> new TopKSae(c, p, o), List.of(), true));
-        m.put(Activation.JUMPRELU, new Entry(Activation.JUMPRELU, JumpReluSae::new, List.of("threshold"), false));
+        m.put(Activation.JUMPRELU, new Entry(Activation.JUMPRELU, JumpReluSae::new, List.of("threshold"), true));
+        m.put(Activation.BATCHTOPK, new Entry(Activation.BATCHTOPK, (c, p, x, o) -> new BatchTopKSae(c, p, o), List.of(), true));
         BY_ACTIVATION = java.util.Collections.unmodifiableMap(m);
     }
 

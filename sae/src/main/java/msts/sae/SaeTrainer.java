@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Trains one SAE on a {@link BatchSource} (docs/sae.md, "Training"). The trainer only loops: per step it
@@ -27,6 +28,7 @@ public final class SaeTrainer {
     private final Ops ops;
     private final Path out;
     private SaeParams p, m, v;
+    private AbstractSae sae;
     private FiringTracker firing;
     private long step;
     private float scale = 1f;
@@ -61,11 +63,14 @@ public final class SaeTrainer {
 
     public float scalingFactor() { return scale; }
 
+    /** The SAE being trained (training space; null before {@link #train}). */
+    public AbstractSae sae() { return sae; }
+
     public long step() { return step; }
 
     /** The trained SAE for raw activations (scaling folded into the weights). */
     public AbstractSae exportSae() {
-        return SaeRegistry.create(exportConfig(), SaeIO.foldScaling(p, scale), ops);
+        return (sae != null ? sae : SaeRegistry.create(cfg, p, ops)).forInference(exportConfig(), SaeIO.foldScaling(p, scale));
     }
 
     private SaeConfig exportConfig() {
@@ -100,7 +105,9 @@ public final class SaeTrainer {
         long checkpointStep = -1;
         Checkpoint.State saved = resume && out != null ? Checkpoint.load(out, cfg) : null;
         long[] sinceFired;
+        Map<String, ?> saeState = Map.of();
         if (saved != null) {
+            saeState = saved.saeState();
             step = saved.step();
             scale = saved.scale();
             p = saved.p();
@@ -118,9 +125,12 @@ public final class SaeTrainer {
             step = 0;
         }
         firing = new FiringTracker(sinceFired, tc.deadAfterTokens());
-        Schedule schedule = new Schedule(tc, cfg.l1Coefficient(), steps);
+        // JumpReLU: λ of L0 with SAELens' default l0_warm_up_steps = 0 unless --l1-warmup sets one
+        TrainConfig sched = cfg.activation() == Activation.JUMPRELU && tc.l1WarmupSteps() < 0 ? tc.toBuilder().l1WarmupSteps(0).build() : tc;
+        Schedule schedule = new Schedule(sched, cfg.sparsityCoefficient(), steps);
         MetricsWindow window = new MetricsWindow();
-        AbstractSae sae = SaeRegistry.create(cfg, p, ops);
+        sae = SaeRegistry.create(cfg, p, ops);
+        sae.restoreTrainingState(saeState);
         float[] x = new float[N * cfg.dIn()];
         long startStep = step;
         long t0 = System.nanoTime();
@@ -177,14 +187,14 @@ public final class SaeTrainer {
         if (out != null) {
             writeCheckpoint(step);
             if (step < steps) return result;
-            SaeIO.save(out, exportConfig(), SaeIO.foldScaling(p, scale), java.util.Map.of());
+            exportSae().save(out);
             SaeIO.writeJson(out.resolve("summary.json"), result.toMap());
         }
         return result;
     }
 
     private void writeCheckpoint(long atStep) throws IOException {
-        Checkpoint.write(out, new Checkpoint.State(atStep, scale, firing.sinceFired(), p, m, v), cfg, tc, exportConfig());
+        Checkpoint.write(out, new Checkpoint.State(atStep, scale, firing.sinceFired(), p, m, v, sae.trainingState()), cfg, tc, exportSae());
     }
 
     private TrainingDivergedException diverged(String what, long checkpointStep) {

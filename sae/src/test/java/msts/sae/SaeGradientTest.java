@@ -26,13 +26,14 @@ class SaeGradientTest {
     }
 
     static SaeParams randomParams(SaeConfig c, long seed) {
-        SaeParams p = new SaeParams(c.dIn(), c.dSae(), c.nScales());
+        SaeParams p = SaeParams.forConfig(c);
         SplittableRandom r = new SplittableRandom(seed);
         for (int i = 0; i < p.W_enc.length; i++) p.W_enc[i] = (float) (r.nextDouble(-1, 1) * 0.6);
         for (int i = 0; i < p.W_dec.length; i++) p.W_dec[i] = (float) (r.nextDouble(-1, 1) * 0.6);
         for (int i = 0; i < p.b_enc.length; i++) p.b_enc[i] = (float) r.nextDouble(-0.3, 0.3);
         for (int i = 0; i < p.b_dec.length; i++) p.b_dec[i] = (float) r.nextDouble(-0.3, 0.3);
         for (int i = 0; i < p.conv_w.length; i++) p.conv_w[i] = (float) r.nextDouble(-0.5, 0.5);
+        for (int i = 0; i < p.log_threshold.length; i++) p.log_threshold[i] = (float) Math.log(r.nextDouble(0.05, 0.5));
         return p;
     }
 
@@ -65,6 +66,8 @@ class SaeGradientTest {
         loss.frozenResidual = resid;
         float[][] arrays = p.arrays(), grads = g.arrays();
         for (int a = 0; a < arrays.length; a++) {
+            // L is piecewise constant in θ: its STE pseudo-gradient is checked against PyTorch (SaeReferenceTest)
+            if (arrays[a] == p.log_threshold) continue;
             int checked = 0, n = arrays[a].length;
             for (int i = 0; i < n; i++) {
                 float orig = arrays[a][i];
@@ -124,6 +127,31 @@ class SaeGradientTest {
         boolean[] dead = new boolean[N_SAE];
         for (int j = 1; j < N_SAE; j += 2) dead[j] = true;
         check(cfg("temporal", "topk"), 0f, dead, 1);
+    }
+
+    /** JumpReLU with its L0 term (λ 0.3, bandwidth 0.1): the differentiable parameters. */
+    @Test
+    void jumpReluWithL0() {
+        check(builder("jumprelu", "jumprelu").jumpReluBandwidth(0.1f).build(), 0.3f, null, 0);
+    }
+
+    @Test
+    void temporalCausalJumpRelu() {
+        check(builder("temporal", "jumprelu").jumpReluBandwidth(0.1f).build(), 0.3f, null, 1);
+    }
+
+    @Test
+    void batchTopKWithAuxK() {
+        boolean[] dead = new boolean[N_SAE];
+        for (int j = 0; j < N_SAE; j += 3) dead[j] = true;
+        check(cfg("batchtopk", "batchtopk"), 0f, dead, 0);
+    }
+
+    @Test
+    void temporalCentredBatchTopKWithAuxK() {
+        boolean[] dead = new boolean[N_SAE];
+        for (int j = 1; j < N_SAE; j += 3) dead[j] = true;
+        check(builder("temporal", "batchtopk").convMode(ConvMode.CENTRED).build(), 0f, dead, 1);
     }
 
     @Test

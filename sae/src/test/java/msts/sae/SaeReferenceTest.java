@@ -21,12 +21,13 @@ class SaeReferenceTest {
 
     @SuppressWarnings("unchecked")
     @ParameterizedTest
-    @ValueSource(strings = {"relu", "relu_unitnorm_sep", "topk_aux", "temporal_causal_sep", "temporal_centred_topk"})
+    @ValueSource(strings = {"relu", "relu_unitnorm_sep", "topk_aux", "temporal_causal_sep", "temporal_centred_topk",
+            "jumprelu", "temporal_jumprelu", "batchtopk", "temporal_batchtopk"})
     void lossAndGradientsMatchTorchAutograd(String name) throws Exception {
         Map<String, Object> meta = new ObjectMapper().readValue(DIR.resolve(name + ".json").toFile(), Map.class);
         SaeConfig c = SaeConfig.fromMap((Map<String, Object>) meta.get("cfg"));
         Map<String, SaeTensors.Entry> t = SaeTensors.read(DIR.resolve(name + ".safetensors"));
-        SaeParams p = new SaeParams(c.dIn(), c.dSae(), c.nScales());
+        SaeParams p = SaeParams.forConfig(c);
         float[][] arrays = p.arrays();
         for (int i = 0; i < arrays.length; i++)
             if (arrays[i].length > 0) System.arraycopy(t.get(SaeParams.NAMES[i]).data(), 0, arrays[i], 0, arrays[i].length);
@@ -37,16 +38,23 @@ class SaeReferenceTest {
             for (int j = 0; j < dm.length; j++) dead[j] = dm[j] != 0f;
         }
         int nSeq = (Integer) meta.get("nSeq"), T = (Integer) meta.get("T"), lossStart = (Integer) meta.get("lossStart");
-        float l1 = ((Number) meta.get("l1")).floatValue();
+        // the activation's sparsity coefficient: L1's λ, or L0's λ for JumpReLU (its term is reported as l1)
+        boolean jump = c.activation() == Activation.JUMPRELU;
+        float l1 = jump ? c.l0Coefficient() : ((Number) meta.get("l1")).floatValue();
+        String sparsityTerm = jump ? "l0" : "l1";
         for (double sparse : new double[]{0.0, 2.0}) {
         SaeParams g = p.zerosLike();
         AbstractSae loss = SaeRegistry.create(c, p, Ops.reference());
+        if (meta.containsKey("topk_threshold_in")) loss.restoreTrainingState(Map.of("topk_threshold", meta.get("topk_threshold_in")));
         AbstractSae.LossTerms r = loss.loss(t.get("x").data(), nSeq, T, new AbstractSae.LossInput(lossStart, l1, dead, 0, new SparsePolicy(sparse)), g);
         assertEquals(sparse > 1, loss.lastCallSparse());
         Map<String, Number> terms = (Map<String, Number>) meta.get("terms");
         assertEquals(((Number) meta.get("loss")).doubleValue(), r.loss(), 1e-5 * Math.abs(r.loss()));
         assertEquals(terms.get("mse").doubleValue(), r.mse(), 1e-5 * r.mse());
-        assertEquals(terms.getOrDefault("l1", 0).doubleValue(), r.l1(), 1e-5 * Math.abs(r.l1()) + 1e-9);
+        assertEquals(terms.getOrDefault(sparsityTerm, 0).doubleValue(), r.l1(), 1e-5 * Math.abs(r.l1()) + 1e-9);
+        if (t.containsKey("f")) assertArrayEquals(t.get("f").data(), loss.features(), 1e-5f, name + " f");
+        if (loss instanceof BatchTopKSae b) // SAELens update_topk_threshold after the training step
+            assertEquals(((Number) meta.get("topk_threshold_out")).doubleValue(), b.topkThreshold(), 1e-7);
         assertEquals(terms.getOrDefault("aux", 0).doubleValue(), r.aux(), 1e-5 * Math.abs(r.aux()) + 1e-9);
         assertEquals(terms.getOrDefault("sep", 0).doubleValue(), r.sep(), 1e-5 * Math.abs(r.sep()) + 1e-9);
         float[][] grads = g.arrays();
