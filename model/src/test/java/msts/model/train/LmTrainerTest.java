@@ -128,4 +128,24 @@ class LmTrainerTest {
         assertEquals(0.0, c.lrAt(100), 1e-12);
         assertTrue(c.lrAt(60) < c.lrAt(59));
     }
+
+    @Test
+    void weightedRowsTrainDeterministicallyResumeExactlyAndRefuseOtherWeights() throws Exception {
+        int[] st = stream(1000, 4);
+        float[] w = new float[st.length];
+        for (int i = 0; i < w.length; i++) w[i] = st[i] >= 30 ? 5f : (i % 3 == 0 ? 0f : 1f);
+        TokenRows rows = new TokenRows(st, w, 12, 2, 5);
+        LmTrainConfig c = cfg(6, 3e-3f, 5, 0);
+        new LmTrainer(model(), c, CpuOps.INSTANCE, tmp.resolve("w1"), null).train(rows, null, false, 0, null);
+        new LmTrainer(model(), c, CpuOps.INSTANCE, tmp.resolve("w2"), null).train(rows, null, false, 3, null);
+        new LmTrainer(model(), c, CpuOps.INSTANCE, tmp.resolve("w2"), null).train(rows, null, true, 0, null);
+        new LmTrainer(model(), c, CpuOps.INSTANCE, tmp.resolve("plain"), null).train(new TokenRows(st, 12, 2, 5), null, false, 0, null);
+        byte[] a = Files.readAllBytes(tmp.resolve("w1/model.safetensors"));
+        assertArrayEquals(a, Files.readAllBytes(tmp.resolve("w2/model.safetensors")), "weighted: split + resume = uninterrupted");
+        assertFalse(java.util.Arrays.equals(a, Files.readAllBytes(tmp.resolve("plain/model.safetensors"))), "the weights change the training");
+        new LmTrainer(model(), c, CpuOps.INSTANCE, tmp.resolve("w3"), null).train(rows, null, false, 3, null);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () ->
+                new LmTrainer(model(), c, CpuOps.INSTANCE, tmp.resolve("w3"), null).train(new TokenRows(st, 12, 2, 5), null, true, 0, null));
+        assertTrue(e.getMessage().contains("training rows differ"), e.getMessage());
+    }
 }
