@@ -235,8 +235,8 @@ def load(saelens_src=None, tl_src=None):
     if not saelens_src:
         import sae_lens  # an installed SAELens (raises ImportError when there is none)
         return sae_lens, "installed sae_lens " + getattr(sae_lens, "__version__", "?") + " at " + os.path.dirname(sae_lens.__file__)
-    if not os.path.isfile(os.path.join(saelens_src, "sae_lens", "saes", "sae.py")):
-        raise FileNotFoundError(f"{saelens_src}: no sae_lens/saes/sae.py (MSTS_SAELENS_SRC must be a SAELens checkout)")
+    if not os.path.isfile(os.path.join(saelens_src, "sae_lens", "__init__.py")):
+        raise FileNotFoundError(f"{saelens_src}: no sae_lens/__init__.py (MSTS_SAELENS_SRC must be a SAELens checkout)")
     import typing_extensions
     if not hasattr(typing_extensions, "deprecated"):
         typing_extensions.deprecated = lambda *a, **k: (lambda f: f)

@@ -43,6 +43,10 @@ def close(name, got, want):
     return err
 
 
+def major(sae_lens):
+    return int(str(getattr(sae_lens, "__version__", "6")).split(".")[0])
+
+
 def check_case(sae_lens, msts_saelens, fixtures, case, real):
     io = {k: torch.from_numpy(v.copy()) for k, v in safetensors_np.read(os.path.join(fixtures, case, "io.safetensors")).items()}
     x, f_want, xhat_want = io["x"], io["f"], io["x_hat"]
@@ -51,8 +55,15 @@ def check_case(sae_lens, msts_saelens, fixtures, case, real):
         cfg_json = json.load(fh)
     sae = sae_lens.SAE.load_from_disk(path)
     temporal = case.startswith("temporal")
+    v5 = real and major(sae_lens) < 6
     if temporal:
         assert isinstance(sae, msts_saelens.TemporalSAE), type(sae)
+    elif v5:  # SAELens 5.x: one SAE class, the architecture (and activation_fn_str for TopK) in its cfg
+        assert type(sae) is sae_lens.SAE, type(sae)
+        want = {"batchtopk": "jumprelu"}.get(case, case)
+        assert sae.cfg.architecture == want, (sae.cfg.architecture, want)
+        assert sae.cfg.activation_fn_str == ("topk" if case == "topk" else "relu"), sae.cfg.activation_fn_str
+        assert sae.cfg.finetuning_scaling_factor is False
     else:
         assert type(sae).__name__ == EXPECTED_CLASS[case], f"{case}: loaded as {type(sae).__name__}"
         assert type(sae).__module__.startswith("sae_lens."), type(sae).__module__
@@ -62,12 +73,15 @@ def check_case(sae_lens, msts_saelens, fixtures, case, real):
     assert c.dtype == "float32" and sae.dtype == torch.float32 and sae.W_enc.dtype == torch.float32, c.dtype
     assert c.apply_b_dec_to_input is True and c.normalize_activations == "none", c
     assert getattr(c, "reshape_activations", "none") == "none", c.reshape_activations
-    if case == "topk" or (temporal and c.activation == "topk"):
+    assert getattr(sae, "hook_z_reshaping_mode", False) is False
+    if v5 and case == "topk":
+        assert c.activation_fn_kwargs.get("k") == cfg_json["k"], (c.activation_fn_kwargs, cfg_json["k"])
+    elif case == "topk" or (temporal and c.activation == "topk"):
         assert c.k == cfg_json["k"], (c.k, cfg_json["k"])
-    if case == "topk" and real:
+    if case == "topk" and real and not v5:
         assert c.rescale_acts_by_decoder_norm is False
     if real:
-        md = c.metadata
+        md = c if v5 else c.metadata
         assert md.hook_name == cfg_json["hook_name"], md.hook_name
         assert md.model_name == cfg_json["model_name"], md.model_name
         assert md.context_size == cfg_json["context_size"], md.context_size
@@ -111,27 +125,73 @@ def main(fixtures, mode):
         raise AssertionError("no fixtures in " + fixtures)
     # before registration SAELens cannot load a temporal SAE (the reported bare KeyError: 'temporal')
     temporal = [c for c in cases if c.startswith("temporal")]
+    v5 = mode == "real" and major(sae_lens) < 6
     try:
         sae_lens.SAE.load_from_disk(os.path.join(fixtures, temporal[0], "sae"))
         raise AssertionError("SAELens loaded a temporal SAE without msts_saelens")
     except KeyError as e:
-        assert e.args == ("temporal",), e
-    import msts_saelens  # registers "temporal" on import
-    msts_saelens.register(sae_lens)  # idempotent
-    assert sae_lens.registry.SAE_CLASS_REGISTRY["temporal"] == (msts_saelens.TemporalSAE, msts_saelens.TemporalSAEConfig)
+        assert not v5 and e.args == ("temporal",), e
+    except ValueError as e:  # SAELens 5.x: "Invalid architecture: temporal"
+        assert v5 and "temporal" in str(e), e
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        import msts_saelens  # registers "temporal" on import (SAELens >= 6)
+    if v5:  # no registry in 5.x: the import warns, register() says why
+        assert any("SAELens >= 6.0" in str(w.message) for w in caught), [str(w.message) for w in caught]
+        try:
+            msts_saelens.register(sae_lens)
+            raise AssertionError("registered with SAELens 5.x")
+        except RuntimeError as e:
+            print("  SAELens 5.x:", e)
+    else:
+        msts_saelens.register(sae_lens)  # idempotent
+        assert sae_lens.registry.SAE_CLASS_REGISTRY["temporal"] == (msts_saelens.TemporalSAE, msts_saelens.TemporalSAEConfig)
     checked = 0
     for case in cases:
         print(case)
         if mode != "real" and not case.startswith("temporal"):
             print("  (not checked with the stand-in: SAELens' own class)")
             continue
+        if v5 and case.startswith("temporal"):
+            print("  (SAELens 5.x cannot load temporal SAEs: no register_sae_class)")
+            continue
         check_case(sae_lens, msts_saelens, fixtures, case, mode == "real")
         checked += 1
     if mode == "real":
         import real_saelens
         assert not real_saelens.used_stubs, f"a stubbed module was used while loading/encoding: {real_saelens.used_stubs}"
-        assert checked == len(cases)
+        assert checked == (len(cases) - len(temporal) if v5 else len(cases)), checked
+        if not v5:
+            check_roundtrip(sae_lens, fixtures, temporal)
     print("OK", len(cases), "cases", f"({checked} checked)")
+
+
+def check_roundtrip(sae_lens, fixtures, temporal):
+    """SAELens' own config round trip of a temporal SAE: cfg.to_dict() (6.x format, with metadata) -> SAE.from_dict
+    -> the same parameters give the same outputs; load_from_disk(dtype=...) casts."""
+    for case in temporal:
+        path = os.path.join(fixtures, case, "sae")
+        sae = sae_lens.SAE.load_from_disk(path)
+        d = json.loads(json.dumps(sae.cfg.to_dict()))
+        assert d["architecture"] == "temporal" and d["metadata"]["hook_name"] == sae.cfg.metadata.hook_name, d
+        again = sae_lens.SAE.from_dict(d)
+        assert type(again) is type(sae) and again.cfg.dilations == sae.cfg.dilations, again.cfg
+        assert again.cfg.conv_mode == sae.cfg.conv_mode and again.cfg.activation == sae.cfg.activation
+        again.load_state_dict(sae.state_dict())
+        x = torch.randn(2, 9, sae.cfg.d_in)
+        with torch.no_grad():
+            close(f"{case}: SAE.from_dict(cfg.to_dict()) encode", again.encode(x), sae.encode(x))
+        sae64 = sae_lens.SAE.load_from_disk(path, dtype="float64")
+        assert sae64.conv_w.dtype == torch.float64 and sae64.W_enc.dtype == torch.float64
+        with torch.no_grad():
+            close(f"{case}: load_from_disk(dtype=float64) encode", sae64.encode(x.double()).float(), sae.encode(x))
+        seen = {}
+        h = sae.hook_sae_acts_post.register_forward_hook(lambda m, i, o: seen.setdefault("acts", o))
+        with torch.no_grad():
+            f = sae.encode(x)
+        h.remove()
+        assert torch.equal(seen["acts"], f), "hook_sae_acts_post sees the feature activations"
 
 
 if __name__ == "__main__":
