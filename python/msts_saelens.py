@@ -8,13 +8,16 @@ b_enc [d_sae], W_dec [d_sae, d_in], b_dec [d_in]). SAELens loads the architectur
     jumprelu   (also BatchTopK, saved as    -> sae_lens JumpReLUSAE (threshold [d_sae])
                 JumpReLU as SAELens does)
 
+Verified against the real SAELens 6.18.0 (and 5.11.0 for the three above; temporal needs SAELens >= 6.0,
+which has register_sae_class): docs/interop.md.
+
 This module adds msts' "temporal" architecture: a depth-wise dilated convolution over the positions of
 the centred input before the encoder product (docs/sae.md), followed by the activation named in cfg.json
 "activation" (relu, topk, or jumprelu -- a temporal BatchTopK SAE is saved with activation jumprelu).
 
     import msts_saelens                 # registers "temporal" with SAELens (once)
     from sae_lens import SAE
-    sae = SAE.load_from_disk("runs/temporal-8k/sae")
+    sae = SAE.load_from_disk("runs/temporal-8k")     # msts train --out DIR (cfg.json + sae_weights.safetensors)
     f = sae.encode(resid)               # resid [batch, pos, d_in] (or [pos, d_in]: one sequence)
     x_hat = sae.decode(f)
 

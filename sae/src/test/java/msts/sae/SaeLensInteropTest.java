@@ -17,11 +17,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * python/msts_saelens.py (the SAELens class of msts' temporal SAE) reproduces msts' encode and decode: this
- * test saves temporal SAEs of every activation and both conv modes, with msts' f = encode(x) and x̂ = decode(f)
- * on a batch of sequences, and runs python/tests/test_msts_saelens.py on them with Debian's torch
- * (/usr/bin/python3). SAELens itself is not installable here: the script registers the module with a minimal
- * stand-in of SAELens' base classes (python/tests/saelens_standin.py). Skipped where torch is missing.
+ * msts SAEs load in SAELens and reproduce msts: this test saves temporal SAEs of every activation in both conv
+ * modes and standard / topk / jumprelu / batchtopk SAEs, with msts' f = encode(x) and x̂ = decode(f) on a batch of
+ * sequences, and runs python/tests/test_msts_saelens.py on them with Debian's torch (/usr/bin/python3):
+ * against the real SAELens when there is one ({@link #realSaeLensLoadsMstsSaes}), and python/msts_saelens.py
+ * against a minimal stand-in of SAELens' base classes (python/tests/saelens_standin.py) everywhere. Skipped where
+ * torch is missing. docs/interop.md says which SAELens versions were verified.
  */
 class SaeLensInteropTest {
     static final String PYTHON = "/usr/bin/python3";
