@@ -41,8 +41,8 @@ CLI_JAR="$ROOT/cli/target/msts.jar"
 T_JAR="$(ls "$ROOT"/tornado/target/msts-tornado-*.jar 2>/dev/null | grep -v -e sources -e tests | head -1 || true)"
 stale() {
   [ -f "$CLI_JAR" ] && [ -n "$T_JAR" ] && [ -f "$T_JAR" ] || return 0
-  [ -n "$(find "$ROOT" \( -name '*.java' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$T_JAR" -print -quit 2>/dev/null)" ] ||
-  [ -n "$(find "$ROOT" \( -name '*.java' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$CLI_JAR" -print -quit 2>/dev/null)" ]
+  [ -n "$(find "$ROOT" \( -name '*.java' -o -name '*.c' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$T_JAR" -print -quit 2>/dev/null)" ] ||
+  [ -n "$(find "$ROOT" \( -name '*.java' -o -name '*.c' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$CLI_JAR" -print -quit 2>/dev/null)" ]
 }
 if stale; then
   echo "msts: building the CLI and the TornadoVM module (mvn -Ptornado package)..." >&2

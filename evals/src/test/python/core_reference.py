@@ -63,6 +63,11 @@ nx = np.linalg.norm(x, axis=1); nh = np.linalg.norm(xh, axis=1)
 density = (f > 0).mean(0)
 Wn = W_dec / np.linalg.norm(W_dec, axis=1, keepdims=True)
 C = Wn @ Wn.T; np.fill_diagonal(C, -np.inf); maxcos = C.max(1)
+# SAEBench get_featurewise_weight_based_metrics: W_enc columns are the latents' encoder directions
+enc_norm = np.linalg.norm(W_enc, axis=0)
+En = (W_enc / enc_norm).T
+CE = En @ En.T; np.fill_diagonal(CE, -np.inf); maxenccos = CE.max(1)
+encdeccos = (En * Wn).sum(1)
 kS, kZ = np.mean(kl["sae"]), np.mean(kl["zero"])
 cC, cS, cZ = np.mean(ce["clean"]), np.mean(ce["sae"]), np.mean(ce["zero"])
 expected = {
@@ -75,6 +80,7 @@ expected = {
     "frac_alive": (density > 0).mean(), "freq_over_1_percent": (density > 0.01).mean(),
     "freq_over_10_percent": (density > 0.1).mean(),
     "average_max_decoder_cosine_sim": maxcos.mean(),
+    "average_max_encoder_cosine_sim": maxenccos.mean(),
     "kl_div_with_sae": kS, "kl_div_with_ablation": kZ, "kl_div_score": (kZ - kS) / kZ,
     "ce_loss_without_sae": cC, "ce_loss_with_sae": cS, "ce_loss_with_ablation": cZ,
     "ce_loss_score": (cZ - cS) / (cZ - cC),
@@ -83,6 +89,8 @@ expected = {
 out = {"V": V, "d": d, "F": F, "E": E.ravel().tolist(), "U": U.ravel().tolist(),
        "W_enc": W_enc.ravel().tolist(), "b_enc": b_enc.tolist(), "W_dec": W_dec.ravel().tolist(),
        "b_dec": b_dec.tolist(), "rows": rows.tolist(), "density": density.tolist(),
+       "encoder_norm": enc_norm.tolist(), "encoder_decoder_cosine_sim": encdeccos.tolist(),
+       "max_encoder_cosine_sim": maxenccos.tolist(),
        "expected": {k: float(v) for k, v in expected.items()}}
 path = os.path.join(os.path.dirname(__file__), "..", "resources", "msts", "evals", "core_reference.json")
 with open(path, "w") as fh:

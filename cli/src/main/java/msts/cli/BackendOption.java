@@ -14,14 +14,14 @@ import picocli.CommandLine.Option;
 public final class BackendOption {
     @Option(names = "--backend", defaultValue = "cpu", paramLabel = "cpu|reference|tornado",
             description = "Compute backend: cpu (Vector API, all cores), reference (plain loops, the control) or tornado"
-                    + " (TornadoVM: OpenCL/PTX/SPIR-V devices). Default: ${DEFAULT-VALUE}.")
+                    + " (TornadoVM: OpenCL/PTX/SPIR-V devices).")
     String backend = "cpu";
 
     @Option(names = "--device", paramLabel = "B:D",
             description = "Device of a device backend (tornado) as BACKEND:DEVICE, e.g. 0:0 (see `msts devices`); default: its default device.")
     String device;
 
-    @Option(names = "--backend-option", paramLabel = "KEY=VALUE",
+    @Option(names = "--backend-option", paramLabel = "KEY=VALUE", showDefaultValue = picocli.CommandLine.Help.Visibility.NEVER,
             description = "Option of the backend, repeatable; tornado: maxPlans=N (forward plans cached, each holds the weights; default 1),"
                     + " matmul=auto|threads|groups (matmul kernel shape; auto: threads on CPU devices, groups on GPUs).")
     java.util.Map<String, String> options = new java.util.LinkedHashMap<>();

@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 BenchMatmulCommand.class,
                 BenchLayerCommand.class,
                 BenchTrainCommand.class,
+                BenchLmCommand.class,
         })
 public final class BenchCommand implements Runnable {
     @Override

@@ -25,7 +25,7 @@ public final class BenchMatmulCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the results as JSON.")
     Path out;
 
-    @Option(names = "--python", defaultValue = "python3", description = "Python with numpy for the peer (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--python", defaultValue = "python3", description = "Python with numpy for the peer.")
     String python;
 
     @Option(names = "--numpy-script", paramLabel = "PY", description = "Peer script (default: bench/src/main/resources/msts/bench/numpy_sgemm.py, else the copy in the jar).")
@@ -34,9 +34,24 @@ public final class BenchMatmulCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin RunOptions run; // --threads N (Java side; the numpy peer gets as many BLAS threads)
     @picocli.CommandLine.Mixin VerboseOption verbose;
 
+    @Option(names = "--compute", defaultValue = "f32", paramLabel = "f32|bf16",
+            description = {"f32 (default): the F32 cases next to numpy. bf16: per projection shape, interleaved: F32 compute",
+                    "(F32 and BF16 weights), --compute bf16 (native AVX512_BF16 kernel and Vector API fallback); then the",
+                    "PyTorch-CPU BF16 peer bench/src/main/resources/msts/bench/torch_bf16_matmul.py (torch.matmul on bfloat16, same thread count)."})
+    String compute;
+
+    @Option(names = "--torch-python", defaultValue = "/usr/bin/python3", description = "Python with torch for the bf16 peer.")
+    String torchPython;
+
     @Override
     public Integer call() throws Exception {
         run.apply();
+        if (msts.engine.Compute.parse(compute) == msts.engine.Compute.BF16) {
+            var rep = msts.bench.Bf16MatmulBench.run(quick, !noPeer, cases, torchPython, System.err);
+            if (rep.rows().isEmpty()) throw new IllegalArgumentException("no benchmark case matches --cases " + cases);
+            System.out.print(msts.bench.Bf16MatmulBench.table(rep));
+            return 0;
+        }
         MatmulBench.Report rep = MatmulBench.run(
                 new MatmulBench.Options(quick, !noPeer, cases, python, numpyScript), System.err);
         if (rep.java().isEmpty()) throw new IllegalArgumentException("no benchmark case matches --cases " + cases);

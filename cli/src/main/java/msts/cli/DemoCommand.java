@@ -1,56 +1,100 @@
 package msts.cli;
 
-import java.io.InputStream;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
-import msts.model.gemma.TinyGemma2;
+import msts.model.tokenizer.GemmaTokenizer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code msts demo}: the whole experiment on an embedded default — a tiny random Gemma-2-architecture model
- * (real Gemma tokenizer), the bundled synthetic corpora and question sets, harvest, a baseline and a
- * temporal SAE, every eval, the synthetic ground-truth benchmark, and the report. Each step is the same
- * {@code msts} subcommand a user runs on real weights (printed before it runs).
+ * {@code msts demo}: the whole experiment on a model that knows something. A planted-knowledge world
+ * ({@code msts world}: invented pathogens as the forget domain, invented countries and aging conditions as the
+ * retain domains), a tiny Gemma-2 trained on its prose ({@code msts lm train}; trained once and cached under
+ * the msts cache keyed by the world's bytes and the trainer settings), harvest, a baseline and a temporal SAE,
+ * every eval on the world's MCQ sets and corpora, the synthetic ground-truth benchmark, and the report. Each
+ * step is the same {@code msts} subcommand a user runs on real weights (printed before it runs).
+ * docs/world.md, docs/demo-model.md.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Runs the whole experiment end to end on a tiny random Gemma-2 made on the spot and bundled data",
-                "(1-4 minutes on 2 cores) and prints where the report is. Numbers from the tiny random model prove",
-                "the pipeline, not the science; the synthetic ground-truth benchmark is a real comparison."})
+        description = {"Runs the whole experiment end to end: a planted-knowledge world, a tiny Gemma-2 trained on it (cached",
+                "after the first run), harvest, a baseline and a temporal SAE, every eval on the world's questions and",
+                "corpora, the synthetic ground-truth benchmark, and the report; prints where the report is. Measured on a",
+                "2-core machine: first run trains the model (6 min idle, 34 min at load ~18), then 3 min; later runs 3 min."})
 public final class DemoCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--out", defaultValue = "msts-demo", paramLabel = "DIR", description = "working directory (default ${DEFAULT-VALUE})")
+    @Option(names = "--out", defaultValue = "msts-demo", paramLabel = "DIR", description = "working directory")
     Path out;
 
-    @Option(names = "--layer", defaultValue = "2", description = "hook layer of the tiny model (default ${DEFAULT-VALUE})")
+    @Range(min = Long.MIN_VALUE) @Option(names = "--seed", defaultValue = "0", description = "seed of the world, the model and the SAEs")
+    long seed;
+
+    @Range(min = 2) @Option(names = "--world-entities", defaultValue = "40", description = "world entities per domain")
+    int worldEntities;
+
+    @Range(min = 1) @Option(names = "--world-eval-entities", defaultValue = "20", description = "of those, asked in the MCQ eval sets")
+    int worldEvalEntities;
+
+    @Range(min = 1) @Option(names = "--world-paraphrases", defaultValue = "200", description = "training documents per entity")
+    int worldParaphrases;
+
+    @Range(min = 8) @Option(names = "--lm-hidden", defaultValue = "128", description = "model hidden size")
+    int lmHidden;
+
+    @Range(min = 1) @Option(names = "--lm-layers", defaultValue = "4", description = "model layers")
+    int lmLayers;
+
+    @Range(min = 1) @Option(names = "--lm-tokens", defaultValue = "2000000", description = "model training tokens")
+    long lmTokens;
+
+    @Range(min = 1) @Option(names = "--lm-batch", defaultValue = "16", description = "model training rows per step")
+    int lmBatch;
+
+    @Option(names = "--lm-lr", defaultValue = "3e-3", description = "model peak learning rate")
+    String lmLr;
+
+    @Option(names = "--model-cache", paramLabel = "DIR", description = "where trained demo models are kept (default: the msts cache, $MSTS_CACHE or ~/.cache/msts, /demo-models)")
+    Path modelCache;
+
+    @Option(names = "--layer", defaultValue = "2", description = "hook layer")
     int layer;
 
-    @Option(names = "--harvest-tokens", defaultValue = "24000", description = "default ${DEFAULT-VALUE}")
+    @Range(min = 1) @Option(names = "--harvest-tokens", defaultValue = "60000", description = "")
     long harvestTokens;
 
-    @Option(names = "--train-tokens", defaultValue = "600000", description = "per model SAE (default ${DEFAULT-VALUE})")
+    @Range(min = 1) @Option(names = "--train-tokens", defaultValue = "600000", description = "per model SAE")
     long trainTokens;
 
-    @Option(names = "--synthetic-tokens", defaultValue = "1000000", description = "per synthetic-benchmark SAE (default ${DEFAULT-VALUE})")
+    @Range(min = 1) @Option(names = "--synthetic-tokens", defaultValue = "1000000", description = "per synthetic-benchmark SAE")
     long syntheticTokens;
 
-    @Option(names = "--d-sae", defaultValue = "512", description = "latents of the model SAEs (default ${DEFAULT-VALUE})")
+    @Range(min = 1) @Option(names = "--d-sae", defaultValue = "512", description = "latents of the model SAEs")
     int dSae;
 
-    @Option(names = "--seed", defaultValue = "0", description = "default ${DEFAULT-VALUE}")
-    long seed;
+    @Option(names = "--all-permutations", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "unlearning keeps questions answered correctly in all 24 choice orders (SAEBench; on by default)")
+    boolean allPermutations;
 
     @picocli.CommandLine.Mixin VerboseOption verbose;
 
-    static final String[] DATA = {"forget.jsonl", "retain.jsonl", "wmdp_bio.jsonl", "mmlu_high_school_geography.jsonl",
-            "mmlu_human_aging.jsonl", "probing_topic.jsonl"};
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The forget drop the demo looks for, at retain accuracy ≥ 0.99 of the original (docs/demo-model.md). */
+    static final double TARGET_DROP = 0.3;
 
     private long t0;
 
@@ -58,79 +102,187 @@ public final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         t0 = System.nanoTime();
         Files.createDirectories(out);
-        Path data = Files.createDirectories(out.resolve("data"));
-        for (String f : DATA)
-            try (InputStream in = DemoCommand.class.getResourceAsStream("/demo/" + f)) {
-                if (in == null) throw new IllegalStateException("bundled demo file /demo/" + f + " missing from the jar");
-                Files.copy(in, data.resolve(f), StandardCopyOption.REPLACE_EXISTING);
-            }
-        String d = data.toString(), o = out.toString();
-        Path model = out.resolve("model");
-        say("1/9 tiny Gemma-2 (vocab 256000, hidden 64, 4 layers, random weights) -> " + model);
-        if (!Files.isRegularFile(model.resolve("config.json"))) TinyGemma2.write(model, TinyGemma2.Spec.demo(), seed);
-        String m = model.toString(), L = String.valueOf(layer);
+        String o = out.toString(), w = out.resolve("world").toString(), S = String.valueOf(seed);
 
-        say("2/9 harvest layer " + layer + " resid_post on the bundled corpora");
-        run("harvest", "--model", m, "--layer", L, "--corpus", d + "/forget.jsonl", d + "/retain.jsonl", "--context", "64",
+        say("1/12 planted-knowledge world (seed " + seed + ") -> " + w);
+        run("world", "--out", w, "--seed", S, "--force", "--entities", String.valueOf(worldEntities),
+                "--eval-entities", String.valueOf(worldEvalEntities), "--paraphrases", String.valueOf(worldParaphrases));
+
+        Path model = trainedModel(Path.of(w));
+        String m = model.toString(), L = String.valueOf(layer), name = "world-gemma2-h" + lmHidden + "-l" + lmLayers;
+
+        say("3/12 harvest layer " + layer + " resid_post on the world's training text");
+        run("harvest", "--model", m, "--layer", L, "--corpus", w + "/train.jsonl", "--context", "64",
                 "--tokens", String.valueOf(harvestTokens), "--dtype", "f32", "--out", o + "/store");
 
-        say("3/9 train the baseline (ReLU) and the multi-scale temporal SAE on the store");
-        // the same hyperparameters for both SAEs; L1 8 / lr 1e-3 (model) and L1 2 / lr 1e-3 (synthetic) were picked on
-        // the demo data for a usable sparsity (L0 ~20, explained variance ~0.5 / ~0.75), not tuned per architecture
+        say("4/12 train the baseline (ReLU) and the multi-scale temporal SAE on the store");
+        // the same hyperparameters for both SAEs (not tuned per architecture)
         String tok = String.valueOf(trainTokens), ds = String.valueOf(dSae);
         run("train", "--store", o + "/store", "--arch", "relu", "--d-sae", ds, "--tokens", tok, "--batch", "1024", "--l1", "8", "--lr", "1e-3",
-                "--hook-layer", L, "--model-name", "tiny-gemma-2-random", "--seed", String.valueOf(seed), "--out", o + "/sae/baseline");
+                "--hook-layer", L, "--model-name", name, "--seed", S, "--out", o + "/sae/baseline");
         run("train", "--store", o + "/store", "--arch", "temporal", "--act", "relu", "--dilations", "1,2,4", "--sep-weight", "0.1",
-                "--d-sae", ds, "--tokens", tok, "--batch", "1024", "--l1", "8", "--lr", "1e-3", "--hook-layer", L, "--model-name", "tiny-gemma-2-random",
-                "--seed", String.valueOf(seed), "--out", o + "/sae/temporal");
+                "--d-sae", ds, "--tokens", tok, "--batch", "1024", "--l1", "8", "--lr", "1e-3", "--hook-layer", L, "--model-name", name,
+                "--seed", S, "--out", o + "/sae/temporal");
 
-        say("4/9 synthetic ground-truth benchmark: planted features on for ~1, ~4, ~16 tokens, in superposition");
+        say("5/12 feature dashboards of both SAEs (top contexts, histograms, output tokens) -> " + out.resolve("features"));
+        for (String sae : new String[]{"baseline", "temporal"})
+            run("features", "--sae", o + "/sae/" + sae, "--store", o + "/store", "--model", m, "--out", o + "/features/" + sae, "--force");
+
+        say("6/12 synthetic ground-truth benchmark: planted features on for ~1, ~4, ~16 tokens, in superposition");
         // 192 features in 32 dimensions: hard enough that recovery is not saturated (~0.8-0.9)
         run("synthetic", "--out", o + "/synthetic", "--seqs", "512", "--context", "64", "--features-per-scale", "64",
-                "--noise", "0.1", "--on-fraction", "0.03", "--seed", String.valueOf(seed));
-        say("5/9 train the baseline and the temporal SAE on the synthetic sequences");
+                "--noise", "0.1", "--on-fraction", "0.03", "--seed", S, "--force");
+        say("7/12 train the baseline and the temporal SAE on the synthetic sequences");
         run("train", "--activations", o + "/synthetic/activations.safetensors", "--arch", "relu", "--d-sae", "256", "--tokens", String.valueOf(syntheticTokens),
-                "--batch", "1024", "--l1", "2", "--lr", "1e-3", "--model-name", "synthetic", "--seed", String.valueOf(seed), "--out", o + "/sae/baseline-synthetic");
+                "--batch", "1024", "--l1", "2", "--lr", "1e-3", "--model-name", "synthetic", "--seed", S, "--out", o + "/sae/baseline-synthetic");
         run("train", "--activations", o + "/synthetic/activations.safetensors", "--arch", "temporal", "--act", "relu",
                 "--dilations", "1,2,4", "--sep-weight", "0.1", "--d-sae", "256", "--tokens", String.valueOf(syntheticTokens), "--batch", "1024",
-                "--l1", "2", "--lr", "1e-3",
-                "--model-name", "synthetic", "--seed", String.valueOf(seed), "--out", o + "/sae/temporal-synthetic");
+                "--l1", "2", "--lr", "1e-3", "--model-name", "synthetic", "--seed", S, "--out", o + "/sae/temporal-synthetic");
+
+        say("8/12 the unmodified model's MCQ accuracy (the unlearning eval's prompt and scoring, original order and all 24 orders)");
+        String[] mcqFiles = {w + "/wmdp_bio.jsonl", w + "/mmlu_high_school_geography.jsonl", w + "/mmlu_human_aging.jsonl"};
+        List<String> mcqArgs = new ArrayList<>(List.of("eval", "mcq", "--model", m, "--questions"));
+        mcqArgs.addAll(List.of(mcqFiles));
+        mcqArgs.addAll(List.of("--batch", "16", "--out", o + "/mcq"));
+        run(mcqArgs.toArray(new String[0]));
+        JsonNode mcq = JSON.readTree(out.resolve("mcq/mcq_accuracy.json").toFile());
+        // SAEBench keeps questions answered correctly in all 24 orders; if the model gets none of a set right that
+        // way the eval is undefined, so the demo falls back to the original order and says so
+        boolean perms = allPermutations;
+        for (var e : mcq.properties()) perms &= e.getValue().path("accuracy_all_24_orders").asDouble(0) > 0;
+        String filterNote = perms ? "" : allPermutations
+                ? "The model answers no question of some set correctly in all 24 choice orders, so unlearning keeps questions answered correctly in the original order. "
+                : "Unlearning keeps questions answered correctly in the original order (--no-all-permutations). ";
 
         List<String> runs = new ArrayList<>();
-        int step = 6;
+        int step = 9;
         for (String sae : new String[]{"baseline", "temporal"}) {
             String s = o + "/sae/" + sae, r = o + "/runs/" + sae;
-            say(step++ + "/9 evals of the " + sae + " SAE: core, unlearning, probing, disentangle");
-            run("eval", "core", "--sae", s, "--model", m, "--corpus", d + "/retain.jsonl", d + "/forget.jsonl", "--context", "64",
-                    "--rows", "12", "--out", r);
-            run("eval", "unlearning", "--sae", s, "--model", m, "--forget", d + "/forget.jsonl", "--retain", d + "/retain.jsonl",
-                    "--wmdp", d + "/wmdp_bio.jsonl", "--mmlu", d + "/mmlu_high_school_geography.jsonl", d + "/mmlu_human_aging.jsonl",
-                    "--context", "64", "--rows", "48", "--no-all-permutations", "--batch", "8", "--out", r);
-            run("eval", "probing", "--sae", s, "--model", m, "--data", d + "/probing_topic.jsonl", "--context", "48", "--out", r);
+            say(step++ + "/12 evals of the " + sae + " SAE: core, unlearning, probing, disentangle");
+            run("eval", "core", "--sae", s, "--model", m, "--corpus", w + "/retain.jsonl", w + "/forget.jsonl", "--context", "64",
+                    "--rows", "24", "--out", r);
+            run("eval", "unlearning", "--sae", s, "--model", m, "--forget", w + "/forget.jsonl", "--retain", w + "/retain.jsonl",
+                    "--wmdp", w + "/wmdp_bio.jsonl", "--mmlu", w + "/mmlu_high_school_geography.jsonl", w + "/mmlu_human_aging.jsonl",
+                    "--context", "64", "--rows", "128", perms ? "--all-permutations" : "--no-all-permutations", "--batch", "16", "--out", r);
+            run("eval", "probing", "--sae", s, "--model", m, "--data", w + "/probing_topic.jsonl", "--context", "48", "--out", r);
             run("eval", "disentangle", "--sae", s, "--activations", o + "/store", "--out", r);
             runs.add(r);
         }
-        say("8/9 ground-truth benchmark evals");
+        say("11/12 ground-truth benchmark evals");
         for (String sae : new String[]{"baseline-synthetic", "temporal-synthetic"}) {
             String r = o + "/runs/" + sae;
             run("eval", "disentangle", "--sae", o + "/sae/" + sae, "--activations", o + "/synthetic/activations.safetensors",
                     "--ground-truth", o + "/synthetic", "--out", r);
             runs.add(r);
         }
-        say("9/9 report");
+
+        say("12/12 report");
+        Map<String, Object> summary = summary(model, runs.subList(0, 2), mcq, filterNote);
+        Files.writeString(out.resolve("demo_summary.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(summary) + "\n");
+        String verdict = (String) summary.get("verdict");
+        spec.commandLine().getOut().println(verdict);
         List<String> rep = new ArrayList<>(List.of("report"));
         rep.addAll(runs);
-        rep.addAll(List.of("--out", o + "/report", "--title", "msts demo: baseline vs multi-scale temporal SAE", "--note",
-                "Columns 'baseline' and 'temporal' come from a tiny Gemma-2-architecture model with RANDOM weights and template-generated "
-                        + "corpora and questions: they prove that the pipeline runs end to end, not the science (the same model stands in "
-                        + "for gemma-2-2b and gemma-2-2b-it; unlearning keeps questions answered correctly in the original order only). "
-                        + "Columns '*-synthetic' are the ground-truth benchmark (planted features with time scales 1, 4, 16 tokens in "
-                        + "superposition), where the comparison does mean something."));
+        rep.addAll(List.of("--force", "--out", o + "/report", "--title", "msts demo: baseline vs multi-scale temporal SAE on a model trained on planted facts",
+                "--note", "Columns 'baseline' and 'temporal' come from " + name + ", a tiny Gemma-2 trained from scratch on a planted-knowledge "
+                        + "world (msts world, seed " + seed + "; docs/world.md, docs/demo-model.md): invented pathogens are the forget domain "
+                        + "(wmdp_bio), invented countries and aging conditions the retain domains (mmlu_*); the MCQs ask about entities whose "
+                        + "facts the model saw only as prose. " + verdict + " Columns '*-synthetic' are the ground-truth benchmark (planted "
+                        + "features with time scales 1, 4, 16 tokens in superposition)."));
         run(rep.toArray(new String[0]));
         Path html = out.resolve("report").resolve("report.html").toAbsolutePath();
-        spec.commandLine().getOut().printf(Locale.ROOT, "%nmsts demo done in %.1f min. Report: %s%n", (System.nanoTime() - t0) / 6e10, html);
+        spec.commandLine().getOut().printf(Locale.ROOT, "%nmsts demo done in %.1f min. Report: %s%nFeature dashboards: %s%n",
+                (System.nanoTime() - t0) / 6e10, html, out.resolve("features").resolve("temporal").resolve("index.html").toAbsolutePath());
         spec.commandLine().getOut().flush();
         return 0;
+    }
+
+    /**
+     * The trained model for this world and these trainer settings: from the cache when there, else trained with
+     * {@code msts lm train} into a work directory next to it (resumed if an earlier run was interrupted) and moved
+     * into place. Key: SHA-256 of the world's training text and tokenizer hashes and the trainer arguments.
+     */
+    Path trainedModel(Path world) throws IOException {
+        JsonNode man = JSON.readTree(world.resolve("world.json").toFile());
+        List<String> args = List.of("--hidden", String.valueOf(lmHidden), "--layers", String.valueOf(lmLayers), "--heads", "4", "--kv-heads", "2",
+                "--intermediate", String.valueOf(4 * lmHidden), "--context", "128", "--sliding-window", "32", "--tokens", String.valueOf(lmTokens),
+                "--batch", String.valueOf(lmBatch), "--lr", lmLr, "--warmup", "50", "--seed", String.valueOf(seed));
+        String keyText = man.at("/sha256/train.jsonl").asText() + "\n" + man.at("/sha256/tokenizer.json").asText() + "\n" + String.join(" ", args);
+        String key = sha256(keyText).substring(0, 16);
+        Path cache = modelCache != null ? modelCache : GemmaTokenizer.cacheDir().resolve("demo-models");
+        Path dir = cache.resolve(key), work = cache.resolve(key + ".partial");
+        if (Files.isRegularFile(dir.resolve("model.safetensors")) && Files.isRegularFile(dir.resolve("config.json"))) {
+            say("2/12 tiny Gemma-2 trained on the world: cached " + dir);
+            return dir;
+        }
+        say("2/12 train a tiny Gemma-2 on the world (once; cached as " + dir + ")");
+        Files.createDirectories(cache);
+        List<String> a = new ArrayList<>(List.of("lm", "train", "--world", world.toString(), "--out", work.toString()));
+        a.addAll(args);
+        a.addAll(List.of("--checkpoint-every", "200"));
+        if (Files.isRegularFile(work.resolve("trainer_state.json"))) a.add("--resume");
+        run(a.toArray(new String[0]));
+        Files.writeString(work.resolve("demo_model_key.txt"), keyText + "\n", StandardCharsets.UTF_8);
+        Files.move(work, dir, StandardCopyOption.ATOMIC_MOVE);
+        return dir;
+    }
+
+    /** What the demo shows: the unmodified model's MCQ accuracy and, per SAE, the best unlearning setting. */
+    Map<String, Object> summary(Path model, List<String> runs, JsonNode mcq, String filterNote) throws IOException {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("model", model.toString());
+        s.put("target", "forget accuracy drop >= " + TARGET_DROP + " with pooled retain accuracy >= 0.99 of the original");
+        List<String> parts = new ArrayList<>();
+        boolean met = false;
+        JsonNode first = null;
+        for (String r : runs) {
+            JsonNode u = JSON.readTree(Path.of(r, "unlearning_eval_results.json").toFile());
+            if (first == null) first = u;
+            JsonNode best = null;
+            for (JsonNode d : u.path("eval_result_details"))
+                if (d.path("mmlu_accuracy").asDouble() >= 0.99 && (best == null || d.path("wmdp_bio_accuracy").asDouble() < best.path("wmdp_bio_accuracy").asDouble()))
+                    best = d;
+            double score = u.at("/eval_result_metrics/unlearning/unlearning_score").asDouble();
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("unlearning_score", score);
+            e.put("best_setting", best);
+            e.put("target_met", score >= TARGET_DROP);
+            met |= score >= TARGET_DROP;
+            String sae = Path.of(r).getFileName().toString();
+            s.put(sae, e);
+            parts.add(best == null
+                    ? String.format(Locale.ROOT, "%s SAE: no setting keeps retain accuracy >= 0.99", sae)
+                    : String.format(Locale.ROOT, "%s SAE: forget accuracy %.2f -> %.2f (drop %.2f) with retain %.3f (θ=%s, n=%s, ×%s)", sae, 1.0,
+                    best.path("wmdp_bio_accuracy").asDouble(), score, best.path("mmlu_accuracy").asDouble(),
+                    best.path("retain_threshold").asText(), best.path("n_features").asText(), best.path("multiplier").asText()));
+        }
+        s.put("unmodified_accuracy", mcq);
+        s.put("questions", first.at("/eval_result_unstructured/questions"));
+        List<String> accParts = new ArrayList<>();
+        double forgetOriginal = Double.NaN;
+        for (var e : mcq.properties()) {
+            JsonNode a = e.getValue();
+            if (e.getKey().startsWith("wmdp")) forgetOriginal = a.path("accuracy_original_order").asDouble();
+            accParts.add(String.format(Locale.ROOT, "%s %.3f (original order) / %s (all 24 orders)", e.getKey(), a.path("accuracy_original_order").asDouble(),
+                    a.has("accuracy_all_24_orders") ? String.format(Locale.ROOT, "%.3f", a.get("accuracy_all_24_orders").asDouble()) : "–"));
+        }
+        String accText = "Unmodified model MCQ accuracy (the unlearning eval's code; chance 0.25): " + String.join(", ", accParts) + ". "
+                + (forgetOriginal <= 0.35 ? "The model is at or near chance on the forget questions, so the unlearning numbers below do not measure "
+                + "the removal of knowledge. " : "") + filterNote;
+        String verdict = accText + "Unlearning (accuracies over the questions the unmodified model gets right): " + String.join("; ", parts) + ". "
+                + (met ? "TARGET MET: at least one SAE removes >= " + TARGET_DROP + " of forget accuracy while keeping >= 0.99 of retain accuracy."
+                : "TARGET NOT MET: no SAE setting drops forget accuracy by >= " + TARGET_DROP + " while keeping >= 0.99 of retain accuracy.");
+        s.put("target_met", met);
+        s.put("verdict", verdict);
+        return s;
+    }
+
+    static String sha256(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private void say(String s) {
@@ -141,9 +293,7 @@ public final class DemoCommand implements Callable<Integer> {
     private void run(String... args) {
         spec.commandLine().getOut().println("$ msts " + String.join(" ", args));
         spec.commandLine().getOut().flush();
-        CommandLine cl = new CommandLine(new Main());
-        cl.setExecutionExceptionHandler(Errors::handle);
-        int code = cl.execute(args);
+        int code = Main.run(args); // the same error handling and option checks as a command typed by hand
         if (code != 0) throw new IllegalStateException("demo step failed (exit " + code + "): msts " + args[0] + (args.length > 1 && !args[1].startsWith("-") ? " " + args[1] : ""));
     }
 }

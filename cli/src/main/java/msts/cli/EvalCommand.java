@@ -33,7 +33,8 @@ import picocli.CommandLine.Option;
 /** {@code msts eval core|unlearning|probing|disentangle}: SAEBench-schema JSON results into --out. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Evaluates a trained SAE; each eval writes <eval_type_id>_eval_results.json (SAEBench schema) into --out.",
-        subcommands = {EvalCommand.Core.class, EvalCommand.UnlearningCmd.class, EvalCommand.Probing.class, EvalCommand.Disentangle.class})
+        subcommands = {EvalCommand.Core.class, EvalCommand.UnlearningCmd.class, EvalCommand.Probing.class, EvalCommand.Disentangle.class,
+                EvalCommand.Mcq.class})
 public final class EvalCommand implements Runnable {
     @Override
     public void run() {
@@ -82,7 +83,7 @@ public final class EvalCommand implements Runnable {
         @Option(names = "--layer", paramLabel = "L", description = "hook layer (default: the SAE's hook_layer)")
         Integer layer;
 
-        @Option(names = "--batch", defaultValue = "4", description = "sequences per forward pass (default ${DEFAULT-VALUE})")
+        @Range(min = 1) @Option(names = "--batch", defaultValue = "4", description = "sequences per forward pass")
         int batch;
 
         GemmaModel load(Backend b) {
@@ -133,6 +134,13 @@ public final class EvalCommand implements Runnable {
         final Result run(Backend backend, Sae sae) throws Exception {
             prepare();
             try (GemmaModel model = m.load(backend)) {
+                if (sae.dIn() != model.hiddenSize())
+                    throw new IllegalArgumentException("--sae " + s.sae + " has d_in " + sae.dIn() + " but --model " + m.model.dir()
+                            + " has hidden size " + model.hiddenSize() + ": the SAE was trained on another model");
+                int layer = m.layer(sae);
+                if (layer < 0 || layer >= model.numLayers())
+                    throw new IllegalArgumentException("hook layer " + layer + " is outside the model's " + model.numLayers()
+                            + " layers (0.." + (model.numLayers() - 1) + "); pass --layer or check the SAE's hook_layer");
                 return run(backend, sae, model);
             }
         }
@@ -166,10 +174,10 @@ public final class EvalCommand implements Runnable {
         @Option(names = "--corpus", required = true, arity = "1..*", paramLabel = "FILE", description = "JSONL (text) or .txt evaluation corpus")
         List<Path> corpus;
 
-        @Option(names = "--context", defaultValue = "128", description = "tokens per row, BOS at 0 (default ${DEFAULT-VALUE}, SAEBench's)")
+        @Range(min = 2) @Option(names = "--context", defaultValue = "128", description = "tokens per row, BOS at 0 (SAEBench's)")
         int context;
 
-        @Option(names = "--rows", defaultValue = "160", description = "rows to evaluate (default ${DEFAULT-VALUE} = SAEBench's 10 batches of 16)")
+        @Range(min = 1) @Option(names = "--rows", defaultValue = "160", description = "rows to evaluate (SAEBench's 10 batches of 16)")
         int rows;
 
         @Option(names = "--no-ce-kl", description = "skip the CE-loss / KL forward passes")
@@ -178,7 +186,8 @@ public final class EvalCommand implements Runnable {
         @Override
         Result run(Backend b, Sae sae, GemmaModel model) {
             int[][] r = rows(model, corpus, context, rows, 0, Corpus.BosMode.PREPEND);
-            EvalResult<CoreMetrics> o = CoreEval.run(b.ops(), model, model.tokenizer(), sae, r, new CoreEval.Config(m.layer(sae), m.batch, !noCeKl), s.id());
+            EvalResult<CoreMetrics> o = CoreEval.run(b.ops(), model, model.tokenizer(), sae, r, new CoreEval.Config(m.layer(sae), m.batch, !noCeKl,
+                    String.join(",", corpus.stream().map(p -> p.getFileName().toString()).toList())), s.id());
             CoreMetrics q = o.metrics();
             return new Result(o.output(), String.format(java.util.Locale.ROOT, "L0 %.2f, explained variance %.4f%s",
                     q.sparsity().l0(), q.reconstructionQuality().explainedVariance(),
@@ -204,29 +213,29 @@ public final class EvalCommand implements Runnable {
         @Option(names = "--mmlu", required = true, arity = "1..*", paramLabel = "FILE", description = "MMLU question JSONL files (subject from the record's 'subject' or the file name)")
         List<Path> mmlu;
 
-        @Option(names = "--context", defaultValue = "1024", description = "corpus row length (default ${DEFAULT-VALUE})")
+        @Range(min = 2) @Option(names = "--context", defaultValue = "1024", description = "corpus row length")
         int context;
 
-        @Option(names = "--rows", defaultValue = "1024", description = "corpus rows per corpus (default ${DEFAULT-VALUE})")
+        @Range(min = 1) @Option(names = "--rows", defaultValue = "1024", description = "corpus rows per corpus")
         int rows;
 
-        @Option(names = "--min-chars", defaultValue = "50", description = "drop corpus lines/docs shorter than this (default ${DEFAULT-VALUE}, SAEBench's)")
+        @Option(names = "--min-chars", defaultValue = "50", description = "drop corpus lines/docs shorter than this (SAEBench's)")
         int minChars;
 
-        @Option(names = "--retain-thresholds", split = ",", defaultValue = "0.001,0.01", description = "default ${DEFAULT-VALUE}")
+        @Option(names = "--retain-thresholds", split = ",", defaultValue = "0.001,0.01", description = "")
         double[] thresholds;
 
-        @Option(names = "--n-features", split = ",", defaultValue = "10,20", description = "default ${DEFAULT-VALUE}")
+        @Option(names = "--n-features", split = ",", defaultValue = "10,20", description = "")
         int[] nFeatures;
 
-        @Option(names = "--multipliers", split = ",", defaultValue = "25,50,100,200", description = "default ${DEFAULT-VALUE}")
+        @Range(min = 0) @Option(names = "--multipliers", split = ",", defaultValue = "25,50,100,200", description = "")
         double[] multipliers;
 
         @Option(names = "--all-permutations", negatable = true, defaultValue = "true", fallbackValue = "true",
-                description = "keep only questions answered correctly in all 24 choice orders (SAEBench; default ${DEFAULT-VALUE})")
+                description = "keep only questions answered correctly in all 24 choice orders (SAEBench; the default)")
         boolean allPermutations;
 
-        @Option(names = "--mmlu-threshold", defaultValue = "0.99", description = "default ${DEFAULT-VALUE}")
+        @Range(min = 0, max = 1) @Option(names = "--mmlu-threshold", defaultValue = "0.99", description = "")
         double mmluThreshold;
 
         private List<Unlearning.Question> wq;
@@ -253,6 +262,58 @@ public final class EvalCommand implements Runnable {
         }
     }
 
+    @Command(name = "mcq", mixinStandardHelpOptions = true,
+            description = {"The unmodified model's multiple-choice accuracy with the unlearning eval's prompt and scoring (no SAE):",
+                    "original choice order and, with --all-permutations, correct in all 24 orders. Prints one line per file",
+                    "and, with --out, writes mcq_accuracy.json."})
+    static final class Mcq implements Callable<Integer> {
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+        @Mixin ModelOptions m = new ModelOptions();
+
+        @Option(names = "--questions", required = true, arity = "1..*", paramLabel = "FILE",
+                description = "question JSONL files (cais/wmdp or cais/mmlu layout); subject from the record, else 'biology' for wmdp* files, else the file name")
+        List<Path> questions;
+
+        @Option(names = "--all-permutations", negatable = true, defaultValue = "true", fallbackValue = "true",
+                description = "also count questions answered correctly in all 24 choice orders (on by default)")
+        boolean allPermutations;
+
+        @Option(names = "--out", paramLabel = "DIR", description = "write mcq_accuracy.json here")
+        Path out;
+
+        @Mixin BackendOption backend;
+        @Mixin RunOptions run;
+        @Mixin VerboseOption verbose;
+
+        @Override
+        public Integer call() throws Exception {
+            run.apply();
+            Map<String, Object> res = new LinkedHashMap<>();
+            try (Backend b = backend.backend(); GemmaModel model = m.load(b)) {
+                for (Path f : questions) {
+                    String name = f.getFileName().toString().replaceFirst("\\.jsonl?$", "");
+                    var qs = Unlearning.readQuestions(f, name.startsWith("wmdp") ? "biology" : name);
+                    var a = Unlearning.mcqAccuracy(model, model.tokenizer(), qs, allPermutations, m.batch, name);
+                    Map<String, Object> r = new LinkedHashMap<>();
+                    r.put("total", a.total());
+                    r.put("accuracy_original_order", a.originalOrder());
+                    if (allPermutations) r.put("accuracy_all_24_orders", a.all24Orders());
+                    res.put(name, r);
+                    spec.commandLine().getOut().printf(java.util.Locale.ROOT, "%s: %d questions, accuracy %.4f (original order)%s%n", name, a.total(),
+                            a.originalOrder(), allPermutations ? String.format(java.util.Locale.ROOT, ", %.4f (all 24 orders)", a.all24Orders()) : "");
+                }
+            }
+            if (out != null) {
+                Files.createDirectories(out);
+                Path f = out.resolve("mcq_accuracy.json");
+                Files.writeString(f, EvalOutput.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(res) + "\n");
+                spec.commandLine().getOut().println("wrote " + f);
+            }
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+
     @Command(name = "probing", mixinStandardHelpOptions = true,
             description = "Sparse probing: mean-pooled latents, top-k by class mean difference, L2 logistic regression (C=1).")
     static final class Probing extends ModelEval {
@@ -260,19 +321,19 @@ public final class EvalCommand implements Runnable {
         @Option(names = "--data", required = true, arity = "1..*", paramLabel = "FILE", description = "labelled JSONL (text, label); one task per file (one-vs-rest if > 2 labels)")
         List<Path> data;
 
-        @Option(names = "--context", defaultValue = "128", description = "max tokens per example (default ${DEFAULT-VALUE})")
+        @Range(min = 2) @Option(names = "--context", defaultValue = "128", description = "max tokens per example")
         int context;
 
-        @Option(names = "--k", split = ",", defaultValue = "1,2,5,10,20,50", description = "default ${DEFAULT-VALUE}")
+        @Range(min = 1) @Option(names = "--k", split = ",", defaultValue = "1,2,5,10,20,50", description = "")
         int[] ks;
 
-        @Option(names = "--train-fraction", defaultValue = "0.8", description = "default ${DEFAULT-VALUE}")
+        @Range(min = 0, max = 1, minExclusive = true) @Option(names = "--train-fraction", defaultValue = "0.8", description = "")
         double trainFraction;
 
-        @Option(names = "--seed", defaultValue = "42", description = "split seed (default ${DEFAULT-VALUE})")
+        @Range(min = Long.MIN_VALUE) @Option(names = "--seed", defaultValue = "42", description = "split seed")
         long seed;
 
-        @Option(names = "--max-examples", defaultValue = "5000", description = "per file (default ${DEFAULT-VALUE})")
+        @Range(min = 1) @Option(names = "--max-examples", defaultValue = "5000", description = "per file")
         int maxExamples;
 
         private final List<SparseProbing.Task> tasks = new ArrayList<>();
@@ -305,10 +366,10 @@ public final class EvalCommand implements Runnable {
         @Option(names = "--ground-truth", paramLabel = "FILE", description = "ground_truth.safetensors from msts synthetic (or its directory)")
         Path groundTruth;
 
-        @Option(names = "--max-seqs", defaultValue = "512", description = "sequences to encode (default ${DEFAULT-VALUE})")
+        @Range(min = 1) @Option(names = "--max-seqs", defaultValue = "512", description = "sequences to encode")
         int maxSeqs;
 
-        @Option(names = "--max-lag", defaultValue = "16", description = "default ${DEFAULT-VALUE}")
+        @Option(names = "--max-lag", defaultValue = "16", description = "")
         int maxLag;
 
         @Option(names = "--include-first", description = "keep position 0 of each sequence (by default dropped: BOS in harvested stores)")

@@ -1,16 +1,13 @@
 package msts.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import msts.engine.DType;
 import msts.engine.Ops;
 import msts.engine.backend.Backend;
 import msts.model.gemma.ForwardEngine;
 import msts.model.gemma.ForwardEngineFactory;
 import msts.model.gemma.Gemma2;
-import msts.data.Corpus;
 import msts.data.GemmaActivations;
 import msts.data.Harvester;
+import msts.data.HarvestSpec;
 import msts.data.StoreManifest;
 import msts.model.tokenizer.GemmaTokenizer;
 import picocli.CommandLine.Command;
@@ -37,14 +34,14 @@ public final class HarvestCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     ModelOption model; // --model DIR, --tokenizer FILE
 
-    @Option(names = "--layer", required = true, paramLabel = "L", description = "layer whose resid_post is stored (0-based; hook blocks.L.hook_resid_post)")
+    @Option(names = "--layer", required = true, showDefaultValue = picocli.CommandLine.Help.Visibility.NEVER, paramLabel = "L", description = "layer whose resid_post is stored (0-based; hook blocks.L.hook_resid_post)")
     int layer;
 
     @Option(names = "--corpus", required = true, arity = "1..*", paramLabel = "FILE",
             description = "corpus files: .jsonl/.ndjson (field \"text\", one object per line) or plain text (.gz allowed)")
     List<Path> corpus;
 
-    @Option(names = "--context", defaultValue = "128", paramLabel = "CTX", description = "tokens per sequence, BOS included (default ${DEFAULT-VALUE})")
+    @Range(min = 2) @Option(names = "--context", defaultValue = "128", paramLabel = "CTX", description = "tokens per sequence, BOS included")
     int context;
 
     @Option(names = "--tokens", required = true, paramLabel = "N", description = "tokens to harvest (e.g. 2000000, 2M, 500k): ceil(N/CTX) sequences")
@@ -53,25 +50,25 @@ public final class HarvestCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "store directory (created, or continued if it holds a store made with the same arguments)")
     Path out;
 
-    @Option(names = "--batch-seqs", defaultValue = "8", paramLabel = "B", description = "sequences per forward pass (default ${DEFAULT-VALUE})")
+    @Range(min = 1) @Option(names = "--batch-seqs", defaultValue = "8", paramLabel = "B", description = "sequences per forward pass")
     int batchSeqs;
 
-    @Option(names = "--shard-seqs", paramLabel = "S", description = "sequences per shard (default: ceil(16384 / CTX))")
+    @Range(min = 1) @Option(names = "--shard-seqs", paramLabel = "S", description = "sequences per shard (default: ceil(16384 / CTX))")
     Integer shardSeqs;
 
-    @Option(names = "--dtype", defaultValue = "bf16", paramLabel = "T", description = "bf16 or f32 (default ${DEFAULT-VALUE})")
+    @Option(names = "--dtype", defaultValue = "bf16", paramLabel = "T", description = "bf16 or f32")
     String dtype;
 
-    @Option(names = "--min-chars", defaultValue = "0", paramLabel = "C", description = "keep documents longer than C chars (SAEBench unlearning corpora: 50); default ${DEFAULT-VALUE}")
+    @Option(names = "--min-chars", defaultValue = "0", paramLabel = "C", description = "keep documents longer than C chars (SAEBench unlearning corpora: 50)")
     int minChars;
 
-    @Option(names = "--text-split", defaultValue = "blocks", paramLabel = "MODE", description = "plain-text documents: blocks (blank-line separated), lines, or file (default ${DEFAULT-VALUE})")
+    @Option(names = "--text-split", defaultValue = "blocks", paramLabel = "MODE", description = "plain-text documents: blocks (blank-line separated), lines, or file")
     String textSplit;
 
-    @Option(names = "--bos-mode", defaultValue = "prepend", paramLabel = "MODE", description = "prepend: [BOS] + CTX-1 stream tokens; overwrite: CTX stream tokens with position 0 set to BOS (SAEBench); default ${DEFAULT-VALUE}")
+    @Option(names = "--bos-mode", defaultValue = "prepend", paramLabel = "MODE", description = "prepend: [BOS] + CTX-1 stream tokens; overwrite: CTX stream tokens with position 0 set to BOS (SAEBench)")
     String bosMode;
 
-    @Option(names = "--text-field", defaultValue = "text", paramLabel = "NAME", description = "JSONL field holding the text (default ${DEFAULT-VALUE})")
+    @Option(names = "--text-field", defaultValue = "text", paramLabel = "NAME", description = "JSONL field holding the text")
     String textField;
 
     @picocli.CommandLine.Mixin
@@ -79,6 +76,9 @@ public final class HarvestCommand implements Callable<Integer> {
 
     @picocli.CommandLine.Mixin
     RunOptions run; // --threads N
+
+    @picocli.CommandLine.Mixin
+    ComputeOption compute; // --compute f32|bf16
 
     @picocli.CommandLine.Mixin
     QuietOption quiet;
@@ -90,53 +90,36 @@ public final class HarvestCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         run.apply();
         try (Backend b = backend.backend()) {
-            return run(b);
+            return run(compute.apply(b));
         }
     }
 
     private Integer run(Backend b) throws Exception {
         Ops o = b.ops();
         Path dir = model.dir();
-        long nTokens = parseCount("--tokens", tokens);
-        if (context < 2) throw new IllegalArgumentException("--context must be >= 2, got " + context);
-        int shard = shardSeqs != null ? shardSeqs : Math.max(1, (16384 + context - 1) / context);
-        DType dt = switch (dtype.toLowerCase(Locale.ROOT)) {
-            case "bf16" -> DType.BF16;
-            case "f32" -> DType.F32;
-            default -> throw new IllegalArgumentException("--dtype must be bf16 or f32, got " + dtype);
-        };
-        Corpus.Options copts = new Corpus.Options(minChars, parseEnum(Corpus.TextSplit.class, "--text-split", textSplit),
-                parseEnum(Corpus.BosMode.class, "--bos-mode", bosMode), textField);
-        for (Path p : corpus) if (!Files.isRegularFile(p)) throw new IllegalArgumentException("corpus file not found: " + p);
-        Path tj = model.tokenizerJson();
-
-        ObjectNode args = new ObjectMapper().createObjectNode();
-        args.put("model", abs(dir));
-        args.put("layer", layer);
-        var c = args.putArray("corpus");
-        corpus.forEach(p -> c.add(abs(p)));
-        args.put("context", context);
-        args.put("tokens", nTokens);
-        args.put("batch_seqs", batchSeqs);
-        args.put("shard_seqs", shard);
-        args.put("dtype", dt.name());
-        args.put("tokenizer", abs(tj));
-        args.put("min_chars", minChars);
-        args.put("text_split", copts.textSplit().name().toLowerCase(Locale.ROOT));
-        args.put("bos_mode", copts.bosMode().name().toLowerCase(Locale.ROOT));
-        args.put("text_field", textField);
-        args.put("ops", o.name());
+        HarvestSpec h = new HarvestSpec(dir, layer, corpus, context, tokens, batchSeqs, shardSeqs, dtype,
+                model.tokenizer, minChars, textSplit, bosMode, textField, o.name());
+        Harvester.Config cfg;
+        try {
+            cfg = h.config();
+        } catch (IllegalArgumentException e) { // a value that does not parse is a usage error (exit 2); out of range: exit 1
+            if (e.getMessage() != null && e.getMessage().contains("is not a count"))
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            throw e;
+        }
+        // the arithmetic changes the activations, so a store is continued only with the same one; recorded only
+        // when not the default, so that stores made before --compute existed continue as before
+        if (compute.value() != msts.engine.Compute.F32) cfg.arguments().put("compute", compute.value().name().toLowerCase(Locale.ROOT));
+        Path tj = h.tokenizerJson();
 
         try (GemmaTokenizer tok = GemmaTokenizer.load(tj); Gemma2 m = Gemma2.load(dir, o)) {
             ForwardEngine engine = ForwardEngineFactory.engine(b, m);
             try {
             var gm = new GemmaActivations(engine, layer);
-            var cfg = new Harvester.Config(abs(dir), layer, abs(tj), corpus, copts, context, nTokens, batchSeqs,
-                    shard, dt, args);
             Harvester.Result r = Harvester.run(out, cfg, tok, gm, quiet.quiet);
             var w = spec.commandLine().getOut();
             w.printf(Locale.ROOT, "%s: %d sequences × %d tokens × d %d (%s, %s)%s; this run %d sequences in %.1f s (%.1f tok/s, %s)%n",
-                    out, r.sequencesInStore(), context, gm.dIn(), StoreManifest.hookName(layer), dt,
+                    out, r.sequencesInStore(), context, gm.dIn(), StoreManifest.hookName(layer), cfg.dtype(),
                     r.corpusExhausted() ? ", corpus exhausted" : "", r.sequencesWritten(), r.seconds(),
                     r.tokensPerSecond(context), engine.describe());
             w.flush();
@@ -147,32 +130,10 @@ public final class HarvestCommand implements Callable<Integer> {
         return 0;
     }
 
-    static String abs(Path p) { return p.toAbsolutePath().normalize().toString(); }
+    static String abs(Path p) { return HarvestSpec.abs(p); }
 
-    static <E extends Enum<E>> E parseEnum(Class<E> type, String opt, String v) {
-        try {
-            return Enum.valueOf(type, v.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            StringBuilder sb = new StringBuilder();
-            for (E x : type.getEnumConstants()) sb.append(sb.isEmpty() ? "" : ", ").append(x.name().toLowerCase(Locale.ROOT));
-            throw new IllegalArgumentException(opt + " must be one of " + sb + ", got '" + v + "'");
-        }
-    }
+    static <E extends Enum<E>> E parseEnum(Class<E> type, String opt, String v) { return HarvestSpec.parseEnum(type, opt, v); }
 
     /** "2000000", "2M", "500k", "1e6" → a positive count. */
-    static long parseCount(String opt, String s) {
-        String t = s.trim().toLowerCase(Locale.ROOT).replace("_", "");
-        double mult = 1;
-        if (t.endsWith("k")) { mult = 1e3; t = t.substring(0, t.length() - 1); }
-        else if (t.endsWith("m")) { mult = 1e6; t = t.substring(0, t.length() - 1); }
-        else if (t.endsWith("g") || t.endsWith("b")) { mult = 1e9; t = t.substring(0, t.length() - 1); }
-        double v;
-        try {
-            v = Double.parseDouble(t) * mult;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(opt + ": '" + s + "' is not a count (e.g. 2000000, 2M, 500k)");
-        }
-        if (!(v >= 1) || v > Long.MAX_VALUE / 2) throw new IllegalArgumentException(opt + " must be >= 1, got '" + s + "'");
-        return Math.round(v);
-    }
+    static long parseCount(String opt, String s) { return HarvestSpec.parseCount(opt, s); }
 }

@@ -22,8 +22,6 @@ public final class ModelOption {
 
     /** --tokenizer, else DIR/tokenizer.json, else the default Gemma tokenizer. */
     Path tokenizerJson() {
-        return tokenizer != null ? tokenizer
-                : Files.isRegularFile(model.resolve("tokenizer.json")) ? model.resolve("tokenizer.json")
-                : GemmaTokenizer.defaultTokenizerJson();
+        return GemmaTokenizer.tokenizerJson(model, tokenizer);
     }
 }

@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
  * fixes it ({@link Parallel#configure}) before any work.
  */
 public final class RunOptions {
-    @Option(names = "--threads", paramLabel = "N", description = "threads of the CPU kernels (default: all cores)")
+    @Range(min = 1) @Option(names = "--threads", paramLabel = "N", description = "threads of the CPU kernels (default: all cores)")
     Integer threads;
 
     /** Applies --threads (when given); call first thing in the command. Returns this. */

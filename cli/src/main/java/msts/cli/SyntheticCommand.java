@@ -17,18 +17,27 @@ public final class SyntheticCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--out", required = true, paramLabel = "DIR") Path out;
-    @Option(names = "--seqs", defaultValue = "1024", description = "sequences (default ${DEFAULT-VALUE})") int seqs;
-    @Option(names = "--context", defaultValue = "128", description = "tokens per sequence (default ${DEFAULT-VALUE})") int ctx;
-    @Option(names = "--d", defaultValue = "32", description = "activation dimension (default ${DEFAULT-VALUE})") int d;
-    @Option(names = "--scales", split = ",", defaultValue = "1,4,16", description = "mean on-run lengths (default ${DEFAULT-VALUE})") int[] scales;
-    @Option(names = "--features-per-scale", defaultValue = "32", description = "default ${DEFAULT-VALUE}") int perScale;
-    @Option(names = "--on-fraction", defaultValue = "0.04", description = "stationary fraction of tokens a feature is on (default ${DEFAULT-VALUE})") double on;
-    @Option(names = "--noise", defaultValue = "0.05", description = "Gaussian noise std per dimension (default ${DEFAULT-VALUE})") double noise;
-    @Option(names = "--seed", defaultValue = "0", description = "default ${DEFAULT-VALUE}") long seed;
+    @Range(min = 1) @Option(names = "--seqs", defaultValue = "1024", description = "sequences") int seqs;
+    @Range(min = 2) @Option(names = "--context", defaultValue = "128", description = "tokens per sequence") int ctx;
+    @Range(min = 1) @Option(names = "--d", defaultValue = "32", description = "activation dimension") int d;
+    @Range(min = 1) @Option(names = "--scales", split = ",", defaultValue = "1,4,16", description = "mean on-run lengths") int[] scales;
+    @Range(min = 1) @Option(names = "--features-per-scale", defaultValue = "32", description = "") int perScale;
+    @Range(min = 0, max = 1, minExclusive = true) @Option(names = "--on-fraction", defaultValue = "0.04", description = "stationary fraction of tokens a feature is on") double on;
+    @Option(names = "--noise", defaultValue = "0.05", description = "Gaussian noise std per dimension") double noise;
+    @Range(min = Long.MIN_VALUE) @Option(names = "--seed", defaultValue = "0", description = "") long seed;
+    @Option(names = "--force", description = "overwrite existing files in --out") boolean force;
     @picocli.CommandLine.Mixin VerboseOption verbose;
 
     @Override
     public Integer call() throws Exception {
+        Outputs.refuseOverwrite(out, force, SyntheticFiles.ACTIVATIONS, SyntheticFiles.GROUND_TRUTH);
+        // the activations [seqs, ctx, d] (generated, then written) and the feature states [seqs, ctx, features]
+        long feats = msts.engine.util.Memory.product(perScale, scales.length);
+        long data = msts.engine.util.Memory.product(8, seqs, ctx, d + Math.max(0, feats)), dirs = msts.engine.util.Memory.product(8, feats, d);
+        if (feats > Integer.MAX_VALUE || msts.engine.util.Memory.product(feats, d) > Integer.MAX_VALUE
+                || msts.engine.util.Memory.product(seqs, ctx, d) > Integer.MAX_VALUE) data = -1; // beyond one Java array
+        msts.engine.util.Memory.require(data < 0 || dirs < 0 ? -1 : data + dirs,
+                "synthetic data of " + seqs + " × " + ctx + " × " + d + " with " + feats + " features", "use fewer --seqs or --features-per-scale, or a smaller --context / --d");
         var s = new SyntheticSequences.Spec(d, scales, perScale, on, 0.5, 1.5, noise, seqs, ctx, seed);
         SyntheticFiles.write(out, SyntheticSequences.generate(s));
         spec.commandLine().getOut().printf("wrote %s and %s: %d sequences x %d tokens, d=%d, %d features (%d per scale %s)%n",

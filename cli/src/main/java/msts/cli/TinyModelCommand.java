@@ -1,6 +1,7 @@
 package msts.cli;
 
 import msts.engine.DType;
+import msts.engine.util.Memory;
 import msts.model.gemma.TinyGemma2;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,17 +20,19 @@ public final class TinyModelCommand implements Callable<Integer> {
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory") Path out;
 
-    @Option(names = "--vocab", defaultValue = "256000", description = "vocabulary size (default ${DEFAULT-VALUE}, the Gemma tokenizer's)") int vocab;
+    @Range(min = 3) @Option(names = "--vocab", defaultValue = "256000", description = "vocabulary size (the Gemma tokenizer's)") int vocab;
 
-    @Option(names = "--hidden", defaultValue = "64", description = "hidden size (default ${DEFAULT-VALUE}); intermediate = 2·hidden") int hidden;
+    @Range(min = 1) @Option(names = "--hidden", defaultValue = "64", description = "hidden size; intermediate = 2·hidden") int hidden;
 
-    @Option(names = "--layers", defaultValue = "4", description = "layers (default ${DEFAULT-VALUE})") int layers;
+    @Range(min = 1) @Option(names = "--layers", defaultValue = "4", description = "layers") int layers;
 
-    @Option(names = "--window", defaultValue = "8", description = "sliding window of the even layers (default ${DEFAULT-VALUE})") int window;
+    @Option(names = "--window", defaultValue = "8", description = "sliding window of the even layers") int window;
 
-    @Option(names = "--dtype", defaultValue = "bf16", description = "f32 or bf16 (default ${DEFAULT-VALUE})") String dtype;
+    @Option(names = "--dtype", defaultValue = "bf16", description = "f32 or bf16") String dtype;
 
-    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Range(min = Long.MIN_VALUE) @Option(names = "--seed", defaultValue = "0") long seed;
+
+    @Option(names = "--force", description = "overwrite an existing checkpoint in --out") boolean force;
 
     @picocli.CommandLine.Mixin VerboseOption verbose;
 
@@ -42,6 +45,12 @@ public final class TinyModelCommand implements Callable<Integer> {
         };
         if (vocab < 3 || hidden < 1 || layers < 1 || window < 0)
             throw new IllegalArgumentException("--vocab >= 3, --hidden >= 1, --layers >= 1, --window >= 0");
+        Outputs.refuseOverwrite(out, force, "config.json", "model.safetensors");
+        long h = hidden, elems = Memory.product(vocab, h);
+        long perLayer = Memory.product(16, h, h);
+        elems = elems < 0 || perLayer < 0 ? -1 : Memory.product(1, elems + Memory.product(layers, perLayer));
+        Memory.require(Memory.product(2 * Math.max(dt.bytes, 4), elems), "a tiny model with --vocab " + vocab + " --hidden " + hidden + " --layers " + layers,
+                "use smaller --vocab, --hidden or --layers");
         TinyGemma2.Spec s = TinyGemma2.Spec.demo().withVocab(vocab).withHidden(hidden, 2 * hidden).withLayers(layers)
                 .withWindow(window).withDtype(dt);
         TinyGemma2.write(out, s, seed);

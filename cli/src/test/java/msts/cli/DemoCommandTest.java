@@ -4,31 +4,41 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * `msts demo` (the README's first command) end to end at reduced sizes: every step must succeed and leave
- * the files the report is built from. The full-size demo is the same code with larger token counts.
+ * `msts demo` (the README's first command) end to end at reduced sizes: a small world, a tiny model trained on
+ * it, every step must succeed and leave the files the report is built from. The full-size demo is the same
+ * code with larger sizes.
  */
 class DemoCommandTest {
     @TempDir Path dir;
 
+    static final String[] SMALL = {"--world-entities", "6", "--world-eval-entities", "3", "--world-paraphrases", "12",
+            "--lm-hidden", "32", "--lm-layers", "2", "--lm-tokens", "12000", "--lm-batch", "4", "--layer", "1"};
+
     @Test
     void smallDemoRunsEveryStepAndWritesTheReport() throws Exception {
         Path out = dir.resolve("demo");
-        CliRun r = CliRun.of("demo", "--out", out.toString(), "--harvest-tokens", "3000", "--train-tokens", "16000",
-                "--synthetic-tokens", "16000", "--d-sae", "64");
+        String[] args = concat(new String[]{"demo", "--out", out.toString(), "--model-cache", dir.resolve("cache").toString(),
+                "--harvest-tokens", "3000", "--train-tokens", "16000", "--synthetic-tokens", "16000", "--d-sae", "64", "--no-all-permutations"}, SMALL);
+        CliRun r = CliRun.of(args);
         assertEquals(0, r.code(), r.err());
         Path html = out.resolve("report/report.html");
         assertTrue(r.out().contains("Report: " + html.toAbsolutePath()), r.out());
         assertTrue(Files.size(html) > 1000);
         String md = Files.readString(out.resolve("report/report.md"));
-        assertTrue(md.contains("RANDOM weights"), "the report must say which numbers come from the random model");
+        assertTrue(md.contains("trained from scratch on a planted-knowledge world"), "the report must say which model the numbers come from");
+        assertTrue(md.contains("Unmodified model MCQ accuracy"), md);
+        assertTrue(md.contains("TARGET MET") || md.contains("TARGET NOT MET"), "the report states the unlearning verdict plainly");
+        assertTrue(md.contains("forget MCQ acc., unmodified"), md);
         for (String png : new String[]{"l0_vs_explained_variance.png", "unlearning_accuracy.png", "decoder_cosine_histogram.png",
                 "latent_persistence.png", "ground_truth_recovery.png"}) {
             Path p = out.resolve("report").resolve(png);
@@ -37,6 +47,12 @@ class DemoCommandTest {
             assertEquals((byte) 0x89, head[0], png + " is not a PNG");
             assertEquals('P', head[1], png + " is not a PNG");
         }
+        for (String sae : new String[]{"baseline", "temporal"}) {
+            Path f = out.resolve("features").resolve(sae);
+            assertTrue(Files.size(f.resolve("index.html")) > 200, sae + " dashboard index");
+            assertTrue(Files.readString(f.resolve("latents/00000.html")).contains("\"promoted\""), sae + " latent page with output tokens");
+        }
+        assertTrue(r.out().contains("Feature dashboards: " + out.resolve("features/temporal/index.html").toAbsolutePath()), r.out());
         ObjectMapper json = new ObjectMapper();
         for (String sae : new String[]{"baseline", "temporal"}) {
             Path run = out.resolve("runs").resolve(sae);
@@ -46,13 +62,57 @@ class DemoCommandTest {
                 assertTrue(n.get("eval_result_metrics").size() > 0, sae + " " + eval);
                 assertTrue(n.has("sae_cfg_dict"), sae + " " + eval);
             }
-            double score = json.readTree(run.resolve("unlearning_eval_results.json").toFile())
-                    .at("/eval_result_metrics/unlearning/unlearning_score").asDouble(Double.NaN);
+            JsonNode u = json.readTree(run.resolve("unlearning_eval_results.json").toFile()).at("/eval_result_metrics/unlearning");
+            double score = u.path("unlearning_score").asDouble(Double.NaN);
             assertTrue(score >= 0 && score <= 1, "unlearning score " + score);
+            double acc = u.path("wmdp_bio_accuracy_unmodified_original_order").asDouble(Double.NaN);
+            assertTrue(acc >= 0 && acc <= 1, "unmodified accuracy " + acc);
         }
+        JsonNode summary = json.readTree(out.resolve("demo_summary.json").toFile());
+        assertTrue(summary.has("target_met") && summary.has("unmodified_accuracy"), summary.toString());
+        // the world the demo used is the one `msts world` writes for these settings
+        assertTrue(Files.isRegularFile(out.resolve("world/world.json")));
         for (String sae : new String[]{"baseline-synthetic", "temporal-synthetic"}) {
             JsonNode n = json.readTree(out.resolve("runs").resolve(sae).resolve("msts_disentanglement_eval_results.json").toFile());
             assertTrue(n.toString().contains("recovery_time_scale_16"), sae);
         }
+    }
+
+    @Test
+    void theModelIsTrainedOnceThenCachedAndTrainingIsBitReproducible() throws Exception {
+        Path world = dir.resolve("world");
+        assertEquals(0, CliRun.of("world", "--out", world.toString(), "--entities", "6", "--eval-entities", "3", "--paraphrases", "12").code());
+        Path a = demo(dir.resolve("cacheA")).trainedModel(world);
+        StringWriter log = new StringWriter();
+        DemoCommand again = demo(dir.resolve("cacheA"), log);
+        assertEquals(a, again.trainedModel(world));
+        assertTrue(log.toString().contains("cached"), log.toString());
+        assertFalse(log.toString().contains("$ msts lm train"), "a cached model is not trained again");
+        Path b = demo(dir.resolve("cacheB")).trainedModel(world);
+        assertEquals(a.getFileName(), b.getFileName(), "same world and settings, same key");
+        assertArrayEquals(Files.readAllBytes(a.resolve("model.safetensors")), Files.readAllBytes(b.resolve("model.safetensors")),
+                "training is bit-reproducible");
+        // other trainer settings, other key
+        DemoCommand other = demo(dir.resolve("cacheA"));
+        String[] fewer = SMALL.clone();
+        fewer[java.util.Arrays.asList(fewer).indexOf("--lm-tokens") + 1] = "8000";
+        new CommandLine(other).parseArgs(concat(fewer, new String[]{"--model-cache", dir.resolve("cacheA").toString()}));
+        assertNotEquals(a, other.trainedModel(world));
+    }
+
+    static DemoCommand demo(Path cache) { return demo(cache, new StringWriter()); }
+
+    static DemoCommand demo(Path cache, StringWriter log) {
+        DemoCommand d = new DemoCommand();
+        CommandLine cl = new CommandLine(d);
+        cl.setOut(new PrintWriter(log, true));
+        cl.parseArgs(concat(SMALL, new String[]{"--model-cache", cache.toString()}));
+        return d;
+    }
+
+    static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 }

@@ -48,6 +48,7 @@ class EvalCommandTest {
         JsonNode core = json(out.resolve("core_eval_results.json"));
         assertTrue(core.at("/eval_result_metrics/model_performance_preservation/ce_loss_score").isNumber());
         assertEquals(1, core.at("/eval_config/hook_layer").asInt(), "hook layer from cfg.json");
+        assertEquals("retain.jsonl", core.at("/eval_config/dataset").asText(), "the corpus, not SAEBench's default dataset");
 
         r = CliRun.of("eval", "unlearning", "--sae", sae.toString(), "--model", model.toString(),
                 "--forget", data.resolve("forget.jsonl").toString(), "--retain", data.resolve("retain.jsonl").toString(),
@@ -71,6 +72,13 @@ class EvalCommandTest {
                 "--ground-truth", syn.toString(), "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(json(out.resolve("msts_disentanglement_eval_results.json")).at("/eval_result_metrics/ground_truth/recovery_time_scale_16").isNumber());
+
+        // SAEBench's layout: <root>/<eval_type>/<sae_name>_eval_results.json, the SAE named after the run directory
+        Path bench = dir.resolve("saebench");
+        r = CliRun.of("export", "saebench", "--out", bench.toString(), out.toString());
+        assertEquals(0, r.code(), r.err());
+        for (String type : new String[]{"core", "unlearning", "sparse_probing", "msts_disentanglement"})
+            assertEquals(Files.readString(out.resolve(type + "_eval_results.json")), Files.readString(bench.resolve(type).resolve("run_eval_results.json")), type);
 
         Path rep = dir.resolve("report");
         r = CliRun.of("report", out.toString(), "--out", rep.toString());

@@ -63,6 +63,64 @@ class ForwardCommandTest {
         }
     }
 
+    /**
+     * {@code --compute bf16} against the F32 numpy reference on the BF16 fixture: the error is that of rounding
+     * the matmul inputs to BF16 (relative 2⁻⁹ per input), far above F32's (≤ 1e-4 above) and within the
+     * bound docs/engine.md states for this fixture; the cpu backend's kernel and the reference backend's plain
+     * loops agree 10× more closely than bf16 and f32 do.
+     */
+    @Test
+    void computeBf16IsWithinTheDocumentedErrorOfF32() throws Exception {
+        Path fx = fixture("gemma2-tiny-bf16");
+        int[] toks = seq0(fx);
+        StringJoiner sj = new StringJoiner(",");
+        for (int t : toks) sj.add(Integer.toString(t));
+        Path out = dir.resolve("bf16.safetensors");
+        CliRun r = CliRun.of("forward", "--model", fx.toString(), "--tokens", sj.toString(), "--out", out.toString(), "--compute", "bf16");
+        assertEquals(0, r.code(), r.err());
+        double rl;
+        try (SafeTensors got = SafeTensors.open(out); SafeTensors exp = SafeTensors.open(fx.resolve("expected.safetensors"))) {
+            assertTrue(got.metadata().get("ops").startsWith("cpu+bf16-"), got.metadata().toString());
+            double dl = maxAbs(got, "logits", exp, "seq0.logits");
+            rl = relRms(got, "logits", exp, "seq0.logits");
+            int L = (int) got.names().stream().filter(n -> n.startsWith("resid_post.")).count();
+            double rr = relRms(got, "resid_post." + (L - 1), exp, "seq0.resid_post." + (L - 1));
+            System.out.printf("msts forward --compute bf16 gemma2-tiny-bf16: max|Δlogit|=%.3g rel.rms Δlogits=%.3g rel.rms Δresid_post.%d=%.3g%n",
+                    dl, rl, L - 1, rr);
+            assertTrue(dl > 1e-4, "bf16 compute changed nothing: max |Δlogit| " + dl);
+            assertTrue(rl <= 1e-2, "rel. RMS Δlogits " + rl);
+            assertTrue(rr <= 1e-2, "rel. RMS Δresid " + rr);
+        }
+        // --backend reference --compute bf16: the plain-loop reference kernel; the cpu result agrees to summation order
+        Path refOut = dir.resolve("bf16-ref.safetensors");
+        r = CliRun.of("forward", "--model", fx.toString(), "--tokens", sj.toString(), "--out", refOut.toString(),
+                "--compute", "bf16", "--backend", "reference");
+        assertEquals(0, r.code(), r.err());
+        try (SafeTensors got = SafeTensors.open(out); SafeTensors ref = SafeTensors.open(refOut)) {
+            assertEquals("reference+bf16-vector", ref.metadata().get("ops"));
+            // not F32's 1e-6: a last-bit difference from the summation order can flip the BF16 rounding of an
+            // activation (a 2⁻⁸ relative step of one matmul input), so two BF16 kernels agree to ~1e-4 (measured
+            // 1.1e-4) — still 10× closer to each other than to the F32 forward
+            double d = relRms(got, "logits", ref, "logits");
+            System.out.printf("msts forward --compute bf16: cpu vs reference rel.rms Δlogits=%.3g%n", d);
+            assertTrue(d <= rl / 10, "cpu vs reference bf16 compute: rel. RMS Δlogits " + d + ", bf16 vs f32 " + rl);
+        }
+        r = CliRun.of("forward", "--model", fx.toString(), "--tokens", "2,3", "--out", out.toString(), "--compute", "fp8");
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().startsWith("msts: ") && r.err().contains("f32 or bf16"), r.err());
+    }
+
+    /** ‖a − b‖₂ / ‖b‖₂. */
+    static double relRms(SafeTensors a, String an, SafeTensors b, String bn) {
+        float[] x = a.tensor(an).toFloatArray(), y = b.tensor(bn).toFloatArray();
+        double d = 0, n = 0;
+        for (int i = 0; i < x.length; i++) {
+            d += (double) (x[i] - y[i]) * (x[i] - y[i]);
+            n += (double) y[i] * y[i];
+        }
+        return Math.sqrt(d / n);
+    }
+
     static double maxAbs(SafeTensors a, String an, SafeTensors b, String bn) {
         float[] x = a.tensor(an).toFloatArray(), y = b.tensor(bn).toFloatArray();
         assertArrayEquals(b.tensor(bn).shape(), a.tensor(an).shape(), an);
@@ -89,6 +147,16 @@ class ForwardCommandTest {
         assertEquals(0, CliRun.of("forward", "--model", model.toString(), "--tokens", "2,651,2412,708", "--out", out2.toString()).code());
         try (SafeTensors a = SafeTensors.open(out); SafeTensors b = SafeTensors.open(out2)) {
             assertArrayEquals(a.tensor("logits").toFloatArray(), b.tensor("logits").toFloatArray());
+        }
+        // an existing --out is kept unless --force: one line, exit 1, same bytes
+        byte[] before = java.nio.file.Files.readAllBytes(out2);
+        CliRun again = CliRun.of("forward", "--model", model.toString(), "--tokens", "2,651", "--out", out2.toString());
+        assertEquals(1, again.code(), again.err());
+        assertTrue(again.err().startsWith("msts: ") && again.err().contains("--force") && again.err().strip().lines().count() == 1, again.err());
+        assertArrayEquals(before, java.nio.file.Files.readAllBytes(out2));
+        assertEquals(0, CliRun.of("forward", "--model", model.toString(), "--tokens", "2,651", "--out", out2.toString(), "--force").code());
+        try (SafeTensors b = SafeTensors.open(out2)) {
+            assertArrayEquals(new long[]{2, 256000}, b.tensor("logits").shape());
         }
     }
 
@@ -145,6 +213,19 @@ class ForwardCommandTest {
             assertArrayEquals(new long[]{10, 32}, st.tensor("resid_post.1").shape());
         }
         assertNotEquals(0, CliRun.of("tiny-model", "--out", m.toString(), "--dtype", "q4").code());
+
+        // --logits last: the last row of the full logits; --logits none: no logits, same resid_post
+        Path last = dir.resolve("last.safetensors"), none = dir.resolve("none.safetensors");
+        assertEquals(0, CliRun.of("forward", "--model", m.toString(), "--tokens", "2,5,7,9,11,13,17,19,23,29", "--out", last.toString(), "--logits", "last").code());
+        assertEquals(0, CliRun.of("forward", "--model", m.toString(), "--tokens", "2,5,7,9,11,13,17,19,23,29", "--out", none.toString(), "--logits", "none").code());
+        try (SafeTensors all = SafeTensors.open(out); SafeTensors l = SafeTensors.open(last); SafeTensors n = SafeTensors.open(none)) {
+            assertArrayEquals(new long[]{1, 300}, l.tensor("logits").shape());
+            float[] full = all.tensor("logits").toFloatArray(), tail = l.tensor("logits").toFloatArray();
+            for (int v = 0; v < 300; v++) assertEquals(full[9 * 300 + v], tail[v], 1e-4f * Math.max(1f, Math.abs(full[9 * 300 + v])), "v=" + v);
+            assertFalse(n.has("logits"));
+            assertArrayEquals(all.tensor("resid_post.1").toFloatArray(), n.tensor("resid_post.1").toFloatArray());
+        }
+        assertEquals(2, CliRun.of("forward", "--model", m.toString(), "--tokens", "2,5", "--out", none.toString(), "--logits", "some").code());
     }
 
     @Test

@@ -50,6 +50,58 @@ class HarvestCommandTest {
         return file;
     }
 
+    /**
+     * {@code --compute bf16}: the store holds the BF16-compute forward (checked against the same forward on the
+     * plain reference kernels with activations rounded to BF16: 10× closer than to F32), which differs from
+     * the F32 forward by the rounding of the matmul inputs; a store made with one arithmetic is not continued
+     * with the other.
+     */
+    @Test
+    void harvestWithBf16Compute() throws Exception {
+        Path model = TinyGemma2.write(dir.resolve("tiny16"), TinyGemma2.Spec.small().withDtype(msts.engine.DType.BF16), 5);
+        Path corpus = dir.resolve("c.jsonl");
+        Files.writeString(corpus, """
+                {"text": "The quick brown fox jumps over the lazy dog again and again and again."}
+                {"text": "Sparse autoencoders decompose residual stream activations into features."}
+                """);
+        Path tj = wordTokenizer(dir.resolve("tokenizer.json"), Files.readString(corpus));
+        Path out = dir.resolve("store16");
+        String[] cmd = {"harvest", "--model", model.toString(), "--layer", "1", "--corpus", corpus.toString(),
+                "--context", "8", "--tokens", "24", "--batch-seqs", "2", "--dtype", "f32", "--tokenizer", tj.toString(),
+                "--compute", "bf16", "--out", out.toString()};
+        CliRun r = CliRun.of(cmd);
+        assertEquals(0, r.code(), r.err());
+        int[][] rows;
+        try (GemmaTokenizer tok = GemmaTokenizer.load(tj)) {
+            rows = Corpus.readRows(List.of(corpus), tok, 8, 3, Corpus.Options.DEFAULT);
+        }
+        Ops refBf16 = msts.engine.bf16.Bf16Ops.of(Ops.reference(), msts.engine.bf16.Bf16Ops.Kernel.VECTOR);
+        try (Gemma2 g16 = Gemma2.load(model, refBf16); Gemma2 g32 = Gemma2.load(model, Ops.reference());
+             ActivationStore st = ActivationStore.open(out)) {
+            float[][] e16 = g16.forward(rows, Gemma2.Options.residAt(1)).resid()[0];
+            float[][] e32 = g32.forward(rows, Gemma2.Options.residAt(1)).resid()[0];
+            float[] seq = new float[8 * 64];
+            double d32 = 0, d16 = 0, n = 0;
+            for (int s = 0; s < rows.length; s++) {
+                st.readSequence(s, seq, 0);
+                for (int i = 0; i < seq.length; i++) {
+                    d32 += (double) (seq[i] - e32[s][i]) * (seq[i] - e32[s][i]);
+                    d16 += (double) (seq[i] - e16[s][i]) * (seq[i] - e16[s][i]);
+                    n += (double) e32[s][i] * e32[s][i];
+                }
+            }
+            double rel = Math.sqrt(d32 / n), rel16 = Math.sqrt(d16 / n);
+            assertTrue(rel > 1e-5 && rel < 1e-2, "rel. RMS difference to the F32 forward " + rel);
+            // the same arithmetic in another summation order (which may flip a BF16 rounding): 10× closer
+            assertTrue(rel16 <= rel / 10, "rel. RMS difference to the reference BF16 forward " + rel16 + " (to F32: " + rel + ")");
+        }
+        String[] f32 = cmd.clone();
+        f32[f32.length - 3] = "f32";
+        r = CliRun.of(f32);
+        assertEquals(1, r.code());
+        assertTrue(r.err().startsWith("msts: ") && r.err().contains("--compute: \"bf16\" in the store"), r.err());
+    }
+
     @Test
     void harvestWritesForwardActivationsAndResumes() throws Exception {
         Path model = TinyGemma2.write(dir.resolve("tiny"), TinyGemma2.Spec.small(), 3);

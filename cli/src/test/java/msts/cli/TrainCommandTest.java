@@ -79,17 +79,11 @@ class TrainCommandTest {
             assertEquals("jumprelu", sae.cfg().get("activation"));
             assertTrue(msts.sae.SaeTensors.read(out.resolve("sae_weights.safetensors")).containsKey("threshold"));
         }
-        ByteArrayOutputStream outBuf = new ByteArrayOutputStream();
-        PrintStream old = System.out;
-        try {
-            System.setOut(new PrintStream(outBuf, true));
-            Main.run(new String[]{"train", "--help"});
-        } finally {
-            System.setOut(old);
-        }
-        String help = outBuf.toString();
-        for (String s : new String[]{"--bandwidth", "default 0.05", "--init-threshold", "default 0.01", "--l0", "default 1.0", "batchtopk"})
-            assertTrue(help.contains(s), "help lacks " + s);
+        CliRun h = CliRun.of("train", "--help");
+        assertEquals(0, h.code(), h.err());
+        String help = h.out().replaceAll("\\s+", " ");
+        for (String s : new String[]{"--bandwidth", "Default: 0.05", "--init-threshold", "Default: 0.01", "--l0", "Default: 1.0", "batchtopk"})
+            assertTrue(help.contains(s), "help lacks " + s + ": " + help);
     }
 
     @Test
@@ -144,5 +138,24 @@ class TrainCommandTest {
         assertEquals(Architecture.TEMPORAL, sae.architecture());
         assertEquals("blocks.1.hook_resid_post", sae.cfg().get("hook_name"));
         assertEquals(8, sae.cfg().get("context_size"));
+
+        // without flags the hook and model come from the store's manifest (not blocks.0 / gemma-2-2b)
+        Path out2 = dir.resolve("sae2");
+        t = CliRun.of("train", "--store", store.toString(), "--d-sae", "16", "--tokens", "64", "--batch", "32", "--out", out2.toString());
+        assertEquals(0, t.code(), t.err());
+        Sae s2 = SaeIO.load(out2, msts.engine.Ops.reference());
+        assertEquals("blocks.1.hook_resid_post", s2.cfg().get("hook_name"));
+        assertEquals(1, s2.cfg().get("hook_layer"));
+        assertEquals("tiny", s2.cfg().get("model_name"));
+        assertFalse(t.err().contains("warning"), t.err());
+        // a differing --hook-layer is ignored with a warning; a differing --model-name wins with a warning
+        Path out3 = dir.resolve("sae3");
+        t = CliRun.of("train", "--store", store.toString(), "--d-sae", "16", "--tokens", "64", "--batch", "32",
+                "--hook-layer", "0", "--model-name", "gemma-2-2b", "--out", out3.toString());
+        assertEquals(0, t.code(), t.err());
+        Sae s3 = SaeIO.load(out3, msts.engine.Ops.reference());
+        assertEquals("blocks.1.hook_resid_post", s3.cfg().get("hook_name"));
+        assertEquals("gemma-2-2b", s3.cfg().get("model_name"));
+        assertTrue(t.err().contains("--hook-layer 0 ignored") && t.err().contains("--model-name gemma-2-2b differs"), t.err());
     }
 }

@@ -20,7 +20,7 @@ public final class ActivationStore implements ActivationSource {
     private final StoreManifest manifest;
     private final SafeTensors[] files;
     private final Tensor[] acts;
-    private final Tensor[] toks;
+    private final TokenIds[] toks;
     private final long[] first;
     private final int n, ctx, d;
 
@@ -30,7 +30,7 @@ public final class ActivationStore implements ActivationSource {
         int k = m.shards().size();
         files = new SafeTensors[k];
         acts = new Tensor[k];
-        toks = new Tensor[k];
+        toks = new TokenIds[k];
         first = new long[k];
         ctx = m.contextSize();
         d = m.dIn();
@@ -42,7 +42,7 @@ public final class ActivationStore implements ActivationSource {
                     throw new StoreException(dir + ": the manifest lists " + s.file() + " but the file is missing");
                 files[i] = SafeTensors.open(f);
                 acts[i] = checked(files[i], f, "activations", s.numSequences(), ctx, d);
-                toks[i] = files[i].has("tokens") ? checked(files[i], f, "tokens", s.numSequences(), ctx) : null;
+                toks[i] = files[i].has("tokens") ? TokenIds.of(files[i], f, s.numSequences(), ctx) : null;
                 first[i] = s.firstSequence();
             }
         } catch (RuntimeException e) {
@@ -98,7 +98,33 @@ public final class ActivationStore implements ActivationSource {
     @Override
     public int[] tokens(int s) {
         int k = shardOf(s);
-        return toks[k] == null ? null : readTokens(toks[k], s - first[k], ctx);
+        return toks[k] == null ? null : toks[k].row(s - first[k]);
+    }
+
+    /** A shard's token ids [n, ctx]: I32 (written since the I32 change), I64, or F32 (older stores). */
+    record TokenIds(Tensor f32, java.lang.foreign.MemorySegment ints, int intBytes, int ctx) {
+        static TokenIds of(SafeTensors st, Path f, long n, int ctx) {
+            SafeTensors.Entry e = st.entry("tokens");
+            if (!Arrays.equals(e.shape(), new long[]{n, ctx}))
+                throw new StoreException(f + ": tensor 'tokens' has shape " + Arrays.toString(e.shape())
+                        + ", expected " + Arrays.toString(new long[]{n, ctx}));
+            return switch (e.dtype()) {
+                case "F32" -> new TokenIds(st.tensor("tokens"), null, 0, ctx);
+                case "I32" -> new TokenIds(null, st.bytes("tokens"), 4, ctx);
+                case "I64" -> new TokenIds(null, st.bytes("tokens"), 8, ctx);
+                default -> throw new StoreException(f + ": tensor 'tokens' has dtype " + e.dtype() + "; token ids must be I32, I64 or F32");
+            };
+        }
+
+        int[] row(long s) {
+            if (f32 != null) return readTokens(f32, s, ctx);
+            int[] out = new int[ctx];
+            long base = s * ctx;
+            for (int p = 0; p < ctx; p++)
+                out[p] = intBytes == 4 ? ints.getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, base + p)
+                        : Math.toIntExact(ints.getAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, base + p));
+            return out;
+        }
     }
 
     static int[] readTokens(Tensor t, long row, int ctx) {

@@ -8,6 +8,7 @@ import msts.io.SafeTensors;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -126,11 +127,13 @@ public final class ActivationStoreWriter implements AutoCloseable {
         }
     }
 
-    private static boolean isLeftover(String name) {
+    /** A killed writer's leftover: a temp file or a shard file (deleted unless the manifest lists it). */
+    public static boolean isLeftover(String name) {
         return (name.startsWith(".") && name.endsWith(".tmp")) || name.matches("shard_\\d+\\.safetensors");
     }
 
-    private static boolean isOurs(String name) {
+    /** A file a store directory may hold before its manifest exists: the lock or a leftover. */
+    public static boolean isOurs(String name) {
         return name.equals(LOCK_FILE) || isLeftover(name);
     }
 
@@ -146,7 +149,8 @@ public final class ActivationStoreWriter implements AutoCloseable {
         }
     }
 
-    static List<String> differences(StoreManifest a, StoreManifest b) {
+    /** What differs between the store's manifest {@code a} and a new run's {@code b} (empty: it may continue). */
+    public static List<String> differences(StoreManifest a, StoreManifest b) {
         List<String> d = new ArrayList<>();
         cmp(d, "model", a.model(), b.model());
         cmp(d, "hook", a.hookName(), b.hookName());
@@ -186,28 +190,43 @@ public final class ActivationStoreWriter implements AutoCloseable {
     public Corpus.Position position() { return manifest.position(); }
 
     /** A new shard of {@code n} sequences (≤ sequences per shard) to fill and {@link #commit}. */
-    public ShardBuilder newShard(int n) {
-        if (n <= 0 || n > manifest.sequencesPerShard())
-            throw new IllegalArgumentException("a shard holds 1.." + manifest.sequencesPerShard() + " sequences, got " + n);
-        return new ShardBuilder(n, manifest.contextSize(), manifest.dIn(), manifest.dtype());
+    public ShardBuilder newShard(int n) { return newShard(manifest, n); }
+
+    /** A shard of {@code n} sequences for the store of manifest {@code m} (a cluster task fills one without a writer). */
+    public static ShardBuilder newShard(StoreManifest m, int n) {
+        if (n <= 0 || n > m.sequencesPerShard())
+            throw new IllegalArgumentException("a shard holds 1.." + m.sequencesPerShard() + " sequences, got " + n);
+        return new ShardBuilder(n, m.contextSize(), m.dIn(), m.dtype());
+    }
+
+    /** The tensors of a filled shard file, in file order: activations [n, ctx, d], tokens [n, ctx]. */
+    public static Map<String, SafeTensors.Raw> shardTensors(ShardBuilder b) {
+        if (b.filled != b.n) throw new IllegalStateException("shard has " + b.filled + " of " + b.n + " sequences");
+        Map<String, SafeTensors.Raw> t = new LinkedHashMap<>();
+        t.put("activations", SafeTensors.Raw.of(b.acts));
+        t.put("tokens", new SafeTensors.Raw("I32", new long[]{b.n, b.ctx}, b.tokens));
+        return t;
+    }
+
+    /** The metadata of the shard starting at sequence {@code first} of the store of manifest {@code m}. */
+    public static Map<String, String> shardMetadata(StoreManifest m, long first) {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", "msts-activation-shard");
+        meta.put("hook_name", m.hookName());
+        meta.put("first_sequence", Long.toString(first));
+        meta.put("model", m.model());
+        return meta;
     }
 
     /** Writes the shard (temp + rename), then lists it in the manifest with the corpus position after it. */
     public void commit(ShardBuilder b, Corpus.Position after) {
-        if (b.filled != b.n) throw new IllegalStateException("shard has " + b.filled + " of " + b.n + " sequences");
         int index = manifest.shards().size();
         String name = StoreManifest.shardName(index);
         long first = manifest.numSequences();
-        Map<String, Tensor> t = new LinkedHashMap<>();
-        t.put("activations", b.acts);
-        t.put("tokens", b.tokens);
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", "msts-activation-shard");
-        meta.put("hook_name", manifest.hookName());
-        meta.put("first_sequence", Long.toString(first));
-        meta.put("model", manifest.model());
+        Map<String, SafeTensors.Raw> t = shardTensors(b);
+        Map<String, String> meta = shardMetadata(manifest, first);
         Path file = dir.resolve(name);
-        SafeTensors.write(file, t, meta);
+        SafeTensors.writeRaw(file, t, meta);
         b.close();
         try { // the writer's temp file is created owner-only (0600); a data store is for every user of the machine
             Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
@@ -222,11 +241,15 @@ public final class ActivationStoreWriter implements AutoCloseable {
         manifest.write(dir);
     }
 
-    /** Off-heap buffers of one shard: activations [n, ctx, d] in the store dtype and tokens [n, ctx] (F32). */
+    /**
+     * Off-heap buffers of one shard: activations [n, ctx, d] in the store dtype and token ids [n, ctx] as I32
+     * (stores written before held them as F32; the readers accept both).
+     */
     public static final class ShardBuilder implements AutoCloseable {
         private final Arena arena = Arena.ofConfined();
         final int n, ctx, d;
-        final Tensor acts, tokens;
+        final Tensor acts;
+        final MemorySegment tokens;
         int filled;
 
         ShardBuilder(int n, int ctx, int d, DType dtype) {
@@ -234,7 +257,7 @@ public final class ActivationStoreWriter implements AutoCloseable {
             this.ctx = ctx;
             this.d = d;
             this.acts = Tensor.allocate(arena, dtype, n, ctx, d);
-            this.tokens = Tensor.allocate(arena, DType.F32, n, ctx);
+            this.tokens = arena.allocate((long) n * ctx * 4, 64);
         }
 
         public int size() { return n; }
@@ -257,7 +280,7 @@ public final class ActivationStoreWriter implements AutoCloseable {
                     for (int i = 0; i < len; i++) seg.setAtIndex(Tensor.I16, base + i, DType.f32ToF16(src[srcOff + i]));
                 }
             }
-            for (int p = 0; p < ctx; p++) tokens.set((long) filled * ctx + p, tok[p]);
+            for (int p = 0; p < ctx; p++) tokens.setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, (long) filled * ctx + p, tok[p]);
             filled++;
         }
 

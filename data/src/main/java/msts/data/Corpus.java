@@ -70,7 +70,20 @@ public final class Corpus {
     }
 
     /** One kept document: its index among kept documents, text, and where it came from (1-based line). */
-    public record Document(long index, String text, Path file, long line) {}
+    /**
+     * One document, or one piece of a long one: plain text is read in pieces of at most {@link #PIECE} chars
+     * (cut before a space where there is one), so memory stays bounded whatever the line length; a piece with
+     * {@code continued} set continues the previous document (no EOS between them).
+     */
+    public record Document(long index, String text, Path file, long line, boolean continued) {
+        public Document(long index, String text, Path file, long line) { this(index, text, file, line, false); }
+    }
+
+    /** Longest piece of plain text read at once (bytes, and so at most as many chars). */
+    public static final int PIECE = 1 << 16;
+
+    /** Longest JSONL line accepted (a JSON document must be read whole). */
+    public static final int MAX_JSONL_LINE = 1 << 28;
 
     public static boolean isJsonl(Path file) {
         String n = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
@@ -121,6 +134,12 @@ public final class Corpus {
         private long lineNo;
         private long kept;
         private Document pending;
+        private boolean headKept;
+        // plain-text piece reader state
+        private int carry; // bytes of the next piece already in line[0, carry)
+        private boolean atLineStart = true, eol, inDoc, nextContinued;
+        private long docLine;
+        private final StringBuilder acc = new StringBuilder();
 
         Documents(List<Path> files, Options opts) {
             if (files.isEmpty()) throw new CorpusException("no corpus files given");
@@ -140,8 +159,11 @@ public final class Corpus {
                     closeReader();
                     continue;
                 }
-                if (d.text().length() > opts.minChars()) {
-                    pending = new Document(kept++, d.text(), d.file(), d.line());
+                if (d.continued() ? headKept : d.text().length() > opts.minChars()) {
+                    pending = new Document(kept++, d.text(), d.file(), d.line(), d.continued());
+                    headKept = true;
+                } else if (!d.continued()) {
+                    headKept = false;
                 }
             }
             return true;
@@ -174,6 +196,10 @@ public final class Corpus {
             }
             jsonl = isJsonl(f);
             lineNo = 0;
+            carry = 0;
+            atLineStart = true;
+            inDoc = nextContinued = false;
+            acc.setLength(0);
             return true;
         }
 
@@ -182,7 +208,10 @@ public final class Corpus {
             try {
                 int n = 0, b;
                 while ((b = reader.read()) >= 0 && b != '\n') {
-                    if (n == line.length) line = java.util.Arrays.copyOf(line, 2 * n);
+                    if (n == MAX_JSONL_LINE)
+                        throw new CorpusException(file() + ":" + (lineNo + 1) + ": line longer than " + MAX_JSONL_LINE
+                                + " bytes (a JSONL line holds one document; split it)");
+                    if (n == line.length) line = java.util.Arrays.copyOf(line, (int) Math.min(2L * n, MAX_JSONL_LINE));
                     line[n++] = (byte) b;
                 }
                 if (b < 0 && n == 0) return null;
@@ -204,35 +233,91 @@ public final class Corpus {
                 if (line == null) return null;
                 return new Document(-1, jsonText(line), file(), lineNo);
             }
-            switch (opts.textSplit()) {
-                case LINES -> {
-                    String line = readLine();
-                    return line == null ? null : new Document(-1, line, file(), lineNo);
-                }
-                case BLOCKS -> {
-                    String line;
-                    while ((line = readLine()) != null && line.isBlank()) { /* skip separators */ }
-                    if (line == null) return null;
-                    long first = lineNo;
-                    StringBuilder sb = new StringBuilder(line);
-                    while ((line = readLine()) != null && !line.isBlank()) sb.append('\n').append(line);
-                    return new Document(-1, sb.toString(), file(), first);
-                }
-                case FILE -> {
-                    if (lineNo < 0) return null; // already read
-                    String text;
-                    try {
-                        text = decoder.decode(java.nio.ByteBuffer.wrap(reader.readAllBytes())).toString();
-                    } catch (CharacterCodingException e) {
-                        throw new CorpusException(file() + ": not valid UTF-8", e);
-                    } catch (IOException e) {
-                        throw new CorpusException(file() + ": read error: " + e.getMessage(), e);
+            while (true) {
+                boolean startsLine = atLineStart;
+                String piece = readPiece(opts.textSplit() != TextSplit.FILE);
+                if (piece == null) return inDoc ? emit(true) : null; // end of the file
+                switch (opts.textSplit()) {
+                    case LINES -> {
+                        if (!inDoc) { inDoc = true; docLine = lineNo; }
+                        acc.append(piece);
+                        if (eol) return emit(true);
                     }
-                    lineNo = -1;
-                    return new Document(-1, text, file(), 1);
+                    case BLOCKS -> {
+                        if (startsLine && eol && piece.isBlank()) { // a blank line ends the block
+                            if (inDoc) return emit(true);
+                            continue;
+                        }
+                        if (!inDoc) { inDoc = true; docLine = lineNo; }
+                        else if (startsLine) acc.append('\n');
+                        acc.append(piece);
+                    }
+                    case FILE -> {
+                        if (!inDoc) { inDoc = true; docLine = 1; }
+                        acc.append(piece);
+                    }
                 }
-                default -> throw new IllegalStateException();
+                if (acc.length() >= PIECE) return emit(false);
             }
+        }
+
+        /** The accumulated text as a document (or a piece of one); last: the document ends here. */
+        private Document emit(boolean last) {
+            Document d = new Document(-1, acc.toString(), file(), docLine, nextContinued);
+            acc.setLength(0);
+            nextContinued = !last;
+            if (last) inDoc = false;
+            return d;
+        }
+
+        /**
+         * The next piece of text, at most {@link #PIECE} bytes, decoded strictly as UTF-8; null at the end of the
+         * file. byLine: stop at a newline (dropped, with a \r before it) and set {@link #eol}. A longer line comes
+         * in pieces, cut before a space in the piece's last quarter where there is one, else at a character boundary.
+         */
+        private String readPiece(boolean byLine) {
+            try {
+                if (line.length < PIECE) line = java.util.Arrays.copyOf(line, PIECE);
+                int n = carry, b;
+                carry = 0;
+                eol = false;
+                boolean newline = false, eof = false;
+                while (true) {
+                    if (n == PIECE) break;
+                    b = reader.read();
+                    if (b < 0) { eof = true; break; }
+                    if (byLine && b == '\n') { newline = true; break; }
+                    line[n++] = (byte) b;
+                }
+                if (n == 0 && eof) return null;
+                if (atLineStart) lineNo++;
+                int end = n;
+                if (newline || eof) {
+                    eol = byLine;
+                    if (byLine && end > 0 && line[end - 1] == '\r') end--;
+                } else {
+                    end = cutPoint(line, n);
+                    carry = n - end;
+                }
+                atLineStart = eol;
+                String text = decoder.decode(java.nio.ByteBuffer.wrap(line, 0, end)).toString();
+                if (carry > 0) System.arraycopy(line, n - carry, line, 0, carry);
+                return text;
+            } catch (CharacterCodingException e) {
+                throw new CorpusException(file() + ":" + lineNo + ": not valid UTF-8", e);
+            } catch (IOException e) {
+                throw new CorpusException(file() + ":" + (lineNo + 1) + ": read error: " + e.getMessage(), e);
+            }
+        }
+
+        /** Where to cut a full buffer of n bytes: before a space in the last quarter, else before an incomplete UTF-8 sequence. */
+        static int cutPoint(byte[] buf, int n) {
+            for (int i = n - 1; i > n - n / 4; i--) if (buf[i] == ' ') return i;
+            int i = n - 1;
+            while (i > n - 4 && i > 0 && (buf[i] & 0xC0) == 0x80) i--;
+            int lead = buf[i] & 0xFF;
+            int len = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+            return len > n - i ? i : n;
         }
 
         private String jsonText(String line) {
@@ -325,7 +410,7 @@ public final class Corpus {
             Document d = docs.next();
             segDoc = d.index();
             int[] t = tok.encode(d.text(), false);
-            if (segDoc == 0) {
+            if (segDoc == 0 || d.continued()) {
                 seg = t;
             } else {
                 seg = new int[t.length + 1];

@@ -54,7 +54,7 @@ public final class Harvester {
     }
 
     /** The arguments plus the corpus files' sizes ("corpus_bytes"): a changed corpus cannot be continued. */
-    static ObjectNode withCorpusBytes(Config cfg) {
+    public static ObjectNode withCorpusBytes(Config cfg) {
         ObjectNode a = cfg.arguments().deepCopy();
         var sizes = a.putArray(ActivationStoreWriter.CORPUS_BYTES);
         for (Path p : cfg.corpus()) {
@@ -67,12 +67,42 @@ public final class Harvester {
         return a;
     }
 
-    public static Result run(Path out, Config cfg, Tokenizer tok, ActivationModel model, boolean quiet) {
+    /** The manifest of a new store for {@code cfg} and a model of width {@code dIn}: no shards yet. */
+    public static StoreManifest newManifest(Config cfg, int dIn) {
         List<String> files = cfg.corpus().stream().map(p -> p.toAbsolutePath().normalize().toString()).toList();
-        StoreManifest fresh = new StoreManifest(cfg.model(), StoreManifest.hookName(cfg.layer()), cfg.layer(),
-                model.dIn(), cfg.context(), cfg.dtype(), cfg.shardSequences(), cfg.tokenizer(), files,
+        return new StoreManifest(cfg.model(), StoreManifest.hookName(cfg.layer()), cfg.layer(),
+                dIn, cfg.context(), cfg.dtype(), cfg.shardSequences(), cfg.tokenizer(), files,
                 cfg.corpusOptions(), withCorpusBytes(cfg), cfg.targetSequences(), List.of(), Corpus.Position.START,
                 false, false);
+    }
+
+    /**
+     * Fills shard {@code b} with the activations of {@code rows} (all of the shard's rows, in order), running the
+     * model on batches of {@code batchSequences} rows from the shard's first row: the one batching rule of a
+     * single-machine and a cluster harvest. {@code advance} is told the tokens done after each batch.
+     */
+    public static void fillShard(ActivationStoreWriter.ShardBuilder b, int[][] rows, int batchSequences,
+                                 ActivationModel model, java.util.function.LongConsumer advance) {
+        if (rows.length != b.size()) throw new IllegalArgumentException(rows.length + " rows for a shard of " + b.size());
+        int d = model.dIn();
+        for (int i = 0; i < rows.length; i += batchSequences) {
+            int m = Math.min(batchSequences, rows.length - i);
+            int[][] batch = new int[m][];
+            System.arraycopy(rows, i, batch, 0, m);
+            float[][] acts = model.run(batch);
+            if (acts.length != m) throw new IllegalStateException("model returned " + acts.length + " rows for " + m);
+            for (int j = 0; j < m; j++) {
+                int ctx = batch[j].length;
+                if (acts[j].length != ctx * d)
+                    throw new IllegalStateException("model returned " + acts[j].length + " floats per row, expected " + ctx * d);
+                b.add(acts[j], 0, batch[j]);
+            }
+            advance.accept((long) m * batch[0].length);
+        }
+    }
+
+    public static Result run(Path out, Config cfg, Tokenizer tok, ActivationModel model, boolean quiet) {
+        StoreManifest fresh = newManifest(cfg, model.dIn());
         try (ActivationStoreWriter w = ActivationStoreWriter.openOrCreate(out, fresh)) {
             return run(out, cfg, tok, model, quiet, w);
         }
@@ -81,7 +111,7 @@ public final class Harvester {
     private static Result run(Path out, Config cfg, Tokenizer tok, ActivationModel model, boolean quiet,
                               ActivationStoreWriter w) {
         long target = cfg.targetSequences();
-        int ctx = cfg.context(), d = model.dIn();
+        int ctx = cfg.context();
         long start = System.nanoTime();
         long written = 0;
         boolean exhausted = false;
@@ -113,19 +143,8 @@ public final class Harvester {
                     break;
                 }
                 try (ActivationStoreWriter.ShardBuilder b = w.newShard(got)) {
-                    for (int i = 0; i < got; i += cfg.batchSequences()) {
-                        int m = Math.min(cfg.batchSequences(), got - i);
-                        int[][] batch = new int[m][];
-                        System.arraycopy(shardRows, i, batch, 0, m);
-                        float[][] acts = model.run(batch);
-                        if (acts.length != m) throw new IllegalStateException("model returned " + acts.length + " rows for " + m);
-                        for (int j = 0; j < m; j++) {
-                            if (acts[j].length != ctx * d)
-                                throw new IllegalStateException("model returned " + acts[j].length + " floats per row, expected " + ctx * d);
-                            b.add(acts[j], 0, batch[j]);
-                        }
-                        progress.advance((long) m * ctx);
-                    }
+                    fillShard(b, got == want ? shardRows : java.util.Arrays.copyOf(shardRows, got), cfg.batchSequences(),
+                            model, progress::advance);
                     w.commit(b, rows.position());
                 }
                 written += got;
@@ -136,6 +155,9 @@ public final class Harvester {
                 }
             }
         }
+        if (exhausted && w.sequencesDone() == 0)
+            throw new CorpusException("the corpus " + cfg.corpus() + " holds no sequence of " + ctx
+                    + " tokens (empty, or shorter than one row): nothing harvested; add text or lower --context");
         w.finish(exhausted);
         double secs = (System.nanoTime() - start) / 1e9;
         if (exhausted && !quiet)

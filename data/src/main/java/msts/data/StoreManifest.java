@@ -160,6 +160,27 @@ public record StoreManifest(
         return v;
     }
 
+    /** The manifest as {@link #write} stores it (indented JSON). */
+    public byte[] toBytes() {
+        try {
+            return JSON.writeValueAsBytes(toJson());
+        } catch (IOException e) {
+            throw new StoreException("cannot encode the manifest: " + e.getMessage(), e);
+        }
+    }
+
+    /** Parses manifest bytes read from {@code where} (named in errors), e.g. through a Hadoop FileSystem. */
+    public static StoreManifest parse(byte[] json, Path where) {
+        JsonNode o;
+        try {
+            o = JSON.readTree(json);
+        } catch (IOException e) {
+            throw new StoreException(where + ": unreadable manifest: " + e.getMessage(), e);
+        }
+        if (o == null || !o.isObject()) throw new StoreException(where + ": unreadable manifest: not a JSON object");
+        return fromJson(o, where);
+    }
+
     public static StoreManifest read(Path dir) {
         Path f = dir.resolve(FILE);
         if (!Files.isRegularFile(f)) throw new StoreException(dir + " is not an activation store (no " + FILE + ")");
@@ -175,19 +196,10 @@ public record StoreManifest(
     /** Writes manifest.json atomically: a temp file in the directory, fsync'd, then renamed over the old one. */
     public void write(Path dir) {
         Path f = dir.resolve(FILE);
-        Path tmp = dir.resolve("." + FILE + ".tmp");
         try {
-            Files.write(tmp, JSON.writeValueAsBytes(toJson()));
-            try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING);
-            }
+            msts.io.AtomicFiles.write(f, toBytes()); // temp + fsync + rename; no litter on failure
         } catch (IOException e) {
-            throw new StoreException(f + ": cannot write: " + e.getMessage(), e);
+            throw new StoreException(e.getMessage(), e);
         }
     }
 }

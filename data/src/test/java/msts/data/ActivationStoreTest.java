@@ -34,6 +34,38 @@ class ActivationStoreTest {
         return x;
     }
 
+    /** I32 ids are exact beyond 2^24 (F32 ids were not); a store whose shard holds F32 ids (older msts) still reads. */
+    @Test
+    void tokenIdsAreI32AndOldF32StoresRead() {
+        int n = 2, ctx = 3, d = 2;
+        float[] data = random(n * ctx * d, 3);
+        int[][] tokens = {{2, 16_777_217, 5}, {2, 7, 255_999}};
+        Path out = dir.resolve("ids");
+        var w = ActivationStoreWriter.openOrCreate(out, manifest(DType.F32, ctx, d, n, n));
+        try (var b = w.newShard(n)) {
+            for (int s = 0; s < n; s++) b.add(data, s * ctx * d, tokens[s]);
+            w.commit(b, new Corpus.Position(n, 0, n));
+        }
+        w.finish(false);
+        w.close();
+        try (ActivationSource src = ActivationSources.open(out)) {
+            for (int s = 0; s < n; s++) assertArrayEquals(tokens[s], src.tokens(s));
+        }
+        // rewrite the shard as an older msts wrote it: F32 token ids
+        Path shard = out.resolve("shard_00000.safetensors");
+        float[] f32 = new float[n * ctx];
+        int[][] small = {{2, 651, 5}, {2, 7, 255_999}};
+        for (int s = 0; s < n; s++) for (int p = 0; p < ctx; p++) f32[s * ctx + p] = small[s][p];
+        java.util.Map<String, msts.engine.Tensor> t = new java.util.LinkedHashMap<>();
+        t.put("activations", msts.engine.Tensor.of(data, n, ctx, d));
+        t.put("tokens", msts.engine.Tensor.of(f32, n, ctx));
+        SafeTensors.write(shard, t, java.util.Map.of("format", "msts-activation-shard"));
+        try (ActivationSource src = ActivationSources.open(out)) {
+            assertInstanceOf(ActivationStore.class, src);
+            for (int s = 0; s < n; s++) assertArrayEquals(small[s], src.tokens(s));
+        }
+    }
+
     @Test
     void roundTripF32AndBf16() {
         int n = 11, ctx = 5, d = 7, per = 4;
@@ -70,6 +102,10 @@ class ActivationStoreTest {
                     assertArrayEquals(tokens[s], src.tokens(s));
                 }
             }
+        }
+        // token ids are stored as I32
+        try (var st = SafeTensors.open(dir.resolve("F32/shard_00000.safetensors"))) {
+            assertEquals("I32", st.entry("tokens").dtype());
         }
         // BF16 shards hold BF16 (half the bytes)
         try (var st = SafeTensors.open(dir.resolve("BF16/shard_00000.safetensors"))) {

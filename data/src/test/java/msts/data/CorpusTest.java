@@ -159,6 +159,41 @@ class CorpusTest {
                 drain(Corpus.rows(List.of(f), CHARS, 4, 0)));
     }
 
+    /** Long lines come in pieces of at most PIECE chars that join back to the text; rows equal those of the whole text. */
+    @Test
+    void longLinesStreamInBoundedPieces() throws IOException {
+        var rnd = new java.util.Random(7);
+        StringBuilder sb = new StringBuilder();
+        String[] words = {"alpha", "béta", "γάμμα", "δ", "😀😀", "x"};
+        while (sb.length() < 5 * Corpus.PIECE) sb.append(words[rnd.nextInt(words.length)]).append(rnd.nextInt(9) == 0 ? "" : " ");
+        StringBuilder nospace = new StringBuilder();
+        while (nospace.length() < 2 * Corpus.PIECE + 17) nospace.append("ü😀ab");
+        String longLine = sb.toString(), noSpaces = nospace.toString();
+        for (Corpus.TextSplit split : Corpus.TextSplit.values()) {
+            Path f = dir.resolve("long-" + split + ".txt");
+            Files.writeString(f, "short one\n\n" + longLine + "\n\n" + noSpaces + "\n\nlast\n");
+            List<Corpus.Document> docs = new ArrayList<>();
+            try (var d = Corpus.documents(List.of(f), Corpus.Options.DEFAULT.withTextSplit(split))) {
+                d.forEachRemaining(docs::add);
+            }
+            List<String> joined = new ArrayList<>();
+            for (Corpus.Document d : docs) {
+                assertTrue(d.text().length() <= 2 * Corpus.PIECE, "piece of " + d.text().length() + " chars");
+                if (d.continued()) joined.set(joined.size() - 1, joined.getLast() + d.text());
+                else joined.add(d.text());
+            }
+            List<String> want = switch (split) {
+                case FILE -> List.of(Files.readString(f));
+                case BLOCKS -> List.of("short one", longLine, noSpaces, "last");
+                case LINES -> List.of("short one", longLine, noSpaces, "last");
+            };
+            assertEquals(want, joined, split.toString());
+            assertTrue(docs.size() > want.size() + 2, "long documents come in pieces");
+            assertRowsEqual(expectedRows(want, 0, 64, true, Long.MAX_VALUE),
+                    drain(Corpus.rows(List.of(f), CHARS, 64, 0, Corpus.Options.DEFAULT.withTextSplit(split))));
+        }
+    }
+
     @Test
     void badJsonlLinesNameFileAndLine() throws IOException {
         Path f = dir.resolve("bad.jsonl");

@@ -157,7 +157,7 @@ public final class CpuOps implements Ops {
 
     // ---- scratch ---------------------------------------------------------------------------------
 
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][]);
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[5][]);
 
     /** A per-thread reusable buffer of at least n floats (slot separates independent uses). */
     static float[] scratch(int slot, int n) {
@@ -170,7 +170,7 @@ public final class CpuOps implements Ops {
         return b;
     }
 
-    private static final int SLOT_MATMUL_X = 0, SLOT_GEMM_B = 1, SLOT_GEMM_A = 2, SLOT_ROW = 3;
+    private static final int SLOT_MATMUL_X = 0, SLOT_GEMM_B = 1, SLOT_GEMM_A = 2, SLOT_ROW = 3, SLOT_GEMM_A_ALL = 4;
 
     // ==== matmul x·Wᵀ ===============================================================================
     //
@@ -557,14 +557,22 @@ public final class CpuOps implements Ops {
                 int jGroups = mBlocks >= want ? 1 : Math.min(panels, (want + mBlocks - 1) / mBlocks);
                 int perGroup = (panels + jGroups - 1) / jGroups;
                 final int groups = (panels + perGroup - 1) / perGroup;
+                // several column groups per row block: pack all of op(A) once (in parallel) instead of once per task
+                final float[] apAll = groups > 1 ? scratch(SLOT_GEMM_A_ALL, mBlocks * gMc * kc) : null;
+                if (apAll != null)
+                    Parallel.forRange(0, mBlocks, 1, (lo, hi) -> {
+                        for (int ib = lo; ib < hi; ib++)
+                            packA(apAll, ib * gMc * kc, transA, alpha, a, aOff, lda, ib * gMc, Math.min(gMc, m - ib * gMc), pc0, kc);
+                    });
                 Parallel.forRange(0, mBlocks * groups, 1, (lo, hi) -> {
-                    float[] ap = scratch(SLOT_GEMM_A, gMc * kc);
+                    float[] ap = apAll != null ? apAll : scratch(SLOT_GEMM_A, gMc * kc);
                     int packedIc = -1;
                     for (int t = lo; t < hi; t++) {
                         int ib = t / groups, g = t % groups;
                         int ic = ib * gMc, mc = Math.min(gMc, m - ic);
-                        if (ic != packedIc) {
-                            packA(ap, transA, alpha, a, aOff, lda, ic, mc, pc0, kc);
+                        int a0 = apAll != null ? ib * gMc * kc : 0;
+                        if (apAll == null && ic != packedIc) {
+                            packA(ap, 0, transA, alpha, a, aOff, lda, ic, mc, pc0, kc);
                             packedIc = ic;
                         }
                         int jpEnd = Math.min(panels, (g + 1) * perGroup);
@@ -574,11 +582,11 @@ public final class CpuOps implements Ops {
                                 int mr = Math.min(G_MR, mc - ir);
                                 int ci = cOff + (ic + ir) * ldc + j;
                                 if (mr == G_MR && nr == G_NR) {
-                                    micro4x3(kc, ap, ir * kc, bp, jp * kc * G_NR, c, ci, ldc);
+                                    micro4x3(kc, ap, a0 + ir * kc, bp, jp * kc * G_NR, c, ci, ldc);
                                 } else {
                                     float[] edge = scratch(SLOT_ROW, G_MR * G_NR);
                                     java.util.Arrays.fill(edge, 0, G_MR * G_NR, 0f);
-                                    micro4x3(kc, ap, ir * kc, bp, jp * kc * G_NR, edge, 0, G_NR);
+                                    micro4x3(kc, ap, a0 + ir * kc, bp, jp * kc * G_NR, edge, 0, G_NR);
                                     for (int i = 0; i < mr; i++)
                                         for (int jj = 0; jj < nr; jj++) c[ci + i * ldc + jj] += edge[i * G_NR + jj];
                                 }
@@ -625,21 +633,26 @@ public final class CpuOps implements Ops {
         }
     }
 
-    /** Packs alpha·op(A)[ic..ic+mc, pc..pc+kc] into MR-row panels dst[(ir/MR)*kc*MR + p*MR + i]. */
-    private static void packA(float[] dst, boolean transA, float alpha, float[] a, int aOff, int lda,
+    /** Packs alpha·op(A)[ic..ic+mc, pc..pc+kc] into MR-row panels dst[dOff + (ir/MR)*kc*MR + p*MR + i]. */
+    private static void packA(float[] dst, int dOff, boolean transA, float alpha, float[] a, int aOff, int lda,
                               int ic, int mc, int pc, int kc) {
+        if (transA) {
+            // row p of op(A)ᵀ is contiguous: read it once, front to back (one memory page per p)
+            for (int p = 0; p < kc; p++) {
+                int src = aOff + (pc + p) * lda + ic, d = dOff + p * G_MR;
+                for (int ir = 0; ir < mc; ir += G_MR) {
+                    int mr = Math.min(G_MR, mc - ir), di = d + ir * kc;
+                    for (int i = 0; i < mr; i++) dst[di + i] = alpha * a[src + ir + i];
+                    for (int i = mr; i < G_MR; i++) dst[di + i] = 0f;
+                }
+            }
+            return;
+        }
         for (int ir = 0; ir < mc; ir += G_MR) {
-            int mr = Math.min(G_MR, mc - ir), d0 = ir * kc;
-            if (!transA) {
-                for (int i = 0; i < mr; i++) {
-                    int src = aOff + (ic + ir + i) * lda + pc;
-                    for (int p = 0; p < kc; p++) dst[d0 + p * G_MR + i] = alpha * a[src + p];
-                }
-            } else {
-                for (int p = 0; p < kc; p++) {
-                    int src = aOff + (pc + p) * lda + ic + ir, d = d0 + p * G_MR;
-                    for (int i = 0; i < mr; i++) dst[d + i] = alpha * a[src + i];
-                }
+            int mr = Math.min(G_MR, mc - ir), d0 = dOff + ir * kc;
+            for (int i = 0; i < mr; i++) {
+                int src = aOff + (ic + ir + i) * lda + pc;
+                for (int p = 0; p < kc; p++) dst[d0 + p * G_MR + i] = alpha * a[src + p];
             }
             for (int i = mr; i < G_MR; i++)
                 for (int p = 0; p < kc; p++) dst[d0 + p * G_MR + i] = 0f;

@@ -59,12 +59,11 @@ public record EvalOutput(
         try {
             Files.createDirectories(dir);
             Path file = dir.resolve(fileName(evalTypeId));
-            Path tmp = Files.createTempFile(dir, ".tmp-", ".json");
-            MAPPER.writeValue(tmp.toFile(), sanitize(this.asMap()));
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            byte[] json = MAPPER.writeValueAsBytes(sanitize(this.asMap()));
+            msts.io.AtomicFiles.write(file, json); // all or nothing: no temp litter, the old file survives a failure
             return file;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write eval results to " + dir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException(e.getMessage(), e);
         }
     }
 

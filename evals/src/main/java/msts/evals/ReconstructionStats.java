@@ -147,8 +147,8 @@ public final class ReconstructionStats {
         return g;
     }
 
-    /** SAEBench's misc_metrics from per-latent densities and max decoder cosine similarities. */
-    public static Map<String, Object> miscMetrics(double[] density, double[] maxDecCos) {
+    /** SAEBench's misc_metrics from per-latent densities and max decoder / encoder cosine similarities. */
+    public static Map<String, Object> miscMetrics(double[] density, double[] maxDecCos, double[] maxEncCos) {
         int F = density.length;
         double alive = 0, over1 = 0, over10 = 0, total = 0, sum1 = 0, sum10 = 0, cos = 0;
         for (int j = 0; j < F; j++) {
@@ -165,11 +165,14 @@ public final class ReconstructionStats {
             }
         }
         for (double c : maxDecCos) cos += c;
+        double encCos = 0;
+        for (double c : maxEncCos) encCos += c;
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("freq_over_1_percent", over1 / F);
         m.put("freq_over_10_percent", over10 / F);
         m.put("normalized_freq_over_1_percent", total > 0 ? sum1 / total : 0.0);
         m.put("normalized_freq_over_10_percent", total > 0 ? sum10 / total : 0.0);
+        m.put("average_max_encoder_cosine_sim", encCos / maxEncCos.length);
         m.put("average_max_decoder_cosine_sim", cos / maxDecCos.length);
         m.put("frac_alive", alive / F);
         return m;

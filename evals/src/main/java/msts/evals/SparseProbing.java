@@ -153,6 +153,7 @@ public final class SparseProbing {
         int total = 0;
         for (Task t : tasks) total += Math.min(t.texts().size(), cfg.maxExamples());
         Map<String, Object> perClass = new LinkedHashMap<>();
+        int maxTrain = 0, maxTest = 0;
         try (Progress p = new Progress("eval probing", total, "ex")) {
             Map<List<String>, Pooled> cache = new java.util.IdentityHashMap<>();
             for (Task task : tasks) {
@@ -164,6 +165,8 @@ public final class SparseProbing {
                     cache.put(task.texts(), pooled);
                 }
                 int[][] sp = split(y, cfg.trainFraction(), cfg.seed(), task.name());
+                maxTrain = Math.max(maxTrain, sp[0].length);
+                maxTest = Math.max(maxTest, sp[1].length);
                 Map<String, Object> d = new LinkedHashMap<>();
                 d.put("dataset_name", task.name());
                 d.put("llm_test_accuracy", probe(pooled.llm(), y, sae.dIn(), sp[0], sp[1], null, cfg.C()));
@@ -190,12 +193,21 @@ public final class SparseProbing {
         Map<String, Map<String, Object>> metrics = new LinkedHashMap<>();
         metrics.put("llm", llm);
         metrics.put("sae", saeM);
+        // every field of SAEBench's SparseProbingEvalConfig, so none falls back to a default that is not what ran;
+        // the set sizes are the largest over the tasks (each task's own in eval_result_unstructured)
         Map<String, Object> config = new LinkedHashMap<>();
-        config.put("dataset_names", tasks.stream().map(Task::name).toList());
-        config.put("context_length", cfg.contextSize());
-        config.put("train_fraction", cfg.trainFraction());
         config.put("random_seed", cfg.seed());
+        config.put("dataset_names", tasks.stream().map(Task::name).toList());
+        config.put("probe_train_set_size", maxTrain);
+        config.put("probe_test_set_size", maxTest);
+        config.put("context_length", cfg.contextSize());
+        config.put("sae_batch_size", 1);
+        config.put("llm_batch_size", 1);
+        config.put("llm_dtype", SaeBenchConfig.LLM_DTYPE);
+        config.put("model_name", SaeBenchConfig.modelName(sae));
         config.put("k_values", cfg.ks());
+        config.put("lower_vram_usage", false);
+        config.put("train_fraction", cfg.trainFraction());
         config.put("C", cfg.C());
         config.put("hook_layer", layer);
         config.put("pooling", "mean over non-special tokens");

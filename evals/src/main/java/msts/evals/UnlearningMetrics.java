@@ -7,8 +7,12 @@ import java.util.List;
 
 import static msts.evals.MetricsJson.num;
 
-/** The unlearning eval's score and its sweep ({@code unlearning_eval_results.json}), typed. */
-public record UnlearningMetrics(double unlearningScore, List<Setting> settings) {
+/**
+ * The unlearning eval's score, the unmodified model's MCQ accuracy (on all questions: original choice order, and
+ * correct in all 24 orders — NaN when not measured) and the sweep ({@code unlearning_eval_results.json}), typed.
+ */
+public record UnlearningMetrics(double unlearningScore, double wmdpAccuracyOriginalOrder, double wmdpAccuracyAll24Orders,
+                                double mmluAccuracyOriginalOrder, double mmluAccuracyAll24Orders, List<Setting> settings) {
     public static final String EVAL_TYPE_ID = "unlearning";
 
     /** One clamp setting of the sweep (one row of eval_result_details). */
@@ -20,7 +24,10 @@ public record UnlearningMetrics(double unlearningScore, List<Setting> settings) 
         for (JsonNode d : MetricsJson.list(eval.path("eval_result_details")))
             s.add(new Setting(num(d, "retain_threshold"), d.path("n_features").asInt(), num(d, "multiplier"),
                     num(d, "wmdp_bio_accuracy"), num(d, "mmlu_accuracy"), num(d, "unlearning_effect")));
-        return new UnlearningMetrics(num(eval.path("eval_result_metrics").path("unlearning"), "unlearning_score"), List.copyOf(s));
+        JsonNode u = eval.path("eval_result_metrics").path("unlearning");
+        return new UnlearningMetrics(num(u, "unlearning_score"), num(u, "wmdp_bio_accuracy_unmodified_original_order"),
+                num(u, "wmdp_bio_accuracy_unmodified_all_24_orders"), num(u, "mmlu_accuracy_unmodified_original_order"),
+                num(u, "mmlu_accuracy_unmodified_all_24_orders"), List.copyOf(s));
     }
 
     static UnlearningMetrics from(EvalOutput o) { return from(MetricsJson.tree(o)); }

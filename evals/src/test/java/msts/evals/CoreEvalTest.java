@@ -44,6 +44,9 @@ class CoreEvalTest {
         assertEquals(exp.size(), checked, "every reference metric is produced");
         for (int f = 0; f < F; f++)
             assertEquals(j.get("density").get(f).asDouble(), (double) out.evalResultDetails().get(f).get("feature_density"), 1e-9);
+        for (String k : new String[]{"encoder_norm", "encoder_decoder_cosine_sim", "max_encoder_cosine_sim"})
+            for (int f = 0; f < F; f++)
+                assertEquals(j.get(k).get(f).asDouble(), (double) out.evalResultDetails().get(f).get(k), 1e-5, k + "[" + f + "]");
 
         Path file = out.write(dir);
         JsonNode back = EvalOutput.read(file);

@@ -68,6 +68,10 @@ final class TestSae implements Sae {
 
     @Override public float[] decoderWeights() { return wDec; }
 
+    @Override public float[] encoderWeights() { return wEnc; }
+
+    @Override public float[] encoderBias() { return bEnc; }
+
     @Override
     public Map<String, Object> cfg() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -75,6 +79,7 @@ final class TestSae implements Sae {
         m.put("d_sae", dSae);
         m.put("architecture", "standard");
         m.put("hook_name", "blocks.0.hook_resid_post");
+        m.put("model_name", "fake-model");
         m.put("hook_layer", 0);
         return m;
     }

@@ -53,6 +53,7 @@ class TypedResultsTest {
                 Map.entry("/eval_result_metrics/misc_metrics/freq_over_10_percent", m.miscMetrics().freqOver10Percent()),
                 Map.entry("/eval_result_metrics/misc_metrics/normalized_freq_over_1_percent", m.miscMetrics().normalizedFreqOver1Percent()),
                 Map.entry("/eval_result_metrics/misc_metrics/normalized_freq_over_10_percent", m.miscMetrics().normalizedFreqOver10Percent()),
+                Map.entry("/eval_result_metrics/misc_metrics/average_max_encoder_cosine_sim", m.miscMetrics().averageMaxEncoderCosineSim()),
                 Map.entry("/eval_result_metrics/misc_metrics/average_max_decoder_cosine_sim", m.miscMetrics().averageMaxDecoderCosineSim()),
                 Map.entry("/eval_result_metrics/misc_metrics/frac_alive", m.miscMetrics().fracAlive()));
         int groups = 0;

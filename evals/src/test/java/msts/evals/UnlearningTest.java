@@ -104,4 +104,41 @@ class UnlearningTest {
         Path file = out.write(dir);
         assertEquals("unlearning", EvalOutput.read(file).get("eval_type_id").asText());
     }
+
+    /** A model that always answers letter {@code letter} (its logit is high, all others 0). */
+    static LanguageModel alwaysLetter(FakeTokenizer tok, String letter) {
+        int id = tok.tokenId(letter), V = 200;
+        return new LanguageModel() {
+            @Override public int vocabSize() { return V; }
+            @Override public int hiddenSize() { return 8; }
+            @Override public int numLayers() { return 1; }
+            @Override public float[][] logits(int[][] batch, ResidHook hook) { throw new UnsupportedOperationException(); }
+            @Override public float[][] residAt(int layer, int[][] batch) { throw new UnsupportedOperationException(); }
+            @Override public float[][] lastLogits(int[][] batch, ResidHook hook) {
+                float[][] out = new float[batch.length][V];
+                for (float[] o : out) o[id] = 10;
+                return out;
+            }
+        };
+    }
+
+    @Test
+    void baselineCountsOriginalOrderAndAll24Orders() {
+        FakeTokenizer tok = new FakeTokenizer(200);
+        List<Unlearning.Question> qs = new ArrayList<>();
+        for (int i = 0; i < 8; i++) qs.add(new Unlearning.Question("q" + i, List.of("a", "b", "c", "d"), i < 3 ? 0 : 1 + i % 3, "biology"));
+        int[][] ans = Unlearning.answerTokens(tok);
+        LanguageModel lm = alwaysLetter(tok, "A");
+        var all = new Unlearning.Config(new double[]{0.01}, new int[]{1}, new double[]{25}, true, 0.99, 3);
+        var b = Unlearning.baseline(lm, tok, ans, qs, all, "t");
+        // always "A": right exactly when the answer is first in the original order; never right in all 24 orders
+        assertEquals(3, b.correctOriginal());
+        assertEquals(0, b.correctAllOrders());
+        assertEquals(0, b.keep().size());
+        var orig = new Unlearning.Config(new double[]{0.01}, new int[]{1}, new double[]{25}, false, 0.99, 3);
+        var o = Unlearning.baseline(lm, tok, ans, qs, orig, "t");
+        assertEquals(3, o.correctOriginal());
+        assertEquals(-1, o.correctAllOrders());
+        assertEquals(qs.subList(0, 3), o.keep());
+    }
 }

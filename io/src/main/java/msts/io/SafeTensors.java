@@ -190,6 +190,7 @@ public final class SafeTensors implements AutoCloseable {
             Shard shard = new Shard(file, size, 8 + n, null);
             Map<String, Entry> parsed = parseHeader(file, header, size - 8 - n, shard);
             MemorySegment mapping = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            remember(file, size);
             Shard mapped = new Shard(file, size, 8 + n, mapping);
             for (Entry e : parsed.values())
                 mapped.entries.put(e.name(), new Entry(e.name(), e.dtype(), e.shape(), e.begin(), e.end(), mapped));
@@ -327,6 +328,12 @@ public final class SafeTensors implements AutoCloseable {
         return Tensor.wrap(seg, dt, e.shape());
     }
 
+    /** The tensor's bytes as a view of the mapping (no copy), any dtype (e.g. I32 token ids). */
+    public MemorySegment bytes(String name) {
+        Entry e = entry(name);
+        return e.shard().mapping.asSlice(e.shard().dataStart + e.begin(), e.byteLength());
+    }
+
     /** The tensor, checked to have the expected shape. */
     public Tensor tensor(String name, long... expectedShape) {
         Tensor t = tensor(name);
@@ -357,6 +364,7 @@ public final class SafeTensors implements AutoCloseable {
     @Override
     public void close() {
         if (arena.scope().isAlive()) arena.close();
+        for (Shard sh : shards) forgetIfUnchanged(sh.file);
     }
 
     /** " (did you mean: a, b, c?)" listing up to 5 names closest to {@code name}, or "". */
@@ -384,29 +392,40 @@ public final class SafeTensors implements AutoCloseable {
 
     // ---- write -----------------------------------------------------------------------------------
 
+    /** A tensor to write as little-endian bytes with its safetensors dtype name (e.g. "I32" for token ids). */
+    public record Raw(String dtype, long[] shape, MemorySegment data) {
+        public static Raw of(Tensor t) { return new Raw(t.dtype().name(), t.shape(), t.segment()); }
+    }
+
+    private static Map<String, Raw> raw(Map<String, Tensor> tensors) {
+        Map<String, Raw> raw = new java.util.LinkedHashMap<>();
+        tensors.forEach((k, t) -> raw.put(k, Raw.of(t)));
+        return raw;
+    }
+
     /**
-     * Writes tensors (in map order) and optional string metadata to {@code file} atomically: a temp
-     * file in the same directory, then a rename. The header is padded with spaces so the data starts
-     * at an 8-byte-aligned offset.
+     * The bytes a safetensors file of {@code tensors} (in map order) and {@code metadata} starts with: the 8-byte
+     * little-endian header length, the JSON header, spaces up to an 8-byte boundary. The tensors' bytes follow in
+     * map order. {@code file} only names the file in errors.
      */
-    public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) {
+    public static byte[] header(Path file, Map<String, Raw> tensors, Map<String, String> metadata) {
         ObjectNode header = JSON.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode m = header.putObject("__metadata__");
             metadata.forEach(m::put);
         }
         long offset = 0;
-        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+        for (Map.Entry<String, Raw> e : tensors.entrySet()) {
             if (e.getKey().equals("__metadata__"))
                 throw SafeTensorsException.of(file, e.getKey(), "reserved name");
-            Tensor t = e.getValue();
+            Raw t = e.getValue();
             ObjectNode n = header.putObject(e.getKey());
-            n.put("dtype", t.dtype().name());
+            n.put("dtype", t.dtype());
             var shape = n.putArray("shape");
             for (long d : t.shape()) shape.add(d);
             var off = n.putArray("data_offsets");
             off.add(offset);
-            offset += t.byteSize();
+            offset += t.data().byteSize();
             off.add(offset);
         }
         byte[] json;
@@ -420,7 +439,47 @@ public final class SafeTensors implements AutoCloseable {
         ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
         System.arraycopy(json, 0, head, 8, json.length);
         Arrays.fill(head, 8 + json.length, head.length, (byte) ' ');
-        long total = head.length + offset;
+        return head;
+    }
+
+    /**
+     * Writes the same bytes as {@link #writeRaw(Path, Map, Map)} to a stream (e.g. a Hadoop FileSystem file); the
+     * caller makes it atomic (temp name + rename) and closes the stream. {@code file} only names it in errors.
+     */
+    public static void writeRaw(java.io.OutputStream out, Path file, Map<String, Raw> tensors, Map<String, String> metadata)
+            throws IOException {
+        out.write(header(file, tensors, metadata));
+        byte[] buf = new byte[1 << 20];
+        for (Raw t : tensors.values()) {
+            long size = t.data().byteSize();
+            for (long pos = 0; pos < size; pos += buf.length) {
+                int n = (int) Math.min(buf.length, size - pos);
+                MemorySegment.copy(t.data(), ValueLayout.JAVA_BYTE, pos, buf, 0, n);
+                out.write(buf, 0, n);
+            }
+        }
+    }
+
+    /** {@link #writeRaw(java.io.OutputStream, Path, Map, Map)} for tensors msts computes in. */
+    public static void write(java.io.OutputStream out, Path file, Map<String, Tensor> tensors, Map<String, String> metadata)
+            throws IOException {
+        writeRaw(out, file, raw(tensors), metadata);
+    }
+
+    /**
+     * Writes tensors (in map order) and optional string metadata to {@code file} atomically: a temp
+     * file in the same directory, then a rename. The header is padded with spaces so the data starts
+     * at an 8-byte-aligned offset.
+     */
+    public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) {
+        writeRaw(file, raw(tensors), metadata);
+    }
+
+    /** {@link #write} for tensors given as {@link Raw} bytes (dtypes msts does not compute in, e.g. I32). */
+    public static void writeRaw(Path file, Map<String, Raw> tensors, Map<String, String> metadata) {
+        byte[] head = header(file, tensors, metadata);
+        long total = head.length;
+        for (Raw t : tensors.values()) total += t.data().byteSize();
 
         Path abs = file.toAbsolutePath();
         Path dir = abs.getParent();
@@ -428,17 +487,24 @@ public final class SafeTensors implements AutoCloseable {
         try {
             if (dir != null) Files.createDirectories(dir);
             tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
                  Arena a = Arena.ofConfined()) {
-                MemorySegment out = ch.map(FileChannel.MapMode.READ_WRITE, 0, total, a);
-                MemorySegment.copy(head, 0, out, ValueLayout.JAVA_BYTE, 0, head.length);
-                long pos = head.length;
-                for (Tensor t : tensors.values()) {
-                    MemorySegment.copy(t.segment(), 0, out, pos, t.byteSize());
-                    pos += t.byteSize();
+                // plain channel writes (not a writable map): a full disk is an IOException, not a SIGBUS
+                writeFully(ch, ByteBuffer.wrap(head));
+                MemorySegment stage = a.allocate(STAGE, 64);
+                ByteBuffer buf = stage.asByteBuffer();
+                for (Raw t : tensors.values()) {
+                    MemorySegment src = t.data();
+                    for (long p = 0, n = src.byteSize(); p < n; ) {
+                        int len = (int) Math.min(STAGE, n - p);
+                        MemorySegment.copy(src, p, stage, 0, len);
+                        buf.clear().limit(len);
+                        writeFully(ch, buf);
+                        p += len;
+                    }
                 }
-                out.force();
+                if (ch.size() != total) throw new IOException("wrote " + ch.size() + " bytes, expected " + total);
+                ch.force(true);
             }
             try {
                 Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -447,10 +513,60 @@ public final class SafeTensors implements AutoCloseable {
             }
             tmp = null;
         } catch (IOException e) {
-            throw SafeTensorsException.of(file, null, "cannot write: " + e, e);
+            String why = AtomicFiles.reason(e);
+            throw SafeTensorsException.of(file, null, "cannot write: " + why + "; the previous file, if any, is unchanged", e);
         } finally {
             if (tmp != null) try { Files.deleteIfExists(tmp); } catch (IOException ignored) { }
         }
+    }
+
+    private static final int STAGE = 1 << 20;
+
+    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) ch.write(b);
+    }
+
+    // ---- diagnostics: files mapped for reading, to name the one that changed under a mapped read ----
+
+    private static final java.util.concurrent.ConcurrentHashMap<Path, long[]> MAPPED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static void remember(Path file, long size) {
+        try {
+            MAPPED.put(file.toAbsolutePath(), new long[]{size, Files.getLastModifiedTime(file).toMillis()});
+        } catch (IOException ignored) {
+            // diagnostics only
+        }
+    }
+
+    /** Drops a closed file from the diagnostics unless it changed while mapped (then it is still the one to name). */
+    private static void forgetIfUnchanged(Path file) {
+        Path f = file.toAbsolutePath();
+        long[] sm = MAPPED.get(f);
+        if (sm == null) return;
+        try {
+            if (Files.size(f) == sm[0] && Files.getLastModifiedTime(f).toMillis() == sm[1]) MAPPED.remove(f, sm);
+        } catch (IOException e) {
+            // removed: keep it, it changed
+        }
+    }
+
+    /**
+     * The mapped files (of SafeTensors opened in this process) that have since been truncated, rewritten or
+     * removed, each with what changed — for the error message after a fault in a mapped read.
+     */
+    public static List<String> changedMappedFiles() {
+        List<String> out = new ArrayList<>();
+        MAPPED.forEach((f, sm) -> {
+            try {
+                long size = Files.size(f), mt = Files.getLastModifiedTime(f).toMillis();
+                if (size < sm[0]) out.add(f + " shrank from " + sm[0] + " to " + size + " bytes");
+                else if (size != sm[0] || mt != sm[1]) out.add(f + " was rewritten");
+            } catch (IOException e) {
+                out.add(f + " was removed");
+            }
+        });
+        out.sort(null);
+        return out;
     }
 
     /** Shorthand for writing without metadata. */

@@ -85,6 +85,10 @@ public abstract class AbstractSae implements Sae {
 
     @Override public float[] decoderWeights() { return params.W_dec; }
 
+    @Override public float[] encoderWeights() { return params.W_enc; }
+
+    @Override public float[] encoderBias() { return params.b_enc; }
+
     @Override public Map<String, Object> cfg() { return cfg.toMap(); }
 
     /** Tensors beyond {@link SaeParams#NAMES} written to sae_weights.safetensors (JumpReLU: threshold). */

@@ -35,24 +35,33 @@ public final class Checkpoint {
         Path fin = out.resolve("checkpoint");
         Path old = out.resolve("checkpoint.old");
         deleteTree(tmp);
-        Files.createDirectories(tmp);
-        export.save(tmp);
-        Map<String, Tensor> st = new LinkedHashMap<>();
-        SaeParams[] sets = {s.p(), s.m(), s.v()};
-        for (int k = 0; k < 3; k++) {
-            float[][] a = sets[k].arrays();
-            for (int i = 0; i < a.length; i++)
-                if (a[i].length > 0) st.put(PREFIXES[k] + SaeParams.NAMES[i], Tensor.of(a[i], sets[k].shape(i)));
+        try {
+            Files.createDirectories(tmp);
+            export.save(tmp);
+            Map<String, Tensor> st = new LinkedHashMap<>();
+            SaeParams[] sets = {s.p(), s.m(), s.v()};
+            for (int k = 0; k < 3; k++) {
+                float[][] a = sets[k].arrays();
+                for (int i = 0; i < a.length; i++)
+                    if (a[i].length > 0) st.put(PREFIXES[k] + SaeParams.NAMES[i], Tensor.of(a[i], sets[k].shape(i)));
+            }
+            SaeTensors.write(tmp.resolve("training_state.safetensors"), st, Map.of("step", Long.toString(s.step())));
+            Map<String, Object> state = new LinkedHashMap<>();
+            state.put("step", s.step());
+            state.put("scaling_factor", s.scale());
+            state.put("tokens_since_fired", s.sinceFired());
+            state.put("sae_state", s.saeState());
+            state.put("sae", cfg.toMap());
+            state.put("train", tc.toMap());
+            SaeIO.writeJson(tmp.resolve("trainer_state.json"), state);
+        } catch (IOException | RuntimeException e) {
+            try {
+                deleteTree(tmp); // no litter; checkpoint/ (the previous good one) is untouched
+            } catch (IOException | RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
         }
-        SaeTensors.write(tmp.resolve("training_state.safetensors"), st, Map.of("step", Long.toString(s.step())));
-        Map<String, Object> state = new LinkedHashMap<>();
-        state.put("step", s.step());
-        state.put("scaling_factor", s.scale());
-        state.put("tokens_since_fired", s.sinceFired());
-        state.put("sae_state", s.saeState());
-        state.put("sae", cfg.toMap());
-        state.put("train", tc.toMap());
-        SaeIO.writeJson(tmp.resolve("trainer_state.json"), state);
         deleteTree(old);
         if (Files.exists(fin)) Files.move(fin, old, StandardCopyOption.ATOMIC_MOVE);
         Files.move(tmp, fin, StandardCopyOption.ATOMIC_MOVE);
@@ -65,14 +74,31 @@ public final class Checkpoint {
         Path dir = out.resolve("checkpoint");
         if (!Files.isRegularFile(dir.resolve("trainer_state.json"))) dir = out.resolve("checkpoint.old");
         if (!Files.isRegularFile(dir.resolve("trainer_state.json"))) return null;
-        Map<String, Object> state = SaeIO.JSON.readValue(dir.resolve("trainer_state.json").toFile(), Map.class);
-        SaeConfig saved = SaeConfig.fromMap((Map<String, Object>) state.get("sae"));
+        Path stateFile = dir.resolve("trainer_state.json");
+        Map<String, Object> state = SaeIO.readJsonObject(stateFile);
+        SaeConfig saved;
+        long step;
+        float scale;
+        List<Number> sf;
+        try {
+            if (!(state.get("sae") instanceof Map<?, ?>)) throw new IllegalArgumentException("sae must be an object");
+            saved = SaeConfig.fromMap((Map<String, Object>) state.get("sae"));
+            step = longField(state, "step");
+            if (step < 0) throw new IllegalArgumentException("step must be non-negative, got " + step);
+            if (!(state.get("scaling_factor") instanceof Number n) || !Float.isFinite(n.floatValue()))
+                throw new IllegalArgumentException("scaling_factor must be a finite number, got " + state.get("scaling_factor"));
+            scale = ((Number) state.get("scaling_factor")).floatValue();
+            if (!(state.get("tokens_since_fired") instanceof List<?> l) || l.size() != saved.dSae())
+                throw new IllegalArgumentException("tokens_since_fired must be a list of " + saved.dSae() + " integers");
+            for (Object o : l)
+                if (!(o instanceof Integer || o instanceof Long)) throw new IllegalArgumentException("tokens_since_fired holds " + o + ", not an integer");
+            sf = (List<Number>) state.get("tokens_since_fired");
+        } catch (IllegalArgumentException e) {
+            throw new IOException(stateFile + ": " + e.getMessage() + " (damaged checkpoint; restore it or train into a new --out)", e);
+        }
         if (saved.dIn() != cfg.dIn() || saved.dSae() != cfg.dSae() || saved.architecture() != cfg.architecture() || saved.nScales() != cfg.nScales())
             throw new IllegalArgumentException("checkpoint in " + dir + " is a " + saved.architecture() + " SAE " + saved.dIn() + "→" + saved.dSae()
                     + ", this run asks for " + cfg.architecture() + " " + cfg.dIn() + "→" + cfg.dSae());
-        long step = ((Number) state.get("step")).longValue();
-        float scale = ((Number) state.get("scaling_factor")).floatValue();
-        List<Number> sf = (List<Number>) state.get("tokens_since_fired");
         long[] sinceFired = new long[cfg.dSae()];
         for (int j = 0; j < cfg.dSae(); j++) sinceFired[j] = sf.get(j).longValue();
         Map<String, SaeTensors.Entry> t = SaeTensors.read(dir.resolve("training_state.safetensors"));
@@ -91,6 +117,12 @@ public final class Checkpoint {
         }
         Map<String, ?> saeState = state.get("sae_state") instanceof Map<?, ?> ss ? (Map<String, ?>) ss : Map.of();
         return new State(step, scale, sinceFired, p, m, v, saeState);
+    }
+
+    private static long longField(Map<String, Object> m, String key) {
+        Object v = m.get(key);
+        if (v instanceof Integer || v instanceof Long) return ((Number) v).longValue();
+        throw new IllegalArgumentException(key + " must be an integer, got " + v);
     }
 
     static void deleteTree(Path p) throws IOException {

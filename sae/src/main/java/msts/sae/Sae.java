@@ -28,6 +28,15 @@ public interface Sae {
     /** Decoder directions W_dec [dSae, dIn] (row j is latent j's direction); not a copy: do not modify. */
     float[] decoderWeights();
 
+    /**
+     * Encoder matrix W_enc [dIn, dSae] (column j is latent j's encoder direction, applied after the input
+     * stage); not a copy: do not modify. Read by SAEBench's weight-based core metrics.
+     */
+    float[] encoderWeights();
+
+    /** Encoder bias b_enc [dSae]; not a copy: do not modify. */
+    float[] encoderBias();
+
     /** The SAELens-style cfg.json contents (d_in, d_sae, hook_name, architecture, ...). */
     Map<String, Object> cfg();
 

@@ -144,8 +144,13 @@ public record SaeConfig(int dIn, int dSae, Architecture architecture, Activation
         c.architecture = Architecture.parse(String.valueOf(m.getOrDefault("architecture", "standard")));
         if (c.architecture == Architecture.TEMPORAL) c.activation = Activation.parse(String.valueOf(m.getOrDefault("activation", "relu")));
         c.k = intOf(m, "k", 64);
-        if (m.get("activation_fn_kwargs") instanceof Map<?, ?> kw && kw.get("k") instanceof Number n) c.k = n.intValue();
-        if (m.get("dilations") instanceof List<?> l) c.dilations = l.stream().mapToInt(o -> ((Number) o).intValue()).toArray();
+        if (m.get("activation_fn_kwargs") instanceof Map<?, ?> kw && kw.get("k") != null) c.k = toInt("activation_fn_kwargs.k", kw.get("k"));
+        Object dl = m.get("dilations");
+        if (dl != null && !(dl instanceof List<?>)) throw new IllegalArgumentException("dilations must be a list of integers, got " + dl);
+        if (dl instanceof List<?> l) {
+            c.dilations = new int[l.size()];
+            for (int i = 0; i < l.size(); i++) c.dilations[i] = toInt("dilations[" + i + "]", l.get(i));
+        }
         c.convMode = ConvMode.parse(String.valueOf(m.getOrDefault("conv_mode", "causal")));
         c.l1Coefficient = floatOf(m, "l1_coefficient", 5f);
         c.l1Mode = L1Mode.parse(String.valueOf(m.getOrDefault("l1_mode", "decoder_norm")));
@@ -169,12 +174,32 @@ public record SaeConfig(int dIn, int dSae, Architecture architecture, Activation
         return c.build();
     }
 
+    /** An integer field: absent or null → default; anything but an integer within int range is an error naming it. */
     private static int intOf(Map<String, Object> m, String key, int def) {
-        return m.get(key) instanceof Number n ? n.intValue() : def;
+        Object v = m.get(key);
+        return v == null ? def : toInt(key, v);
     }
 
+    private static int toInt(String key, Object v) {
+        if (v instanceof Integer i) return i;
+        if (v instanceof Long || v instanceof java.math.BigInteger || v instanceof Short || v instanceof Byte)
+            throw new IllegalArgumentException(key + " " + v + " is out of range (a 32-bit integer)");
+        throw new IllegalArgumentException(key + " must be an integer, got " + describe(v));
+    }
+
+    /** A number field: absent or null → default; a non-number or a value beyond float range is an error naming it. */
     private static float floatOf(Map<String, Object> m, String key, float def) {
-        return m.get(key) instanceof Number n ? n.floatValue() : def;
+        Object v = m.get(key);
+        if (v == null) return def;
+        if (!(v instanceof Number n)) throw new IllegalArgumentException(key + " must be a number, got " + describe(v));
+        double d = n.doubleValue();
+        if (!Double.isFinite(d) || Math.abs(d) > Float.MAX_VALUE)
+            throw new IllegalArgumentException(key + " " + v + " is out of range (a finite 32-bit float)");
+        return (float) d;
+    }
+
+    private static String describe(Object v) {
+        return v instanceof String s ? "the string \"" + s + "\"" : String.valueOf(v);
     }
 
     /** Mutable builder with the defaults of a fresh SAE (SAELens-like); {@link #build} validates. */

@@ -30,7 +30,7 @@ public final class SaeIO {
         Path wFile = dir.resolve("sae_weights.safetensors");
         if (!Files.isRegularFile(cfgFile)) throw new IOException(dir + ": no cfg.json (not a SAELens-layout SAE directory)");
         if (!Files.isRegularFile(wFile)) throw new IOException(dir + ": no sae_weights.safetensors");
-        Map<String, Object> m = JSON.readValue(cfgFile.toFile(), Map.class);
+        Map<String, Object> m = readJsonObject(cfgFile);
         SaeConfig cfg;
         try {
             cfg = SaeConfig.fromMap(m);
@@ -38,6 +38,12 @@ public final class SaeIO {
             throw new IOException(cfgFile + ": " + e.getMessage());
         }
         Map<String, SaeTensors.Entry> t = SaeTensors.read(wFile);
+        // shapes checked against cfg.json before anything is sized by it (a huge d_sae is an error, not an OOM)
+        SaeTensors.Entry wEnc = t.get("W_enc");
+        if (wEnc == null) throw new IOException(wFile + ": missing tensor W_enc");
+        if (wEnc.shape().length != 2 || wEnc.shape()[0] != cfg.dIn() || wEnc.shape()[1] != cfg.dSae())
+            throw new IOException(wFile + ": tensor W_enc has shape " + Arrays.toString(wEnc.shape()) + ", " + cfgFile
+                    + " says d_in " + cfg.dIn() + ", d_sae " + cfg.dSae());
         SaeParams p = new SaeParams(cfg.dIn(), cfg.dSae(), cfg.nScales());
         float[][] arrays = p.arrays();
         for (int i = 0; i < SaeParams.NAMES.length; i++) {
@@ -75,14 +81,25 @@ public final class SaeIO {
         writeJson(dir.resolve("cfg.json"), cfg.toMap());
     }
 
-    static void writeJson(Path file, Object value) throws IOException {
-        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName().toString(), ".tmp");
+    /** A JSON object from file; malformed or non-object JSON is an IOException naming the file. */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> readJsonObject(Path file) throws IOException {
+        Object v;
         try {
-            JSON.writeValue(tmp.toFile(), value);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
+            v = JSON.readValue(file.toFile(), Object.class);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            String m = e.getOriginalMessage();
+            int nl = m == null ? -1 : m.indexOf('\n');
+            var loc = e.getLocation();
+            throw new IOException(file + ": malformed JSON" + (loc != null ? " at line " + loc.getLineNr() + ", column " + loc.getColumnNr() : "")
+                    + ": " + (nl >= 0 ? m.substring(0, nl) : m) + " (truncated or damaged file?)", e);
         }
+        if (!(v instanceof Map<?, ?>)) throw new IOException(file + ": expected a JSON object, got " + (v == null ? "an empty file" : v.getClass().getSimpleName()));
+        return (Map<String, Object>) v;
+    }
+
+    static void writeJson(Path file, Object value) throws IOException {
+        msts.io.AtomicFiles.write(file, JSON.writeValueAsBytes(value)); // temp + fsync + rename; no litter on failure
     }
 
     /**

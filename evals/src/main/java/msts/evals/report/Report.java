@@ -106,7 +106,7 @@ public final class Report {
         for (List<String> r : rows) md.append("| ").append(String.join(" | ", r.stream().map(c -> c.replace("|", "\\|")).toList())).append(" |\n");
         md.append('\n');
         for (String[] p : plots) md.append("![").append(p[1]).append("](").append(p[0]).append(")\n\n");
-        Files.writeString(out.resolve("report.md"), md, StandardCharsets.UTF_8);
+        msts.io.AtomicFiles.writeString(out.resolve("report.md"), md);
         // html
         StringBuilder h = new StringBuilder("<!doctype html><html><head><meta charset=\"utf-8\"><title>").append(esc(title))
                 .append("</title><style>body{font-family:sans-serif;max-width:1250px;margin:2em auto;padding:0 1em}"
@@ -131,7 +131,7 @@ public final class Report {
                     .append(esc(p[1])).append("</figcaption></figure>");
         h.append("<p>Metric definitions: docs/evals.md. Each eval's full results (SAEBench schema) are the *_eval_results.json files in the run directories.</p></body></html>\n");
         Path html = out.resolve("report.html");
-        Files.writeString(html, h, StandardCharsets.UTF_8);
+        msts.io.AtomicFiles.writeString(html, h);
         return html;
     }
 
@@ -139,7 +139,10 @@ public final class Report {
         if (chart == null) return;
         chart.setBackgroundPaint(Color.WHITE);
         int w = file.startsWith("unlearning") ? 1200 : 900;
-        ChartUtils.saveChartAsPNG(out.resolve(file).toFile(), chart, w, 520);
+        // encoded in memory, then written all or nothing: a full disk leaves no 0-byte PNG
+        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+        ChartUtils.writeChartAsPNG(png, chart, w, 520);
+        msts.io.AtomicFiles.write(out.resolve(file), png.toByteArray());
         plots.add(new String[]{file, caption});
     }
 
@@ -155,6 +158,11 @@ public final class Report {
             Double v = p == null ? null : value.apply(p);
             return v == null || Double.isNaN(v) ? "–" : fmt(v);
         });
+    }
+
+    /** "a / b" with "–" for a missing (NaN) value; "–" alone when a is missing. */
+    static String pair(double a, double b) {
+        return Double.isNaN(a) ? "–" : fmt(a) + " / " + (Double.isNaN(b) ? "–" : fmt(b));
     }
 
     static final List<Row> ROWS = List.of(
@@ -178,6 +186,10 @@ public final class Report {
             }),
             row("avg max decoder cos", Run::core, c -> c.miscMetrics().averageMaxDecoderCosineSim()),
             row("unlearning score", Run::unlearning, UnlearningMetrics::unlearningScore),
+            new Row("forget MCQ acc., unmodified (original order / all 24)", r -> r.unlearning() == null ? "–"
+                    : pair(r.unlearning().wmdpAccuracyOriginalOrder(), r.unlearning().wmdpAccuracyAll24Orders())),
+            new Row("retain MCQ acc., unmodified (original order / all 24)", r -> r.unlearning() == null ? "–"
+                    : pair(r.unlearning().mmluAccuracyOriginalOrder(), r.unlearning().mmluAccuracyAll24Orders())),
             row("SAE probe top-1", Run::probing, p -> p.saeTop(1)),
             row("SAE probe top-5", Run::probing, p -> p.saeTop(5)),
             row("SAE probe top-20", Run::probing, p -> p.saeTop(20)),

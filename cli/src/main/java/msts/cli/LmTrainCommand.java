@@ -1,0 +1,107 @@
+package msts.cli;
+
+import msts.engine.Ops;
+import msts.engine.util.Progress;
+import msts.model.gemma.Gemma2Config;
+import msts.model.tokenizer.GemmaTokenizer;
+import msts.model.train.LmData;
+import msts.model.train.LmTrainConfig;
+import msts.model.train.LmTrainer;
+import msts.model.train.TokenRows;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code msts lm train}: trains a Gemma-2-architecture model from scratch on a world directory's text. */
+@Command(name = "train", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = "Trains a small Gemma-2 (tied embeddings, GQA, sliding window on even layers, soft-caps) on "
+                + "WORLD/train.jsonl (or train.txt) with WORLD/tokenizer.json; held-out loss on heldout.jsonl or "
+                + "forget.jsonl + retain.jsonl. Writes an HF checkpoint (config.json, model.safetensors F32) plus optimizer "
+                + "state, trainer_state.json, tokenizer.json and train_summary.json into --out (docs/gemma2-training.md).")
+public final class LmTrainCommand implements Callable<Integer> {
+    @Option(names = "--world", required = true, paramLabel = "DIR", description = "world directory (msts world)") Path world;
+    @Option(names = "--out", required = true, paramLabel = "MODEL", description = "output checkpoint directory") Path out;
+    @Option(names = "--hidden", defaultValue = "128", description = "hidden size") int hidden;
+    @Option(names = "--layers", defaultValue = "4", description = "decoder layers (even ones slide)") int layers;
+    @Option(names = "--heads", defaultValue = "4", description = "attention heads") int heads;
+    @Option(names = "--kv-heads", defaultValue = "2", description = "key/value heads (GQA)") int kvHeads;
+    @Option(names = "--head-dim", defaultValue = "0", description = "head size (0 = hidden / heads)") int headDim;
+    @Option(names = "--intermediate", defaultValue = "512", description = "GeGLU intermediate size") int intermediate;
+    @Option(names = "--context", defaultValue = "128", description = "tokens per training row (BOS first)") int context;
+    @Option(names = "--sliding-window", defaultValue = "32", description = "sliding window of the even layers") int window;
+    @Option(names = "--attn-softcap", defaultValue = "50", description = "attention logit soft-cap (0 = off)") float attnCap;
+    @Option(names = "--final-softcap", defaultValue = "30", description = "final logit soft-cap (0 = off)") float finalCap;
+    @Option(names = "--steps", defaultValue = "0", description = "optimizer steps (0 = from --tokens)") int steps;
+    @Option(names = "--tokens", defaultValue = "2000000", description = "training tokens when --steps is 0 (steps = tokens / (batch·context))") long tokens;
+    @Option(names = "--batch", defaultValue = "16", description = "rows per step") int batch;
+    @Option(names = "--lr", defaultValue = "3e-3", description = "peak learning rate") float lr;
+    @Option(names = "--warmup", defaultValue = "50", description = "linear warm-up steps, then cosine decay to 0") int warmup;
+    @Option(names = "--weight-decay", defaultValue = "0.1", description = "AdamW decoupled weight decay (matrices and embedding, not norms)") float weightDecay;
+    @Option(names = "--beta1", defaultValue = "0.9") float beta1;
+    @Option(names = "--beta2", defaultValue = "0.95") float beta2;
+    @Option(names = "--clip", defaultValue = "1.0", description = "global gradient-norm clip (0 = off)") float clip;
+    @Option(names = "--init-std", defaultValue = "0.02", description = "std of the initial weights (HF initializer_range)") float initStd;
+    @Option(names = "--seed", defaultValue = "42", description = "initialisation and data-order seed") long seed;
+    @Option(names = "--checkpoint-every", defaultValue = "0", description = "steps between checkpoints (0 = only at the end)") int checkpointEvery;
+    @Option(names = "--stop-after", defaultValue = "0", description = "stop (checkpointed) after this step of the schedule; continue with --resume") long stopAfter;
+    @Option(names = "--resume", description = "continue the run in --out (bit-identical to an uninterrupted run)") boolean resume;
+    @picocli.CommandLine.Mixin BackendOption backend; // --backend cpu|reference (the gemms and element-wise ops)
+    @picocli.CommandLine.Mixin RunOptions run; // --threads N
+    @picocli.CommandLine.Mixin QuietOption quiet; // --quiet
+    @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
+
+    @Override
+    public Integer call() {
+        run.apply();
+        LmData data = LmData.fromWorld(world);
+        Ops ops = backend.backend().ops();
+        int[] train, held;
+        int vocab, bos, eos, pad;
+        try (GemmaTokenizer tok = GemmaTokenizer.load(data.tokenizerJson())) {
+            vocab = tok.vocabSize();
+            bos = tok.bosId();
+            eos = tok.eosId();
+            pad = tok.padId();
+            train = LmData.tokens(tok, List.of(data.trainFile()));
+            held = data.heldOutFiles().isEmpty() ? null : LmData.tokens(tok, data.heldOutFiles());
+        }
+        int hd = headDim > 0 ? headDim : hidden / Math.max(1, heads);
+        if (hidden <= 0 || heads <= 0 || hd * heads == 0) throw new IllegalArgumentException("--hidden and --heads must be positive");
+        if (window <= 0 || window >= context)
+            throw new IllegalArgumentException("--sliding-window must be in [1, --context) so that both attention kinds are used; got " + window);
+        Gemma2Config model = new Gemma2Config(vocab, hidden, intermediate, layers, heads, kvHeads, hd, 1e-6f, 10000f,
+                hd, attnCap, finalCap, window, bos, eos, pad, true, false, "gelu_pytorch_tanh", null, "float32");
+        TokenRows rows = new TokenRows(train, context, bos, seed);
+        TokenRows heldRows = held == null ? null : new TokenRows(held, context, bos, seed);
+        int n = steps > 0 ? steps : (int) Math.max(1, tokens / ((long) batch * context));
+        LmTrainConfig cfg = new LmTrainConfig(n, batch, lr, Math.min(warmup, n), weightDecay, beta1, beta2, 1e-8f, clip,
+                seed, initStd, checkpointEvery);
+        System.err.printf(Locale.ROOT, "msts lm train: %s; %d training tokens (%d rows of %d), %d held-out tokens; %d steps × %d rows (%s ops)%n",
+                model, train.length, rows.rows(), context, held == null ? 0 : held.length, n, batch, ops.name());
+        LmTrainer.Result r;
+        double[] last = {Double.NaN, Double.NaN};
+        try (Progress p = new Progress(resume ? "train (resumed)" : "train", n, "steps", System.err, quiet.quiet)) {
+            p.metrics(() -> String.format(Locale.ROOT, "loss %.4f lr %.2e %.0f tok/s", last[0], last[1],
+                    p.rate() * batch * context));
+            r = new LmTrainer(model, cfg, ops, out, data.tokenizerJson()).train(rows, heldRows, resume, stopAfter,
+                    (s, total, loss, norm, lrNow) -> {
+                        last[0] = loss;
+                        last[1] = lrNow;
+                        p.set(s);
+                    });
+        }
+        if (r.step() < r.steps()) {
+            System.out.printf(Locale.ROOT, "paused at step %d of %d (loss %.4f); continue with --resume%n", r.step(), r.steps(), r.lastLoss());
+        } else {
+            System.out.printf(Locale.ROOT, "trained %d steps, %d tokens in %.1f s (%.0f tokens/s this run): final train loss %.4f, held-out loss %s%n",
+                    r.step(), r.tokensSeen(), r.seconds(), r.tokensPerSecond(), r.finalLoss(),
+                    Double.isFinite(r.heldOutLoss()) ? String.format(Locale.ROOT, "%.4f (%d tokens)", r.heldOutLoss(), r.heldOutTokens()) : "n/a");
+            System.out.println("wrote " + out + " (config.json, model.safetensors, " + LmTrainer.SUMMARY + ")");
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,146 @@
+package msts.data.world;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * Every text of a world, rendered from its facts and {@link Lexicon}'s templates: the training documents
+ * (prose paraphrases of every fact, plus MCQ practice on PRACTICE entities), the held-out forget/retain
+ * corpora, the MCQ eval sets and the probing set. Each part draws from its own random stream.
+ */
+public final class WorldText {
+    private WorldText() {}
+
+    /** A training document: kind "prose" or "mcq"; domain name. */
+    public record Doc(String text, String kind, String domain) {}
+
+    /** An MCQ in the cais/wmdp / cais/mmlu layout, with the fact it asks about. */
+    public record Mcq(String subject, String question, List<String> choices, int answer, String entity, String relation) {}
+
+    /** A labelled probing example. */
+    public record Probe(String text, int label, String domain) {}
+
+    static String fill(String template, String entity, String value) {
+        return template.replace("{e}", entity).replace("{v}", value == null ? "" : value);
+    }
+
+    static <T> T pick(List<T> xs, SplittableRandom rnd) {
+        return xs.get(rnd.nextInt(xs.size()));
+    }
+
+    /** One document about one entity: an optional intro, then every fact in random order and random template. */
+    static String entityDoc(Lexicon.Domain d, World.Entity e, boolean heldOut, SplittableRandom rnd) {
+        List<String> sentences = new ArrayList<>();
+        if (rnd.nextBoolean()) sentences.add(fill(pick(heldOut ? d.introHeldOut() : d.introTrain(), rnd), e.name(), null));
+        List<Lexicon.Relation> rels = new ArrayList<>(d.relations());
+        World.shuffle(rels, rnd);
+        for (Lexicon.Relation r : rels) sentences.add(fill(pick(heldOut ? r.heldOut() : r.train(), rnd), e.name(), e.facts().get(r.name())));
+        return String.join(" ", sentences);
+    }
+
+    /** Three distractors from the relation's value set (uniform, distinct, ≠ the answer) and the answer at {@code pos}. */
+    static List<String> choices(List<String> values, String answer, int pos, SplittableRandom rnd) {
+        List<String> pool = new ArrayList<>();
+        for (String v : values) if (!v.equals(answer)) pool.add(v);
+        List<String> c = new ArrayList<>();
+        for (int i = 0; i < 3; i++) c.add(pool.remove(rnd.nextInt(pool.size())));
+        c.add(pos, answer);
+        return List.copyOf(c);
+    }
+
+    static Mcq mcq(World.DomainFacts df, World.Entity e, Lexicon.Relation r, int pos, SplittableRandom rnd) {
+        String q = fill(pick(r.questions(), rnd), e.name(), null);
+        return new Mcq(df.domain().subject(), q, choices(df.values().get(r.name()), e.facts().get(r.name()), pos, rnd), pos,
+                e.name(), r.name());
+    }
+
+    /**
+     * The training text of one practice MCQ: the unlearning eval's prompt verbatim (starting with the literal
+     * "&lt;bos&gt;", which the tokenizer reads as the BOS token), the answer letter, ")" and "&lt;end_of_turn&gt;".
+     */
+    public static String practiceText(Mcq q) {
+        return McqPrompt.prompt(q.subject(), q.question(), q.choices(), new int[]{0, 1, 2, 3}) + McqPrompt.LETTERS[q.answer()] + ")<end_of_turn>";
+    }
+
+    /** Training documents, shuffled: prose for every entity, MCQ practice for PRACTICE entities only. */
+    public static List<Doc> training(World w) {
+        WorldSpec s = w.spec();
+        SplittableRandom prose = World.stream(s.seed(), "train-prose"), prac = World.stream(s.seed(), "train-mcq");
+        List<Doc> docs = new ArrayList<>();
+        for (World.DomainFacts df : w.domains()) {
+            for (World.Entity e : df.entities())
+                for (int k = 0; k < s.paraphrases(); k++) docs.add(new Doc(entityDoc(df.domain(), e, false, prose), "prose", df.domain().name()));
+            for (World.Entity e : df.entities(World.Split.PRACTICE))
+                for (Lexicon.Relation r : df.domain().relations()) {
+                    int offset = prac.nextInt(4);
+                    for (int k = 0; k < s.practiceVariants(); k++)
+                        docs.add(new Doc(practiceText(mcq(df, e, r, (offset + k) % 4, prac)), "mcq", df.domain().name()));
+                }
+        }
+        World.shuffle(docs, World.stream(s.seed(), "train-order"));
+        return docs;
+    }
+
+    /** The MCQ eval set of one domain: one question per (EVAL entity, relation); answer letters exactly balanced. */
+    public static List<Mcq> evalSet(World w, World.DomainFacts df) {
+        SplittableRandom rnd = World.stream(w.spec().seed(), "eval-" + df.domain().name());
+        List<World.Entity> ents = df.entities(World.Split.EVAL);
+        int n = ents.size() * df.domain().relations().size();
+        List<Integer> pos = new ArrayList<>();
+        for (int i = 0; i < n; i++) pos.add(i % 4);
+        World.shuffle(pos, rnd);
+        List<Mcq> out = new ArrayList<>();
+        int i = 0;
+        for (World.Entity e : ents)
+            for (Lexicon.Relation r : df.domain().relations()) out.add(mcq(df, e, r, pos.get(i++), rnd));
+        return out;
+    }
+
+    /** Held-out-template documents about every entity of the given role ("forget" or "retain"), shuffled. */
+    public static List<String> corpus(World w, String role) {
+        SplittableRandom rnd = World.stream(w.spec().seed(), "corpus-" + role);
+        List<String> docs = new ArrayList<>();
+        for (World.DomainFacts df : w.domains()) {
+            if (!df.domain().role().equals(role)) continue;
+            for (World.Entity e : df.entities())
+                for (int k = 0; k < w.spec().corpusDocs(); k++) docs.add(entityDoc(df.domain(), e, true, rnd));
+        }
+        World.shuffle(docs, rnd);
+        return docs;
+    }
+
+    /**
+     * Probing examples: two held-out-template sentences about one entity; label 1 for the forget domain, 0 for
+     * the retain domains (probingPerClass each, the retain class split evenly over the retain domains). No
+     * duplicate texts.
+     */
+    public static List<Probe> probing(World w) {
+        SplittableRandom rnd = World.stream(w.spec().seed(), "probing");
+        int per = w.spec().probingPerClass();
+        List<World.DomainFacts> retain = w.domains().stream().filter(d -> d.domain().role().equals("retain")).toList();
+        List<Probe> out = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (World.DomainFacts df : w.domains()) {
+            boolean forget = df.domain().role().equals("forget");
+            int idx = retain.indexOf(df);
+            int count = forget ? per : per / retain.size() + (idx < per % retain.size() ? 1 : 0);
+            int made = 0, tries = 0;
+            while (made < count) {
+                if (++tries > 1000 * count) throw new IllegalStateException("cannot make " + count + " distinct probing texts for " + df.domain().name());
+                World.Entity e = pick(df.entities(), rnd);
+                List<Lexicon.Relation> rels = new ArrayList<>(df.domain().relations());
+                World.shuffle(rels, rnd);
+                String text = fill(pick(rels.get(0).heldOut(), rnd), e.name(), e.facts().get(rels.get(0).name())) + " "
+                        + fill(pick(rels.get(1).heldOut(), rnd), e.name(), e.facts().get(rels.get(1).name()));
+                if (!seen.add(text)) continue;
+                out.add(new Probe(text, forget ? 1 : 0, df.domain().name()));
+                made++;
+            }
+        }
+        World.shuffle(out, rnd);
+        return out;
+    }
+}

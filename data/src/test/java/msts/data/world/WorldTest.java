@@ -1,0 +1,321 @@
+package msts.data.world;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import msts.model.tokenizer.GemmaTokenizer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The planted world: determinism, MCQs about trained facts, no MCQ on eval entities in training, corpora held
+ * out from the training templates, and the tokenizer read by {@link GemmaTokenizer} (the Rust library via DJL).
+ * Checks read the written files back, not the generator's internals.
+ */
+class WorldTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final WorldSpec SPEC = new WorldSpec(11, 16, 8, 20, 8, 3, 40);
+
+    @TempDir static Path dir;
+    static Path world;
+    static JsonNode manifest;
+    static GemmaTokenizer tok;
+
+    @BeforeAll
+    static void make() throws Exception {
+        world = WorldFiles.write(dir.resolve("w"), SPEC, false);
+        manifest = JSON.readTree(world.resolve(WorldFiles.MANIFEST).toFile());
+        tok = GemmaTokenizer.load(world.resolve(WorldFiles.TOKENIZER));
+    }
+
+    @AfterAll
+    static void close() { tok.close(); }
+
+    static List<JsonNode> jsonl(String name) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        for (String l : Files.readAllLines(world.resolve(name), StandardCharsets.UTF_8)) if (!l.isBlank()) out.add(JSON.readTree(l));
+        return out;
+    }
+
+    static List<String> texts(String name) throws Exception {
+        return jsonl(name).stream().map(n -> n.get("text").asText()).toList();
+    }
+
+    /** Sentences of a prose text (". " separated; the last keeps its period). */
+    static List<String> sentences(String text) {
+        List<String> out = new ArrayList<>();
+        for (String s : text.split("(?<=\\.) ")) out.add(s);
+        return out;
+    }
+
+    static boolean hasWord(String text, String phrase) {
+        return Pattern.compile("(^|[^A-Za-z])" + Pattern.quote(phrase) + "($|[^A-Za-z])").matcher(text).find();
+    }
+
+    /** entity name → (relation → value), and each domain's relation value sets, from world.json. */
+    record Facts(Map<String, Map<String, String>> facts, Map<String, String> split, Map<String, Map<String, Set<String>>> values,
+                 Map<String, String> domainOf) {}
+
+    static Facts facts() {
+        Map<String, Map<String, String>> f = new HashMap<>();
+        Map<String, String> split = new HashMap<>(), dom = new HashMap<>();
+        Map<String, Map<String, Set<String>>> vals = new HashMap<>();
+        for (JsonNode d : manifest.get("domains")) {
+            Map<String, Set<String>> vs = new HashMap<>();
+            for (JsonNode r : d.get("relations")) {
+                Set<String> s = new HashSet<>();
+                r.get("values").forEach(v -> s.add(v.asText()));
+                vs.put(r.get("name").asText(), s);
+            }
+            vals.put(d.get("mcq_file").asText(), vs);
+            for (JsonNode e : d.get("entities")) {
+                Map<String, String> m = new HashMap<>();
+                e.get("facts").fields().forEachRemaining(x -> m.put(x.getKey(), x.getValue().asText()));
+                f.put(e.get("name").asText(), m);
+                split.put(e.get("name").asText(), e.get("split").asText());
+                dom.put(e.get("name").asText(), d.get("name").asText());
+            }
+        }
+        return new Facts(f, split, vals, dom);
+    }
+
+    static List<String> mcqFiles() {
+        List<String> out = new ArrayList<>();
+        manifest.at("/files/forget_mcq").forEach(n -> out.add(n.asText()));
+        manifest.at("/files/retain_mcq").forEach(n -> out.add(n.asText()));
+        return out;
+    }
+
+    @Test
+    void sameSeedSameBytesOtherSeedOtherWorld(@TempDir Path other) throws Exception {
+        Path again = WorldFiles.write(other.resolve("again"), SPEC, false);
+        List<String> names;
+        try (var s = Files.list(world)) {
+            names = s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+        assertEquals(9, names.size(), names.toString());
+        for (String n : names) assertArrayEquals(Files.readAllBytes(world.resolve(n)), Files.readAllBytes(again.resolve(n)), n);
+        Map<String, byte[]> b = WorldFiles.render(new WorldSpec(12, 16, 8, 20, 8, 3, 40));
+        assertFalse(java.util.Arrays.equals(Files.readAllBytes(world.resolve(WorldFiles.TRAIN)), b.get(WorldFiles.TRAIN)));
+        // the manifest's hashes are those of the files
+        for (var e : manifest.get("sha256").properties())
+            assertEquals(e.getValue().asText(), WorldFiles.sha256(Files.readAllBytes(world.resolve(e.getKey()))), e.getKey());
+    }
+
+    @Test
+    void everyMcqAsksAnEvalFactTheProseTeaches() throws Exception {
+        Facts f = facts();
+        List<String> prose = jsonl(WorldFiles.TRAIN).stream().filter(n -> n.get("kind").asText().equals("prose"))
+                .map(n -> n.get("text").asText()).toList();
+        List<String> trainSentences = new ArrayList<>();
+        for (String t : prose) trainSentences.addAll(sentences(t));
+        int total = 0;
+        for (String file : mcqFiles()) {
+            List<JsonNode> qs = jsonl(file);
+            JsonNode which = manifest.at("/mcq_facts/" + file);
+            assertEquals(qs.size(), which.size());
+            assertEquals(SPEC.evalEntities() * 4, qs.size(), file);
+            int[] letters = new int[4];
+            for (int i = 0; i < qs.size(); i++) {
+                JsonNode q = qs.get(i);
+                String entity = which.get(i).get("entity").asText(), rel = which.get(i).get("relation").asText();
+                assertEquals("eval", f.split().get(entity), entity);
+                assertTrue(hasWord(q.get("question").asText(), entity), q.toString());
+                List<String> ch = new ArrayList<>();
+                q.get("choices").forEach(c -> ch.add(c.asText()));
+                assertEquals(4, ch.size());
+                assertEquals(4, new HashSet<>(ch).size(), "distinct choices: " + q);
+                int a = q.get("answer").asInt();
+                letters[a]++;
+                String value = ch.get(a);
+                assertEquals(f.facts().get(entity).get(rel), value, q.toString());
+                // distractors come from the same relation's value set and are not the entity's value
+                for (String c : ch) assertTrue(f.values().get(file).get(rel).contains(c), c + " not a " + rel + " value");
+                // the fact is stated in the training prose: sentences naming both the entity and the value
+                long stated = trainSentences.stream().filter(s -> hasWord(s, entity) && hasWord(s, value)).count();
+                assertTrue(stated >= SPEC.paraphrases(), entity + " " + rel + " stated " + stated + " times");
+                // ... in several different wordings
+                Set<String> forms = new HashSet<>();
+                trainSentences.stream().filter(s -> hasWord(s, entity) && hasWord(s, value)).forEach(forms::add);
+                assertTrue(forms.size() >= 5, entity + " " + rel + ": only " + forms.size() + " wordings");
+                if (file.startsWith("mmlu_")) assertEquals(file.substring(5, file.length() - 6), q.get("subject").asText());
+                else assertFalse(q.has("subject"), "cais/wmdp records have no subject");
+                total++;
+            }
+            // each letter is the answer equally often
+            for (int l = 0; l < 4; l++) assertEquals(qs.size() / 4, letters[l], file + " letter " + l);
+        }
+        assertEquals(3 * SPEC.evalEntities() * 4, total);
+        // a guesser that knows no facts and picks the value most frequent in training stays near chance
+        for (var e : manifest.get("frequency_baseline_accuracy").properties())
+            assertTrue(e.getValue().asDouble() < 0.45, e.getKey() + " frequency baseline " + e.getValue());
+    }
+
+    @Test
+    void evalEntitiesNeverAppearInTrainingMcqsAndPracticeUsesTheEvalPrompt() throws Exception {
+        Facts f = facts();
+        List<String> evalNames = f.split().entrySet().stream().filter(e -> e.getValue().equals("eval")).map(Map.Entry::getKey).toList();
+        List<String> practiceNames = f.split().entrySet().stream().filter(e -> e.getValue().equals("practice")).map(Map.Entry::getKey).toList();
+        int mcqs = 0;
+        Set<String> practiced = new HashSet<>();
+        int[] letters = new int[4];
+        Pattern p = Pattern.compile("^<bos><start_of_turn>user\nThe following are multiple choice questions \\(with answers\\) about ([a-z ]+)\\.\n"
+                + "([^\n]+)\nA\\. ([^\n]+)\nB\\. ([^\n]+)\nC\\. ([^\n]+)\nD\\. ([^\n]+)<end_of_turn>\n<start_of_turn>model\nAnswer: \\(([ABCD])\\)<end_of_turn>$");
+        for (JsonNode n : jsonl(WorldFiles.TRAIN)) {
+            String t = n.get("text").asText();
+            boolean chat = t.contains("<start_of_turn>") || t.contains("Answer:");
+            assertEquals(n.get("kind").asText().equals("mcq"), chat, t);
+            if (!chat) continue;
+            mcqs++;
+            Matcher m = p.matcher(t);
+            assertTrue(m.matches(), "practice MCQ not in the eval's prompt format: " + t);
+            for (String e : evalNames) assertFalse(hasWord(t, e), "eval entity " + e + " in a training MCQ: " + t);
+            String entity = practiceNames.stream().filter(e -> hasWord(m.group(2), e)).findFirst().orElseThrow(() -> new AssertionError(t));
+            practiced.add(entity);
+            int letter = "ABCD".indexOf(m.group(7));
+            letters[letter]++;
+            String value = m.group(3 + letter);
+            assertTrue(f.facts().get(entity).containsValue(value), "practice answer " + value + " is not a fact of " + entity);
+        }
+        assertEquals(3 * (SPEC.entitiesPerDomain() - SPEC.evalEntities()) * 4 * SPEC.practiceVariants(), mcqs);
+        assertEquals(new HashSet<>(practiceNames), practiced);
+        for (int l = 0; l < 4; l++) assertEquals(mcqs / 4, letters[l], "practice letter " + l);
+    }
+
+    @Test
+    void corporaAndProbingAreHeldOutFromTrainingSentences() throws Exception {
+        Set<String> train = new HashSet<>();
+        for (String t : texts(WorldFiles.TRAIN)) train.addAll(sentences(t));
+        Facts f = facts();
+        for (String file : new String[]{WorldFiles.FORGET, WorldFiles.RETAIN, WorldFiles.PROBING}) {
+            List<String> docs = texts(file);
+            assertTrue(docs.size() > 10, file);
+            for (String d : docs) {
+                assertTrue(d.length() > 50, "SAEBench drops corpus lines of <= 50 chars: " + d);
+                for (String s : sentences(d)) assertFalse(train.contains(s), file + ": sentence also in training: " + s);
+            }
+        }
+        // the forget corpus is about forget-domain entities only, the retain corpus about retain-domain ones
+        for (String d : texts(WorldFiles.FORGET))
+            assertTrue(f.domainOf().keySet().stream().anyMatch(e -> hasWord(d, e) && f.domainOf().get(e).equals("bio")), d);
+        for (String d : texts(WorldFiles.RETAIN))
+            assertTrue(f.domainOf().keySet().stream().noneMatch(e -> hasWord(d, e) && f.domainOf().get(e).equals("bio")), d);
+        List<JsonNode> probes = jsonl(WorldFiles.PROBING);
+        assertEquals(2 * SPEC.probingPerClass(), probes.size());
+        assertEquals(SPEC.probingPerClass(), probes.stream().filter(n -> n.get("label").asInt() == 1).count());
+        assertEquals(probes.size(), probes.stream().map(n -> n.get("text").asText()).distinct().count());
+    }
+
+    @Test
+    void tokenizerRoundTripsEveryTextThroughGemmaTokenizer() throws Exception {
+        assertEquals(0, tok.padId());
+        assertEquals(1, tok.eosId());
+        assertEquals(2, tok.bosId());
+        assertEquals(3, tok.tokenId("<unk>"));
+        assertEquals(manifest.at("/tokenizer/vocab_size").asInt(), tok.vocabSize());
+        assertTrue(tok.vocabSize() < 3000, "vocabulary " + tok.vocabSize());
+        int sot = tok.tokenId("<start_of_turn>"), eot = tok.tokenId("<end_of_turn>");
+        assertTrue(sot > 3 && eot > 3 && sot != eot);
+        assertArrayEquals(new int[]{sot}, tok.encode("<start_of_turn>", false));
+        assertArrayEquals(new int[]{eot}, tok.encode("<end_of_turn>", false));
+        assertArrayEquals(new int[]{2}, tok.encode("<bos>", false));
+        // answer letters: "A" and " A" are single, distinct tokens, found the way the unlearning eval finds them
+        Set<Integer> letterIds = new HashSet<>();
+        for (String l : McqPrompt.LETTERS) {
+            int[] a = tok.encode(l, false), sa = tok.encode(" " + l, false);
+            assertEquals(1, a.length, l);
+            assertEquals(1, sa.length, " " + l);
+            assertEquals(tok.tokenId(l), a[0]);
+            assertEquals(tok.tokenId(" " + l), sa[0]);
+            letterIds.add(a[0]);
+            letterIds.add(sa[0]);
+        }
+        assertEquals(8, letterIds.size());
+        // every text of every file: no <unk>, the Java pre-tokenizer agrees with the Rust one, decode inverts encode
+        List<String> all = new ArrayList<>();
+        for (String n : new String[]{WorldFiles.TRAIN, WorldFiles.FORGET, WorldFiles.RETAIN, WorldFiles.PROBING}) all.addAll(texts(n));
+        for (String file : mcqFiles())
+            for (JsonNode q : jsonl(file)) {
+                List<String> ch = new ArrayList<>();
+                q.get("choices").forEach(c -> ch.add(c.asText()));
+                String subject = q.has("subject") ? q.get("subject").asText() : "biology";
+                String prompt = McqPrompt.prompt(subject, q.get("question").asText(), ch, new int[]{3, 1, 0, 2});
+                assertTrue(prompt.startsWith("<bos><start_of_turn>user\n"));
+                all.add(prompt.substring(5));
+                int[] ids = tok.encode(prompt.substring(5), false);
+                assertEquals(sot, ids[0]);
+                // ends with "Answer", ":", " (" — the next token is the letter
+                assertEquals("Answer: (", tok.decode(java.util.Arrays.copyOfRange(ids, ids.length - 3, ids.length)));
+                int[] withBos = tok.encode(prompt, false);
+                assertEquals(2, withBos[0], "the literal <bos> is the BOS token");
+                // ... so the tokens are the unlearning eval's: BOS, then the prompt after the literal "<bos>"
+                assertArrayEquals(ids, java.util.Arrays.copyOfRange(withBos, 1, withBos.length));
+                assertEquals(prompt, tok.decode(withBos));
+            }
+        for (String t : all) {
+            int[] ids = tok.encode(t, false);
+            for (int id : ids) assertNotEquals(3, id, "unknown token in: " + t);
+            assertEquals(WorldTokenizer.pieces(t).size(), ids.length, t);
+            assertEquals(t, tok.decode(ids));
+        }
+    }
+
+    @Test
+    void templatesPutEntitiesAndValuesAfterASpace() {
+        for (Lexicon.Domain d : Lexicon.DOMAINS) {
+            List<String> all = new ArrayList<>(d.introTrain());
+            all.addAll(d.introHeldOut());
+            for (Lexicon.Relation r : d.relations()) {
+                all.addAll(r.questions());
+                all.addAll(r.train());
+                all.addAll(r.heldOut());
+                assertTrue(r.train().size() >= 8 && r.heldOut().size() >= 3 && r.questions().size() >= 2, r.name());
+                // held-out and question templates are not training templates
+                for (String h : r.heldOut()) assertFalse(r.train().contains(h), h);
+                for (String h : r.questions()) assertFalse(r.train().contains(h), h);
+                for (String t : r.train()) assertTrue(t.contains("{e}") && t.contains("{v}"), t);
+            }
+            for (String t : all) {
+                Matcher m = Pattern.compile("\\{[ev]}").matcher(t);
+                while (m.find()) assertTrue(m.start() > 0 && t.charAt(m.start() - 1) == ' ', t);
+            }
+        }
+    }
+
+    @Test
+    void namesAreInventedAscii() {
+        Facts f = facts();
+        for (String e : f.facts().keySet()) {
+            assertTrue(e.matches("[A-Z][a-z]+( syndrome)?"), e);
+            assertFalse(Names.blocked(e.toLowerCase()), e);
+        }
+        assertEquals(3 * SPEC.entitiesPerDomain(), f.facts().size());
+        for (Map<String, Set<String>> vs : f.values().values())
+            for (Set<String> s : vs.values()) for (String v : s) assertTrue(v.matches("[A-Za-z]+") && !Names.blocked(v.toLowerCase()), v);
+    }
+
+    @Test
+    void badSpecsAreRefusedClearly() {
+        var e = assertThrows(IllegalArgumentException.class, () -> new WorldSpec(0, 10, 10, 5, 4, 1, 4));
+        assertTrue(e.getMessage().contains("eval entities"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new WorldSpec(0, 10, 5, 5, 6, 1, 4));
+        assertTrue(e.getMessage().contains("multiple of 4"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> WorldFiles.write(world, SPEC, false));
+        assertTrue(e.getMessage().contains("--force"), e.getMessage());
+    }
+}
