@@ -98,11 +98,22 @@ public final class TornadoOps implements Ops {
             a = new FloatArray(extent(key.transA() ? key.k() : key.m(), key.transA() ? key.m() : key.k(), key.lda()));
             b = new FloatArray(extent(key.transB() ? key.n() : key.k(), key.transB() ? key.k() : key.n(), key.ldb()));
             c = new FloatArray(extent(key.m(), key.n(), key.ldc()));
-            TaskGraph g = new TaskGraph("gemm").transferToDevice(DataTransferMode.EVERY_EXECUTION, a, b, c)
-                    .task("t", SaeKernelsGpu::gemm, key.transA() ? 1 : 0, key.transB() ? 1 : 0, key.m(), key.n(), key.k(),
-                            key.alpha(), a, key.lda(), b, key.ldb(), key.beta(), c, key.ldc())
-                    .transferToHost(DataTransferMode.EVERY_EXECUTION, c);
+            int ta = key.transA() ? 1 : 0, tb = key.transB() ? 1 : 0;
+            boolean tiled = !Grids.threadPerOutput(device, matmul);
+            TaskGraph g = new TaskGraph("gemm").transferToDevice(DataTransferMode.EVERY_EXECUTION, a, b, c);
+            if (tiled)
+                g.task("t", SaeKernelsGpu::gemmTiled, new KernelContext(), ta, tb, key.m(), key.n(), key.k(),
+                        key.alpha(), a, key.lda(), b, key.ldb(), key.beta(), c, key.ldc());
+            else
+                g.task("t", SaeKernelsGpu::gemm, ta, tb, key.m(), key.n(), key.k(),
+                        key.alpha(), a, key.lda(), b, key.ldb(), key.beta(), c, key.ldc());
+            g.transferToHost(DataTransferMode.EVERY_EXECUTION, c);
             plan = new TornadoExecutionPlan(g.snapshot());
+            if (tiled) {
+                GridScheduler gs = new GridScheduler();
+                Grids.tiles(gs, "gemm", "t", key.m(), key.n());
+                plan.withGridScheduler(gs);
+            }
             if (device != null) plan.withDevice(device);
         }
     }
@@ -114,7 +125,10 @@ public final class TornadoOps implements Ops {
 
     private final Map<GemmKey, GemmPlan> gemms = new java.util.HashMap<>();
 
-    /** C = α·op(A)·op(B) + β·C on the device (one cached plan per shape; A, B, C copied in, C copied out). */
+    /**
+     * C = α·op(A)·op(B) + β·C on the device (one cached plan per shape; A, B, C copied in, C copied out);
+     * the tiled kernel on GPUs, the plain loop on CPU devices ({@link Grids#threadPerOutput}).
+     */
     @Override
     public synchronized void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff,
                                   int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
