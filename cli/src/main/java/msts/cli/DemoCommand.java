@@ -86,7 +86,7 @@ public final class DemoCommand implements Callable<Integer> {
     int dSae;
 
     @Option(names = "--all-permutations", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "unlearning keeps questions answered correctly in all 24 choice orders (SAEBench)")
+            description = "unlearning keeps questions answered correctly in all 24 choice orders (SAEBench; the default)")
     boolean allPermutations;
 
     @picocli.CommandLine.Mixin VerboseOption verbose;
