@@ -86,7 +86,7 @@ public final class DemoCommand implements Callable<Integer> {
     int dSae;
 
     @Option(names = "--all-permutations", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "unlearning keeps questions answered correctly in all 24 choice orders (SAEBench; the default)")
+            description = "unlearning keeps questions answered correctly in all 24 choice orders (SAEBench; on by default)")
     boolean allPermutations;
 
     @picocli.CommandLine.Mixin VerboseOption verbose;
@@ -126,7 +126,7 @@ public final class DemoCommand implements Callable<Integer> {
 
         say("5/12 feature dashboards of both SAEs (top contexts, histograms, output tokens) -> " + out.resolve("features"));
         for (String sae : new String[]{"baseline", "temporal"})
-            run("features", "--sae", o + "/sae/" + sae, "--store", o + "/store", "--model", m, "--out", o + "/features/" + sae);
+            run("features", "--sae", o + "/sae/" + sae, "--store", o + "/store", "--model", m, "--out", o + "/features/" + sae, "--force");
 
         say("6/12 synthetic ground-truth benchmark: planted features on for ~1, ~4, ~16 tokens, in superposition");
         // 192 features in 32 dimensions: hard enough that recovery is not saturated (~0.8-0.9)
@@ -183,7 +183,7 @@ public final class DemoCommand implements Callable<Integer> {
         spec.commandLine().getOut().println(verdict);
         List<String> rep = new ArrayList<>(List.of("report"));
         rep.addAll(runs);
-        rep.addAll(List.of("--out", o + "/report", "--title", "msts demo: baseline vs multi-scale temporal SAE on a model trained on planted facts",
+        rep.addAll(List.of("--force", "--out", o + "/report", "--title", "msts demo: baseline vs multi-scale temporal SAE on a model trained on planted facts",
                 "--note", "Columns 'baseline' and 'temporal' come from " + name + ", a tiny Gemma-2 trained from scratch on a planted-knowledge "
                         + "world (msts world, seed " + seed + "; docs/world.md, docs/demo-model.md): invented pathogens are the forget domain "
                         + "(wmdp_bio), invented countries and aging conditions the retain domains (mmlu_*); the MCQs ask about entities whose "

@@ -275,7 +275,7 @@ public final class EvalCommand implements Runnable {
         List<Path> questions;
 
         @Option(names = "--all-permutations", negatable = true, defaultValue = "true", fallbackValue = "true",
-                description = "also count questions answered correctly in all 24 choice orders (the default; --no-all-permutations: the original order only)")
+                description = "also count questions answered correctly in all 24 choice orders (on by default)")
         boolean allPermutations;
 
         @Option(names = "--out", paramLabel = "DIR", description = "write mcq_accuracy.json here")

@@ -39,6 +39,7 @@ public final class FeaturesCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "Gemma-2 checkpoint: output tokens from its tied embedding (W_dec·W_U), and its tokenizer") Path model;
     @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json (default: --model DIR/tokenizer.json, else the store's recorded tokenizer; without one, token ids are shown)") Path tokenizer;
     @Option(names = "--out", required = true, paramLabel = "DIR") Path out;
+    @Option(names = "--force", description = "overwrite existing dashboards in --out") boolean force;
     @Option(names = "--top", defaultValue = "16", description = "top contexts per latent") int top;
     @Option(names = "--before", defaultValue = "24", description = "tokens shown before the maximum") int before;
     @Option(names = "--after", defaultValue = "8", description = "tokens shown after the maximum") int after;
@@ -55,6 +56,7 @@ public final class FeaturesCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--top and --logit-tokens must be >= 1; --before, --after, --max-sequences >= 0");
         if (model != null && !Files.isRegularFile(model.resolve("config.json")))
             throw new IllegalArgumentException(model + ": no config.json (not a Hugging Face model directory)");
+        Outputs.refuseOverwrite(out, force, "index.html");
         runOptions.apply();
         try (Backend b = backend.backend()) {
             return run(b.ops());

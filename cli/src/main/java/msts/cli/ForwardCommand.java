@@ -44,6 +44,9 @@ public final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "output .safetensors file")
     Path out;
 
+    @Option(names = "--force", description = "overwrite an existing --out file")
+    boolean force;
+
     @Option(names = "--logits", defaultValue = "all", paramLabel = "WHICH",
             description = "logits to write: all ([T, vocab]; 4·T·vocab bytes: 1 MB per token for Gemma-2), last ([1, vocab], position T-1) or none")
     Logits logits;
@@ -70,6 +73,9 @@ public final class ForwardCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        compute.value(); // a bad --compute is reported before anything else
+        if (java.nio.file.Files.exists(out) && !force)
+            throw new IllegalArgumentException(out + " already exists; pass --force to overwrite it or choose another --out");
         run.apply();
         try (Backend b = backend.backend()) {
             return run(compute.apply(b));

@@ -68,8 +68,9 @@ public final class Main implements Runnable {
         cl.setParameterExceptionHandler(Errors::usage);
         CommandLine.IExecutionStrategy runLast = new CommandLine.RunLast();
         cl.setExecutionStrategy(pr -> {
+            boolean help = pr.asCommandLineList().stream().anyMatch(c -> c.isUsageHelpRequested() || c.isVersionHelpRequested());
             try {
-                OptionChecks.check(pr);
+                if (!help) OptionChecks.check(pr); // --help works whatever else is (or is not) on the line
             } catch (OptionChecks.OutOfRange e) { // a value that parsed but is out of range: bad input, exit 1
                 return Errors.handle(e, e.commandLine(), pr);
             }

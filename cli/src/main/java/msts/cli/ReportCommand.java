@@ -19,10 +19,12 @@ public final class ReportCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR") Path out;
     @Option(names = "--title", defaultValue = "msts: baseline vs temporal SAE") String title;
     @Option(names = "--note", description = "a note shown at the top of the page") String note;
+    @Option(names = "--force", description = "overwrite an existing report in --out") boolean force;
     @picocli.CommandLine.Mixin VerboseOption verbose;
 
     @Override
     public Integer call() throws Exception {
+        Outputs.refuseOverwrite(out, force, "report.html", "report.md");
         System.setProperty("java.awt.headless", "true");
         Path html = Report.write(Report.load(runs), out, title, note);
         spec.commandLine().getOut().println("report: " + html.toAbsolutePath());

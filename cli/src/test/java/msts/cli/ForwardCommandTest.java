@@ -148,6 +148,16 @@ class ForwardCommandTest {
         try (SafeTensors a = SafeTensors.open(out); SafeTensors b = SafeTensors.open(out2)) {
             assertArrayEquals(a.tensor("logits").toFloatArray(), b.tensor("logits").toFloatArray());
         }
+        // an existing --out is kept unless --force: one line, exit 1, same bytes
+        byte[] before = java.nio.file.Files.readAllBytes(out2);
+        CliRun again = CliRun.of("forward", "--model", model.toString(), "--tokens", "2,651", "--out", out2.toString());
+        assertEquals(1, again.code(), again.err());
+        assertTrue(again.err().startsWith("msts: ") && again.err().contains("--force") && again.err().strip().lines().count() == 1, again.err());
+        assertArrayEquals(before, java.nio.file.Files.readAllBytes(out2));
+        assertEquals(0, CliRun.of("forward", "--model", model.toString(), "--tokens", "2,651", "--out", out2.toString(), "--force").code());
+        try (SafeTensors b = SafeTensors.open(out2)) {
+            assertArrayEquals(new long[]{2, 256000}, b.tensor("logits").shape());
+        }
     }
 
     @Test

@@ -63,4 +63,23 @@ class HelpDefaultsTest {
         assertTrue(checked > 80, "options with defaults checked: " + checked);
         assertTrue(missing.isEmpty(), String.join("\n", missing));
     }
+
+    /** --help works for every command whatever else is (or is not) given: range checks do not run first. */
+    @Test
+    void everyCommandsHelpExitsZero() {
+        List<CommandLine> all = new ArrayList<>();
+        commands(Main.commandLine(), all);
+        int n = 0;
+        for (CommandLine cl : all) {
+            if (cl.getCommandName().equals("help") || cl.getCommandSpec().parent() == null) continue;
+            List<String> path = new ArrayList<>();
+            for (CommandSpec c = cl.getCommandSpec(); c.parent() != null; c = c.parent()) path.addFirst(c.name());
+            path.add("--help");
+            CliRun r = CliRun.of(path.toArray(new String[0]));
+            assertEquals(0, r.code(), String.join(" ", path) + ": " + r.err());
+            assertTrue(r.out().startsWith("Usage: msts " + String.join(" ", path.subList(0, path.size() - 1))), r.out());
+            n++;
+        }
+        assertTrue(n > 20, "commands checked: " + n);
+    }
 }

@@ -79,17 +79,11 @@ class TrainCommandTest {
             assertEquals("jumprelu", sae.cfg().get("activation"));
             assertTrue(msts.sae.SaeTensors.read(out.resolve("sae_weights.safetensors")).containsKey("threshold"));
         }
-        ByteArrayOutputStream outBuf = new ByteArrayOutputStream();
-        PrintStream old = System.out;
-        try {
-            System.setOut(new PrintStream(outBuf, true));
-            Main.run(new String[]{"train", "--help"});
-        } finally {
-            System.setOut(old);
-        }
-        String help = outBuf.toString();
-        for (String s : new String[]{"--bandwidth", "default 0.05", "--init-threshold", "default 0.01", "--l0", "default 1.0", "batchtopk"})
-            assertTrue(help.contains(s), "help lacks " + s);
+        CliRun h = CliRun.of("train", "--help");
+        assertEquals(0, h.code(), h.err());
+        String help = h.out().replaceAll("\\s+", " ");
+        for (String s : new String[]{"--bandwidth", "Default: 0.05", "--init-threshold", "Default: 0.01", "--l0", "Default: 1.0", "batchtopk"})
+            assertTrue(help.contains(s), "help lacks " + s + ": " + help);
     }
 
     @Test

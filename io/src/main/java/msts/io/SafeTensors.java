@@ -530,10 +530,30 @@ public final class SafeTensors implements AutoCloseable {
 
     private static final java.util.concurrent.ConcurrentHashMap<Path, long[]> MAPPED = new java.util.concurrent.ConcurrentHashMap<>();
 
+    /**
+     * When set (the {@code ./msts} launcher sets it), the file each mapped input is also listed in, one
+     * "size TAB path" line per mapping: a JVM killed by a fault in compiled code reading a truncated mapping
+     * cannot report anything itself, so the launcher compares these sizes with the files' sizes afterwards and
+     * names the file that shrank.
+     */
+    public static final String MAPPED_LOG_ENV = "MSTS_MAPPED_LOG";
+
     private static void remember(Path file, long size) {
         try {
-            MAPPED.put(file.toAbsolutePath(), new long[]{size, Files.getLastModifiedTime(file).toMillis()});
+            Path abs = file.toAbsolutePath();
+            if (MAPPED.put(abs, new long[]{size, Files.getLastModifiedTime(file).toMillis()}) == null) logMapping(abs, size);
         } catch (IOException ignored) {
+            // diagnostics only
+        }
+    }
+
+    private static synchronized void logMapping(Path abs, long size) {
+        String log = System.getenv(MAPPED_LOG_ENV);
+        if (log == null || log.isEmpty() || abs.toString().indexOf('\n') >= 0) return;
+        try {
+            Files.writeString(Path.of(log), size + "\t" + abs + "\n", java.nio.charset.StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException | RuntimeException ignored) {
             // diagnostics only
         }
     }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import msts.data.StoreException;
 import msts.data.StoreManifest;
-import msts.engine.DType;
 import msts.io.SafeTensors;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
@@ -148,7 +147,7 @@ final class StoreFs {
     /**
      * True when {@code name} is a complete shard of the store {@code m} starting at sequence {@code first} and
      * holding exactly {@code rows}: its header names the shard, the shapes and dtype match, the file length is
-     * what the header says, and its tokens are the rows' (activations are not read).
+     * what the header says, and its tokens (I32) are the rows' (activations are not read).
      */
     boolean shardMatches(String name, StoreManifest m, long first, int[][] rows) throws IOException {
         Path f = file(name);
@@ -169,7 +168,7 @@ final class StoreFs {
                     || !m.model().equals(meta.path("model").asText())) return false;
             int ctx = m.contextSize();
             JsonNode acts = h.path("activations"), tok = h.path("tokens");
-            if (!shape(acts, m.dtype(), rows.length, ctx, m.dIn()) || !shape(tok, DType.F32, rows.length, ctx)) return false;
+            if (!shape(acts, m.dtype().name(), rows.length, ctx, m.dIn()) || !shape(tok, "I32", rows.length, ctx)) return false;
             long tokBegin = tok.path("data_offsets").path(0).asLong(), tokEnd = tok.path("data_offsets").path(1).asLong();
             long actEnd = acts.path("data_offsets").path(1).asLong();
             if (8 + n + Math.max(tokEnd, actEnd) != size || tokEnd - tokBegin != (long) rows.length * ctx * 4) return false;
@@ -178,15 +177,15 @@ final class StoreFs {
             ByteBuffer bb = ByteBuffer.wrap(t).order(ByteOrder.LITTLE_ENDIAN);
             for (int[] row : rows)
                 for (int id : row)
-                    if (bb.getFloat() != (float) id) return false;
+                    if (bb.getInt() != id) return false;
             return true;
         } catch (IOException | RuntimeException e) {
             return false; // unreadable: redo it
         }
     }
 
-    private static boolean shape(JsonNode t, DType dtype, long... dims) {
-        if (!dtype.name().equals(t.path("dtype").asText())) return false;
+    private static boolean shape(JsonNode t, String dtype, long... dims) {
+        if (!dtype.equals(t.path("dtype").asText())) return false;
         JsonNode s = t.path("shape");
         if (!s.isArray() || s.size() != dims.length) return false;
         for (int i = 0; i < dims.length; i++) if (s.get(i).asLong() != dims[i]) return false;
