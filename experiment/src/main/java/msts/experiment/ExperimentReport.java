@@ -403,6 +403,8 @@ public final class ExperimentReport {
         JFreeChart ch = ChartFactory.createXYLineChart("Unlearning: forget vs retain accuracy (mean over seeds)", "retain accuracy (MMLU-style sets)",
                 "forget accuracy (WMDP-style set)", ds);
         styleXY(ch, true);
+        ch.getXYPlot().getDomainAxis().setRange(-0.02, 1.02); // accuracies: fixed axes, so curves of different runs compare
+        ch.getXYPlot().getRangeAxis().setRange(-0.02, 1.02);
         png(rep, plots, "unlearning_curves.png", "Unlearning curves: each SAE's clamp settings (Pareto frontier of the per-setting means over seeds) "
                 + "and RMU after each evaluated step; lower-right is better (forget accuracy down, retain accuracy kept)", ch);
     }
@@ -435,12 +437,13 @@ public final class ExperimentReport {
         for (String r : g.regimes()) {
             for (String c : g.configs()) {
                 YIntervalSeries ys = new YIntervalSeries(c + " / " + r);
+                double jitter = Math.pow(2, 0.06 * (ds.getSeriesCount() - 1.5)); // series side by side at each scale
                 List<String> line = new ArrayList<>(List.of(r, c));
                 for (int L : g.scales()) {
                     Metric m = new Metric("x", "gt-" + r, "recovery_by_time_scale/" + L, "", true);
                     Stats.Summary s = Stats.summary(values(plan, out, m, c));
                     line.add(ci(s));
-                    if (s.n() > 0) ys.add(L, s.mean(), Double.isNaN(s.lo()) ? s.mean() : s.lo(), Double.isNaN(s.hi()) ? s.mean() : s.hi());
+                    if (s.n() > 0) ys.add(L * jitter, s.mean(), Double.isNaN(s.lo()) ? s.mean() : s.lo(), Double.isNaN(s.hi()) ? s.mean() : s.hi());
                     o.with(r).with(c).put(String.valueOf(L), s.mean());
                 }
                 line.add(ci(Stats.summary(values(plan, out, new Metric("x", "gt-" + r, "recovery_mean", "", true), c))));
@@ -469,6 +472,10 @@ public final class ExperimentReport {
             LogAxis x = new LogAxis("time scale (mean on-run length, tokens)");
             x.setBase(2);
             x.setSmallestValue(0.5);
+            x.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(1));
+            x.setNumberFormatOverride(new java.text.DecimalFormat("0"));
+            int maxScale = java.util.Arrays.stream(g.scales()).max().orElse(1), minScale = java.util.Arrays.stream(g.scales()).min().orElse(1);
+            x.setRange(minScale / 1.5, maxScale * 1.5);
             XYErrorRenderer r = new XYErrorRenderer();
             r.setDefaultLinesVisible(true);
             for (int i = 0; i < ds.getSeriesCount(); i++) {
