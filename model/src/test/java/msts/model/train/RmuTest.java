@@ -25,6 +25,45 @@ class RmuTest {
         return Rmu.term(bp, lay, p, f, layer, first, cu, 1.0, g, d) + Rmu.term(bp, lay, p, r, layer, first, frozenAct, alpha, g, d);
     }
 
+    /** Loss and every parameter gradient of layers 0..2 against PyTorch autograd in float64 (scripts/rmu_reference.py). */
+    @Test
+    void lossAndGradientMatchTorchAutograd() throws Exception {
+        Path ref = Path.of("src/test/resources/rmu-tiny");
+        com.fasterxml.jackson.databind.JsonNode fx = new com.fasterxml.jackson.databind.ObjectMapper().readTree(ref.resolve("fixture.json").toFile());
+        int layer = fx.get("layer").asInt(), first = fx.get("first_layer").asInt();
+        double alpha = fx.get("alpha").asDouble();
+        LmParams lay = LmParams.load(FIXTURE);
+        int[][] forget = Gemma2BackpropTest.tokens(FIXTURE);
+        int B = forget.length, T = forget[0].length, H = lay.config().hiddenSize();
+        int[][] retain = new int[B][];
+        for (int i = 0; i < B; i++) retain[i] = forget[B - 1 - i].clone();
+        for (boolean referencePath : new boolean[]{true, false}) {
+            Ops ops = referencePath ? Ops.reference() : msts.engine.CpuOps.INSTANCE;
+            Gemma2Backprop bp = new Gemma2Backprop(lay.config(), ops, B, T, referencePath);
+            float[] p = lay.data().clone();
+            float[] frozenAct = bp.residPost(p, lay, retain, layer).clone();
+            try (msts.io.SafeTensors exp = msts.io.SafeTensors.open(ref.resolve("expected.safetensors"))) {
+                float[] cu = exp.tensor("cu").toFloatArray();
+                for (LmParams.Slot s : lay.slots())
+                    if (s.name().contains(".mlp.") && exp.names().contains("perturbed." + s.name()))
+                        System.arraycopy(exp.tensor("perturbed." + s.name()).toFloatArray(), 0, p, s.offset(), s.size());
+                float[] grad = new float[p.length], d = new float[B * T * H];
+                double loss = Rmu.term(bp, lay, p, forget, layer, first, cu, 1.0, grad, d)
+                        + Rmu.term(bp, lay, p, retain, layer, first, frozenAct, alpha, grad, d);
+                assertEquals(fx.get("loss").asDouble(), loss, 1e-5 * fx.get("loss").asDouble(), "loss");
+                int checked = 0;
+                for (LmParams.Slot s : lay.slots()) {
+                    if (!exp.names().contains("grad." + s.name())) continue;
+                    double err = Gemma2BackpropTest.relErr(java.util.Arrays.copyOfRange(grad, s.offset(), s.offset() + s.size()),
+                            exp.tensor("grad." + s.name()).toFloatArray());
+                    assertTrue(err < 1e-3, s.name() + " (reference path " + referencePath + "): max|Δgrad|/max|grad| = " + err);
+                    checked++;
+                }
+                assertEquals(11 * (layer - first + 1), checked);
+            }
+        }
+    }
+
     @Test
     void gradientMatchesFiniteDifferences() throws Exception {
         LmParams lay = LmParams.load(FIXTURE);
