@@ -462,12 +462,22 @@ public final class ExperimentReport {
                             f(d.mean()), f(d.lo()), f(d.hi()), p(d.pT()), p(d.pSignFlip())));
                 }
         }
+        double chance = chanceRecovery(g.d(), g.dSae(), g.featuresPerScale() * g.scales().length, 12345);
+        o.put("chance_recovery_random_decoder", chance);
+        for (String r : g.regimes())
+            for (String c : g.configs()) {
+                double m = Stats.summary(values(plan, out, new Metric("x", "gt-" + r, "recovery_by_time_scale/" + longest, "", true), c)).mean();
+                if (m < chance + 0.05)
+                    answers.add(String.format(Locale.ROOT, "in the %s regime %s's scale-%d recovery (%s) is within 0.05 of a random decoder's (%s): it does not recover those features",
+                            r, c, longest, f(m), f(chance)));
+            }
         md.append("\n## Ground-truth recovery by time scale and regime (mean [95% CI] over seeds)\n\n");
         md.append(String.format(Locale.ROOT, "Recovery of a planted feature: max over latents of the cosine between its direction and a decoder row, averaged "
                         + "over the features of a time scale. Regimes: clean (noise σ = %s per dimension) and low_snr (per-token SNR E[m²]/σ² = %s, so a "
                         + "feature of mean run length L has run SNR L·%s: %s).\n\n", f(g.cleanNoise()), f(g.tokenSnr()), f(g.tokenSnr()),
                 String.join(", ", java.util.Arrays.stream(g.scales()).mapToObj(L -> "L=" + L + " → " + f(L * g.tokenSnr())).toList())));
         table(md, t);
+        md.append(String.format(Locale.ROOT, "\nChance level: a random decoder (%d random unit rows in %d dimensions) scores %s.\n", g.dSae(), g.d(), f(chance)));
         if (ds.getSeriesCount() > 0) {
             LogAxis x = new LogAxis("time scale (mean on-run length, tokens)");
             x.setBase(2);
@@ -489,6 +499,38 @@ public final class ExperimentReport {
         }
         if (answers.isEmpty()) return "";
         return "Ground truth: " + String.join("; ", answers) + ".";
+    }
+
+    /**
+     * The recovery score of a random decoder: mean over nFeatures random unit directions of the max over nLatents
+     * random unit rows of their cosine (Gaussian directions normalised, SplittableRandom(seed)): the level below
+     * which "recovery" means nothing.
+     */
+    static double chanceRecovery(int d, int nLatents, int nFeatures, long seed) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        double[][] lat = new double[nLatents][], fe = new double[nFeatures][];
+        for (double[][] a : new double[][][]{lat, fe})
+            for (int i = 0; i < a.length; i++) {
+                double[] v = new double[d];
+                double n = 0;
+                for (int k = 0; k < d; k++) {
+                    v[k] = r.nextGaussian();
+                    n += v[k] * v[k];
+                }
+                for (int k = 0; k < d; k++) v[k] /= Math.sqrt(n);
+                a[i] = v;
+            }
+        double sum = 0;
+        for (double[] g : fe) {
+            double best = Double.NEGATIVE_INFINITY;
+            for (double[] l : lat) {
+                double c = 0;
+                for (int k = 0; k < d; k++) c += g[k] * l[k];
+                best = Math.max(best, c);
+            }
+            sum += best;
+        }
+        return sum / nFeatures;
     }
 
     static void styleXY(JFreeChart c, boolean lines) {

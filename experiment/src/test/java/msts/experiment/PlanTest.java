@@ -81,4 +81,12 @@ class PlanTest {
         assertArrayEquals(new double[]{0.95, 0.5}, f.get(1));
         assertArrayEquals(new double[]{1.0, 0.9}, f.get(2));
     }
+
+    @Test
+    void chanceRecoveryIsTheRandomDecodersLevel() {
+        assertTrue(ExperimentReport.chanceRecovery(2, 2000, 50, 1) > 0.999, "many latents in 2 dimensions cover every direction");
+        double c = ExperimentReport.chanceRecovery(32, 256, 192, 1);
+        assertTrue(c > 0.4 && c < 0.7, "random decoder in 32 dimensions: " + c);
+        assertTrue(ExperimentReport.chanceRecovery(512, 4, 50, 1) < 0.15, "few latents in many dimensions: near 0");
+    }
 }
