@@ -32,6 +32,7 @@ public final class AtomicFiles {
         try {
             if (dir != null) Files.createDirectories(dir);
             tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+            readableByAll(tmp);
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 OutputStream os = Channels.newOutputStream(ch);
                 w.write(new java.io.FilterOutputStream(os) {
@@ -70,5 +71,17 @@ public final class AtomicFiles {
             if (m != null && m.contains("quota")) return "disk quota exceeded";
         }
         return e.getMessage() == null ? e.toString() : e.getMessage();
+    }
+
+    /**
+     * A temp file is created owner-only (0600); the result is a data file like any other (0644, as a plain
+     * {@code Files.write} under the usual umask 022 gives). No-op where POSIX permissions do not exist.
+     */
+    public static void readableByAll(Path tmp) {
+        try {
+            Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException | IOException ignored) {
+            // not POSIX, or not ours to change: keep what the file system gave
+        }
     }
 }

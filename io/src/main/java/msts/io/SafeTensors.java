@@ -487,6 +487,7 @@ public final class SafeTensors implements AutoCloseable {
         try {
             if (dir != null) Files.createDirectories(dir);
             tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+            AtomicFiles.readableByAll(tmp);
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
                  Arena a = Arena.ofConfined()) {
                 // plain channel writes (not a writable map): a full disk is an IOException, not a SIGBUS

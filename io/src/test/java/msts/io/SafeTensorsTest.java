@@ -299,4 +299,14 @@ class SafeTensorsTest {
         st.close();
         assertThrows(IllegalStateException.class, () -> t.get(0));
     }
+
+    /** Written files are data files readable by everyone (0644), not the 0600 of the temp file they were renamed from. */
+    @Test
+    void writtenFilesAreWorldReadable() throws IOException {
+        Path st = dir.resolve("p.safetensors"), js = dir.resolve("p.json");
+        SafeTensors.write(st, Map.of("x", Tensor.of(new float[]{1, 2}, 2)));
+        AtomicFiles.write(js, "{}".getBytes(StandardCharsets.UTF_8));
+        for (Path p : new Path[]{st, js})
+            assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p)), p.toString());
+    }
 }

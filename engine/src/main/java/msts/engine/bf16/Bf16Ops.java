@@ -24,18 +24,17 @@ import java.lang.foreign.MemorySegment;
  * </ul>
  * Both are deterministic and give a row the same bits whatever batch it is in (fixed k blocks).
  */
-public final class Bf16Ops implements Ops {
+public final class Bf16Ops extends msts.engine.ForwardingOps {
     /** Which kernel runs the BF16 matmuls. */
     public enum Kernel { NATIVE, VECTOR }
 
     /** k block of the native kernel: fixed, so a result does not depend on the row count. */
     static final int KC = 2304;
 
-    private final Ops base;
     private final Bf16Native nat; // null: VECTOR
 
     private Bf16Ops(Ops base, Bf16Native nat) {
-        this.base = base;
+        super(base);
         this.nat = nat;
     }
 
@@ -54,8 +53,6 @@ public final class Bf16Ops implements Ops {
     }
 
     public Kernel kernel() { return nat != null ? Kernel.NATIVE : Kernel.VECTOR; }
-
-    public Ops base() { return base; }
 
     @Override
     public String name() {
@@ -127,59 +124,5 @@ public final class Bf16Ops implements Ops {
         float[][] s = XR.get();
         if (s[0].length < n) s[0] = new float[n];
         return s[0];
-    }
-
-    // ---- the rest: the base backend's ----------------------------------------------------------------
-
-    @Override
-    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
-                     float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
-        base.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
-    }
-
-    @Override
-    public void rmsNorm(float[] out, float[] x, Tensor w, int rows, int dim, float eps) {
-        base.rmsNorm(out, x, w, rows, dim, eps);
-    }
-
-    @Override
-    public void rope(float[] x, int rows, int heads, int headDim, int pos0, float theta) {
-        base.rope(x, rows, heads, headDim, pos0, theta);
-    }
-
-    @Override
-    public void attention(float[] out, float[] q, float[] k, float[] v, int T, int heads, int kvHeads, int headDim,
-                          float scale, float softcap, int window) {
-        base.attention(out, q, k, v, T, heads, kvHeads, headDim, scale, softcap, window);
-    }
-
-    @Override
-    public void gegluTanh(float[] out, float[] gate, float[] up, int n) {
-        base.gegluTanh(out, gate, up, n);
-    }
-
-    @Override
-    public void gegluErf(float[] out, float[] gate, float[] up, int n) {
-        base.gegluErf(out, gate, up, n);
-    }
-
-    @Override
-    public void softcap(float[] x, int n, float cap) {
-        base.softcap(x, n, cap);
-    }
-
-    @Override
-    public void add(float[] acc, float[] y, int n) {
-        base.add(acc, y, n);
-    }
-
-    @Override
-    public void addBias(float[] x, Tensor b, int rows, int dim) {
-        base.addBias(x, b, rows, dim);
-    }
-
-    @Override
-    public void embed(float[] out, int[] ids, Tensor table, int dim, float scale) {
-        base.embed(out, ids, table, dim, scale);
     }
 }
