@@ -23,8 +23,7 @@ import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
  * ops run on the CPU {@code fallback}. This op-by-op path pays a host↔device copy of the activations per
  * call; the whole-layer path without those copies is {@link Gemma2Plan}.
  */
-public final class TornadoOps implements Ops {
-    private final Ops fallback;
+public final class TornadoOps extends msts.engine.ForwardingOps {
     private final TornadoDevice device;
     private final String deviceName;
     private final TornadoOptions.Matmul matmul;
@@ -36,7 +35,7 @@ public final class TornadoOps implements Ops {
 
     /** @param matmul the matmul kernel shape (tornado backend option {@code matmul}; AUTO = by device type) */
     public TornadoOps(Ops fallback, TornadoDevice device, TornadoOptions.Matmul matmul) {
-        this.fallback = fallback;
+        super(fallback);
         this.matmul = matmul;
         this.device = device;
         this.deviceName = device == null ? "default" : device.getDeviceName();
@@ -142,52 +141,6 @@ public final class TornadoOps implements Ops {
         for (int i = 0; i < m; i++)
             MemorySegment.copy(p.c.getSegment(), (long) i * ldc * Float.BYTES, MemorySegment.ofArray(c),
                     (long) (cOff + i * ldc) * Float.BYTES, (long) n * Float.BYTES);
-    }
-
-    @Override
-    public void rmsNorm(float[] out, float[] x, Tensor w, int rows, int dim, float eps) {
-        fallback.rmsNorm(out, x, w, rows, dim, eps);
-    }
-
-    @Override
-    public void rope(float[] x, int rows, int heads, int headDim, int pos0, float theta) {
-        fallback.rope(x, rows, heads, headDim, pos0, theta);
-    }
-
-    @Override
-    public void attention(float[] out, float[] q, float[] k, float[] v, int T, int heads, int kvHeads, int headDim,
-                          float scale, float softcap, int window) {
-        fallback.attention(out, q, k, v, T, heads, kvHeads, headDim, scale, softcap, window);
-    }
-
-    @Override
-    public void gegluTanh(float[] out, float[] gate, float[] up, int n) {
-        fallback.gegluTanh(out, gate, up, n);
-    }
-
-    @Override
-    public void gegluErf(float[] out, float[] gate, float[] up, int n) {
-        fallback.gegluErf(out, gate, up, n);
-    }
-
-    @Override
-    public void softcap(float[] x, int n, float cap) {
-        fallback.softcap(x, n, cap);
-    }
-
-    @Override
-    public void add(float[] acc, float[] y, int n) {
-        fallback.add(acc, y, n);
-    }
-
-    @Override
-    public void addBias(float[] x, Tensor b, int rows, int dim) {
-        fallback.addBias(x, b, rows, dim);
-    }
-
-    @Override
-    public void embed(float[] out, int[] ids, Tensor table, int dim, float scale) {
-        fallback.embed(out, ids, table, dim, scale);
     }
 
     /** Frees the device memory of all cached plans. */
