@@ -8,13 +8,16 @@ b_enc [d_sae], W_dec [d_sae, d_in], b_dec [d_in]). SAELens loads the architectur
     jumprelu   (also BatchTopK, saved as    -> sae_lens JumpReLUSAE (threshold [d_sae])
                 JumpReLU as SAELens does)
 
+Verified against the real SAELens 6.18.0 (and 5.11.0 for the three above; temporal needs SAELens >= 6.0,
+which has register_sae_class): docs/interop.md.
+
 This module adds msts' "temporal" architecture: a depth-wise dilated convolution over the positions of
 the centred input before the encoder product (docs/sae.md), followed by the activation named in cfg.json
 "activation" (relu, topk, or jumprelu -- a temporal BatchTopK SAE is saved with activation jumprelu).
 
     import msts_saelens                 # registers "temporal" with SAELens (once)
     from sae_lens import SAE
-    sae = SAE.load_from_disk("runs/temporal-8k/sae")
+    sae = SAE.load_from_disk("runs/temporal-8k")     # msts train --out DIR (cfg.json + sae_weights.safetensors)
     f = sae.encode(resid)               # resid [batch, pos, d_in] (or [pos, d_in]: one sequence)
     x_hat = sae.decode(f)
 
@@ -179,10 +182,14 @@ TemporalSAE: Any = None
 
 def register(sae_lens_module=None) -> None:
     """Registers "temporal" with SAELens' register_sae_class (idempotent). Called on import when sae_lens
-    is installed; pass a module to register with another implementation of SAELens' API."""
+    is installed; pass a module to register with another implementation of SAELens' API. SAELens 5.x has
+    no architecture registry (one SAE class with a fixed list of architectures): a RuntimeError says so."""
     global TemporalSAEConfig, TemporalSAE
     if sae_lens_module is None:
         import sae_lens as sae_lens_module  # noqa: PLC0415
+    if not hasattr(sae_lens_module, "register_sae_class"):
+        raise RuntimeError(f"SAELens {getattr(sae_lens_module, '__version__', '?')} has no register_sae_class: msts' "
+                           "temporal SAEs need SAELens >= 6.0 (standard, topk and jumprelu SAEs load without msts_saelens)")
     from_registry = getattr(sae_lens_module, "registry", None)
     registered = getattr(from_registry, "SAE_CLASS_REGISTRY", {}) if from_registry is not None else {}
     if "temporal" in registered:
@@ -197,4 +204,10 @@ try:  # register on import when SAELens is installed
 except ImportError:  # the maths above still work without it
     _sae_lens = None
 if _sae_lens is not None:
-    register(_sae_lens)
+    if hasattr(_sae_lens, "register_sae_class"):
+        register(_sae_lens)
+    else:
+        import warnings
+
+        warnings.warn(f"msts_saelens: SAELens {getattr(_sae_lens, '__version__', '?')} has no register_sae_class; "
+                      "temporal SAEs need SAELens >= 6.0 (standard, topk and jumprelu SAEs load as they are)", stacklevel=2)

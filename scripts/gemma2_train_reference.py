@@ -28,8 +28,8 @@ def rotate_half(x):
     return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
 
 
-def forward(cfg, W, tokens):
-    """tokens [B, T] -> soft-capped logits [B, T, V]."""
+def forward(cfg, W, tokens, stop_layer=None):
+    """tokens [B, T] -> soft-capped logits [B, T, V]; with stop_layer, resid_post of that layer [B, T, H]."""
     H, nh, nkv, hd = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
     Bn, T = tokens.shape
     eps = cfg["rms_norm_eps"]
@@ -66,6 +66,8 @@ def forward(cfg, W, tokens):
         g = torch.nn.functional.gelu(h @ W[p + "mlp.gate_proj.weight"].T, approximate="tanh")
         m = (g * (h @ W[p + "mlp.up_proj.weight"].T)) @ W[p + "mlp.down_proj.weight"].T
         x = x + rms_norm(m, W[p + "post_feedforward_layernorm.weight"], eps)
+        if stop_layer == L:
+            return x
     x = rms_norm(x, W["model.norm.weight"], eps)
     logits = x @ E.T
     if cfg.get("final_logit_softcapping"):

@@ -20,6 +20,14 @@ die() { echo "msts: $*" >&2; exit 2; }
 ARGFILE="$TORNADOVM_HOME/tornado-argfile"
 [ -f "$ARGFILE" ] || die "TORNADOVM_HOME=$TORNADOVM_HOME has no tornado-argfile (is it the SDK directory?)"
 
+# The SDK's version, from the name of its tornado-api jar (the build compiles against that jar, pom.xml
+# property tornado.version names the one msts supports).
+SUPPORTED="$(sed -n 's#.*<tornado.version>\(.*\)</tornado.version>.*#\1#p' "$ROOT/pom.xml" | head -1)"
+API_JAR="$(ls "$TORNADOVM_HOME"/share/java/tornado/tornado-api-*.jar 2>/dev/null | grep -v -e sources -e javadoc | head -1 || true)"
+[ -n "$API_JAR" ] || die "TornadoVM SDK at $TORNADOVM_HOME has no share/java/tornado/tornado-api-*.jar (is it the SDK directory?)"
+FOUND="$(basename "$API_JAR" .jar)"; FOUND="${FOUND#tornado-api-}"
+[ "$FOUND" = "$SUPPORTED" ] || die "TornadoVM SDK at $TORNADOVM_HOME is version $FOUND; msts supports $SUPPORTED"
+
 java_major() { "$1/bin/java" -version 2>&1 | awk -F'"' '/version/ {split($2, v, "."); print v[1]; exit}'; }
 if [ -z "${JAVA_HOME:-}" ] || [ "$(java_major "$JAVA_HOME" 2>/dev/null || echo 0)" != 25 ]; then
   for d in /usr/lib/jvm/*; do
@@ -33,8 +41,8 @@ CLI_JAR="$ROOT/cli/target/msts.jar"
 T_JAR="$(ls "$ROOT"/tornado/target/msts-tornado-*.jar 2>/dev/null | grep -v -e sources -e tests | head -1 || true)"
 stale() {
   [ -f "$CLI_JAR" ] && [ -n "$T_JAR" ] && [ -f "$T_JAR" ] || return 0
-  [ -n "$(find "$ROOT" \( -name '*.java' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$T_JAR" -print -quit 2>/dev/null)" ] ||
-  [ -n "$(find "$ROOT" \( -name '*.java' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$CLI_JAR" -print -quit 2>/dev/null)" ]
+  [ -n "$(find "$ROOT" \( -name '*.java' -o -name '*.c' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$T_JAR" -print -quit 2>/dev/null)" ] ||
+  [ -n "$(find "$ROOT" \( -name '*.java' -o -name '*.c' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$CLI_JAR" -print -quit 2>/dev/null)" ]
 }
 if stale; then
   echo "msts: building the CLI and the TornadoVM module (mvn -Ptornado package)..." >&2

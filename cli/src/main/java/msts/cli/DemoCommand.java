@@ -221,15 +221,11 @@ public final class DemoCommand implements Callable<Integer> {
      */
     Path trainedModel(Path world) throws IOException {
         JsonNode man = JSON.readTree(world.resolve("world.json").toFile());
-        List<String> args = List.of("--hidden", String.valueOf(lmHidden), "--layers", String.valueOf(lmLayers), "--heads", "4", "--kv-heads", "2",
-                "--intermediate", String.valueOf(4 * lmHidden), "--context", "128", "--sliding-window", "32", "--tokens", String.valueOf(lmTokens),
-                "--batch", String.valueOf(lmBatch), "--lr", lmLr, "--warmup", "50", "--seed", String.valueOf(seed),
-                "--prompt-weight", lmPromptWeight, "--completion-weight", lmCompletionWeight);
-        String keyText = man.at("/sha256/train.jsonl").asText() + "\n" + man.at("/sha256/tokenizer.json").asText() + "\n" + String.join(" ", args);
-        String key = sha256(keyText).substring(0, 16);
-        Path cache = modelCache != null ? modelCache : GemmaTokenizer.cacheDir().resolve("demo-models");
-        Path dir = cache.resolve(key), work = cache.resolve(key + ".partial");
-        if (Files.isRegularFile(dir.resolve("model.safetensors")) && Files.isRegularFile(dir.resolve("config.json"))) {
+        List<String> args = lmArgs();
+        String keyText = keyText(man, args);
+        Path cache = cacheDir();
+        Path dir = modelDir(man), work = cache.resolve(dir.getFileName() + ".partial");
+        if (isModel(dir)) {
             say("2/12 tiny Gemma-2 trained on the world: cached " + dir);
             return dir;
         }
@@ -243,6 +239,44 @@ public final class DemoCommand implements Callable<Integer> {
         Files.writeString(work.resolve("demo_model_key.txt"), keyText + "\n", StandardCharsets.UTF_8);
         Files.move(work, dir, StandardCopyOption.ATOMIC_MOVE);
         return dir;
+    }
+
+    /** The {@code msts lm train} arguments of the demo model (besides --world and --out). */
+    List<String> lmArgs() {
+        return List.of("--hidden", String.valueOf(lmHidden), "--layers", String.valueOf(lmLayers), "--heads", "4", "--kv-heads", "2",
+                "--intermediate", String.valueOf(4 * lmHidden), "--context", "128", "--sliding-window", "32", "--tokens", String.valueOf(lmTokens),
+                "--batch", String.valueOf(lmBatch), "--lr", lmLr, "--warmup", "50", "--seed", String.valueOf(seed),
+                "--prompt-weight", lmPromptWeight, "--completion-weight", lmCompletionWeight);
+    }
+
+    /** The cache key's text: SHA-256 of the world's training text and tokenizer, and the trainer arguments. */
+    static String keyText(JsonNode worldManifest, List<String> args) {
+        return worldManifest.at("/sha256/train.jsonl").asText() + "\n" + worldManifest.at("/sha256/tokenizer.json").asText() + "\n" + String.join(" ", args);
+    }
+
+    Path cacheDir() {
+        return modelCache != null ? modelCache : GemmaTokenizer.cacheDir().resolve("demo-models");
+    }
+
+    /** Where the model for the world with this world.json and these settings is (or would be) cached. */
+    Path modelDir(JsonNode worldManifest) {
+        return cacheDir().resolve(sha256(keyText(worldManifest, lmArgs())).substring(0, 16));
+    }
+
+    static boolean isModel(Path dir) {
+        return Files.isRegularFile(dir.resolve("model.safetensors")) && Files.isRegularFile(dir.resolve("config.json"));
+    }
+
+    /**
+     * The cached demo model (default settings, seed {@code seed}) of the world whose world.json is {@code worldManifest},
+     * or where it would be when not trained yet ({@link #isModel} says which). {@code cache}: null for the default cache.
+     */
+    static Path defaultModel(JsonNode worldManifest, long seed, Path cache) {
+        DemoCommand d = new DemoCommand();
+        List<String> a = new ArrayList<>(List.of("--seed", String.valueOf(seed)));
+        if (cache != null) a.addAll(List.of("--model-cache", cache.toString()));
+        new CommandLine(d).parseArgs(a.toArray(new String[0]));
+        return d.modelDir(worldManifest);
     }
 
     /** What the demo shows: the unmodified model's MCQ accuracy and, per SAE, the best unlearning setting. */

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
                 ReportCommand.class,
                 ExportCommand.class,
                 DemoCommand.class,
+                ExperimentCommand.class,
                 BenchCommand.class,
                 DevicesCommand.class,
         })

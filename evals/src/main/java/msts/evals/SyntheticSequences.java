@@ -35,6 +35,37 @@ public final class SyntheticSequences {
         public int nFeatures() {
             return timeScales.length * featuresPerScale;
         }
+
+        /** E[m²] of a feature's magnitude while on, m ~ U[magMin, magMax]: (a² + ab + b²)/3. */
+        public double meanSquareMagnitude() {
+            return (magMin * magMin + magMin * magMax + magMax * magMax) / 3;
+        }
+
+        /**
+         * Per-token SNR of a feature against the noise: E[m²]/σ² (the noise projected on a unit direction has
+         * variance σ²; other features' interference is not counted). docs/experiment.md, "the low-SNR regime".
+         */
+        public double tokenSnr() {
+            return noiseStd == 0 ? Double.POSITIVE_INFINITY : meanSquareMagnitude() / (noiseStd * noiseStd);
+        }
+
+        /**
+         * SNR over a run of mean length L: the magnitude is constant over a run, so summing the projection over L
+         * tokens gives signal L·m and noise variance L·σ²: L·E[m²]/σ² = L · {@link #tokenSnr()}.
+         */
+        public double runSnr(int L) {
+            return L * tokenSnr();
+        }
+
+        /** This spec with the noise σ that gives per-token SNR {@code snr}: σ = √(E[m²]/snr). */
+        public Spec withTokenSnr(double snr) {
+            if (!(snr > 0) || !Double.isFinite(snr)) throw new IllegalArgumentException("token SNR must be positive, got " + snr);
+            return new Spec(d, timeScales, featuresPerScale, onFraction, magMin, magMax, Math.sqrt(meanSquareMagnitude() / snr), nSeq, ctx, seed);
+        }
+
+        public Spec withSeed(long s) {
+            return new Spec(d, timeScales, featuresPerScale, onFraction, magMin, magMax, noiseStd, nSeq, ctx, s);
+        }
     }
 
     /**

@@ -247,6 +247,27 @@ public final class Unlearning {
         return new McqAccuracy(b.total(), b.correctOriginal(), b.correctAllOrders());
     }
 
+    /**
+     * The questions of {@code qs} the unmodified model answers correctly (in every one of the 24 choice orders if
+     * allPermutations, else in the original order): the set the unlearning accuracies are measured on.
+     */
+    public static List<Question> answeredCorrectly(LanguageModel lm, Tokenizer tok, List<Question> qs, boolean allPermutations, int batchSize, String name) {
+        Config c = new Config(new double[0], new int[0], new double[0], allPermutations, 0.99, batchSize);
+        return baseline(lm, tok, answerTokens(tok), qs, c, name).keep();
+    }
+
+    /**
+     * Accuracy of {@code lm} (with {@code hook}, may be null) on {@code qs} in the original choice order, by the
+     * unlearning sweep's prompt and scoring; NaN for an empty set. Used for models modified other than by a hook (RMU).
+     */
+    public static double accuracy(LanguageModel lm, Tokenizer tok, List<Question> qs, ResidHook hook, int batchSize) {
+        if (qs.isEmpty()) return Double.NaN;
+        int[] pred = predict(lm, answerTokens(tok), toPrompts(tok, qs), hook, batchSize, null);
+        int ok = 0;
+        for (int i = 0; i < pred.length; i++) if (pred[i] == qs.get(i).answer()) ok++;
+        return (double) ok / pred.length;
+    }
+
     /** Questions the unmodified model answers correctly (in every one of the 24 choice orders if allPermutations). */
     static List<Question> correctOnes(LanguageModel lm, Tokenizer tok, int[][] ans, List<Question> qs, Config cfg, String name) {
         return baseline(lm, tok, ans, qs, cfg, name).keep();

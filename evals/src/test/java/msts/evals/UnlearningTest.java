@@ -141,4 +141,20 @@ class UnlearningTest {
         assertEquals(-1, o.correctAllOrders());
         assertEquals(qs.subList(0, 3), o.keep());
     }
+
+    @Test
+    void publicAccuracyHelpersUseTheSweepsScoring() {
+        FakeTokenizer tok = new FakeTokenizer(200);
+        List<Unlearning.Question> qs = new ArrayList<>();
+        for (int i = 0; i < 8; i++) qs.add(new Unlearning.Question("q" + i, List.of("a", "b", "c", "d"), i < 3 ? 0 : 1 + i % 3, "biology"));
+        LanguageModel lm = alwaysLetter(tok, "A");
+        // the kept set: right in the original order (the first three), none in all 24 orders
+        assertEquals(qs.subList(0, 3), Unlearning.answeredCorrectly(lm, tok, qs, false, 3, "t"));
+        assertEquals(List.of(), Unlearning.answeredCorrectly(lm, tok, qs, true, 3, "t"));
+        assertEquals(3.0 / 8, Unlearning.accuracy(lm, tok, qs, null, 3), 1e-15);
+        assertEquals(1.0, Unlearning.accuracy(lm, tok, qs.subList(0, 3), null, 2), 1e-15);
+        assertEquals(0.0, Unlearning.accuracy(lm, tok, qs.subList(3, 8), null, 2), 1e-15);
+        assertTrue(Double.isNaN(Unlearning.accuracy(lm, tok, List.of(), null, 2)));
+        assertEquals(Unlearning.mcqAccuracy(lm, tok, qs, false, 3, "t").originalOrder(), Unlearning.accuracy(lm, tok, qs, null, 3), 1e-15);
+    }
 }

@@ -7,7 +7,8 @@ import java.util.Map;
 
 /**
  * Architecture and loss settings of one SAE, written to / read from a SAELens-style {@code cfg.json}.
- * SAELens keys (d_in, d_sae, architecture, hook_name, hook_layer, model_name, dtype, context_size,
+ * SAELens keys (d_in, d_sae, architecture, hook_name, hook_layer, model_name, dtype, context_size, activation_fn,
+ * hook_head_index, dataset_path,
  * normalize_activations, apply_b_dec_to_input) plus msts keys (activation, k, dilations, conv_mode,
  * l1_coefficient, l1_mode, sep_*, aux_k_*). Formulas: docs/sae.md. Every instance is valid: the
  * compact constructor is the one place the settings are checked. Build with {@link #builder()}.
@@ -115,7 +116,13 @@ public record SaeConfig(int dIn, int dSae, Architecture architecture, Activation
         m.put("normalize_activations", normalizeActivations);
         m.put("apply_b_dec_to_input", true);
         m.put("k", k);
+        // SAELens 5.x reads the activation from activation_fn (+ activation_fn_kwargs.k) and requires
+        // hook_head_index and dataset_path; SAELens 6.x turns such a legacy cfg into its own (docs/interop.md).
+        // Not for temporal: 6.x would take activation_fn "topk" for the topk architecture.
+        if (!temporal()) m.put("activation_fn", topk() ? "topk" : "relu");
         if (topk()) m.put("activation_fn_kwargs", Map.of("k", k));
+        m.put("hook_head_index", null);
+        m.put("dataset_path", null);
         m.put("dilations", Arrays.stream(dilations).boxed().toList());
         m.put("conv_mode", convMode.cfgName());
         m.put("l1_coefficient", l1Coefficient);

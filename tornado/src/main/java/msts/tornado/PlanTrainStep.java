@@ -3,6 +3,7 @@ package msts.tornado;
 import msts.sae.Activation;
 import msts.sae.SaeConfig;
 import msts.sae.SaeParams;
+import msts.sae.SepForm;
 import msts.sae.TrainConfig;
 import msts.sae.TrainStep;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
@@ -18,25 +19,35 @@ public final class PlanTrainStep implements TrainStep {
     /** Null when the plan runs this configuration, else what it does not support. */
     public static String unsupported(SaeConfig cfg, TrainConfig tc) {
         if (cfg.activation() != Activation.RELU) return "the " + cfg.activation() + " activation (ReLU and temporal-ReLU only)";
-        if (cfg.separation().on()) return "the separation loss (--sep-weight)";
-        if (tc.clipNorm() > 0) return "gradient-norm clipping (--clip)";
+        if (cfg.separation().on() && cfg.separation().form() != SepForm.ALL)
+            return "the " + cfg.separation().form() + " separation loss (the exact form \"all\" only)";
         return null;
     }
 
     public PlanTrainStep(SaeConfig cfg, TrainConfig tc, int nSeq, int T, int lossStart, SaeParams p, SaeParams m,
                          SaeParams v, long stepsDone, TornadoDevice device) {
+        this(cfg, tc, nSeq, T, lossStart, p, m, v, stepsDone, device, TornadoOptions.Matmul.AUTO);
+    }
+
+    /** @param matmul the backend's kernel-shape option: picks the plan's gemm ({@link Grids#threadPerOutput}) */
+    public PlanTrainStep(SaeConfig cfg, TrainConfig tc, int nSeq, int T, int lossStart, SaeParams p, SaeParams m,
+                         SaeParams v, long stepsDone, TornadoDevice device, TornadoOptions.Matmul matmul) {
         String why = unsupported(cfg, tc);
         if (why != null) throw new IllegalArgumentException("the TornadoVM training plan does not support " + why);
         int[] dil = cfg.temporal() ? cfg.dilations() : new int[0];
         var spec = new SaeTrainPlan.Spec(cfg.dIn(), cfg.dSae(), nSeq, T, lossStart, dil, cfg.centred(), cfg.unitNorm(),
-                tc.beta1(), tc.beta2(), tc.adamEps());
-        plan = new SaeTrainPlan(spec, p.arrays(), m.arrays(), v.arrays(), stepsDone, device);
+                tc.beta1(), tc.beta2(), tc.adamEps(), cfg.separation().weight(), cfg.separation().margin(), tc.clipNorm());
+        plan = new SaeTrainPlan(spec, p.arrays(), m.arrays(), v.arrays(), stepsDone, device,
+                !Grids.threadPerOutput(device, matmul));
     }
 
     @Override
     public Metrics step(float[] x, float lr, float l1) {
         SaeTrainPlan.Metrics mt = plan.step(x, lr, l1);
-        return new Metrics(mt.mse(), mt.l1(), mt.l0(), plan.fireCounts());
+        // the device has already applied the update; the check still stops the run (as CpuTrainStep's does)
+        if (!Double.isFinite(mt.loss())) throw new NonFinite("loss is " + mt.loss());
+        if (plan.spec().clipNorm() > 0 && !Double.isFinite(mt.gradNorm())) throw new NonFinite("gradient norm is " + mt.gradNorm());
+        return new Metrics(mt.loss(), mt.mse(), mt.l1(), 0, mt.sep(), mt.l0(), Double.NaN, plan.fireCounts());
     }
 
     @Override

@@ -13,10 +13,17 @@ import uk.ac.manchester.tornado.api.common.TornadoDevice;
  */
 public final class PlanTrainStepFactory implements TrainStepFactory {
     private final TornadoDevice device;
+    private final TornadoOptions.Matmul matmul;
 
     /** device: the backend's device, or null for TornadoVM's default. */
     public PlanTrainStepFactory(TornadoDevice device) {
+        this(device, TornadoOptions.Matmul.AUTO);
+    }
+
+    /** @param matmul the backend option choosing the gemm kernel (tiled on GPUs under auto) */
+    public PlanTrainStepFactory(TornadoDevice device, TornadoOptions.Matmul matmul) {
         this.device = device;
+        this.matmul = matmul;
     }
 
     @Override
@@ -27,6 +34,6 @@ public final class PlanTrainStepFactory implements TrainStepFactory {
                             SaeParams v, long stepsDone) {
         String why = TornadoRuntimeInfo.unavailableReason();
         if (why != null) throw new IllegalArgumentException("backend 'tornado' cannot run here: " + why);
-        return new PlanTrainStep(cfg, tc, nSeq, T, lossStart, p, m, v, stepsDone, device);
+        return new PlanTrainStep(cfg, tc, nSeq, T, lossStart, p, m, v, stepsDone, device, matmul);
     }
 }

@@ -40,6 +40,63 @@ public final class SaeKernelsGpu {
         }
     }
 
+    /** Tile edge of {@link #gemmTiled}: a TS×TS work-group computes a TS×TS block of C. */
+    public static final int TS = 16;
+    /** Row stride of the local tiles (TS + 1: a column walk does not hit one local-memory bank TS times). */
+    static final int TSP = TS + 1;
+
+    /**
+     * C = α·op(A)·op(B) + β·C as {@link #gemm}, tiled through local memory (the GPU shape for devices without
+     * a vendor BLAS): work-group (gx, gy) of TS×TS work-items computes C[gy·TS + ly, gx·TS + lx]; per step of TS
+     * along k, the group loads one TS×TS tile of op(A) and one of op(B) (each element read from global memory
+     * once per group instead of once per output, reads along rows of the stored matrix whatever the transpose),
+     * waits at a barrier, and accumulates from local memory. Out-of-range tile entries are zeros, so any m, n, k
+     * works; the sum runs over p = 0 … k−1 in order, like the reference. Launch: {@link Grids#tiles}.
+     * Reference: {@link msts.engine.Kernels#gemm}.
+     */
+    public static void gemmTiled(KernelContext ctx, int transA, int transB, int m, int n, int k, float alpha,
+                                 FloatArray a, int lda, FloatArray b, int ldb, float beta, FloatArray c, int ldc) {
+        int lx = ctx.localIdx;
+        int ly = ctx.localIdy;
+        int i0 = ctx.groupIdy * TS;
+        int j0 = ctx.groupIdx * TS;
+        float[] as = ctx.allocateFloatLocalArray(TS * TSP); // as[r·TSP + p] = op(A)[i0 + r, t·TS + p]
+        float[] bs = ctx.allocateFloatLocalArray(TS * TSP); // bs[p·TSP + q] = op(B)[t·TS + p, j0 + q]
+        float sum = 0f;
+        int tiles = (k + TS - 1) / TS;
+        for (int t = 0; t < tiles; t++) {
+            int k0 = t * TS;
+            if (transA == 1) { // A stored [k, m]: consecutive lx read consecutive i
+                int kk = k0 + ly;
+                int ii = i0 + lx;
+                as[lx * TSP + ly] = kk < k && ii < m ? a.get(kk * lda + ii) : 0f;
+            } else { // A stored [m, k]: consecutive lx read consecutive p
+                int kk = k0 + lx;
+                int ii = i0 + ly;
+                as[ly * TSP + lx] = kk < k && ii < m ? a.get(ii * lda + kk) : 0f;
+            }
+            if (transB == 1) { // B stored [n, k]
+                int kk = k0 + lx;
+                int jj = j0 + ly;
+                bs[lx * TSP + ly] = kk < k && jj < n ? b.get(jj * ldb + kk) : 0f;
+            } else { // B stored [k, n]
+                int kk = k0 + ly;
+                int jj = j0 + lx;
+                bs[ly * TSP + lx] = kk < k && jj < n ? b.get(kk * ldb + jj) : 0f;
+            }
+            ctx.localBarrier();
+            for (int p = 0; p < TS; p++) sum += as[ly * TSP + p] * bs[p * TSP + lx];
+            ctx.localBarrier();
+        }
+        int i = i0 + ly;
+        int j = j0 + lx;
+        if (i < m && j < n) {
+            int ci = i * ldc + j;
+            float prev = beta == 0f ? 0f : beta * c.get(ci);
+            c.set(ci, alpha * sum + prev);
+        }
+    }
+
     /** out[r, c] = x[r, c] − b[c]. Reference: {@code SaeKernels.subRowVector}. */
     public static void subRowVector(FloatArray x, FloatArray b, FloatArray out, int rows, int d) {
         int total = rows * d;
@@ -56,6 +113,18 @@ public final class SaeKernelsGpu {
     public static void relu(FloatArray pre, FloatArray f, int total) {
         for (@Parallel int i = 0; i < total; i++) {
             float v = pre.get(i);
+            f.set(i, v > 0f ? v : 0f);
+        }
+    }
+
+    /**
+     * The encoder epilogue fused: f[r, j] = max(pre[r, j] + b[j], 0) in one pass (pre is left as the matmul
+     * wrote it). Reference: {@code SaeKernels.addRowVector} then {@code SaeKernels.relu}.
+     */
+    public static void addRowVectorRelu(FloatArray pre, FloatArray b, FloatArray f, int rows, int n) {
+        int total = rows * n;
+        for (@Parallel int i = 0; i < total; i++) {
+            float v = pre.get(i) + b.get(i % n);
             f.set(i, v > 0f ? v : 0f);
         }
     }
@@ -372,6 +441,107 @@ public final class SaeKernelsGpu {
         if (s != 0f) {
             float inv = 1f / TornadoMath.sqrt(s);
             for (int c = lid; c < d; c += WG) w.set(r * d + c, w.get(r * d + c) * inv);
+        }
+    }
+
+    /** u[r] = W[r] / norms[r] (zero rows stay zero), W [n, d]. Reference: {@code SaeKernels.unitRows}. */
+    public static void unitRows(FloatArray w, FloatArray norms, FloatArray u, int n, int d) {
+        int total = n * d;
+        for (@Parallel int i = 0; i < total; i++) {
+            float nr = norms.get(i / d);
+            u.set(i, nr == 0f ? 0f : w.get(i) / nr);
+        }
+    }
+
+    /**
+     * The exact separation loss on the Gram matrix G = U·Uᵀ [n, n], one work-group per row i:
+     * rowSum[i] = Σ_{j≠i} φ(G_ij), φ(c) = relu(|c| − m)², and G is overwritten with s·φ'(G_ij)
+     * (φ'(c) = 2·relu(|c| − m)·sign(c); diagonal 0). Reference: {@code SaeKernels.sepGram} (which sums in double).
+     */
+    public static void sepGram(KernelContext ctx, FloatArray g, int n, float margin, float s, FloatArray rowSum) {
+        int i = ctx.groupIdx;
+        int lid = ctx.localIdx;
+        float[] partial = ctx.allocateFloatLocalArray(WG);
+        float sum = 0f;
+        for (int j = lid; j < n; j += WG) {
+            int o = i * n + j;
+            float c = g.get(o);
+            float a = (c < 0f ? -c : c) - margin;
+            float dphi = 0f;
+            if (i != j && a > 0f) {
+                sum += a * a;
+                dphi = s * 2f * a * (c > 0f ? 1f : -1f);
+            }
+            g.set(o, dphi);
+        }
+        partial[lid] = sum;
+        for (int st = WG / 2; st > 0; st >>= 1) {
+            ctx.localBarrier();
+            if (lid < st) partial[lid] += partial[lid + st];
+        }
+        ctx.localBarrier();
+        if (lid == 0) rowSum.set(i, partial[0]);
+    }
+
+    /**
+     * The gradient through U = W / ‖W‖ row-wise: dW[r] += (dU[r] − (dU[r]·u[r])·u[r]) / ‖W[r]‖ (zero rows skipped),
+     * one work-group per row. Reference: {@code SaeKernels.backUnitRows}.
+     */
+    public static void backUnitRows(KernelContext ctx, FloatArray du, FloatArray u, FloatArray norms, FloatArray dw, int d) {
+        int r = ctx.groupIdx;
+        int lid = ctx.localIdx;
+        float[] partial = ctx.allocateFloatLocalArray(WG);
+        float dot = 0f;
+        for (int c = lid; c < d; c += WG) dot += du.get(r * d + c) * u.get(r * d + c);
+        partial[lid] = dot;
+        for (int st = WG / 2; st > 0; st >>= 1) {
+            ctx.localBarrier();
+            if (lid < st) partial[lid] += partial[lid + st];
+        }
+        ctx.localBarrier();
+        float nr = norms.get(r);
+        if (nr != 0f) {
+            float dt = partial[0];
+            float inv = 1f / nr;
+            for (int c = lid; c < d; c += WG) {
+                int o = r * d + c;
+                dw.set(o, dw.get(o) + (du.get(o) - dt * u.get(o)) * inv);
+            }
+        }
+    }
+
+    /**
+     * Squared-norm partials: out[offset + g] = Σ a[i]² over i ≡ g·WG + lid (mod groups·WG), launched as
+     * {@code groups} work-groups ({@link Grids#groupPerItem}); {@link #sumTo} adds the partials.
+     * Reference: {@code SaeKernels.sumSq}.
+     */
+    public static void sumSqGroups(KernelContext ctx, FloatArray a, int n, int groups, FloatArray out, int offset) {
+        int grp = ctx.groupIdx;
+        int lid = ctx.localIdx;
+        int stride = groups * WG;
+        float[] partial = ctx.allocateFloatLocalArray(WG);
+        float sum = 0f;
+        for (int i = grp * WG + lid; i < n; i += stride) {
+            float v = a.get(i);
+            sum += v * v;
+        }
+        partial[lid] = sum;
+        for (int st = WG / 2; st > 0; st >>= 1) {
+            ctx.localBarrier();
+            if (lid < st) partial[lid] += partial[lid + st];
+        }
+        ctx.localBarrier();
+        if (lid == 0) out.set(offset + grp, partial[0]);
+    }
+
+    /**
+     * Gradient-norm clipping: with ‖g‖ = sqrt(sq[slot]) over all gradients, g *= maxNorm/‖g‖ when ‖g‖ &gt; maxNorm.
+     * Reference: {@code GradientClipping.clip}.
+     */
+    public static void clipScale(FloatArray g, FloatArray sq, int slot, float maxNorm, int total) {
+        for (@Parallel int i = 0; i < total; i++) {
+            float norm = TornadoMath.sqrt(sq.get(slot));
+            if (norm > maxNorm) g.set(i, g.get(i) * (maxNorm / norm));
         }
     }
 }

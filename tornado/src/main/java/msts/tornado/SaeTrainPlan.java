@@ -20,21 +20,37 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * <p>Variants: the ReLU baseline (L1 on f·‖W_dec‖, or on f with unit-norm decoders) and the temporal SAE
  * (the depth-wise dilated convolution in front of the encoder, gradients through it). The math is that
  * of {@code msts.sae.SaeLoss#compute} followed by {@code SaeKernels.adam} on every parameter, for the
- * "relu" activation without separation loss, then the update of {@code msts.sae.SaeTrainer}:
- * unit-norm projection of the decoder gradient, Adam, decoder renormalisation (unit_norm mode only);
- * gradient-norm clipping is not ported (docs/tornado.md lists what is not).
+ * "relu" activation with the exact ("all" pairs) separation loss when its weight is non-zero, then the
+ * update of {@code msts.sae.CpuTrainStep}: unit-norm projection of the decoder gradient, gradient-norm
+ * clipping (when clipNorm &gt; 0), Adam, decoder renormalisation (unit_norm mode only).
  */
 public final class SaeTrainPlan implements AutoCloseable {
     /** Shapes and fixed settings of the plan. dilations empty = baseline (no convolution). */
     public record Spec(int dIn, int dSae, int nSeq, int T, int lossStart, int[] dilations, boolean centred,
-                       boolean unitNorm, float beta1, float beta2, float eps) {
+                       boolean unitNorm, float beta1, float beta2, float eps, float sepWeight, float sepMargin,
+                       float clipNorm) {
+        /** Without separation loss and without clipping. */
+        public Spec(int dIn, int dSae, int nSeq, int T, int lossStart, int[] dilations, boolean centred,
+                    boolean unitNorm, float beta1, float beta2, float eps) {
+            this(dIn, dSae, nSeq, T, lossStart, dilations, centred, unitNorm, beta1, beta2, eps, 0f, 0f, 0f);
+        }
+
+        /** The exact ("all" pairs) separation loss is on, and has pairs. */
+        public boolean separation() { return sepWeight != 0f && dSae >= 2; }
+
         public int rows() { return nSeq * T; }
         public boolean temporal() { return dilations.length > 0; }
         public int counted() { return nSeq * (T - lossStart); }
     }
 
-    /** Metrics of one step: mse = sse / counted, l1 = λ·Σ_j colF_j·wL1_j / counted, l0 = active / counted. */
-    public record Metrics(double mse, double l1, double l0, double loss) {}
+    /**
+     * Metrics of one step: mse = sse / counted, l1 = λ·Σ_j colF_j·wL1_j / counted, l0 = active / counted,
+     * sep = w·Σ_{i≠j} φ(cos_ij) / (n(n−1)) (0 when off), gradNorm = ‖g‖ before clipping (NaN when clipping is off).
+     */
+    public record Metrics(double mse, double l1, double l0, double sep, double gradNorm, double loss) {}
+
+    /** Work-groups per gradient array in the squared-norm reduction of clipping. */
+    static final int NORM_GROUPS = 256;
 
     public static final String GRAPH = "saeStep";
     private static final int EVERY = DataTransferMode.EVERY_EXECUTION;
@@ -64,6 +80,15 @@ public final class SaeTrainPlan implements AutoCloseable {
      * continues from there).
      */
     public SaeTrainPlan(Spec s, float[][] params0, float[][] m0, float[][] v0, long stepsDone, TornadoDevice device) {
+        this(s, params0, m0, v0, stepsDone, device, !Grids.threadPerOutput(device, TornadoOptions.Matmul.AUTO));
+    }
+
+    /**
+     * As above, with the gemm kernel chosen by the caller: {@code tiled} = {@link SaeKernelsGpu#gemmTiled}
+     * (GPUs), else the plain loop {@link SaeKernelsGpu#gemm} (CPU OpenCL devices); see {@link Grids#threadPerOutput}.
+     */
+    public SaeTrainPlan(Spec s, float[][] params0, float[][] m0, float[][] v0, long stepsDone, TornadoDevice device,
+                        boolean tiled) {
         this.spec = s;
         this.step = stepsDone;
         float[] wEnc = params0[0], bEnc = params0[1], wDec = params0[2], bDec = params0[3], convW = params0[4];
@@ -87,7 +112,7 @@ public final class SaeTrainPlan implements AutoCloseable {
         x = new FloatArray(N * d);
         fire = new FloatArray(n);
         hyper = new FloatArray(5);
-        metrics = new FloatArray(3);
+        metrics = new FloatArray(5); // sse, L1 sum, active count, Σφ (separation), Σg² (clipping)
         IntArray dil = IntArray.fromArray(S > 0 ? s.dilations() : new int[]{1});
         FloatArray xc = new FloatArray(N * d), z = s.temporal() ? new FloatArray(N * d) : xc;
         FloatArray pre = new FloatArray(N * n), f = new FloatArray(N * n), xhat = new FloatArray(N * d),
@@ -103,13 +128,24 @@ public final class SaeTrainPlan implements AutoCloseable {
         for (int i = 0; i < np; i++) g.transferToDevice(FIRST, params[i], grads[i], m[i], v[i]);
         g.transferToDevice(FIRST, xc, pre, f, xhat, e, rowSq, colF, fire, norms, wL1, l1part, df, metrics);
         if (s.temporal()) g.transferToDevice(FIRST, dil, z, dz, dxc);
+        FloatArray u = null, gram = null, sepRow = null, du = null, sq = null;
+        if (s.separation()) {
+            u = new FloatArray(n * d);
+            gram = new FloatArray(n * n);
+            sepRow = new FloatArray(n);
+            du = new FloatArray(n * d);
+            g.transferToDevice(FIRST, u, gram, sepRow, du);
+        }
+        if (s.clipNorm() > 0) {
+            sq = new FloatArray(np * NORM_GROUPS);
+            g.transferToDevice(FIRST, sq);
+        }
         // ---- forward ----
         g.task("sub", SaeKernelsGpu::subRowVector, x, b_dec, xc, N, d);
         if (s.temporal()) g.task("conv", SaeKernelsGpu::convForward, xc, conv_w, dil, S, centred, T, d, z, N);
-        g.task("enc", SaeKernelsGpu::gemm, 0, 0, N, n, d, 1f, z, d, W_enc, n, 0f, pre, n)
-                .task("encBias", SaeKernelsGpu::addRowVector, pre, b_enc, N, n)
-                .task("relu", SaeKernelsGpu::relu, pre, f, N * n)
-                .task("dec", SaeKernelsGpu::gemm, 0, 0, N, d, n, 1f, f, n, W_dec, d, 0f, xhat, d)
+        gemm(g, grid, tiled, "enc", 0, 0, N, n, d, z, d, W_enc, n, pre, n)
+                .task("encBiasRelu", SaeKernelsGpu::addRowVectorRelu, pre, b_enc, f, N, n);
+        gemm(g, grid, tiled, "dec", 0, 0, N, d, n, f, n, W_dec, d, xhat, d)
                 .task("decBias", SaeKernelsGpu::addRowVector, xhat, b_dec, N, d);
         reduce(g, grid, "err", N).task("err", SaeKernelsGpu::diffRowSq, new KernelContext(), xhat, x, e, rowSq, d, T, ls);
         reduce(g, grid, "sse", 1).task("sse", SaeKernelsGpu::sumTo, new KernelContext(), rowSq, N, metrics, 0);
@@ -119,19 +155,26 @@ public final class SaeTrainPlan implements AutoCloseable {
         reduce(g, grid, "norms", n).task("norms", SaeKernelsGpu::rowNorms, new KernelContext(), W_dec, d, norms);
         g.task("l1w", SaeKernelsGpu::l1Weights, norms, colF, s.unitNorm() ? 1 : 0, wL1, l1part, n);
         reduce(g, grid, "l1", 1).task("l1", SaeKernelsGpu::sumTo, new KernelContext(), l1part, n, metrics, 1);
+        if (s.separation()) { // L_sep on U = W_dec/‖W_dec‖ through the Gram matrix (SeparationLoss, form "all")
+            float sepScale = (float) (s.sepWeight() / ((double) n * (n - 1)));
+            g.task("sepUnit", SaeKernelsGpu::unitRows, W_dec, norms, u, n, d);
+            gemm(g, grid, tiled, "sepGram", 0, 1, n, n, d, u, d, u, d, 0f, gram, n);
+            reduce(g, grid, "sepPhi", n).task("sepPhi", SaeKernelsGpu::sepGram, new KernelContext(), gram, n, s.sepMargin(), sepScale, sepRow);
+            reduce(g, grid, "sepSum", 1).task("sepSum", SaeKernelsGpu::sumTo, new KernelContext(), sepRow, n, metrics, 3);
+        }
         // ---- backward (the order of SaeLoss.compute) ----
-        g.task("dxhat", SaeKernelsGpu::scaleMaskRows, e, hyper, 4, N, d, T, ls)
-                .task("gWdec", SaeKernelsGpu::gemm, 1, 0, n, d, N, 1f, f, n, e, d, 0f, gW_dec, d);
+        g.task("dxhat", SaeKernelsGpu::scaleMaskRows, e, hyper, 4, N, d, T, ls);
+        gemm(g, grid, tiled, "gWdec", 1, 0, n, d, N, f, n, e, d, gW_dec, d);
         reduce(g, grid, "gbdec", d).task("gbdec", SaeKernelsGpu::columnSums, new KernelContext(), e, N, d, T, 0, 1f, 0, 0, gb_dec);
-        g.task("df", SaeKernelsGpu::gemm, 0, 1, N, n, d, 1f, e, d, W_dec, d, 0f, df, n)
+        gemm(g, grid, tiled, "df", 0, 1, N, n, d, e, d, W_dec, d, df, n)
                 .task("l1df", SaeKernelsGpu::addRowVectorActive, df, wL1, hyper, 3, f, N, n, T, ls);
         if (!s.unitNorm())
             g.task("l1W", SaeKernelsGpu::addScaledRowsByNorm, gW_dec, W_dec, colF, norms, hyper, 3, n, d);
         g.task("mask", SaeKernelsGpu::maskByActive, df, f, N * n);
         reduce(g, grid, "gbenc", n).task("gbenc", SaeKernelsGpu::columnSums, new KernelContext(), df, N, n, T, 0, 1f, 0, 0, gb_enc);
-        g.task("gWenc", SaeKernelsGpu::gemm, 1, 0, d, n, N, 1f, z, d, df, n, 0f, gW_enc, n);
+        gemm(g, grid, tiled, "gWenc", 1, 0, d, n, N, z, d, df, n, gW_enc, n);
         if (s.temporal()) {
-            g.task("dz", SaeKernelsGpu::gemm, 0, 1, N, d, n, 1f, df, n, W_enc, n, 0f, dz, d)
+            gemm(g, grid, tiled, "dz", 0, 1, N, d, n, df, n, W_enc, n, dz, d)
                     .task("convBx", SaeKernelsGpu::convBackwardInput, dz, conv_w, dil, S, centred, T, d, dxc, N);
             reduce(g, grid, "convBw", S * d * 3)
                     .task("convBw", SaeKernelsGpu::convBackwardWeights, new KernelContext(), dz, xc, dil, centred, N, T, d, gconv);
@@ -141,10 +184,23 @@ public final class SaeTrainPlan implements AutoCloseable {
             reduce(g, grid, "gbdec2", d)
                     .task("gbdec2", SaeKernelsGpu::addMatVec, new KernelContext(), W_enc, gb_enc, n, -1f, gb_dec);
         }
-        // ---- the trainer's update: unit-norm projection, Adam, renormalisation (SaeTrainer, without clipping) ----
+        if (s.separation()) { // dU = G'·U + G'ᵀ·U, then dW_dec += the gradient through U = W/‖W‖
+            gemm(g, grid, tiled, "sepDu1", 0, 0, n, d, n, gram, n, u, d, 0f, du, d);
+            gemm(g, grid, tiled, "sepDu2", 1, 0, n, d, n, gram, n, u, d, 1f, du, d);
+            reduce(g, grid, "sepBack", n).task("sepBack", SaeKernelsGpu::backUnitRows, new KernelContext(), du, u, norms, gW_dec, d);
+        }
+        // ---- the trainer's update (CpuTrainStep): unit-norm projection, clipping, Adam, renormalisation ----
         if (s.unitNorm())
             reduce(g, grid, "project", n).task("project", SaeKernelsGpu::projectOutParallel, new KernelContext(), gW_dec, W_dec, d);
         String[] names = {"W_enc", "b_enc", "W_dec", "b_dec", "conv_w"};
+        if (s.clipNorm() > 0) { // ‖g‖² over all gradients (NORM_GROUPS partials per array), then g *= min(1, c/‖g‖)
+            for (int i = 0; i < np; i++)
+                reduce(g, grid, "sq_" + names[i], NORM_GROUPS).task("sq_" + names[i], SaeKernelsGpu::sumSqGroups,
+                        new KernelContext(), grads[i], grads[i].getSize(), NORM_GROUPS, sq, i * NORM_GROUPS);
+            reduce(g, grid, "gradSq", 1).task("gradSq", SaeKernelsGpu::sumTo, new KernelContext(), sq, np * NORM_GROUPS, metrics, 4);
+            for (int i = 0; i < np; i++)
+                g.task("clip_" + names[i], SaeKernelsGpu::clipScale, grads[i], metrics, 4, s.clipNorm(), grads[i].getSize());
+        }
         for (int i = 0; i < np; i++)
             g.task("adam_" + names[i], SaeKernelsGpu::adam, params[i], grads[i], m[i], v[i], hyper,
                     s.beta1(), s.beta2(), s.eps(), params[i].getSize());
@@ -158,6 +214,20 @@ public final class SaeTrainPlan implements AutoCloseable {
         plan = new TornadoExecutionPlan(itg);
         plan.withGridScheduler(grid);
         if (device != null) plan.withDevice(device);
+    }
+
+    /** C = op(A)·op(B) (α = 1, β = 0) as task {@code name}: {@link SaeKernelsGpu#gemmTiled} or the plain loop. */
+    private static TaskGraph gemm(TaskGraph g, GridScheduler grid, boolean tiled, String name, int ta, int tb, int m,
+                                  int n, int k, FloatArray a, int lda, FloatArray b, int ldb, FloatArray c, int ldc) {
+        return gemm(g, grid, tiled, name, ta, tb, m, n, k, a, lda, b, ldb, 0f, c, ldc);
+    }
+
+    /** C = op(A)·op(B) + β·C as task {@code name}. */
+    private static TaskGraph gemm(TaskGraph g, GridScheduler grid, boolean tiled, String name, int ta, int tb, int m,
+                                  int n, int k, FloatArray a, int lda, FloatArray b, int ldb, float beta, FloatArray c, int ldc) {
+        if (!tiled) return g.task(name, SaeKernelsGpu::gemm, ta, tb, m, n, k, 1f, a, lda, b, ldb, beta, c, ldc);
+        Grids.tiles(grid, GRAPH, name, m, n);
+        return g.task(name, SaeKernelsGpu::gemmTiled, new KernelContext(), ta, tb, m, n, k, 1f, a, lda, b, ldb, beta, c, ldc);
     }
 
     private static TaskGraph reduce(TaskGraph g, GridScheduler grid, String task, int groups) {
@@ -204,7 +274,10 @@ public final class SaeTrainPlan implements AutoCloseable {
         hyper.set(4, 2f / M);
         last = plan.execute();
         double mse = metrics.get(0) / M, l1v = l1 * (double) metrics.get(1) / M, l0 = metrics.get(2) / (double) M;
-        return new Metrics(mse, l1v, l0, mse + l1v);
+        int n = spec.dSae();
+        double sep = spec.separation() ? spec.sepWeight() * (double) metrics.get(3) / ((double) n * (n - 1)) : 0;
+        double gn = spec.clipNorm() > 0 ? Math.sqrt(metrics.get(4)) : Double.NaN;
+        return new Metrics(mse, l1v, l0, sep, gn, mse + l1v + sep);
     }
 
     /** Copies the device parameters back into the host arrays {@link #W_enc} … {@link #conv_w}. */

@@ -71,7 +71,7 @@ public final class TornadoBackendProvider implements BackendProvider {
             if (type == ForwardEngineFactory.class)
                 return Optional.of(type.cast((ForwardEngineFactory) m -> new PlanForwardEngine(m, device, options)));
             if (type == TrainStepFactory.class)
-                return Optional.of(type.cast(new PlanTrainStepFactory(device)));
+                return Optional.of(type.cast(new PlanTrainStepFactory(device, options.matmul())));
             return Optional.empty();
         }
 

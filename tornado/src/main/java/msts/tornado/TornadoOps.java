@@ -23,8 +23,7 @@ import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
  * ops run on the CPU {@code fallback}. This op-by-op path pays a host↔device copy of the activations per
  * call; the whole-layer path without those copies is {@link Gemma2Plan}.
  */
-public final class TornadoOps implements Ops {
-    private final Ops fallback;
+public final class TornadoOps extends msts.engine.ForwardingOps {
     private final TornadoDevice device;
     private final String deviceName;
     private final TornadoOptions.Matmul matmul;
@@ -36,7 +35,7 @@ public final class TornadoOps implements Ops {
 
     /** @param matmul the matmul kernel shape (tornado backend option {@code matmul}; AUTO = by device type) */
     public TornadoOps(Ops fallback, TornadoDevice device, TornadoOptions.Matmul matmul) {
-        this.fallback = fallback;
+        super(fallback);
         this.matmul = matmul;
         this.device = device;
         this.deviceName = device == null ? "default" : device.getDeviceName();
@@ -98,11 +97,22 @@ public final class TornadoOps implements Ops {
             a = new FloatArray(extent(key.transA() ? key.k() : key.m(), key.transA() ? key.m() : key.k(), key.lda()));
             b = new FloatArray(extent(key.transB() ? key.n() : key.k(), key.transB() ? key.k() : key.n(), key.ldb()));
             c = new FloatArray(extent(key.m(), key.n(), key.ldc()));
-            TaskGraph g = new TaskGraph("gemm").transferToDevice(DataTransferMode.EVERY_EXECUTION, a, b, c)
-                    .task("t", SaeKernelsGpu::gemm, key.transA() ? 1 : 0, key.transB() ? 1 : 0, key.m(), key.n(), key.k(),
-                            key.alpha(), a, key.lda(), b, key.ldb(), key.beta(), c, key.ldc())
-                    .transferToHost(DataTransferMode.EVERY_EXECUTION, c);
+            int ta = key.transA() ? 1 : 0, tb = key.transB() ? 1 : 0;
+            boolean tiled = !Grids.threadPerOutput(device, matmul);
+            TaskGraph g = new TaskGraph("gemm").transferToDevice(DataTransferMode.EVERY_EXECUTION, a, b, c);
+            if (tiled)
+                g.task("t", SaeKernelsGpu::gemmTiled, new KernelContext(), ta, tb, key.m(), key.n(), key.k(),
+                        key.alpha(), a, key.lda(), b, key.ldb(), key.beta(), c, key.ldc());
+            else
+                g.task("t", SaeKernelsGpu::gemm, ta, tb, key.m(), key.n(), key.k(),
+                        key.alpha(), a, key.lda(), b, key.ldb(), key.beta(), c, key.ldc());
+            g.transferToHost(DataTransferMode.EVERY_EXECUTION, c);
             plan = new TornadoExecutionPlan(g.snapshot());
+            if (tiled) {
+                GridScheduler gs = new GridScheduler();
+                Grids.tiles(gs, "gemm", "t", key.m(), key.n());
+                plan.withGridScheduler(gs);
+            }
             if (device != null) plan.withDevice(device);
         }
     }
@@ -114,7 +124,10 @@ public final class TornadoOps implements Ops {
 
     private final Map<GemmKey, GemmPlan> gemms = new java.util.HashMap<>();
 
-    /** C = α·op(A)·op(B) + β·C on the device (one cached plan per shape; A, B, C copied in, C copied out). */
+    /**
+     * C = α·op(A)·op(B) + β·C on the device (one cached plan per shape; A, B, C copied in, C copied out);
+     * the tiled kernel on GPUs, the plain loop on CPU devices ({@link Grids#threadPerOutput}).
+     */
     @Override
     public synchronized void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff,
                                   int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
@@ -128,52 +141,6 @@ public final class TornadoOps implements Ops {
         for (int i = 0; i < m; i++)
             MemorySegment.copy(p.c.getSegment(), (long) i * ldc * Float.BYTES, MemorySegment.ofArray(c),
                     (long) (cOff + i * ldc) * Float.BYTES, (long) n * Float.BYTES);
-    }
-
-    @Override
-    public void rmsNorm(float[] out, float[] x, Tensor w, int rows, int dim, float eps) {
-        fallback.rmsNorm(out, x, w, rows, dim, eps);
-    }
-
-    @Override
-    public void rope(float[] x, int rows, int heads, int headDim, int pos0, float theta) {
-        fallback.rope(x, rows, heads, headDim, pos0, theta);
-    }
-
-    @Override
-    public void attention(float[] out, float[] q, float[] k, float[] v, int T, int heads, int kvHeads, int headDim,
-                          float scale, float softcap, int window) {
-        fallback.attention(out, q, k, v, T, heads, kvHeads, headDim, scale, softcap, window);
-    }
-
-    @Override
-    public void gegluTanh(float[] out, float[] gate, float[] up, int n) {
-        fallback.gegluTanh(out, gate, up, n);
-    }
-
-    @Override
-    public void gegluErf(float[] out, float[] gate, float[] up, int n) {
-        fallback.gegluErf(out, gate, up, n);
-    }
-
-    @Override
-    public void softcap(float[] x, int n, float cap) {
-        fallback.softcap(x, n, cap);
-    }
-
-    @Override
-    public void add(float[] acc, float[] y, int n) {
-        fallback.add(acc, y, n);
-    }
-
-    @Override
-    public void addBias(float[] x, Tensor b, int rows, int dim) {
-        fallback.addBias(x, b, rows, dim);
-    }
-
-    @Override
-    public void embed(float[] out, int[] ids, Tensor table, int dim, float scale) {
-        fallback.embed(out, ids, table, dim, scale);
     }
 
     /** Frees the device memory of all cached plans. */

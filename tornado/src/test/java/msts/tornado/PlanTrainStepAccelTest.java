@@ -5,6 +5,7 @@ import static msts.tornado.Accel.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -135,14 +136,41 @@ class PlanTrainStepAccelTest {
             check("temporal resumed vs one go " + names[i], FloatArray.fromArray(dev.params().arrays()[i]), cpu.params().arrays()[i], 1e-5);
     }
 
+    /** The exact separation loss and gradient-norm clipping (both ported to the plan) against the CPU loop. */
+    @Test
+    void separationAndClippingMatchCpu() throws Exception {
+        SaeConfig c = builder("temporal", "unit_norm").sepWeight(0.2f).sepMargin(0.05f).build();
+        TrainConfig t = tcb(4).clipNorm(0.5f).build();
+        SaeTrainer cpu = new SaeTrainer(c, t, CPU, dir.resolve("cpu")).quiet(true);
+        var ws = cpu.train(source(), false).toMap();
+        SaeTrainer dev = new SaeTrainer(c, t, TORNADO_STEPS, dir.resolve("dev")).quiet(true);
+        var gs = dev.train(source(), false).toMap();
+        System.out.println("[accel] sep+clip final: device " + gs.get("final") + " cpu " + ws.get("final"));
+        same("temporal unit_norm sep+clip", dev, cpu, gs, ws);
+        @SuppressWarnings("unchecked") Map<String, Object> gf = (Map<String, Object>) gs.get("final"), wf = (Map<String, Object>) ws.get("final");
+        double sepGot = ((Number) gf.get("sep_loss")).doubleValue(), sepWant = ((Number) wf.get("sep_loss")).doubleValue();
+        assertTrue(sepWant > 0, "the separation term is active");
+        assertEquals(sepWant, sepGot, 1e-5 * (1 + sepWant), "sep_loss");
+        // clipping changed the run: the same run without it ends elsewhere
+        SaeTrainer noClip = new SaeTrainer(c, tc(4), CPU, dir.resolve("noclip")).quiet(true);
+        noClip.train(source(), false);
+        double diff = 0;
+        for (int i = 0; i < 4; i++) {
+            float[] a = noClip.params().arrays()[i], b = cpu.params().arrays()[i];
+            for (int j = 0; j < a.length; j++) diff = Math.max(diff, Math.abs(a[j] - b[j]));
+        }
+        assertTrue(diff > 1e-4, "clipping at 0.5 was active (max parameter change vs. no clipping " + diff + ")");
+    }
+
     @Test
     void unsupportedConfigsAreNamed() {
         TrainConfig t = tc(2);
         assertNull(PlanTrainStep.unsupported(cfg("temporal", "decoder_norm"), t));
         assertNotNull(PlanTrainStep.unsupported(cfg("topk", "decoder_norm"), t));
-        SaeConfig sep = builder("temporal", "decoder_norm").sepWeight(0.1f).build();
-        assertNotNull(PlanTrainStep.unsupported(sep, t));
-        t = tcb(2).clipNorm(1f).build();
-        assertNotNull(PlanTrainStep.unsupported(cfg("standard", "decoder_norm"), t));
+        // the exact separation loss and clipping run on the device; the sampled/coactive forms do not
+        assertNull(PlanTrainStep.unsupported(builder("temporal", "decoder_norm").sepWeight(0.1f).build(), t));
+        SaeConfig sampled = builder("temporal", "decoder_norm").sepWeight(0.1f).sepForm("sampled").build();
+        assertNotNull(PlanTrainStep.unsupported(sampled, t));
+        assertNull(PlanTrainStep.unsupported(cfg("standard", "decoder_norm"), tcb(2).clipNorm(1f).build()));
     }
 }

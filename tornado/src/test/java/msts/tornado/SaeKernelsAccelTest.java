@@ -69,6 +69,28 @@ class SaeKernelsAccelTest {
         check("gemm " + ta + tb + " " + m + "x" + n + "x" + k, dC, want, 1e-5);
     }
 
+    /** The tiled gemm: partial tiles on every edge, k below/at/above TS, padded leading dimensions, β = 0 and ≠ 0. */
+    @ParameterizedTest(name = "transA={0} transB={1} m={2} n={3} k={4} beta={5}")
+    @CsvSource({"0,0,1,1,1,0", "0,0,17,33,65,2", "1,0,13,5,70,0", "0,1,40,31,16,2", "1,1,3,47,5,2", "1,1,32,32,32,0",
+            "0,0,64,100,300,0.5"})
+    void gemmTiled(int ta, int tb, int m, int n, int k, float beta) {
+        Random rnd = new Random(m * 100 + n * 10 + k + 7);
+        int lda = (ta == 1 ? m : k) + 3, ldb = (tb == 1 ? k : n) + 1, ldc = n + 2;
+        float[] a = randn(rnd, (ta == 1 ? k : m) * lda, 1f), b = randn(rnd, (tb == 1 ? n : k) * ldb, 1f);
+        float[] c0 = randn(rnd, m * ldc, 1f);
+        float[] want = c0.clone();
+        Kernels.gemm(ta == 1, tb == 1, m, n, k, 0.5f, a, 0, lda, b, 0, ldb, beta, want, 0, ldc);
+        FloatArray dA = FloatArray.fromArray(a), dB = FloatArray.fromArray(b), dC = FloatArray.fromArray(c0);
+        TaskGraph tg = new TaskGraph("g").transferToDevice(EVERY, dA, dB, dC)
+                .task("t", SaeKernelsGpu::gemmTiled, new KernelContext(), ta, tb, m, n, k, 0.5f, dA, lda, dB, ldb, beta, dC, ldc)
+                .transferToHost(EVERY, dC);
+        GridScheduler gs = new GridScheduler();
+        Grids.tiles(gs, "g", "t", m, n);
+        run(tg, gs);
+        // the padding columns of C (j ≥ n) are never written: they keep c0, as in the reference
+        check("gemmTiled " + ta + tb + " " + m + "x" + n + "x" + k + " β=" + beta, dC, want, 1e-5);
+    }
+
     @ParameterizedTest(name = "rows={0} cols={1} T={2} lossStart={3}")
     @CsvSource({"1,1,1,0", "7,65,7,1", "130,3,13,2"})
     void columnSumsAndRowNorms(int rows, int cols, int T, int ls) {
@@ -101,6 +123,22 @@ class SaeKernelsAccelTest {
         check("columnSums " + rows + "x" + cols, oS, sums, 1e-5);
         check("activeCounts " + rows + "x" + cols, oC, counts, 0);
         check("rowNorms " + rows + "x" + cols, oN, norms, 1e-5);
+    }
+
+    @ParameterizedTest(name = "rows={0} n={1}")
+    @CsvSource({"1,1", "7,65", "3,300"})
+    void addRowVectorReluFused(int rows, int n) {
+        Random rnd = new Random(rows * 17 + n);
+        float[] pre = randn(rnd, rows * n, 1f), b = randn(rnd, n, 0.5f), want = new float[rows * n];
+        float[] biased = pre.clone();
+        SaeKernels.addRowVector(biased, b, n, 0, rows);
+        SaeKernels.relu(biased, want, 0, rows * n);
+        FloatArray dPre = FloatArray.fromArray(pre), dB = FloatArray.fromArray(b), out = poisoned(rows * n);
+        TaskGraph tg = new TaskGraph("g").transferToDevice(EVERY, dPre, dB, out)
+                .task("t", SaeKernelsGpu::addRowVectorRelu, dPre, dB, out, rows, n)
+                .transferToHost(EVERY, out);
+        run(tg, null);
+        check("addRowVectorRelu " + rows + "x" + n, out, want, 0);
     }
 
     @Test

@@ -28,13 +28,16 @@ class SaeTrainPlanAccelTest {
     @BeforeEach
     void device() { assumeDevice(); }
 
-    @ParameterizedTest(name = "{0}: d={1} n={2} nSeq={3} T={4} lossStart={5} unitNorm={6} centred={7}")
+    @ParameterizedTest(name = "{0}: d={1} n={2} nSeq={3} T={4} lossStart={5} unitNorm={6} centred={7} tiledGemm={8}")
     @CsvSource({
-            "relu,     13, 37, 3, 5, 1, false, false",
-            "relu,     8,  16, 1, 1, 0, true,  false",
-            "temporal, 13, 37, 2, 9, 1, false, false",
-            "temporal, 6,  10, 3, 7, 1, true,  true"})
-    void stepsMatchCpuTrainer(String arch, int d, int n, int nSeq, int T, int ls, boolean unitNorm, boolean centred) {
+            "relu,     13, 37, 3, 5, 1, false, false, false",
+            "relu,     8,  16, 1, 1, 0, true,  false, false",
+            "temporal, 13, 37, 2, 9, 1, false, false, false",
+            "temporal, 6,  10, 3, 7, 1, true,  true,  false",
+            "relu,     20, 37, 3, 7, 1, false, false, true",
+            "temporal, 18, 33, 2, 9, 1, true,  false, true"})
+    void stepsMatchCpuTrainer(String arch, int d, int n, int nSeq, int T, int ls, boolean unitNorm, boolean centred,
+                              boolean tiled) {
         SaeConfig cfg = SaeConfig.builder().dIn(d).dSae(n).architecture(arch).activation("relu").dilations(1, 2, 4)
                 .convMode(centred ? ConvMode.CENTRED : ConvMode.CAUSAL).l1Mode(unitNorm ? L1Mode.UNIT_NORM : L1Mode.DECODER_NORM).build();
         int[] dil = cfg.temporal() ? cfg.dilations() : new int[0];
@@ -48,7 +51,8 @@ class SaeTrainPlanAccelTest {
         SaeParams g = p.zerosLike(), m = p.zerosLike(), v = p.zerosLike();
         AbstractSae loss = SaeRegistry.create(cfg, p, Ops.reference());
 
-        try (var plan = new SaeTrainPlan(spec, p.W_enc, p.b_enc, p.W_dec, p.b_dec, p.conv_w, null)) {
+        float[][] p0 = {p.W_enc.clone(), p.b_enc.clone(), p.W_dec.clone(), p.b_dec.clone(), p.conv_w.clone()};
+        try (var plan = new SaeTrainPlan(spec, p0, null, null, 0, null, tiled)) {
             for (int step = 1; step <= 3; step++) {
                 float[] x = randn(rnd, spec.rows() * d, 1f);
                 AbstractSae.LossTerms want = loss.loss(x, nSeq, T, new AbstractSae.LossInput(ls, l1, null, 0L, SparsePolicy.AUTO), g);
@@ -59,7 +63,7 @@ class SaeTrainPlanAccelTest {
                 if (unitNorm) SaeKernels.normalizeRows(p.W_dec, d, 0, n);
 
                 var got = plan.step(x, lr, l1);
-                String tag = arch + (unitNorm ? " unit_norm" : "") + " step " + step;
+                String tag = arch + (unitNorm ? " unit_norm" : "") + (tiled ? " tiled" : "") + " step " + step;
                 System.out.printf("[accel] %s mse %.6f/%.6f l1 %.6f/%.6f l0 %.3f/%.3f%n", tag,
                         got.mse(), want.mse(), got.l1(), want.l1(), got.l0(), want.l0());
                 assertEquals(want.mse(), got.mse(), 1e-5 * (1 + want.mse()), tag + " mse");

@@ -20,20 +20,21 @@ class TornadoOpsAccelTest {
     @BeforeEach
     void device() { assumeDevice(); }
 
-    @ParameterizedTest(name = "transA={0} transB={1} m={2} n={3} k={4}")
-    @CsvSource({"false,false,1,1,1", "true,false,7,13,5", "false,true,9,3,66", "true,true,4,5,6"})
-    void gemmWithOffsetsAndStrides(boolean ta, boolean tb, int m, int n, int k) {
+    @ParameterizedTest(name = "transA={0} transB={1} m={2} n={3} k={4} matmul={5}")
+    @CsvSource({"false,false,1,1,1,AUTO", "true,false,7,13,5,AUTO", "false,true,9,3,66,AUTO", "true,true,4,5,6,AUTO",
+            "false,false,1,1,1,GROUPS", "true,false,17,13,5,GROUPS", "false,true,9,35,66,GROUPS", "true,true,40,5,6,GROUPS"})
+    void gemmWithOffsetsAndStrides(boolean ta, boolean tb, int m, int n, int k, TornadoOptions.Matmul matmul) {
         Random r = new Random(m + n + k);
         int lda = (ta ? m : k) + 2, ldb = (tb ? k : n) + 1, ldc = n + 3, aOff = 5, bOff = 3, cOff = 7;
         float[] a = randn(r, aOff + (ta ? k : m) * lda, 1f), b = randn(r, bOff + (tb ? n : k) * ldb, 1f);
         float[] c = randn(r, cOff + m * ldc, 1f), want = c.clone();
         Kernels.gemm(ta, tb, m, n, k, 0.7f, a, aOff, lda, b, bOff, ldb, 0.5f, want, cOff, ldc);
-        TornadoOps ops = new TornadoOps(Ops.reference(), null);
+        TornadoOps ops = new TornadoOps(Ops.reference(), null, matmul); // GROUPS: the tiled gemm
         try {
             for (int rep = 0; rep < 2; rep++) {
                 float[] got = c.clone();
                 ops.gemm(ta, tb, m, n, k, 0.7f, a, aOff, lda, b, bOff, ldb, 0.5f, got, cOff, ldc);
-                check("TornadoOps.gemm " + ta + tb + " " + m + "x" + n + "x" + k, FloatArray.fromArray(got), want, 1e-5);
+                check("TornadoOps.gemm " + matmul + " " + ta + tb + " " + m + "x" + n + "x" + k, FloatArray.fromArray(got), want, 1e-5);
             }
         } finally {
             ops.close();

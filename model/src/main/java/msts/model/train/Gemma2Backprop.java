@@ -167,9 +167,17 @@ public final class Gemma2Backprop {
     // ---- forward -------------------------------------------------------------------------------------
 
     private void forward(float[] p, LmParams lay) {
+        forwardLayers(p, lay, L - 1);
+        norm(xnF, invF, xFinal, p, lay.finalNormOffset());
+        linear(logits, xnF, p, lay.embedOffset(), H, V);
+        if (finalCap > 0) Parallel.forRange(0, N, rowChunk(V), (lo, hi) -> Kernels.softcap(logits, lo * V, hi * V, finalCap));
+    }
+
+    /** Embedding and layers 0..last, storing what the backward pass needs; resid_post(last) is {@link #residPost(int)}. */
+    private void forwardLayers(float[] p, LmParams lay, int last) {
         if (lay.embedOffset() != 0) throw new IllegalStateException("embedding must be the first parameter");
         Kernels.embed(xIn[0], ids, p, H, embedScale);
-        for (int l = 0; l < L; l++) {
+        for (int l = 0; l <= last; l++) {
             LmParams.LayerOffsets o = lay.layer(l);
             float[] x = xIn[l];
             norm(a1[l], inv1[l], x, p, o.inputNorm());
@@ -188,11 +196,37 @@ public final class Gemma2Backprop {
             ops.gegluTanh(act[l], gate[l], up[l], N * I);
             linear(dn[l], act[l], p, o.down(), I, H);
             norm(tmp, inv4[l], dn[l], p, o.postFfNorm());
-            add(l + 1 < L ? xIn[l + 1] : xFinal, xMid[l], tmp, N * H);
+            add(residPost(l), xMid[l], tmp, N * H);
         }
-        norm(xnF, invF, xFinal, p, lay.finalNormOffset());
-        linear(logits, xnF, p, lay.embedOffset(), H, V);
-        if (finalCap > 0) Parallel.forRange(0, N, rowChunk(V), (lo, hi) -> Kernels.softcap(logits, lo * V, hi * V, finalCap));
+    }
+
+    /** The stored resid_post of layer l, [B·T, H]: the next layer's input, or the final residual after the last layer. */
+    private float[] residPost(int l) {
+        return l + 1 < L ? xIn[l + 1] : xFinal;
+    }
+
+    /**
+     * Forward pass of {@code rows} [B][T] through layers 0..layer only (nothing after it, no logits), keeping what
+     * {@link #residBackward} needs. Returns resid_post of {@code layer}, [B·T, H] row-major: an internal buffer,
+     * valid until the next forward; callers must not modify it.
+     */
+    public float[] residPost(float[] params, LmParams layout, int[][] rows, int layer) {
+        if (layer < 0 || layer >= L) throw new IllegalArgumentException("layer " + layer + " outside 0.." + (L - 1));
+        setTokens(rows, rows.length);
+        forwardLayers(params, layout, layer);
+        return residPost(layer);
+    }
+
+    /**
+     * Backward pass of a loss on resid_post({@code layer}) of the last {@link #residPost(float[], LmParams, int[][], int)}
+     * forward: {@code dResid} [B·T, H] is dLoss/d resid_post(layer); the gradients of the parameters of layers
+     * {@code lowest}..{@code layer} are added into {@code grad} (earlier layers and the embedding get none: the
+     * backward stops at the input of layer {@code lowest}).
+     */
+    public void residBackward(float[] params, LmParams layout, int layer, int lowest, float[] dResid, float[] grad) {
+        if (lowest < 0 || lowest > layer || layer >= L) throw new IllegalArgumentException("layers " + lowest + ".." + layer + " outside 0.." + (L - 1));
+        System.arraycopy(dResid, 0, dx, 0, N * H);
+        for (int l = layer; l >= lowest; l--) layerBackward(params, layout, grad, l);
     }
 
     private double crossEntropy() {
@@ -297,7 +331,13 @@ public final class Gemma2Backprop {
         ops.gemm(false, false, N, H, V, 1f, dlogits, 0, V, p, e, H, 0f, dA, 0, H);          // d xnF = dz·E
         ops.gemm(true, false, V, H, N, 1f, dlogits, 0, V, xnF, 0, H, 1f, grad, e, H);       // dE += dzᵀ·xnF
         normBackward(dx, dA, xFinal, invF, p, grad, lay.finalNormOffset());
-        for (int l = L - 1; l >= 0; l--) {
+        for (int l = L - 1; l >= 0; l--) layerBackward(p, lay, grad, l);
+        Kernels.embedBackward(grad, ids, dx, H, embedScale);
+    }
+
+    /** Layer l's backward: dx holds dLoss/d resid_post(l) on entry and dLoss/d(layer l's input) on return; grad += its weights' gradients. */
+    private void layerBackward(float[] p, LmParams lay, float[] grad, int l) {
+        {
             LmParams.LayerOffsets o = lay.layer(l);
             // x_out = xMid + postFf(dn):  d dn = normBack(dx)
             normBackward(dA, dx, dn[l], inv4[l], p, grad, o.postFfNorm());
@@ -327,7 +367,6 @@ public final class Gemma2Backprop {
             normBackward(dB, dA, xIn[l], inv1[l], p, grad, o.inputNorm());
             Kernels.add(dx, dB, N * H);                                                             // d xIn
         }
-        Kernels.embedBackward(grad, ids, dx, H, embedScale);
     }
 
     /** dxOut = RMSNorm input gradient of dy; grad[wOff ..] += weight gradient. dxOut must not alias dy. */

@@ -1,0 +1,78 @@
+package msts.tornado;
+
+import static msts.tornado.Accel.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Random;
+
+import msts.sae.SaeKernels;
+import msts.sae.ThresholdKernels;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import uk.ac.manchester.tornado.api.GridScheduler;
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.WorkerGrid1D;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * TopK and BatchTopK selection on the device against {@code SaeKernels.topk} and {@code ThresholdKernels.batchTopK}:
+ * exact equality (a selection, no arithmetic), with ties (values rounded to halves, so many are equal and the
+ * lower-index rule decides), rows shorter than the work-group, k = 1 and k = n, mostly negative rows (ReLU zeros).
+ */
+class TopKKernelsAccelTest {
+    static final int EVERY = DataTransferMode.EVERY_EXECUTION;
+
+    @BeforeEach
+    void device() { assumeDevice(); }
+
+    /** Gaussian values; ties = round to multiples of 0.5 (many equal values); shift moves the mean. */
+    static float[] values(Random rnd, int len, boolean ties, float shift) {
+        float[] a = randn(rnd, len, 1f);
+        for (int i = 0; i < len; i++) {
+            a[i] += shift;
+            if (ties) a[i] = Math.round(a[i] * 2f) / 2f;
+        }
+        return a;
+    }
+
+    @ParameterizedTest(name = "rows={0} n={1} k={2} ties={3} shift={4}")
+    @CsvSource({"1,1,1,false,0", "3,5,2,true,0", "4,70,1,false,0", "2,70,70,true,0", "5,200,17,true,0",
+            "3,129,9,false,-2", "2,64,64,true,-1", "1,1000,40,true,0.5"})
+    void topkRows(int rows, int n, int k, boolean ties, float shift) {
+        Random rnd = new Random(rows * 1000 + n * 7 + k);
+        float[] pre = values(rnd, rows * n, ties, shift), want = new float[rows * n];
+        SaeKernels.topk(pre, want, n, k, new float[n], 0, rows);
+        FloatArray dPre = FloatArray.fromArray(pre), out = poisoned(rows * n);
+        TaskGraph tg = new TaskGraph("g").transferToDevice(EVERY, dPre, out)
+                .task("t", TopKKernelsGpu::topkRows, new KernelContext(), dPre, out, n, k)
+                .transferToHost(EVERY, out);
+        GridScheduler gs = new GridScheduler();
+        Grids.groupPerItem(gs, "g", "t", rows);
+        run(tg, gs);
+        check("topkRows " + rows + "x" + n + " k=" + k + (ties ? " ties" : ""), out, want, 0);
+    }
+
+    @ParameterizedTest(name = "nSeq={0} T={1} n={2} lossStart={3} K={4} ties={5} shift={6}")
+    @CsvSource({"1,1,1,0,1,false,0", "2,5,7,1,3,true,0", "3,7,33,1,20,false,0", "2,9,70,2,64,true,0",
+            "2,4,50,1,1000,false,-1", "1,3,10,0,0,false,0", "2,8,100,1,160,true,-0.5", "1,2,5,1,5,false,0"})
+    void batchTopK(int nSeq, int T, int n, int ls, int K, boolean ties, float shift) {
+        Random rnd = new Random(nSeq * 100 + T * 10 + n + K);
+        int rows = nSeq * T;
+        float[] pre = values(rnd, rows * n, ties, shift), want = new float[rows * n];
+        int keptWant = ThresholdKernels.batchTopK(pre, want, rows, n, T, ls, K, new float[rows * n]);
+        FloatArray dPre = FloatArray.fromArray(pre), out = poisoned(rows * n), kept = poisoned(2);
+        TaskGraph tg = new TaskGraph("g").transferToDevice(EVERY, dPre, out, kept)
+                .task("t", TopKKernelsGpu::batchTopK, new KernelContext(), dPre, out, rows, n, T, ls, K, kept, 1)
+                .transferToHost(EVERY, out, kept);
+        WorkerGrid1D one = new WorkerGrid1D(TopKKernelsGpu.WG);
+        one.setLocalWork(TopKKernelsGpu.WG, 1, 1);
+        run(tg, new GridScheduler("g.t", one));
+        String tag = "batchTopK " + rows + "x" + n + " K=" + K + (ties ? " ties" : "");
+        check(tag, out, want, 0);
+        System.out.printf("[accel] %-28s kept=%d/%d%n", tag, (int) kept.get(1), keptWant);
+        assertEquals(keptWant, kept.get(1), 0, tag + " kept count");
+    }
+}
