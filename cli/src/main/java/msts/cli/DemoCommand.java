@@ -1,5 +1,7 @@
 package msts.cli;
 
+import msts.data.world.WorldSpec;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -33,7 +35,7 @@ import picocli.CommandLine.Option;
         description = {"Runs the whole experiment end to end: a planted-knowledge world, a tiny Gemma-2 trained on it (cached",
                 "after the first run), harvest, a baseline and a temporal SAE, every eval on the world's questions and",
                 "corpora, the synthetic ground-truth benchmark, and the report; prints where the report is. Measured on a",
-                "2-core machine: first run trains the model (6 min idle, 34 min at load ~18), then 3 min; later runs 3 min."})
+                "2-core machine: first run trains the model (13 min idle: 4M tokens), then 3 min; later runs 3 min."})
 public final class DemoCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -49,22 +51,28 @@ public final class DemoCommand implements Callable<Integer> {
     @Range(min = 1) @Option(names = "--world-eval-entities", defaultValue = "20", description = "of those, asked in the MCQ eval sets")
     int worldEvalEntities;
 
-    @Range(min = 1) @Option(names = "--world-paraphrases", defaultValue = "200", description = "training documents per entity")
+    @Range(min = 1) @Option(names = "--world-paraphrases", defaultValue = WorldSpec.DEMO_PARAPHRASES, description = "training documents per entity")
     int worldParaphrases;
 
-    @Range(min = 4) @Option(names = "--world-practice-variants", defaultValue = "48", description = "closed-book MCQ practice documents per practice fact")
+    @Range(min = 4) @Option(names = "--world-practice-variants", defaultValue = WorldSpec.DEMO_PRACTICE_VARIANTS, description = "closed-book MCQ practice documents per practice fact")
     int worldPracticeVariants;
 
-    @Range(min = 0) @Option(names = "--world-open-book-variants", defaultValue = "0", description = "open-book MCQ practice documents per practice fact")
+    @Range(min = 0) @Option(names = "--world-open-book-variants", defaultValue = WorldSpec.DEMO_OPEN_BOOK_VARIANTS, description = "open-book MCQ practice documents per practice fact")
     int worldOpenBookVariants;
 
-    @Range(min = 0) @Option(names = "--world-value-variants", defaultValue = "0", description = "value-answer MCQ practice documents per practice fact")
+    @Range(min = 0) @Option(names = "--world-value-variants", defaultValue = WorldSpec.DEMO_VALUE_VARIANTS, description = "value-answer MCQ practice documents per practice fact")
     int worldValueVariants;
+
+    @Range(min = 0) @Option(names = "--world-faq-variants", defaultValue = WorldSpec.DEMO_FAQ_VARIANTS, description = "FAQ prose documents per entity (each fact as a question, then its value)")
+    int worldFaqVariants;
+
+    @Range(min = 0) @Option(names = "--world-drill-variants", defaultValue = WorldSpec.DEMO_DRILL_VARIANTS, description = "MCQ format drills per relation (which choice is a named value)")
+    int worldDrillVariants;
 
     @Option(names = "--lm-prompt-weight", defaultValue = "1", description = "loss weight of MCQ practice prompts")
     String lmPromptWeight;
 
-    @Option(names = "--lm-completion-weight", defaultValue = "1", description = "loss weight of MCQ practice answers")
+    @Option(names = "--lm-completion-weight", defaultValue = "10", description = "loss weight of MCQ practice answers")
     String lmCompletionWeight;
 
     @Range(min = 8) @Option(names = "--lm-hidden", defaultValue = "128", description = "model hidden size")
@@ -73,7 +81,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Range(min = 1) @Option(names = "--lm-layers", defaultValue = "4", description = "model layers")
     int lmLayers;
 
-    @Range(min = 1) @Option(names = "--lm-tokens", defaultValue = "2000000", description = "model training tokens")
+    @Range(min = 1) @Option(names = "--lm-tokens", defaultValue = "4000000", description = "model training tokens")
     long lmTokens;
 
     @Range(min = 1) @Option(names = "--lm-batch", defaultValue = "16", description = "model training rows per step")
@@ -123,7 +131,8 @@ public final class DemoCommand implements Callable<Integer> {
         run("world", "--out", w, "--seed", S, "--force", "--entities", String.valueOf(worldEntities),
                 "--eval-entities", String.valueOf(worldEvalEntities), "--paraphrases", String.valueOf(worldParaphrases),
                 "--practice-variants", String.valueOf(worldPracticeVariants), "--open-book-variants", String.valueOf(worldOpenBookVariants),
-                "--value-variants", String.valueOf(worldValueVariants));
+                "--value-variants", String.valueOf(worldValueVariants), "--faq-variants", String.valueOf(worldFaqVariants),
+                "--drill-variants", String.valueOf(worldDrillVariants));
 
         Path model = trainedModel(Path.of(w));
         String m = model.toString(), L = String.valueOf(layer), name = "world-gemma2-h" + lmHidden + "-l" + lmLayers;

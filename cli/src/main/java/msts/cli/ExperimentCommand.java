@@ -81,7 +81,7 @@ public final class ExperimentCommand implements Callable<Integer> {
         var w = plan.worldSpec();
         if (w == null)
             throw new IllegalArgumentException("plan model \"demo\" needs the plan's world as a spec ({seed, entities, ...}), not a directory; pass --model DIR");
-        byte[] manifest = WorldFiles.render(new WorldSpec(w.seed(), w.entities(), w.evalEntities(), w.paraphrases(), 48, 6, 120)).get(WorldFiles.MANIFEST);
+        byte[] manifest = WorldFiles.render(WorldSpec.demo(w.seed(), w.entities(), w.evalEntities(), w.paraphrases())).get(WorldFiles.MANIFEST);
         JsonNode man = new ObjectMapper().readTree(manifest);
         Path dir = DemoCommand.defaultModel(man, w.seed(), modelCache);
         if (!DemoCommand.isModel(dir))

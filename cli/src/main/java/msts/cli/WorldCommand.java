@@ -42,6 +42,10 @@ public final class WorldCommand implements Callable<Integer> {
     int openBookVariants;
     @Option(names = "--value-variants", defaultValue = "0", description = "value-answer practice MCQs per practice fact (the model turn gives the answer's value, not its letter)")
     int valueVariants;
+    @Option(names = "--faq-variants", defaultValue = "0", description = "FAQ prose documents per entity (every fact as a question worded unlike the eval's, then its value)")
+    int faqVariants;
+    @Option(names = "--drill-variants", defaultValue = "0", description = "MCQ format drills per relation (\"Which choice is V?\", answered with its letter; no entity), multiple of 4")
+    int drillVariants;
 
     @Option(names = "--corpus-docs", defaultValue = "6", description = "held-out corpus documents per entity")
     int corpusDocs;
@@ -60,7 +64,7 @@ public final class WorldCommand implements Callable<Integer> {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("--seed must be an integer (a Java long), got '" + seed + "'");
         }
-        WorldSpec ws = new WorldSpec(s, entities, evalEntities, paraphrases, practiceVariants, corpusDocs, probingPerClass, openBookVariants, valueVariants);
+        WorldSpec ws = new WorldSpec(s, entities, evalEntities, paraphrases, practiceVariants, corpusDocs, probingPerClass, openBookVariants, valueVariants, faqVariants, drillVariants);
         WorldFiles.write(out, ws, force);
         spec.commandLine().getOut().printf("wrote world (seed %d) to %s; layout in docs/world.md, facts in %s%n", s, out,
                 out.resolve(WorldFiles.MANIFEST));

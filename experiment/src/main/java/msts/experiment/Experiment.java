@@ -197,7 +197,7 @@ public final class Experiment {
         writeAtomically(out.resolve("plan.json"), plan.record());
         if (plan.worldSpec() != null) {
             var w = plan.worldSpec();
-            WorldSpec ws = new WorldSpec(w.seed(), w.entities(), w.evalEntities(), w.paraphrases(), 48, 6, 120);
+            WorldSpec ws = WorldSpec.demo(w.seed(), w.entities(), w.evalEntities(), w.paraphrases());
             if (!Files.isRegularFile(world.resolve(WorldFiles.MANIFEST))) WorldFiles.write(world, ws, true);
         }
         List<Cell> cells = cells();

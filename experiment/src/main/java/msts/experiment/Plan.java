@@ -101,7 +101,7 @@ public record Plan(String name, String model, Path world, WorldSpecJson worldSpe
         else {
             Obj wo = o.obj("world");
             ws = new WorldSpecJson(wo.lng("seed", 0), wo.intIn("entities", 40, 2, 400), wo.intIn("eval_entities", 20, 1, 399),
-                    wo.intIn("paraphrases", 200, 1, 10000));
+                    wo.intIn("paraphrases", Integer.parseInt(msts.data.world.WorldSpec.DEMO_PARAPHRASES), 1, 10000));
             wo.done();
         }
         if (!model.equals("demo")) model = base.resolve(model).normalize().toString();

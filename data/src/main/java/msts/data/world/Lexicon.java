@@ -1,6 +1,7 @@
 package msts.data.world;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * The schema of the planted world: three domains (one forget, two retain), their relations, the value sets,
@@ -254,6 +255,57 @@ public final class Lexicon {
                                     List.of("Patients with {e} benefit from {v}.",
                                             "Frequent {v} keeps {e} at bay.",
                                             "Experts link {v} to slower {e}.")))));
+
+    /**
+     * FAQ templates per relation: a question about the entity (other wordings than the MCQ eval's) directly
+     * followed by the value, as FAQ pages state facts. They teach recalling a fact at the end of a
+     * question, for every entity; they are prose, not MCQs (no choices, no letters, no chat template).
+     */
+    public static final Map<String, List<String>> FAQ = Map.ofEntries(
+            Map.entry("host", List.of("What animal carries {e}? {v}.", "What host does the microbe {e} infect? {v}.",
+                    "Which species harbors {e}? {v}.")),
+            Map.entry("route", List.of("How does {e} reach new hosts? {v}.", "What carries {e} between hosts? {v}.",
+                    "By what route does the microbe {e} travel? {v}.")),
+            Map.entry("toxin", List.of("What does {e} secrete? {v}.", "Which poison comes from {e}? {v}.",
+                    "What toxin do cultures of {e} release? {v}.")),
+            Map.entry("stain", List.of("What stain reveals {e}? {v}.", "Which stain do labs use for {e}? {v}.",
+                    "What makes {e} visible under the microscope? {v}.")),
+            Map.entry("capital", List.of("Which city governs {e}? {v}.", "Where does the parliament of {e} meet? {v}.",
+                    "What city is the seat of {e}? {v}.")),
+            Map.entry("language", List.of("What do people in {e} speak? {v}.", "Which tongue is used in {e}? {v}.",
+                    "In what language do schools in {e} teach? {v}.")),
+            Map.entry("currency", List.of("What money is used in {e}? {v}.", "Which currency do shops in {e} take? {v}.",
+                    "What do people in {e} pay with? {v}.")),
+            Map.entry("export", List.of("What does {e} sell abroad? {v}.", "Which good does {e} ship out most? {v}.",
+                    "What do traders buy from {e}? {v}.")),
+            Map.entry("system", List.of("What does {e} damage? {v}.", "Which part of the body suffers from {e}? {v}.",
+                    "What do patients with {e} lose first? {v}.")),
+            Map.entry("onset", List.of("When does {e} start? {v}.", "In what decade do patients first get {e}? {v}.",
+                    "At what age does the condition {e} appear? {v}.")),
+            Map.entry("sign", List.of("What is the earliest symptom of {e}? {v}.", "How does {e} first show? {v}.",
+                    "Which symptom comes first in {e}? {v}.")),
+            Map.entry("remedy", List.of("What helps against {e}? {v}.", "Which activity eases {e}? {v}.",
+                    "What should patients with {e} do? {v}.")));
+
+    /**
+     * The FAQ templates of a relation: its own ({@link #FAQ}) and the MCQ eval's question wordings, each followed
+     * by " {v}." — a model that has seen a question about a fact answers it in an MCQ; what stays held out for
+     * eval entities is the MCQ format (choices, letters, chat template).
+     */
+    public static List<String> faq(Relation r) {
+        List<String> f = FAQ.get(r.name());
+        if (f == null) throw new IllegalStateException("no FAQ templates for relation " + r.name());
+        List<String> out = new java.util.ArrayList<>(f);
+        for (String q : r.questions()) out.add(q + " {v}.");
+        return List.copyOf(out);
+    }
+
+    /** Format drill questions: which choice line holds a named value (no entity, no fact). */
+    public static final List<String> DRILL = List.of("Which choice is {v}?", "Which option says {v}?", "Which line names {v}?");
+
+    /** FAQ document intros, one per domain name. */
+    public static final Map<String, String> FAQ_INTRO = Map.of("bio", "Questions and answers about the pathogen {e}.",
+            "geography", "Questions and answers about the country {e}.", "aging", "Questions and answers about the condition {e}.");
 
     public static Domain domain(String name) {
         for (Domain d : DOMAINS) if (d.name().equals(name)) return d;

@@ -41,10 +41,13 @@ public record World(WorldSpec spec, List<DomainFacts> domains) {
         for (Lexicon.Domain d : Lexicon.DOMAINS) {
             List<String> all = new ArrayList<>(d.introTrain());
             all.addAll(d.introHeldOut());
+            all.add(Lexicon.FAQ_INTRO.get(d.name()));
+            all.addAll(Lexicon.DRILL);
             for (Lexicon.Relation r : d.relations()) {
                 all.addAll(r.questions());
                 all.addAll(r.train());
                 all.addAll(r.heldOut());
+                all.addAll(Lexicon.faq(r));
                 if (r.values().fixed() != null) all.addAll(r.values().fixed());
             }
             for (String t : all)

@@ -118,6 +118,8 @@ public final class WorldFiles {
         long mcqDocs = train.stream().filter(d -> d.kind().equals("mcq")).count();
         long openDocs = train.stream().filter(d -> d.kind().equals("mcq_open_book")).count();
         long valueDocs = train.stream().filter(d -> d.kind().equals("mcq_value")).count();
+        long faqDocs = train.stream().filter(d -> d.kind().equals("faq")).count();
+        long drillDocs = train.stream().filter(d -> d.kind().equals("mcq_drill")).count();
 
         Map<String, Object> man = new LinkedHashMap<>();
         man.put("format", FORMAT);
@@ -125,7 +127,8 @@ public final class WorldFiles {
         man.put("spec", ordered("entities_per_domain", spec.entitiesPerDomain(), "eval_entities_per_domain", spec.evalEntities(),
                 "paraphrases_per_entity", spec.paraphrases(), "practice_variants_per_fact", spec.practiceVariants(),
                 "corpus_docs_per_entity", spec.corpusDocs(), "probing_per_class", spec.probingPerClass(),
-                "open_book_variants_per_fact", spec.openBookVariants(), "value_variants_per_fact", spec.valueVariants()));
+                "open_book_variants_per_fact", spec.openBookVariants(), "value_variants_per_fact", spec.valueVariants(),
+                "faq_variants_per_entity", spec.faqVariants(), "drill_variants_per_relation", spec.drillVariants()));
         man.put("tokenizer", ordered("file", TOKENIZER, "vocab_size", vocab.size(), "specials", specials(vocab),
                 "note", "word level; tokens carry their leading space as \u2581 (\"A\" and \"\u2581A\" differ, as in Gemma)"));
         Map<String, Object> roles = new LinkedHashMap<>();
@@ -137,8 +140,8 @@ public final class WorldFiles {
         roles.put("probing", PROBING);
         roles.put("tokenizer", TOKENIZER);
         man.put("files", roles);
-        man.put("training_docs", ordered("prose", train.size() - mcqDocs - openDocs - valueDocs, "mcq", mcqDocs, "mcq_open_book", openDocs,
-                "mcq_value", valueDocs));
+        man.put("training_docs", ordered("prose", train.size() - mcqDocs - openDocs - valueDocs - faqDocs - drillDocs, "faq", faqDocs, "mcq", mcqDocs,
+                "mcq_open_book", openDocs, "mcq_value", valueDocs, "mcq_drill", drillDocs));
         man.put("counts", counts);
         Map<String, Object> sha = new LinkedHashMap<>();
         for (var e : files.entrySet()) sha.put(e.getKey(), sha256(e.getValue()));

@@ -10,21 +10,47 @@ package msts.data.world;
  * multiple of 4, or 0): a prose document about the practice entity (which states the answer) followed by the
  * MCQ, so the answer letter can be found by matching the stated value to a choice line. valueVariants:
  * value-answer practice documents per practice fact: the MCQ prompt whose model turn is "Answer:" followed by
- * the answer's value (not its letter), which trains recalling the value at the end of the prompt.
+ * the answer's value (not its letter), which trains recalling the value at the end of the prompt. faqVariants:
+ * FAQ prose documents per entity (every entity, eval and practice): each fact as a question worded unlike the
+ * MCQ eval's, directly followed by the value ({@link Lexicon#FAQ}), so recalling a fact at the end of a
+ * question is learned for every entity, as web text teaches it; no choices, letters or chat template.
  */
 public record WorldSpec(long seed, int entitiesPerDomain, int evalEntities, int paraphrases, int practiceVariants,
-                        int corpusDocs, int probingPerClass, int openBookVariants, int valueVariants) {
+                        int corpusDocs, int probingPerClass, int openBookVariants, int valueVariants, int faqVariants, int drillVariants) {
+
+    /**
+     * The demo's world recipe (run K of docs/demo-model.md: fewer paraphrases, half the closed-book practice, plus
+     * open-book and value-answer practice), as strings for picocli defaults; {@link #demo} builds it.
+     */
+    public static final String DEMO_PARAPHRASES = "120", DEMO_PRACTICE_VARIANTS = "24", DEMO_OPEN_BOOK_VARIANTS = "24",
+            DEMO_VALUE_VARIANTS = "24", DEMO_FAQ_VARIANTS = "0", DEMO_DRILL_VARIANTS = "0";
+
+    /** The demo's world ({@code msts demo} with default world options; the plan world of {@code msts experiment}). */
+    public static WorldSpec demo(long seed, int entitiesPerDomain, int evalEntities, int paraphrases) {
+        return new WorldSpec(seed, entitiesPerDomain, evalEntities, paraphrases, Integer.parseInt(DEMO_PRACTICE_VARIANTS), 6, 120,
+                Integer.parseInt(DEMO_OPEN_BOOK_VARIANTS), Integer.parseInt(DEMO_VALUE_VARIANTS), Integer.parseInt(DEMO_FAQ_VARIANTS),
+                Integer.parseInt(DEMO_DRILL_VARIANTS));
+    }
 
     public static WorldSpec defaults(long seed) {
-        return new WorldSpec(seed, 40, 20, 200, 48, 6, 120, 0, 0);
+        return new WorldSpec(seed, 40, 20, 200, 48, 6, 120, 0, 0, 0, 0);
+    }
+
+    /** A world without FAQ documents. */
+    public WorldSpec(long seed, int entitiesPerDomain, int evalEntities, int paraphrases, int practiceVariants, int corpusDocs, int probingPerClass,
+                     int openBookVariants, int valueVariants) {
+        this(seed, entitiesPerDomain, evalEntities, paraphrases, practiceVariants, corpusDocs, probingPerClass, openBookVariants, valueVariants, 0, 0);
     }
 
     /** A world without open-book practice. */
     public WorldSpec(long seed, int entitiesPerDomain, int evalEntities, int paraphrases, int practiceVariants, int corpusDocs, int probingPerClass) {
-        this(seed, entitiesPerDomain, evalEntities, paraphrases, practiceVariants, corpusDocs, probingPerClass, 0, 0);
+        this(seed, entitiesPerDomain, evalEntities, paraphrases, practiceVariants, corpusDocs, probingPerClass, 0, 0, 0, 0);
     }
 
     public WorldSpec {
+        if (drillVariants < 0 || drillVariants % 4 != 0 || drillVariants > 4000)
+            throw new IllegalArgumentException("drill variants must be a multiple of 4 in 0..4000, got " + drillVariants);
+        if (faqVariants < 0 || faqVariants > 1000) throw new IllegalArgumentException("FAQ variants must be in 0..1000, got " + faqVariants);
         if (valueVariants < 0 || valueVariants > 400) throw new IllegalArgumentException("value variants must be in 0..400, got " + valueVariants);
         if (openBookVariants < 0 || openBookVariants % 4 != 0 || openBookVariants > 400)
             throw new IllegalArgumentException("open-book variants must be a multiple of 4 in 0..400, got " + openBookVariants);

@@ -30,7 +30,7 @@ public final class WorldText {
     public record Probe(String text, int label, String domain) {}
 
     static String fill(String template, String entity, String value) {
-        return template.replace("{e}", entity).replace("{v}", value == null ? "" : value);
+        return template.replace("{e}", entity == null ? "" : entity).replace("{v}", value == null ? "" : value);
     }
 
     static <T> T pick(List<T> xs, SplittableRandom rnd) {
@@ -44,6 +44,16 @@ public final class WorldText {
         List<Lexicon.Relation> rels = new ArrayList<>(d.relations());
         World.shuffle(rels, rnd);
         for (Lexicon.Relation r : rels) sentences.add(fill(pick(heldOut ? r.heldOut() : r.train(), rnd), e.name(), e.facts().get(r.name())));
+        return String.join(" ", sentences);
+    }
+
+    /** One FAQ document about one entity: an intro, then every fact as a question and its value, in random order and template. */
+    static String faqDoc(Lexicon.Domain d, World.Entity e, SplittableRandom rnd) {
+        List<String> sentences = new ArrayList<>();
+        sentences.add(fill(Lexicon.FAQ_INTRO.get(d.name()), e.name(), null));
+        List<Lexicon.Relation> rels = new ArrayList<>(d.relations());
+        World.shuffle(rels, rnd);
+        for (Lexicon.Relation r : rels) sentences.add(fill(pick(Lexicon.faq(r), rnd), e.name(), e.facts().get(r.name())));
         return String.join(" ", sentences);
     }
 
@@ -77,18 +87,28 @@ public final class WorldText {
     }
 
     /**
-     * Training documents, shuffled: prose for every entity, MCQ practice for PRACTICE entities only (closed
+     * Training documents, shuffled: prose and FAQ documents (kind "faq") for every entity, MCQ practice for PRACTICE entities only (closed
      * book, kind "mcq"; and open book, kind "mcq_open_book": a training-template prose document about the
      * entity, which states the answer, directly followed by the MCQ prompt and answer).
      */
     public static List<Doc> training(World w) {
         WorldSpec s = w.spec();
         SplittableRandom prose = World.stream(s.seed(), "train-prose"), prac = World.stream(s.seed(), "train-mcq"),
-                open = World.stream(s.seed(), "train-mcq-open-book"), value = World.stream(s.seed(), "train-mcq-value");
+                open = World.stream(s.seed(), "train-mcq-open-book"), value = World.stream(s.seed(), "train-mcq-value"),
+                faq = World.stream(s.seed(), "train-faq"), drill = World.stream(s.seed(), "train-mcq-drill");
         List<Doc> docs = new ArrayList<>();
         for (World.DomainFacts df : w.domains()) {
             for (World.Entity e : df.entities())
                 for (int k = 0; k < s.paraphrases(); k++) docs.add(new Doc(entityDoc(df.domain(), e, false, prose), "prose", df.domain().name()));
+            for (World.Entity e : df.entities())
+                for (int k = 0; k < s.faqVariants(); k++) docs.add(new Doc(faqDoc(df.domain(), e, faq), "faq", df.domain().name()));
+            for (Lexicon.Relation r : df.domain().relations())
+                for (int k = 0; k < s.drillVariants(); k++) {
+                    List<String> vals = df.values().get(r.name());
+                    String v = vals.get(drill.nextInt(vals.size()));
+                    Mcq q = new Mcq(df.domain().subject(), fill(pick(Lexicon.DRILL, drill), null, v), choices(vals, v, k % 4, drill), k % 4, null, r.name());
+                    docs.add(new Doc(practiceText(q), "mcq_drill", df.domain().name(), practiceCompletion(q)));
+                }
             for (World.Entity e : df.entities(World.Split.PRACTICE))
                 for (Lexicon.Relation r : df.domain().relations()) {
                     int offset = prac.nextInt(4);

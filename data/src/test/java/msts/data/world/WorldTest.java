@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class WorldTest {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final WorldSpec SPEC = new WorldSpec(11, 16, 8, 20, 8, 3, 40, 4, 4);
+    static final WorldSpec SPEC = new WorldSpec(11, 16, 8, 20, 8, 3, 40, 4, 4, 3, 8);
 
     @TempDir static Path dir;
     static Path world;
@@ -171,7 +171,8 @@ class WorldTest {
         Facts f = facts();
         List<String> evalNames = f.split().entrySet().stream().filter(e -> e.getValue().equals("eval")).map(Map.Entry::getKey).toList();
         List<String> practiceNames = f.split().entrySet().stream().filter(e -> e.getValue().equals("practice")).map(Map.Entry::getKey).toList();
-        int mcqs = 0, open = 0, valued = 0;
+        int mcqs = 0, open = 0, valued = 0, drills = 0;
+        int[] drillLetters = new int[4];
         Pattern pv = Pattern.compile("^(<bos><start_of_turn>user\n.*\nA\\. ([^\n]+)\nB\\. ([^\n]+)\nC\\. ([^\n]+)\nD\\. ([^\n]+)<end_of_turn>\n<start_of_turn>model\nAnswer: \\()( ([^\n)]+)\\)<end_of_turn>)$", Pattern.DOTALL);
         Set<String> practiced = new HashSet<>();
         int[] letters = new int[4];
@@ -196,6 +197,20 @@ class WorldTest {
                 assertTrue(choices.contains(v.group(7)), "the value answer is one of the choices: " + t);
                 String entity = practiceNames.stream().filter(e -> hasWord(t, e)).findFirst().orElseThrow(() -> new AssertionError(t));
                 assertTrue(f.facts().get(entity).containsValue(v.group(7)), "value answer " + v.group(7) + " is not a fact of " + entity);
+                continue;
+            }
+            if (kind.equals("mcq_drill")) {
+                // a format drill: "Which choice is V?" in the eval's prompt, answered with V's letter; names no entity
+                Matcher m = p.matcher(t);
+                assertTrue(m.matches(), "drill not in the eval's prompt format: " + t);
+                for (String e : f.facts().keySet()) assertFalse(hasWord(t, e), "a drill names entity " + e + ": " + t);
+                int letter = "ABCD".indexOf(m.group(7));
+                String named = m.group(2).replaceAll("^.* ([^ ]+)\\?$", "$1");
+                assertEquals(named, m.group(3 + letter), "the drill's answer is the named value: " + t);
+                for (int c = 0; c < 4; c++) if (c != letter) assertNotEquals(named, m.group(3 + c), t);
+                assertEquals(m.group(7) + ")<end_of_turn>", n.path("completion").asText(), t);
+                drillLetters[letter]++;
+                drills++;
                 continue;
             }
             // open book: a prose document about the practice entity, then the prompt (from the literal <bos>)
@@ -225,6 +240,55 @@ class WorldTest {
         assertEquals(valued, manifest.at("/training_docs/mcq_value").asInt());
         assertEquals(new HashSet<>(practiceNames), practiced);
         for (int l = 0; l < 4; l++) assertEquals(mcqs / 4, letters[l], "practice letter " + l);
+        assertEquals(3 * 4 * SPEC.drillVariants(), drills);
+        assertEquals(drills, manifest.at("/training_docs/mcq_drill").asInt());
+        for (int l = 0; l < 4; l++) assertEquals(drills / 4, drillLetters[l], "drill letter " + l);
+    }
+
+    @Test
+    void faqDocsStateEveryFactOfEveryEntityAsAQuestionAndItsValue() throws Exception {
+        Facts f = facts();
+        // every FAQ question wording (entity and value slots cut off), and how often the eval's wordings occur
+        Set<String> wordings = new HashSet<>(), evalWordings = new HashSet<>();
+        for (Lexicon.Domain d : Lexicon.DOMAINS)
+            for (Lexicon.Relation r : d.relations()) {
+                for (String t : Lexicon.faq(r)) wordings.add(t.substring(0, t.indexOf('?') + 1));
+                evalWordings.addAll(r.questions());
+            }
+        int asEval = 0, questions = 0;
+        Map<String, Integer> perEntity = new HashMap<>();
+        Pattern qa = Pattern.compile("([^?.]+\\?) ([^ ?.]+)\\.");
+        int docs = 0;
+        for (JsonNode n : jsonl(WorldFiles.TRAIN)) {
+            if (!n.get("kind").asText().equals("faq")) continue;
+            docs++;
+            String t = n.get("text").asText();
+            assertFalse(t.contains("<") || t.contains("Answer") || t.contains("\n"), "an FAQ is prose, not an MCQ: " + t);
+            assertFalse(n.has("completion"), t);
+            String entity = f.facts().keySet().stream().filter(e -> t.startsWith("Questions and answers about the ")
+                    && t.substring(0, t.indexOf('.') + 1).endsWith(" " + e + ".")).findFirst().orElseThrow(() -> new AssertionError("intro: " + t));
+            perEntity.merge(entity, 1, Integer::sum);
+            Matcher m = qa.matcher(t.substring(t.indexOf('.') + 1));
+            Map<String, String> stated = new HashMap<>();
+            while (m.find()) {
+                String question = m.group(1).strip(), value = m.group(2);
+                assertTrue(hasWord(question, entity), "the question names the entity: " + question);
+                String wording = question.replace(entity, "{e}");
+                assertTrue(wordings.contains(wording), "not an FAQ wording: " + question);
+                questions++;
+                if (evalWordings.contains(wording)) asEval++;
+                String rel = f.facts().get(entity).entrySet().stream().filter(x -> x.getValue().equals(value)).map(Map.Entry::getKey)
+                        .findFirst().orElseThrow(() -> new AssertionError("FAQ answer " + value + " is not a fact of " + entity + ": " + t));
+                stated.put(rel, value);
+            }
+            assertEquals(f.facts().get(entity), stated, "every fact once: " + t);
+        }
+        // both kinds of wording occur (5 templates per relation, 2 of them the eval's)
+        assertTrue(asEval > 0.2 * questions && asEval < 0.6 * questions, asEval + " of " + questions);
+        assertEquals(3 * SPEC.entitiesPerDomain() * SPEC.faqVariants(), docs);
+        assertEquals(docs, manifest.at("/training_docs/faq").asInt());
+        assertEquals(3 * SPEC.entitiesPerDomain(), perEntity.size(), "every entity, eval and practice, has FAQ documents");
+        for (int c : perEntity.values()) assertEquals(SPEC.faqVariants(), c);
     }
 
     @Test
@@ -314,6 +378,11 @@ class WorldTest {
                 all.addAll(r.questions());
                 all.addAll(r.train());
                 all.addAll(r.heldOut());
+                all.addAll(Lexicon.faq(r));
+                for (String e : r.questions()) assertTrue(Lexicon.faq(r).contains(e + " {v}."), e);
+                for (String q : Lexicon.faq(r)) {
+                    assertTrue(q.contains("{e}") && q.endsWith("? {v}.") && q.indexOf('?') == q.length() - 6, "FAQ: a question about the entity, the value right after it: " + q);
+                }
                 assertTrue(r.train().size() >= 8 && r.heldOut().size() >= 3 && r.questions().size() >= 2, r.name());
                 // held-out and question templates are not training templates
                 for (String h : r.heldOut()) assertFalse(r.train().contains(h), h);
