@@ -270,4 +270,119 @@ public final class TopKKernelsGpu {
         ctx.localBarrier();
         if (lid == 0) kept.set(slot, ia[0]);
     }
+
+    /**
+     * AuxK's selection per row of pre [rows, n]: among the latents with dead[j] ≠ 0, keep the kAux largest raw
+     * pre-activations (no ReLU; ties by lower index), kAux = (int) hyper[kIdx] (per step: min(k_aux, n_dead));
+     * aux = the kept values, 0 elsewhere; sel = 1 where kept, 0 elsewhere. kAux = 0 selects nothing. One
+     * work-group of {@link #WG} per row, the bisection of {@link #topkRows} restricted to the dead latents.
+     * Reference: {@code SaeKernels.topkDead}.
+     */
+    public static void topkDeadRows(KernelContext ctx, FloatArray pre, FloatArray dead, FloatArray hyper, int kIdx,
+                                    FloatArray aux, FloatArray sel, int n) {
+        int r = ctx.groupIdx;
+        int lid = ctx.localIdx;
+        int o = r * n;
+        int kk = (int) hyper.get(kIdx);
+        float[] ra = ctx.allocateFloatLocalArray(WG);
+        float[] rb = ctx.allocateFloatLocalArray(WG);
+        int[] ia = ctx.allocateIntLocalArray(WG);
+        int[] ib = ctx.allocateIntLocalArray(WG);
+        // min and max over the dead latents of the row
+        float mn = 3.0e38f;
+        float mx = -3.0e38f;
+        for (int j = lid; j < n; j += WG) {
+            if (dead.get(j) != 0f) {
+                float v = pre.get(o + j);
+                mn = v < mn ? v : mn;
+                mx = v > mx ? v : mx;
+            }
+        }
+        ra[lid] = mn;
+        rb[lid] = mx;
+        for (int st = WG / 2; st > 0; st >>= 1) {
+            ctx.localBarrier();
+            if (lid < st) {
+                ra[lid] = ra[lid + st] < ra[lid] ? ra[lid + st] : ra[lid];
+                rb[lid] = rb[lid + st] > rb[lid] ? rb[lid + st] : rb[lid];
+            }
+        }
+        ctx.localBarrier();
+        float lo = ra[0];
+        float hi = rb[0];
+        ctx.localBarrier();
+        int cnt = 0;
+        for (int j = lid; j < n; j += WG) cnt += dead.get(j) != 0f && pre.get(o + j) >= hi ? 1 : 0;
+        ia[lid] = cnt;
+        for (int st = WG / 2; st > 0; st >>= 1) {
+            ctx.localBarrier();
+            if (lid < st) ia[lid] += ia[lid + st];
+        }
+        ctx.localBarrier();
+        int atMax = ia[0];
+        ctx.localBarrier();
+        float th = hi;
+        if (kk > 0 && atMax < kk) {
+            for (int step = 0; step < MAX_STEPS; step++) {
+                float mid = lo * 0.5f + hi * 0.5f;
+                if (mid <= lo || mid >= hi) break;
+                int c = 0;
+                for (int j = lid; j < n; j += WG) c += dead.get(j) != 0f && pre.get(o + j) >= mid ? 1 : 0;
+                ia[lid] = c;
+                for (int st = WG / 2; st > 0; st >>= 1) {
+                    ctx.localBarrier();
+                    if (lid < st) ia[lid] += ia[lid + st];
+                }
+                ctx.localBarrier();
+                int total = ia[0];
+                ctx.localBarrier();
+                if (total >= kk) lo = mid;
+                else hi = mid;
+            }
+            th = lo;
+        }
+        int chunk = (n + WG - 1) / WG;
+        int j0 = lid * chunk;
+        int j1 = j0 + chunk < n ? j0 + chunk : n;
+        int gt = 0;
+        int eq = 0;
+        for (int j = j0; j < j1; j++) {
+            if (dead.get(j) != 0f) {
+                float v = pre.get(o + j);
+                gt += v > th ? 1 : 0;
+                eq += v == th ? 1 : 0;
+            }
+        }
+        ia[lid] = gt;
+        ib[lid] = eq;
+        for (int st = WG / 2; st > 0; st >>= 1) {
+            ctx.localBarrier();
+            if (lid < st) ia[lid] += ia[lid + st];
+        }
+        ctx.localBarrier();
+        int ties = kk - ia[0];
+        if (lid == 0) {
+            int run = 0;
+            for (int q = 0; q < WG; q++) {
+                int e = ib[q];
+                ib[q] = run;
+                run += e;
+            }
+        }
+        ctx.localBarrier();
+        int before = ib[lid];
+        for (int j = j0; j < j1; j++) {
+            float v = pre.get(o + j);
+            boolean keep = false;
+            if (kk > 0 && dead.get(j) != 0f) {
+                keep = v > th;
+                if (v == th) {
+                    keep = before < ties;
+                    before++;
+                }
+            }
+            aux.set(o + j, keep ? v : 0f);
+            sel.set(o + j, keep ? 1f : 0f);
+        }
+    }
 }
