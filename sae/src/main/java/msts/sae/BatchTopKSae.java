@@ -48,6 +48,14 @@ public class BatchTopKSae extends TopKSae {
         }
     }
 
+    /** Inference: JumpReLU with θ for every latent. */
+    @Override
+    public msts.model.gemma.SaeSplice.Encoder spliceEncoder() {
+        float[] th = new float[n];
+        Arrays.fill(th, (float) topkThreshold);
+        return spliceEncoder(msts.model.gemma.SaeSplice.Act.JUMPRELU, 0, th);
+    }
+
     @Override
     protected void activate(float[] pre, float[] f, int N) {
         if (trainT < 0) { // inference: JumpReLU with θ for every latent

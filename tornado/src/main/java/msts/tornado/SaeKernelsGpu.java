@@ -606,4 +606,41 @@ public final class SaeKernelsGpu {
         ctx.localBarrier();
         if (lid == 0) out.set(slot, partial[0]);
     }
+
+    // ---- the SAE splice inside the forward plan (msts.model.gemma.SaeSplice) ----
+
+    /** f = v·1[v &gt; θ_j] with v = pre + b_enc (JumpReLU). Reference: {@code SaeKernels.addRowVector} then {@code jumpRelu}. */
+    public static void addRowVectorJumpRelu(FloatArray pre, FloatArray b, FloatArray theta, FloatArray f, int rows, int n) {
+        int total = rows * n;
+        for (@Parallel int i = 0; i < total; i++) {
+            int j = i % n;
+            float v = pre.get(i) + b.get(j);
+            f.set(i, v > theta.get(j) ? v : 0f);
+        }
+    }
+
+    /** x[r, ·] = x̂[r, ·] where rowMask[r] ≠ 0 (the SAE splice). Reference: {@code msts.evals.SaeApply.splice}. */
+    public static void replaceRows(FloatArray x, FloatArray xhat, FloatArray rowMask, int rows, int d) {
+        int total = rows * d;
+        for (@Parallel int i = 0; i < total; i++) if (rowMask.get(i / d) != 0f) x.set(i, xhat.get(i));
+    }
+
+    /**
+     * SAEBench's clamp on f [rows, n] of sequences of T rows: f[t = 0] = 0; fmod = −mult[0] where sel[j] ≠ 0 and
+     * f &gt; 0, else f. Reference: {@code msts.evals.Unlearning.clamp}.
+     */
+    public static void clampLatents(FloatArray f, FloatArray fmod, FloatArray sel, FloatArray mult, int rows, int n, int T) {
+        int total = rows * n;
+        for (@Parallel int i = 0; i < total; i++) {
+            int r = i / n;
+            float v = r % T == 0 ? 0f : f.get(i);
+            f.set(i, v);
+            fmod.set(i, sel.get(i - r * n) != 0f && v > 0f ? -mult.get(0) : v);
+        }
+    }
+
+    /** x = (x − x̂) + x̂' (the clamp's error term kept, the reconstruction swapped). Reference: {@code Unlearning.clamp}. */
+    public static void swapReconstruction(FloatArray x, FloatArray xhat, FloatArray mod, int total) {
+        for (@Parallel int i = 0; i < total; i++) x.set(i, x.get(i) - xhat.get(i) + mod.get(i));
+    }
 }
