@@ -23,7 +23,14 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * "relu" activation with the exact ("all" pairs) separation loss when its weight is non-zero, then the
  * update of {@code msts.sae.CpuTrainStep}: unit-norm projection of the decoder gradient, gradient-norm
  * clipping (when clipNorm &gt; 0), Adam, decoder renormalisation (unit_norm mode only).
- */
+ *
+ * <p>TopK / BatchTopK ({@link Act}): the selection kernels ({@link TopKKernelsGpu}) replace ReLU, there is no L1
+ * term, and {@code msts.sae.AuxK} runs on the device: per step the host sends the dead-latent mask (from the
+ * trainer's firing tracker), k_aux = min(k_aux, n_dead) and 2·c·min(n_dead/k_aux, 1)/M; the dead latents' k_aux
+ * largest raw pre-activations per row ({@link TopKKernelsGpu#topkDeadRows}) are decoded against the residual
+ * x − x̂, and their gradient flows into b_dec, W_dec and the selected pre-activations, in the order of
+ * {@code AbstractSae.loss} (after the MSE gradient is masked to the active latents, before the encoder's).
+ * BatchTopK also returns the smallest positive f of the counted rows (its inference threshold's statistic).
 public final class SaeTrainPlan implements AutoCloseable {
     /** The activation of the plan: ReLU (with L1), TopK per row or BatchTopK over the batch (both with AuxK). */
     public enum Act { RELU, TOPK, BATCHTOPK }
@@ -108,8 +115,10 @@ public final class SaeTrainPlan implements AutoCloseable {
     }
 
     /**
-     * As above, with the gemm kernel chosen by the caller: {@code tiled} = {@link SaeKernelsGpu#gemmTiled}
-     * (GPUs), else the plain loop {@link SaeKernelsGpu#gemm} (CPU OpenCL devices); see {@link Grids#threadPerOutput}.
+     * As above, with the kernel shapes chosen by the caller: {@code tiled} = the GPU shapes ({@link SaeKernelsGpu#gemmTiled},
+     * BatchTopK over many work-groups {@link TopKKernelsGpu#batchTopKTasks}), else the plain-loop gemm
+     * {@link SaeKernelsGpu#gemm} and the one-group {@link TopKKernelsGpu#batchTopK} (CPU OpenCL devices);
+     * see {@link Grids#threadPerOutput}.
      */
     public SaeTrainPlan(Spec s, float[][] params0, float[][] m0, float[][] v0, long stepsDone, TornadoDevice device,
                         boolean tiled) {
@@ -188,8 +197,15 @@ public final class SaeTrainPlan implements AutoCloseable {
             case RELU -> g.task("encBiasRelu", SaeKernelsGpu::addRowVectorRelu, pre, b_enc, f, N, n);
             case TOPK -> reduce(g.task("encBias", SaeKernelsGpu::addRowVector, pre, b_enc, N, n), grid, "topk", N)
                     .task("topk", TopKKernelsGpu::topkRows, new KernelContext(), pre, f, n, s.k());
-            case BATCHTOPK -> reduce(g.task("encBias", SaeKernelsGpu::addRowVector, pre, b_enc, N, n), grid, "batchTopK", 1)
-                    .task("batchTopK", TopKKernelsGpu::batchTopK, new KernelContext(), pre, f, N, n, T, ls, s.batchK(), metrics, 7);
+            case BATCHTOPK -> { // GPUs: the multi-group selection; CPU devices: one work-group (fewer launches, same result)
+                g.task("encBias", SaeKernelsGpu::addRowVector, pre, b_enc, N, n);
+                if (tiled)
+                    TopKKernelsGpu.batchTopKTasks(g, grid, GRAPH, "batchTopK", pre, f, N, n, T, ls, s.batchK(), metrics, 7,
+                            TopKKernelsGpu.batchTopKGroups(N * n));
+                else
+                    reduce(g, grid, "batchTopK", 1).task("batchTopK", TopKKernelsGpu::batchTopK, new KernelContext(), pre, f, N, n,
+                            T, ls, s.batchK(), metrics, 7);
+            }
         }
         gemm(g, grid, tiled, "dec", 0, 0, N, d, n, f, n, W_dec, d, xhat, d)
                 .task("decBias", SaeKernelsGpu::addRowVector, xhat, b_dec, N, d);
