@@ -31,6 +31,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * x − x̂, and their gradient flows into b_dec, W_dec and the selected pre-activations, in the order of
  * {@code AbstractSae.loss} (after the MSE gradient is masked to the active latents, before the encoder's).
  * BatchTopK also returns the smallest positive f of the counted rows (its inference threshold's statistic).
+ */
 public final class SaeTrainPlan implements AutoCloseable {
     /** The activation of the plan: ReLU (with L1), TopK per row or BatchTopK over the batch (both with AuxK). */
     public enum Act { RELU, TOPK, BATCHTOPK }
