@@ -328,6 +328,8 @@ public final class Gemma2Plan implements AutoCloseable {
     }
 
     public int nSeq() { return nSeq; }
+    /** The SAE splice compiled into this plan, or null. */
+    public Splice splice() { return splice; }
     public int seqLen() { return T; }
     public int lastLayer() { return lastLayer; }
 

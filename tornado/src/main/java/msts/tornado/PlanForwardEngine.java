@@ -32,6 +32,7 @@ public final class PlanForwardEngine implements ForwardEngine, AutoCloseable {
     private final TornadoOptions options;
     private final LinkedHashMap<String, Gemma2Plan> plans = new LinkedHashMap<>(8, 0.75f, true);
     private boolean notedHook, notedSplit;
+    private int plansBuilt;
 
     public PlanForwardEngine(Gemma2 model, TornadoDevice device, TornadoOptions options) {
         this.model = model;
@@ -52,6 +53,9 @@ public final class PlanForwardEngine implements ForwardEngine, AutoCloseable {
 
     /** Number of cached plans (tests). */
     int cachedPlans() { return plans.size(); }
+
+    /** Number of plans built so far (tests: a new hook for the same SAE must reuse its plan). */
+    int plansBuilt() { return plansBuilt; }
 
     @Override
     public synchronized Gemma2.Result forward(int[][] batch, Gemma2.Options opts) {
@@ -140,7 +144,11 @@ public final class PlanForwardEngine implements ForwardEngine, AutoCloseable {
                     + ":" + e.act() + ":" + e.k() + ":" + (e.threshold() == null ? 0 : Arrays.hashCode(e.threshold()));
         }
         Gemma2Plan p = plans.get(key);
-        if (p != null) return p;
+        if (p != null && (sp == null || sameArrays(p.splice().sae(), sp.sae()))) return p;
+        if (p != null) { // an identity-hash collision: another SAE under the same key
+            plans.remove(key);
+            p.close();
+        }
         while (plans.size() >= options.maxPlans()) {
             Iterator<Gemma2Plan> it = plans.values().iterator();
             Gemma2Plan old = it.next();
@@ -148,8 +156,17 @@ public final class PlanForwardEngine implements ForwardEngine, AutoCloseable {
             old.close();
         }
         p = Gemma2Plans.create(model, nSeq, T, last, cap, logits, device, options.matmul(), sp);
+        plansBuilt++;
         plans.put(key, p);
         return p;
+    }
+
+    /** Whether two splice encoders are the same arrays (the plan copied a's when it was built). */
+    private static boolean sameArrays(SaeSplice.Encoder a, SaeSplice.Encoder b) {
+        return a.wEnc() == b.wEnc() && a.bEnc() == b.bEnc() && a.wDec() == b.wDec() && a.bDec() == b.bDec()
+                && (a.convW() == b.convW() || a.convW().length + b.convW().length == 0) && a.act() == b.act() && a.k() == b.k()
+                && Arrays.equals(a.threshold(), b.threshold()) && Arrays.equals(a.dilations(), b.dilations())
+                && a.centred() == b.centred();
     }
 
     @Override

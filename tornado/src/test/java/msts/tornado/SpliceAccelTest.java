@@ -131,6 +131,16 @@ class SpliceAccelTest {
                 Gemma2.Result want2 = cpu.forward(b2, opts), got2 = e.forward(b2, opts);
                 for (int q = 0; q < b2.length; q++)
                     check(tag + " call 2 logits seq " + q, FloatArray.fromArray(got2.logits()[q]), want2.logits()[q], 2e-5);
+                // a new hook for the same SAE (the core eval makes one per batch) reuses the plan
+                int built = pe.plansBuilt();
+                ResidHook again = mode.equals("replace") ? SaeApply.splice(s, layer, ((SaeSplice.Hook) hook).splice().rowMask())
+                        : Unlearning.clamp(s, layer, ((SaeSplice.Hook) hook).splice().features(), 2.0);
+                var opts3 = Gemma2.Options.logitsAll().withCapture(cap).withHook((Gemma2.ResidHook) again);
+                Gemma2.Result want3 = cpu.forward(b2, opts3), got3 = e.forward(b2, opts3);
+                for (int q = 0; q < b2.length; q++)
+                    check(tag + " new hook logits seq " + q, FloatArray.fromArray(got3.logits()[q]), want3.logits()[q], 2e-5);
+                if (java.util.Arrays.stream(lens).distinct().count() == 1) // (several lengths: one plan each, maxPlans = 1)
+                    assertEquals(built, pe.plansBuilt(), "a new hook for the same SAE reuses the plan");
             } finally {
                 ForwardEngineFactory.close(e, dev);
                 tops.close();
