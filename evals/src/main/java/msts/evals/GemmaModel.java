@@ -38,6 +38,7 @@ public final class GemmaModel implements LanguageModel, AutoCloseable {
     public GemmaTokenizer tokenizer() { return tok; }
 
     private static Gemma2.ResidHook adapt(ResidHook h) {
+        if (h instanceof Gemma2.ResidHook g) return g; // a SpliceHook keeps its splice for the engine
         return h == null ? null : h::apply;
     }
 

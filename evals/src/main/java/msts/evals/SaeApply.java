@@ -1,5 +1,6 @@
 package msts.evals;
 
+import msts.model.gemma.SaeSplice;
 import msts.sae.Sae;
 
 /** Small helpers around {@link Sae} for one sequence at a time (temporal SAEs see the whole sequence). */
@@ -19,8 +20,16 @@ public final class SaeApply {
         return xhat;
     }
 
-    /** Hook that replaces resid_post at {@code layer} by x̂ = decode(encode(x)) at positions where mask is true. */
+    /**
+     * Hook that replaces resid_post at {@code layer} by x̂ = decode(encode(x)) at positions where mask is true;
+     * it carries the splice ({@link SpliceHook}, {@link SaeSplice.Mode#REPLACE}) for engines that run it on a device.
+     */
     public static ResidHook splice(Sae sae, int layer, boolean[][] mask) {
+        return SpliceHook.of(sae, spliceOnHost(sae, layer, mask),
+                enc -> new SaeSplice(layer, enc, SaeSplice.Mode.REPLACE, mask, null, 0f));
+    }
+
+    private static ResidHook spliceOnHost(Sae sae, int layer, boolean[][] mask) {
         return (l, seq, resid, T) -> {
             if (l != layer) return;
             int d = sae.dIn();

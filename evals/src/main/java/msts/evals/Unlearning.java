@@ -136,6 +136,11 @@ public final class Unlearning {
      * f[position 0] = 0; err = x − decode(f); selected latents with f &gt; 0 set to −multiplier; x ← err + decode(f).
      */
     public static ResidHook clamp(Sae sae, int layer, int[] features, double multiplier) {
+        return SpliceHook.of(sae, clampOnHost(sae, layer, features, multiplier), enc -> new msts.model.gemma.SaeSplice(
+                layer, enc, msts.model.gemma.SaeSplice.Mode.CLAMP, null, features, (float) multiplier));
+    }
+
+    private static ResidHook clampOnHost(Sae sae, int layer, int[] features, double multiplier) {
         return (l, seq, resid, T) -> {
             if (l != layer || features.length == 0) return;
             int F = sae.dSae(), d = sae.dIn();

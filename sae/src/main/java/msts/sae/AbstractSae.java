@@ -1,6 +1,7 @@
 package msts.sae;
 
 import msts.engine.Ops;
+import msts.model.gemma.SaeSplice;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -106,6 +107,18 @@ public abstract class AbstractSae implements Sae {
      */
     public AbstractSae forInference(SaeConfig exportCfg, SaeParams folded) {
         return SaeRegistry.create(exportCfg, folded, extraTensors(), ops);
+    }
+
+    /**
+     * This SAE's inference forward as plain arrays (the parameters themselves, not copies) for an engine that runs
+     * an SAE splice on its device ({@link SaeSplice}); subclasses name their activation.
+     */
+    public SaeSplice.Encoder spliceEncoder() { return spliceEncoder(SaeSplice.Act.RELU, 0, null); }
+
+    protected final SaeSplice.Encoder spliceEncoder(SaeSplice.Act act, int k, float[] threshold) {
+        return new SaeSplice.Encoder(d, n, params.W_enc, params.b_enc, params.W_dec, params.b_dec,
+                cfg.temporal() ? params.conv_w : new float[0], cfg.temporal() ? cfg.dilations() : new int[0],
+                cfg.centred(), act, k, threshold);
     }
 
     /** Whether {@link #loss} is implemented (false: load and inference only). */

@@ -25,6 +25,15 @@ public class BatchTopKSae extends TopKSae {
     /** The current inference threshold θ. */
     public double topkThreshold() { return topkThreshold; }
 
+    /**
+     * One training step's threshold update from the batch's smallest positive training activation μ
+     * ({@link ThresholdKernels#minPositive}; +∞ = none): what {@link #loss} does after a step, for a backend step
+     * that computed f on its device.
+     */
+    public void observeTrainingStep(float minPositive) {
+        topkThreshold = ThresholdKernels.updateThreshold(topkThreshold, minPositive, cfg.topkThresholdLr());
+    }
+
     @Override
     public synchronized LossTerms loss(SaeParams p, float[] x, int nSeq, int T, LossInput in, SaeParams grad) {
         trainT = T;
@@ -37,6 +46,14 @@ public class BatchTopKSae extends TopKSae {
         } finally {
             trainT = -1;
         }
+    }
+
+    /** Inference: JumpReLU with θ for every latent. */
+    @Override
+    public msts.model.gemma.SaeSplice.Encoder spliceEncoder() {
+        float[] th = new float[n];
+        Arrays.fill(th, (float) topkThreshold);
+        return spliceEncoder(msts.model.gemma.SaeSplice.Act.JUMPRELU, 0, th);
     }
 
     @Override

@@ -35,6 +35,12 @@ public class JumpReluSae extends AbstractSae {
         super.forward(p, x, nSeq, T);
     }
 
+    /** θ of the current parameters ({@link #extraTensors}). */
+    @Override
+    public msts.model.gemma.SaeSplice.Encoder spliceEncoder() {
+        return spliceEncoder(msts.model.gemma.SaeSplice.Act.JUMPRELU, 0, extraTensors().get("threshold"));
+    }
+
     @Override
     protected void activate(float[] pre, float[] f, int N) {
         Par.rows(N, 16, (lo, hi) -> SaeKernels.jumpRelu(pre, threshold, f, n, lo, hi));

@@ -85,7 +85,7 @@ public final class SaeTrainer {
             String why = factory.get().unsupported(cfg, tc);
             if (why == null) {
                 stepsOn = backend.name();
-                return factory.get().create(cfg, tc, nSeq, T, lossStart, p, m, v, step);
+                return factory.get().create(cfg, tc, nSeq, T, lossStart, p, m, v, step, sae, firing);
             }
             System.err.println("warning: " + backend.name() + " training steps do not support " + why
                     + "; this run trains on the CPU loop (backend ops " + ops.name() + ")");

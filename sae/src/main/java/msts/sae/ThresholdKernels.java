@@ -136,6 +136,11 @@ public final class ThresholdKernels {
      * μ = min{f[r, j] : f[r, j] &gt; 0, r counted}, θ ← (1 − lr)·θ + lr·μ in double; θ unchanged when no f is positive.
      */
     public static double updateThreshold(double theta, float[] f, int rows, int n, int T, int lossStart, double lr) {
+        return updateThreshold(theta, minPositive(f, rows, n, T, lossStart), lr);
+    }
+
+    /** μ = min{f[r, j] : f[r, j] &gt; 0, r counted}; +∞ when no f is positive. */
+    public static float minPositive(float[] f, int rows, int n, int T, int lossStart) {
         float min = Float.POSITIVE_INFINITY;
         for (int r = 0; r < rows; r++) {
             if (r % T < lossStart) continue;
@@ -144,7 +149,12 @@ public final class ThresholdKernels {
                 if (v > 0f && v < min) min = v;
             }
         }
-        if (min == Float.POSITIVE_INFINITY) return theta;
-        return (1 - lr) * theta + lr * (double) min;
+        return min;
+    }
+
+    /** θ ← (1 − lr)·θ + lr·μ in double, given the batch's μ ({@link #minPositive}); θ unchanged when μ = +∞. */
+    public static double updateThreshold(double theta, float minPositive, double lr) {
+        if (minPositive == Float.POSITIVE_INFINITY) return theta;
+        return (1 - lr) * theta + lr * (double) minPositive;
     }
 }

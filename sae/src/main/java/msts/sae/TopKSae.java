@@ -16,6 +16,11 @@ public class TopKSae extends AbstractSae {
     }
 
     @Override
+    public msts.model.gemma.SaeSplice.Encoder spliceEncoder() {
+        return spliceEncoder(msts.model.gemma.SaeSplice.Act.TOPK, cfg.k(), null);
+    }
+
+    @Override
     protected void activate(float[] pre, float[] f, int N) {
         int k = cfg.k();
         Par.rows(N, 8, (lo, hi) -> SaeKernels.topk(pre, f, n, k, new float[n], lo, hi));

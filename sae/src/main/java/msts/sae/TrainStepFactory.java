@@ -12,7 +12,9 @@ public interface TrainStepFactory {
     /**
      * A step executor starting from parameters p and Adam moments m, v after {@code stepsDone} steps, for
      * batches of nSeq sequences of T rows with the loss counted from position lossStart (on the backend's device).
+     * sae is the trainer's SAE on p (its training state, e.g. BatchTopK's threshold, follows the steps); firing
+     * gives the dead-latent mask of AuxK before each step (as {@link CpuTrainStep} reads it).
      */
     TrainStep create(SaeConfig cfg, TrainConfig tc, int nSeq, int T, int lossStart, SaeParams p, SaeParams m,
-                     SaeParams v, long stepsDone);
+                     SaeParams v, long stepsDone, AbstractSae sae, FiringTracker firing);
 }

@@ -9,6 +9,8 @@ import msts.engine.Kernels;
 import msts.engine.Tensor;
 import msts.model.gemma.Gemma2Config;
 import msts.model.gemma.Gemma2Weights;
+import msts.model.gemma.SaeSplice;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.KernelContext;
@@ -35,6 +37,12 @@ import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
  * <p>A plan is built for a fixed batch shape: nSeq sequences of T tokens (rows N = nSeq·T).
  * BF16 weights stay BF16 on the device (ShortArray, widened in the kernel); F16 weights are widened to F32
  * at load (PoCL and many OpenCL devices have no fp16).
+ *
+ * <p>An optional SAE splice ({@link Splice}, the device form of {@link SaeSplice}) runs inside the graph of its
+ * layer, after the layer's last add and before captures and the next layer (where {@code Gemma2} calls its hook):
+ * encode (x − b_dec, the temporal convolution, W_enc, b_enc and the activation), decode, then the splice's
+ * mode. Its SAE arrays are copied once; the per-call part (REPLACE: the row mask; CLAMP: the selected latents and
+ * the multiplier) goes in with each call ({@link #forward(float[], float[], float[], float)}).
  */
 public final class Gemma2Plan implements AutoCloseable {
 
@@ -51,6 +59,12 @@ public final class Gemma2Plan implements AutoCloseable {
     private final GridScheduler grids = new GridScheduler();
     private final int graphCount;
     private final boolean threads;
+    /** The splice's per-call inputs (null without a splice): rows to replace [N]; selected latents [n]; multiplier [1]. */
+    private final FloatArray spliceRows, spliceFeatures, spliceMult;
+    private final Splice splice;
+
+    /** An SAE splice compiled into the plan: the SAE and the mode at {@code layer} (per-call inputs: {@link #forward}). */
+    public record Splice(int layer, SaeSplice.Encoder sae, SaeSplice.Mode mode) {}
 
     /**
      * @param config        the model's hyper-parameters
@@ -68,11 +82,28 @@ public final class Gemma2Plan implements AutoCloseable {
     /** @param matmul the matmul kernel shape (tornado backend option {@code matmul}; AUTO = by device type) */
     public Gemma2Plan(Gemma2Config config, Gemma2Weights weights, boolean withLogits, int nSeq, int T,
                       int lastLayer, int[] captureLayers, TornadoDevice device, TornadoOptions.Matmul matmul) {
+        this(config, weights, withLogits, nSeq, T, lastLayer, captureLayers, device, matmul, null);
+    }
+
+    /** @param splice an SAE splice at a layer ≤ lastLayer, or null */
+    public Gemma2Plan(Gemma2Config config, Gemma2Weights weights, boolean withLogits, int nSeq, int T,
+                      int lastLayer, int[] captureLayers, TornadoDevice device, TornadoOptions.Matmul matmul,
+                      Splice splice) {
         int L = config.numHiddenLayers();
         if (lastLayer < 0 || lastLayer >= L)
             throw new IllegalArgumentException("lastLayer " + lastLayer + " outside 0.." + (L - 1));
         if (withLogits && lastLayer != L - 1)
             throw new IllegalArgumentException("logits need the whole model");
+        if (splice != null && (splice.layer() < 0 || splice.layer() > lastLayer))
+            throw new IllegalArgumentException("splice layer " + splice.layer() + " outside 0.." + lastLayer);
+        if (splice != null && splice.sae().dIn() != config.hiddenSize())
+            throw new IllegalArgumentException("the SAE's d_in " + splice.sae().dIn() + " is not the hidden size " + config.hiddenSize());
+        this.splice = splice;
+        int nS = splice == null ? 0 : splice.sae().dSae();
+        boolean replace = splice != null && splice.mode() == SaeSplice.Mode.REPLACE;
+        spliceRows = replace ? new FloatArray(nSeq * T) : null;
+        spliceFeatures = splice != null && !replace ? new FloatArray(nS) : null;
+        spliceMult = splice != null && !replace ? new FloatArray(1) : null;
         this.config = config;
         this.nSeq = nSeq;
         this.T = T;
@@ -150,6 +181,7 @@ public final class Gemma2Plan implements AutoCloseable {
             matmul(g, name, "down", tmp, act, wd, exp2, N, I, H);
             norm(g, name, "postFfNorm", tmp2, tmp, lnPostFf, N, H, eps);
             g.task("addFf", LayerKernels::add, x, tmp2, N * H);
+            if (splice != null && splice.layer() == l) splice(g, name, N, H);
             for (int c = 0; c < captureLayers.length; c++) {
                 if (captureLayers[c] != l) continue;
                 captures[c] = new FloatArray(N * H);
@@ -192,6 +224,66 @@ public final class Gemma2Plan implements AutoCloseable {
         if (device != null) plan.withDevice(device);
     }
 
+    /** The SAE splice's tasks on x [N, H] in graph {@code graph} (see the class comment). */
+    private void splice(TaskGraph g, String graph, int N, int d) {
+        SaeSplice.Encoder s = splice.sae();
+        int n = s.dSae(), S = s.dilations().length;
+        FloatArray wEnc = FloatArray.fromArray(s.wEnc()), bEnc = FloatArray.fromArray(s.bEnc()),
+                wDec = FloatArray.fromArray(s.wDec()), bDec = FloatArray.fromArray(s.bDec()),
+                xc = new FloatArray(N * d), pre = new FloatArray(N * n), f = new FloatArray(N * n), xhat = new FloatArray(N * d);
+        g.transferToDevice(FIRST, wEnc, bEnc, wDec, bDec, xc, pre, f, xhat);
+        g.task("saeSub", SaeKernelsGpu::subRowVector, x, bDec, xc, N, d);
+        FloatArray z = xc;
+        if (s.temporal()) {
+            FloatArray convW = FloatArray.fromArray(s.convW());
+            IntArray dil = IntArray.fromArray(s.dilations());
+            z = new FloatArray(N * d);
+            g.transferToDevice(FIRST, convW, dil, z);
+            g.task("saeConv", SaeKernelsGpu::convForward, xc, convW, dil, S, s.centred() ? 1 : 0, T, d, z, N);
+        }
+        gemm(g, graph, "saeEnc", N, n, d, z, d, wEnc, n, pre, n);
+        switch (s.act()) {
+            case RELU -> g.task("saeAct", SaeKernelsGpu::addRowVectorRelu, pre, bEnc, f, N, n);
+            case TOPK -> {
+                g.task("saeBias", SaeKernelsGpu::addRowVector, pre, bEnc, N, n);
+                g.task("saeAct", TopKKernelsGpu::topkRows, new KernelContext(), pre, f, n, s.k());
+                Grids.groupPerItem(grids, graph, "saeAct", N);
+            }
+            case JUMPRELU -> {
+                FloatArray theta = FloatArray.fromArray(s.threshold());
+                g.transferToDevice(FIRST, theta);
+                g.task("saeAct", SaeKernelsGpu::addRowVectorJumpRelu, pre, bEnc, theta, f, N, n);
+            }
+        }
+        if (splice.mode() == SaeSplice.Mode.REPLACE) {
+            g.transferToDevice(EVERY, spliceRows);
+            gemm(g, graph, "saeDec", N, d, n, f, n, wDec, d, xhat, d);
+            g.task("saeDecBias", SaeKernelsGpu::addRowVector, xhat, bDec, N, d);
+            g.task("saeReplace", SaeKernelsGpu::replaceRows, x, xhat, spliceRows, N, d);
+        } else {
+            FloatArray fmod = new FloatArray(N * n), mod = new FloatArray(N * d);
+            g.transferToDevice(FIRST, fmod, mod);
+            g.transferToDevice(EVERY, spliceFeatures, spliceMult);
+            g.task("saeClamp", SaeKernelsGpu::clampLatents, f, fmod, spliceFeatures, spliceMult, N, n, T);
+            gemm(g, graph, "saeDec", N, d, n, f, n, wDec, d, xhat, d);
+            g.task("saeDecBias", SaeKernelsGpu::addRowVector, xhat, bDec, N, d);
+            gemm(g, graph, "saeDecMod", N, d, n, fmod, n, wDec, d, mod, d);
+            g.task("saeModBias", SaeKernelsGpu::addRowVector, mod, bDec, N, d);
+            g.task("saeSwap", SaeKernelsGpu::swapReconstruction, x, xhat, mod, N * d);
+        }
+    }
+
+    /** C = A·B (no transposes, α = 1, β = 0): the tiled gemm on GPUs, the plain loop on CPU devices. */
+    private void gemm(TaskGraph g, String graph, String task, int m, int n, int k, FloatArray a, int lda,
+                      FloatArray b, int ldb, FloatArray c, int ldc) {
+        if (threads) {
+            g.task(task, SaeKernelsGpu::gemm, 0, 0, m, n, k, 1f, a, lda, b, ldb, 0f, c, ldc);
+            return;
+        }
+        Grids.tiles(grids, graph, task, m, n);
+        g.task(task, SaeKernelsGpu::gemmTiled, new KernelContext(), 0, 0, m, n, k, 1f, a, lda, b, ldb, 0f, c, ldc);
+    }
+
     /** Result of one call: resid_post of each captured layer [N·H], the last layer's resid [N·H], logits [N·V] or null. */
     public record Output(float[][] captured, float[] resid, float[] logits) {}
 
@@ -200,6 +292,30 @@ public final class Gemma2Plan implements AutoCloseable {
      * {@link msts.engine.Ops#embed}); the embedding table stays on the host (it is the largest tensor).
      */
     public Output forward(float[] embedded) {
+        if (splice != null) throw new IllegalStateException("this plan has an SAE splice: call forward with its inputs");
+        return run(embedded);
+    }
+
+    /**
+     * As {@link #forward(float[])} for a plan with a splice: REPLACE reads rowMask [nSeq·T] (1 = replace the row),
+     * CLAMP reads features [d_sae] (1 = selected) and multiplier.
+     */
+    public Output forward(float[] embedded, float[] rowMask, float[] features, float multiplier) {
+        if (splice == null) throw new IllegalStateException("this plan has no SAE splice");
+        if (splice.mode() == SaeSplice.Mode.REPLACE) {
+            if (rowMask == null || rowMask.length != spliceRows.getSize())
+                throw new IllegalArgumentException("the splice's row mask needs " + spliceRows.getSize() + " entries");
+            spliceRows.getSegment().copyFrom(MemorySegment.ofArray(rowMask));
+        } else {
+            if (features == null || features.length != spliceFeatures.getSize())
+                throw new IllegalArgumentException("the clamp's feature selection needs " + spliceFeatures.getSize() + " entries");
+            spliceFeatures.getSegment().copyFrom(MemorySegment.ofArray(features));
+            spliceMult.set(0, multiplier);
+        }
+        return run(embedded);
+    }
+
+    private Output run(float[] embedded) {
         if (embedded.length != x.getSize())
             throw new IllegalArgumentException("plan expects " + nSeq + "×" + T + " rows of " + config.hiddenSize()
                     + " (" + x.getSize() + " floats), got " + embedded.length);
@@ -212,6 +328,8 @@ public final class Gemma2Plan implements AutoCloseable {
     }
 
     public int nSeq() { return nSeq; }
+    /** The SAE splice compiled into this plan, or null. */
+    public Splice splice() { return splice; }
     public int seqLen() { return T; }
     public int lastLayer() { return lastLayer; }
 

@@ -13,8 +13,14 @@ public final class Gemma2Plans {
      */
     public static Gemma2Plan create(Gemma2 model, int nSeq, int T, int lastLayer, int[] capture, boolean logits,
                                     TornadoDevice device, TornadoOptions.Matmul matmul) {
+        return create(model, nSeq, T, lastLayer, capture, logits, device, matmul, null);
+    }
+
+    /** As above, with an SAE splice compiled into the plan (null = none). */
+    public static Gemma2Plan create(Gemma2 model, int nSeq, int T, int lastLayer, int[] capture, boolean logits,
+                                    TornadoDevice device, TornadoOptions.Matmul matmul, Gemma2Plan.Splice splice) {
         int last = lastLayer < 0 ? model.config().numHiddenLayers() - 1 : lastLayer;
-        return new Gemma2Plan(model.config(), model.weights(), logits, nSeq, T, last, capture, device, matmul);
+        return new Gemma2Plan(model.config(), model.weights(), logits, nSeq, T, last, capture, device, matmul, splice);
     }
 
     /** x = embed(tokens)·√hidden for a batch of equal-length sequences, [nSeq·T, hidden] (on the host). */

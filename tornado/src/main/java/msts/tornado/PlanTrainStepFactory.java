@@ -1,5 +1,7 @@
 package msts.tornado;
 
+import msts.sae.AbstractSae;
+import msts.sae.FiringTracker;
 import msts.sae.SaeConfig;
 import msts.sae.SaeParams;
 import msts.sae.TrainConfig;
@@ -31,9 +33,9 @@ public final class PlanTrainStepFactory implements TrainStepFactory {
 
     @Override
     public TrainStep create(SaeConfig cfg, TrainConfig tc, int nSeq, int T, int lossStart, SaeParams p, SaeParams m,
-                            SaeParams v, long stepsDone) {
+                            SaeParams v, long stepsDone, AbstractSae sae, FiringTracker firing) {
         String why = TornadoRuntimeInfo.unavailableReason();
         if (why != null) throw new IllegalArgumentException("backend 'tornado' cannot run here: " + why);
-        return new PlanTrainStep(cfg, tc, nSeq, T, lossStart, p, m, v, stepsDone, device, matmul);
+        return new PlanTrainStep(cfg, tc, nSeq, T, lossStart, p, m, v, stepsDone, sae, firing, device, matmul);
     }
 }

@@ -544,4 +544,103 @@ public final class SaeKernelsGpu {
             if (norm > maxNorm) g.set(i, g.get(i) * (maxNorm / norm));
         }
     }
+
+    // ---- AuxK and BatchTopK (TopK training) ----
+
+    /**
+     * a += b and rowSq[r] = Σ_c a² for counted rows (r mod T ≥ lossStart), 0 otherwise: AuxK's
+     * ê − (x − x̂) = (a·W_dec + b_dec) + e with e = x̂ − x. One work-group per row.
+     * Reference: the residual loop of {@code msts.sae.AuxK.forward}.
+     */
+    public static void addRowSq(KernelContext ctx, FloatArray a, FloatArray b, FloatArray rowSq, int d, int T,
+                                int lossStart) {
+        int r = ctx.groupIdx;
+        int lid = ctx.localIdx;
+        float[] partial = ctx.allocateFloatLocalArray(WG);
+        int o = r * d;
+        float sum = 0f;
+        for (int c = lid; c < d; c += WG) {
+            float v = a.get(o + c) + b.get(o + c);
+            a.set(o + c, v);
+            sum += v * v;
+        }
+        partial[lid] = sum;
+        for (int st = WG / 2; st > 0; st >>= 1) {
+            ctx.localBarrier();
+            if (lid < st) partial[lid] += partial[lid + st];
+        }
+        ctx.localBarrier();
+        if (lid == 0) rowSq.set(r, r % T < lossStart ? 0f : partial[0]);
+    }
+
+    /** g[i] += src[i] where sel[i] ≠ 0 (AuxK's gradient into ∂L/∂pre). Reference: {@code SaeKernels.addSelected}. */
+    public static void addSelected(FloatArray g, FloatArray src, FloatArray sel, int total) {
+        for (@Parallel int i = 0; i < total; i++) if (sel.get(i) != 0f) g.set(i, g.get(i) + src.get(i));
+    }
+
+    /**
+     * out[slot] = min{f[r, j] : f &gt; 0, r mod T ≥ lossStart}, or −1 when no f is positive; a single work-group
+     * (global = local = WG). BatchTopK's threshold statistic; reference: {@code ThresholdKernels.minPositive}
+     * (which says +∞ where this says −1).
+     */
+    public static void minPositive(KernelContext ctx, FloatArray f, int rows, int n, int T, int lossStart,
+                                   FloatArray out, int slot) {
+        int lid = ctx.localIdx;
+        float[] partial = ctx.allocateFloatLocalArray(WG);
+        int total = rows * n;
+        float mn = -1f;
+        for (int i = lid; i < total; i += WG) {
+            int r = i / n;
+            float v = f.get(i);
+            if (r % T >= lossStart && v > 0f && (mn < 0f || v < mn)) mn = v;
+        }
+        partial[lid] = mn;
+        for (int st = WG / 2; st > 0; st >>= 1) {
+            ctx.localBarrier();
+            if (lid < st) {
+                float a = partial[lid];
+                float b = partial[lid + st];
+                partial[lid] = a < 0f ? b : (b < 0f ? a : (b < a ? b : a));
+            }
+        }
+        ctx.localBarrier();
+        if (lid == 0) out.set(slot, partial[0]);
+    }
+
+    // ---- the SAE splice inside the forward plan (msts.model.gemma.SaeSplice) ----
+
+    /** f = v·1[v &gt; θ_j] with v = pre + b_enc (JumpReLU). Reference: {@code SaeKernels.addRowVector} then {@code jumpRelu}. */
+    public static void addRowVectorJumpRelu(FloatArray pre, FloatArray b, FloatArray theta, FloatArray f, int rows, int n) {
+        int total = rows * n;
+        for (@Parallel int i = 0; i < total; i++) {
+            int j = i % n;
+            float v = pre.get(i) + b.get(j);
+            f.set(i, v > theta.get(j) ? v : 0f);
+        }
+    }
+
+    /** x[r, ·] = x̂[r, ·] where rowMask[r] ≠ 0 (the SAE splice). Reference: {@code msts.evals.SaeApply.splice}. */
+    public static void replaceRows(FloatArray x, FloatArray xhat, FloatArray rowMask, int rows, int d) {
+        int total = rows * d;
+        for (@Parallel int i = 0; i < total; i++) if (rowMask.get(i / d) != 0f) x.set(i, xhat.get(i));
+    }
+
+    /**
+     * SAEBench's clamp on f [rows, n] of sequences of T rows: f[t = 0] = 0; fmod = −mult[0] where sel[j] ≠ 0 and
+     * f &gt; 0, else f. Reference: {@code msts.evals.Unlearning.clamp}.
+     */
+    public static void clampLatents(FloatArray f, FloatArray fmod, FloatArray sel, FloatArray mult, int rows, int n, int T) {
+        int total = rows * n;
+        for (@Parallel int i = 0; i < total; i++) {
+            int r = i / n;
+            float v = r % T == 0 ? 0f : f.get(i);
+            f.set(i, v);
+            fmod.set(i, sel.get(i - r * n) != 0f && v > 0f ? -mult.get(0) : v);
+        }
+    }
+
+    /** x = (x − x̂) + x̂' (the clamp's error term kept, the reconstruction swapped). Reference: {@code Unlearning.clamp}. */
+    public static void swapReconstruction(FloatArray x, FloatArray xhat, FloatArray mod, int total) {
+        for (@Parallel int i = 0; i < total; i++) x.set(i, x.get(i) - xhat.get(i) + mod.get(i));
+    }
 }

@@ -23,17 +23,46 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * "relu" activation with the exact ("all" pairs) separation loss when its weight is non-zero, then the
  * update of {@code msts.sae.CpuTrainStep}: unit-norm projection of the decoder gradient, gradient-norm
  * clipping (when clipNorm &gt; 0), Adam, decoder renormalisation (unit_norm mode only).
+ *
+ * <p>TopK / BatchTopK ({@link Act}): the selection kernels ({@link TopKKernelsGpu}) replace ReLU, there is no L1
+ * term, and {@code msts.sae.AuxK} runs on the device: per step the host sends the dead-latent mask (from the
+ * trainer's firing tracker), k_aux = min(k_aux, n_dead) and 2·c·min(n_dead/k_aux, 1)/M; the dead latents' k_aux
+ * largest raw pre-activations per row ({@link TopKKernelsGpu#topkDeadRows}) are decoded against the residual
+ * x − x̂, and their gradient flows into b_dec, W_dec and the selected pre-activations, in the order of
+ * {@code AbstractSae.loss} (after the MSE gradient is masked to the active latents, before the encoder's).
+ * BatchTopK also returns the smallest positive f of the counted rows (its inference threshold's statistic).
  */
 public final class SaeTrainPlan implements AutoCloseable {
-    /** Shapes and fixed settings of the plan. dilations empty = baseline (no convolution). */
+    /** The activation of the plan: ReLU (with L1), TopK per row or BatchTopK over the batch (both with AuxK). */
+    public enum Act { RELU, TOPK, BATCHTOPK }
+
+    /**
+     * Shapes and fixed settings of the plan. dilations empty = baseline (no convolution). act TOPK / BATCHTOPK:
+     * k latents per row (BatchTopK: K = ⌊k·counted⌋ of the batch), AuxK with coefficient auxCoef and
+     * k_aux = kAux (the effective value, {@code SaeConfig.kAuxEffective}); no L1 term.
+     */
     public record Spec(int dIn, int dSae, int nSeq, int T, int lossStart, int[] dilations, boolean centred,
                        boolean unitNorm, float beta1, float beta2, float eps, float sepWeight, float sepMargin,
-                       float clipNorm) {
-        /** Without separation loss and without clipping. */
+                       float clipNorm, Act act, int k, float auxCoef, int kAux) {
+        /** Without separation loss and without clipping (ReLU). */
         public Spec(int dIn, int dSae, int nSeq, int T, int lossStart, int[] dilations, boolean centred,
                     boolean unitNorm, float beta1, float beta2, float eps) {
             this(dIn, dSae, nSeq, T, lossStart, dilations, centred, unitNorm, beta1, beta2, eps, 0f, 0f, 0f);
         }
+
+        /** ReLU. */
+        public Spec(int dIn, int dSae, int nSeq, int T, int lossStart, int[] dilations, boolean centred,
+                    boolean unitNorm, float beta1, float beta2, float eps, float sepWeight, float sepMargin,
+                    float clipNorm) {
+            this(dIn, dSae, nSeq, T, lossStart, dilations, centred, unitNorm, beta1, beta2, eps, sepWeight, sepMargin,
+                    clipNorm, Act.RELU, 0, 0f, 0);
+        }
+
+        /** TopK or BatchTopK: the selection and AuxK instead of ReLU and L1. */
+        public boolean topk() { return act != Act.RELU; }
+
+        /** BatchTopK's K = ⌊k·counted⌋ ({@code ThresholdKernels.batchK}). */
+        public int batchK() { return msts.sae.ThresholdKernels.batchK(k, counted()); }
 
         /** The exact ("all" pairs) separation loss is on, and has pairs. */
         public boolean separation() { return sepWeight != 0f && dSae >= 2; }
@@ -45,9 +74,12 @@ public final class SaeTrainPlan implements AutoCloseable {
 
     /**
      * Metrics of one step: mse = sse / counted, l1 = λ·Σ_j colF_j·wL1_j / counted, l0 = active / counted,
-     * sep = w·Σ_{i≠j} φ(cos_ij) / (n(n−1)) (0 when off), gradNorm = ‖g‖ before clipping (NaN when clipping is off).
+     * sep = w·Σ_{i≠j} φ(cos_ij) / (n(n−1)) (0 when off), gradNorm = ‖g‖ before clipping (NaN when clipping is off),
+     * aux = the AuxK loss (TopK/BatchTopK; 0 otherwise), minPositive = the smallest positive f of the counted rows
+     * (BatchTopK's threshold statistic; +∞ when none or not BatchTopK).
      */
-    public record Metrics(double mse, double l1, double l0, double sep, double gradNorm, double loss) {}
+    public record Metrics(double mse, double l1, double l0, double sep, double gradNorm, double loss, double aux,
+                          float minPositive) {}
 
     /** Work-groups per gradient array in the squared-norm reduction of clipping. */
     static final int NORM_GROUPS = 256;
@@ -59,7 +91,7 @@ public final class SaeTrainPlan implements AutoCloseable {
 
     private final Spec spec;
     public final FloatArray W_enc, b_enc, W_dec, b_dec, conv_w;
-    private final FloatArray x, hyper, metrics, fire;
+    private final FloatArray x, hyper, metrics, fire, deadMask, f, sel;
     private final FloatArray[] m, v;
     private final TornadoExecutionPlan plan;
     private TornadoExecutionResult last;
@@ -84,8 +116,10 @@ public final class SaeTrainPlan implements AutoCloseable {
     }
 
     /**
-     * As above, with the gemm kernel chosen by the caller: {@code tiled} = {@link SaeKernelsGpu#gemmTiled}
-     * (GPUs), else the plain loop {@link SaeKernelsGpu#gemm} (CPU OpenCL devices); see {@link Grids#threadPerOutput}.
+     * As above, with the kernel shapes chosen by the caller: {@code tiled} = the GPU shapes ({@link SaeKernelsGpu#gemmTiled},
+     * BatchTopK over many work-groups {@link TopKKernelsGpu#batchTopKTasks}), else the plain-loop gemm
+     * {@link SaeKernelsGpu#gemm} and the one-group {@link TopKKernelsGpu#batchTopK} (CPU OpenCL devices);
+     * see {@link Grids#threadPerOutput}.
      */
     public SaeTrainPlan(Spec s, float[][] params0, float[][] m0, float[][] v0, long stepsDone, TornadoDevice device,
                         boolean tiled) {
@@ -111,11 +145,15 @@ public final class SaeTrainPlan implements AutoCloseable {
         }
         x = new FloatArray(N * d);
         fire = new FloatArray(n);
-        hyper = new FloatArray(5);
-        metrics = new FloatArray(5); // sse, L1 sum, active count, Σφ (separation), Σg² (clipping)
+        hyper = new FloatArray(7); // lr, bias corrections 1 and 2, λ/M, 2/M, k_aux (AuxK), 2·c_aux/M
+        // sse, L1 sum, active count, Σφ (separation), Σg² (clipping), AuxK Σ‖ê − r‖², min positive f, BatchTopK kept
+        metrics = new FloatArray(8);
+        deadMask = new FloatArray(n);
+        boolean topk = s.topk();
         IntArray dil = IntArray.fromArray(S > 0 ? s.dilations() : new int[]{1});
         FloatArray xc = new FloatArray(N * d), z = s.temporal() ? new FloatArray(N * d) : xc;
-        FloatArray pre = new FloatArray(N * n), f = new FloatArray(N * n), xhat = new FloatArray(N * d),
+        f = new FloatArray(N * n);
+        FloatArray pre = new FloatArray(N * n), xhat = new FloatArray(N * d),
                 e = new FloatArray(N * d), rowSq = new FloatArray(N), colF = new FloatArray(n),
                 norms = new FloatArray(n), wL1 = new FloatArray(n), l1part = new FloatArray(n), df = new FloatArray(N * n);
         FloatArray dz = s.temporal() ? new FloatArray(N * d) : new FloatArray(1);
@@ -125,6 +163,7 @@ public final class SaeTrainPlan implements AutoCloseable {
         GridScheduler grid = new GridScheduler();
         int np = s.temporal() ? 5 : 4; // parameter tensors in use
         TaskGraph g = new TaskGraph(GRAPH).transferToDevice(EVERY, x, hyper);
+        if (topk) g.transferToDevice(EVERY, deadMask);
         for (int i = 0; i < np; i++) g.transferToDevice(FIRST, params[i], grads[i], m[i], v[i]);
         g.transferToDevice(FIRST, xc, pre, f, xhat, e, rowSq, colF, fire, norms, wL1, l1part, df, metrics);
         if (s.temporal()) g.transferToDevice(FIRST, dil, z, dz, dxc);
@@ -140,11 +179,35 @@ public final class SaeTrainPlan implements AutoCloseable {
             sq = new FloatArray(np * NORM_GROUPS);
             g.transferToDevice(FIRST, sq);
         }
+        FloatArray aux = null, auxHat = null, auxRowSq = null, dAux = null;
+        if (topk) {
+            aux = new FloatArray(N * n);
+            sel = new FloatArray(N * n);
+            auxHat = new FloatArray(N * d);
+            auxRowSq = new FloatArray(N);
+            dAux = new FloatArray(N * n);
+            g.transferToDevice(FIRST, aux, sel, auxHat, auxRowSq, dAux);
+        } else {
+            sel = null;
+        }
         // ---- forward ----
         g.task("sub", SaeKernelsGpu::subRowVector, x, b_dec, xc, N, d);
         if (s.temporal()) g.task("conv", SaeKernelsGpu::convForward, xc, conv_w, dil, S, centred, T, d, z, N);
-        gemm(g, grid, tiled, "enc", 0, 0, N, n, d, z, d, W_enc, n, pre, n)
-                .task("encBiasRelu", SaeKernelsGpu::addRowVectorRelu, pre, b_enc, f, N, n);
+        gemm(g, grid, tiled, "enc", 0, 0, N, n, d, z, d, W_enc, n, pre, n);
+        switch (s.act()) {
+            case RELU -> g.task("encBiasRelu", SaeKernelsGpu::addRowVectorRelu, pre, b_enc, f, N, n);
+            case TOPK -> reduce(g.task("encBias", SaeKernelsGpu::addRowVector, pre, b_enc, N, n), grid, "topk", N)
+                    .task("topk", TopKKernelsGpu::topkRows, new KernelContext(), pre, f, n, s.k());
+            case BATCHTOPK -> { // GPUs: the multi-group selection; CPU devices: one work-group (fewer launches, same result)
+                g.task("encBias", SaeKernelsGpu::addRowVector, pre, b_enc, N, n);
+                if (tiled)
+                    TopKKernelsGpu.batchTopKTasks(g, grid, GRAPH, "batchTopK", pre, f, N, n, T, ls, s.batchK(), metrics, 7,
+                            TopKKernelsGpu.batchTopKGroups(N * n));
+                else
+                    reduce(g, grid, "batchTopK", 1).task("batchTopK", TopKKernelsGpu::batchTopK, new KernelContext(), pre, f, N, n,
+                            T, ls, s.batchK(), metrics, 7);
+            }
+        }
         gemm(g, grid, tiled, "dec", 0, 0, N, d, n, f, n, W_dec, d, xhat, d)
                 .task("decBias", SaeKernelsGpu::addRowVector, xhat, b_dec, N, d);
         reduce(g, grid, "err", N).task("err", SaeKernelsGpu::diffRowSq, new KernelContext(), xhat, x, e, rowSq, d, T, ls);
@@ -153,8 +216,18 @@ public final class SaeTrainPlan implements AutoCloseable {
         reduce(g, grid, "fire", n).task("fire", SaeKernelsGpu::columnSums, new KernelContext(), f, N, n, T, ls, 1f, 0, 1, fire);
         reduce(g, grid, "l0", 1).task("l0", SaeKernelsGpu::sumTo, new KernelContext(), fire, n, metrics, 2);
         reduce(g, grid, "norms", n).task("norms", SaeKernelsGpu::rowNorms, new KernelContext(), W_dec, d, norms);
-        g.task("l1w", SaeKernelsGpu::l1Weights, norms, colF, s.unitNorm() ? 1 : 0, wL1, l1part, n);
-        reduce(g, grid, "l1", 1).task("l1", SaeKernelsGpu::sumTo, new KernelContext(), l1part, n, metrics, 1);
+        if (!topk) {
+            g.task("l1w", SaeKernelsGpu::l1Weights, norms, colF, s.unitNorm() ? 1 : 0, wL1, l1part, n);
+            reduce(g, grid, "l1", 1).task("l1", SaeKernelsGpu::sumTo, new KernelContext(), l1part, n, metrics, 1);
+        } else { // AuxK: the dead latents' k_aux largest pre-activations fit the residual x − x̂ (msts.sae.AuxK)
+            reduce(g, grid, "auxSel", N).task("auxSel", TopKKernelsGpu::topkDeadRows, new KernelContext(), pre, deadMask, hyper, 5, aux, sel, n);
+            gemm(g, grid, tiled, "auxDec", 0, 0, N, d, n, aux, n, W_dec, d, auxHat, d)
+                    .task("auxBias", SaeKernelsGpu::addRowVector, auxHat, b_dec, N, d);
+            reduce(g, grid, "auxErr", N).task("auxErr", SaeKernelsGpu::addRowSq, new KernelContext(), auxHat, e, auxRowSq, d, T, ls);
+            reduce(g, grid, "auxSum", 1).task("auxSum", SaeKernelsGpu::sumTo, new KernelContext(), auxRowSq, N, metrics, 5);
+            if (s.act() == Act.BATCHTOPK)
+                reduce(g, grid, "minPos", 1).task("minPos", SaeKernelsGpu::minPositive, new KernelContext(), f, N, n, T, ls, metrics, 6);
+        }
         if (s.separation()) { // L_sep on U = W_dec/‖W_dec‖ through the Gram matrix (SeparationLoss, form "all")
             float sepScale = (float) (s.sepWeight() / ((double) n * (n - 1)));
             g.task("sepUnit", SaeKernelsGpu::unitRows, W_dec, norms, u, n, d);
@@ -166,11 +239,20 @@ public final class SaeTrainPlan implements AutoCloseable {
         g.task("dxhat", SaeKernelsGpu::scaleMaskRows, e, hyper, 4, N, d, T, ls);
         gemm(g, grid, tiled, "gWdec", 1, 0, n, d, N, f, n, e, d, gW_dec, d);
         reduce(g, grid, "gbdec", d).task("gbdec", SaeKernelsGpu::columnSums, new KernelContext(), e, N, d, T, 0, 1f, 0, 0, gb_dec);
-        gemm(g, grid, tiled, "df", 0, 1, N, n, d, e, d, W_dec, d, df, n)
-                .task("l1df", SaeKernelsGpu::addRowVectorActive, df, wL1, hyper, 3, f, N, n, T, ls);
-        if (!s.unitNorm())
-            g.task("l1W", SaeKernelsGpu::addScaledRowsByNorm, gW_dec, W_dec, colF, norms, hyper, 3, n, d);
+        gemm(g, grid, tiled, "df", 0, 1, N, n, d, e, d, W_dec, d, df, n);
+        if (!topk) {
+            g.task("l1df", SaeKernelsGpu::addRowVectorActive, df, wL1, hyper, 3, f, N, n, T, ls);
+            if (!s.unitNorm())
+                g.task("l1W", SaeKernelsGpu::addScaledRowsByNorm, gW_dec, W_dec, colF, norms, hyper, 3, n, d);
+        }
         g.task("mask", SaeKernelsGpu::maskByActive, df, f, N * n);
+        if (topk) { // AuxK backward (AuxK.backward): δ_aux = 2·c/M·(ê − r) on counted rows into b_dec, W_dec, pre
+            g.task("auxScale", SaeKernelsGpu::scaleMaskRows, auxHat, hyper, 6, N, d, T, ls);
+            reduce(g, grid, "auxGbdec", d).task("auxGbdec", SaeKernelsGpu::columnSums, new KernelContext(), auxHat, N, d, T, 0, 1f, 1, 0, gb_dec);
+            gemm(g, grid, tiled, "auxGWdec", 1, 0, n, d, N, aux, n, auxHat, d, 1f, gW_dec, d);
+            gemm(g, grid, tiled, "auxDf", 0, 1, N, n, d, auxHat, d, W_dec, d, dAux, n)
+                    .task("auxAdd", SaeKernelsGpu::addSelected, df, dAux, sel, N * n);
+        }
         reduce(g, grid, "gbenc", n).task("gbenc", SaeKernelsGpu::columnSums, new KernelContext(), df, N, n, T, 0, 1f, 0, 0, gb_enc);
         gemm(g, grid, tiled, "gWenc", 1, 0, d, n, N, z, d, df, n, gW_enc, n);
         if (s.temporal()) {
@@ -207,6 +289,8 @@ public final class SaeTrainPlan implements AutoCloseable {
         if (s.unitNorm())
             reduce(g, grid, "renorm", n).task("renorm", SaeKernelsGpu::normalizeRows, new KernelContext(), W_dec, d);
         g.transferToHost(EVERY, metrics, fire);
+        g.transferToHost(UNDER_DEMAND, f);
+        if (topk) g.transferToHost(UNDER_DEMAND, sel);
         if (s.temporal()) g.transferToHost(UNDER_DEMAND, W_enc, b_enc, W_dec, b_dec, conv_w);
         else g.transferToHost(UNDER_DEMAND, W_enc, b_enc, W_dec, b_dec);
         for (int i = 0; i < np; i++) g.transferToHost(UNDER_DEMAND, m[i], v[i]);
@@ -262,6 +346,15 @@ public final class SaeTrainPlan implements AutoCloseable {
      * metrics. Step numbers (for Adam's bias correction) count from 1.
      */
     public Metrics step(float[] batch, float lr, float l1) {
+        return step(batch, lr, l1, null);
+    }
+
+    /**
+     * As {@link #step(float[], float, float)}, with AuxK's dead-latent mask (TopK/BatchTopK; null = none dead):
+     * k_aux = min(kAux, n_dead), scale c·min(n_dead/kAux, 1) as {@code msts.sae.AuxK}; no AuxK when no latent
+     * is dead or c = 0. The L1 coefficient is ignored for TopK/BatchTopK.
+     */
+    public Metrics step(float[] batch, float lr, float l1, boolean[] dead) {
         if (batch.length != x.getSize())
             throw new IllegalArgumentException("batch has " + batch.length + " floats, plan expects " + x.getSize());
         step++;
@@ -272,12 +365,43 @@ public final class SaeTrainPlan implements AutoCloseable {
         hyper.set(2, (float) (1 - Math.pow(spec.beta2(), step)));
         hyper.set(3, l1 / M);
         hyper.set(4, 2f / M);
-        last = plan.execute();
-        double mse = metrics.get(0) / M, l1v = l1 * (double) metrics.get(1) / M, l0 = metrics.get(2) / (double) M;
         int n = spec.dSae();
+        float auxScale = 0f;
+        if (spec.topk()) {
+            int nDead = 0;
+            if (dead != null) for (int j = 0; j < n; j++) {
+                boolean b = dead[j];
+                deadMask.set(j, b ? 1f : 0f);
+                nDead += b ? 1 : 0;
+            }
+            else deadMask.init(0f);
+            boolean used = nDead > 0 && spec.auxCoef() != 0f;
+            auxScale = used ? spec.auxCoef() * Math.min((float) nDead / spec.kAux(), 1f) : 0f;
+            hyper.set(5, used ? Math.min(spec.kAux(), nDead) : 0);
+            hyper.set(6, 2f * auxScale * (1f / M));
+        }
+        last = plan.execute();
+        double mse = metrics.get(0) / M, l0 = metrics.get(2) / (double) M;
+        double l1v = spec.topk() ? 0 : l1 * (double) metrics.get(1) / M;
+        double aux = spec.topk() ? auxScale * (double) metrics.get(5) / M : 0;
+        float minPos = Float.POSITIVE_INFINITY;
+        if (spec.act() == Act.BATCHTOPK && metrics.get(6) > 0f) minPos = metrics.get(6);
         double sep = spec.separation() ? spec.sepWeight() * (double) metrics.get(3) / ((double) n * (n - 1)) : 0;
         double gn = spec.clipNorm() > 0 ? Math.sqrt(metrics.get(4)) : Double.NaN;
-        return new Metrics(mse, l1v, l0, sep, gn, mse + l1v + sep);
+        return new Metrics(mse, l1v, l0, sep, gn, mse + l1v + aux + sep, aux, minPos);
+    }
+
+    /** The activations f [rows, d_sae] of the last step (brought back from the device; tests). */
+    public float[] features() {
+        if (last != null) last.transferToHost(f);
+        return f.toHeapArray();
+    }
+
+    /** AuxK's selection of the last step [rows, d_sae], 1 where selected (TopK/BatchTopK only; tests). */
+    public float[] auxSelection() {
+        if (sel == null) throw new IllegalStateException("no AuxK in a " + spec.act() + " plan");
+        if (last != null) last.transferToHost(sel);
+        return sel.toHeapArray();
     }
 
     /** Copies the device parameters back into the host arrays {@link #W_enc} … {@link #conv_w}. */

@@ -89,7 +89,7 @@ class PlanTrainStepAccelTest {
         for (int i = 0; i < names.length; i++)
             if (w[i].length > 0) check(what + " " + names[i], FloatArray.fromArray(g[i]), w[i], 1e-5);
         @SuppressWarnings("unchecked") Map<String, Object> gf = (Map<String, Object>) gs.get("final"), wf = (Map<String, Object>) ws.get("final");
-        for (String k : new String[]{"loss", "mse", "l1_loss", "l0", "explained_variance"}) {
+        for (String k : new String[]{"loss", "mse", "l1_loss", "auxk_loss", "l0", "explained_variance"}) {
             double a = ((Number) gf.get(k)).doubleValue(), b = ((Number) wf.get(k)).doubleValue();
             check(what + " final " + k, FloatArray.fromArray(new float[]{(float) a}), new float[]{(float) b}, 1e-5);
         }
@@ -162,11 +162,54 @@ class PlanTrainStepAccelTest {
         assertTrue(diff > 1e-4, "clipping at 0.5 was active (max parameter change vs. no clipping " + diff + ")");
     }
 
+    /**
+     * TopK and BatchTopK through the trainer (issue 14): the selection, the backward through the selected latents
+     * and AuxK on the trainer's dead-latent mask (dead after one silent step, so AuxK is active from step 2), and
+     * BatchTopK's inference threshold — parameters, summary metrics (incl. auxk_loss), dead count and threshold
+     * vs the CPU loop from the same init; a pause + resume in between for BatchTopK (threshold and counters restored).
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0} {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"topk, topk", "temporal, topk", "batchtopk, batchtopk", "temporal, batchtopk"})
+    void topkAndBatchTopKMatchCpu(String arch, String act) throws Exception {
+        SaeConfig c = builder(arch, "decoder_norm").activation(act).auxKCoefficient(0.5f).build();
+        TrainConfig t = tcb(5).deadAfterTokens(N_SEQ * (T - 1)).build();
+        SaeTrainer cpu = new SaeTrainer(c, t, CPU, dir.resolve("cpu")).quiet(true);
+        var ws = cpu.train(source(), false).toMap();
+        SaeTrainer dev;
+        if (act.equals("batchtopk")) { // 2 steps, then resume (the threshold comes back from the checkpoint)
+            new SaeTrainer(c, tcb(5).deadAfterTokens(N_SEQ * (T - 1)).maxStepsThisRun(2).build(), TORNADO_STEPS,
+                    dir.resolve("dev")).quiet(true).train(source(), false);
+            dev = new SaeTrainer(c, t, TORNADO_STEPS, dir.resolve("dev")).quiet(true);
+            var gs = dev.train(source(), true).toMap();
+            assertEquals("tornado", gs.get("steps_on"));
+        } else {
+            dev = new SaeTrainer(c, t, TORNADO_STEPS, dir.resolve("dev")).quiet(true);
+            var gs = dev.train(source(), false).toMap();
+            same(arch + " " + act, dev, cpu, gs, ws);
+        }
+        String[] names = {"W_enc", "b_enc", "W_dec", "b_dec", "conv_w"};
+        for (int i = 0; i < names.length; i++)
+            if (cpu.params().arrays()[i].length > 0)
+                check(arch + " " + act + " " + names[i], FloatArray.fromArray(dev.params().arrays()[i]), cpu.params().arrays()[i], 1e-5);
+        @SuppressWarnings("unchecked") Map<String, Object> wf = (Map<String, Object>) ws.get("final");
+        assertTrue(((Number) wf.get("auxk_loss")).doubleValue() > 0, "AuxK was active in the CPU run");
+        assertTrue(((Number) ws.get("dead_latents")).intValue() > 0, "some latents dead");
+        if (act.equals("batchtopk")) {
+            double want = ((Number) cpu.sae().trainingState().get("topk_threshold")).doubleValue();
+            double got = ((Number) dev.sae().trainingState().get("topk_threshold")).doubleValue();
+            System.out.printf("[accel] %s %s topk_threshold device %.9f cpu %.9f%n", arch, act, got, want);
+            assertTrue(want > 0, "the threshold moved");
+            assertEquals(want, got, 1e-6 * (1 + want), "BatchTopK threshold");
+        }
+    }
+
     @Test
     void unsupportedConfigsAreNamed() {
         TrainConfig t = tc(2);
         assertNull(PlanTrainStep.unsupported(cfg("temporal", "decoder_norm"), t));
-        assertNotNull(PlanTrainStep.unsupported(cfg("topk", "decoder_norm"), t));
+        assertNull(PlanTrainStep.unsupported(cfg("topk", "decoder_norm"), t));
+        assertNull(PlanTrainStep.unsupported(cfg("batchtopk", "decoder_norm"), t));
+        assertNotNull(PlanTrainStep.unsupported(cfg("jumprelu", "decoder_norm"), t));
         // the exact separation loss and clipping run on the device; the sampled/coactive forms do not
         assertNull(PlanTrainStep.unsupported(builder("temporal", "decoder_norm").sepWeight(0.1f).build(), t));
         SaeConfig sampled = builder("temporal", "decoder_norm").sepWeight(0.1f).sepForm("sampled").build();
