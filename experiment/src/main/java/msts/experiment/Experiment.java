@@ -56,14 +56,16 @@ import java.util.stream.Stream;
 
 /**
  * Runs a {@link Plan} into a directory, cell by cell (docs/experiment.md). A cell is one unit of work with one
- * result file: the unmodified model's MCQ accuracy, a harvest per context, config × seed × {train, core,
- * unlearning}, ground-truth config × seed × regime, RMU × seed. Results are written atomically (temp file +
+ * result file: the unmodified model's MCQ accuracy, a harvest per context, the matched-L0 calibration (unit ×
+ * grid point, and each unit's choice), the tuning stage (candidate, and each tuned config's selection), config ×
+ * seed × {train, core, unlearning, probing}, ground-truth config × seed × regime, RMU × seed. Results are written atomically (temp file +
  * rename), so a killed run leaves only finished cells; a re-run skips them. DIR/plan.json records the plan and
  * its hash: a directory holding another plan is refused before any work. Progress: one line per cell with the
  * elapsed time and an ETA from the measured mean time of each kind of cell.
  *
  * <p>Layout: DIR/plan.json, DIR/world/ (when the plan describes a world), DIR/stores/ctx-C/, DIR/mcq.json,
- * DIR/cells/CONFIG/seed-S/{sae/, train.json, core.json, unlearning.json, *_eval_results.json},
+ * DIR/calibration/UNIT/{l1-V|k-V}/cal.json + choice.json, DIR/tuning/CONFIG/tI/tune.json + selected.json,
+ * DIR/cells/CONFIG/seed-S/{sae/, train.json, core.json, unlearning.json, probing.json, *_eval_results.json},
  * DIR/cells/gt-REGIME/CONFIG/seed-S/gt.json, DIR/cells/rmu/seed-S/rmu.json, DIR/report/.
  */
 public final class Experiment {
@@ -176,7 +178,8 @@ public final class Experiment {
         boolean modelEvals = ev.contains("unlearning") || ev.contains("rmu");
         if (modelEvals) cells.add(new Cell("mcq", "unmodified model MCQ accuracy", out.resolve("mcq.json"), this::mcq));
         boolean needSae = ev.contains("core") || ev.contains("unlearning") || ev.contains("probing");
-        if (needSae) {
+        boolean gtTuned = ev.contains("ground_truth") && plan.groundTruth().configs().stream().anyMatch(n -> plan.config(n).tune() != null);
+        if (needSae || gtTuned) {
             for (int ctx : plan.contexts())
                 cells.add(new Cell("harvest", "harvest layer " + plan.layer() + " context " + ctx, store(ctx).resolve("harvest.done.json"), () -> harvest(ctx)));
             if (plan.targetL0() != null)
@@ -195,6 +198,8 @@ public final class Experiment {
                                 () -> tune(c, k)));
                     cells.add(new Cell("select", "tune " + c.name() + ": select by " + c.tune().select(), tuneDir(c.name()).resolve("selected.json"), () -> select(c)));
                 }
+        }
+        if (needSae) {
             for (long seed : plan.seeds())
                 for (Plan.SaeCfg c : plan.configs()) {
                     Path d = cellDir(c.name(), seed);

@@ -402,7 +402,7 @@ public final class ExperimentReport {
             for (JsonNode k : sel.path("candidates"))
                 t.add(List.of(k.path("candidate").asText(), k.path("settings").asText(), f(k.has("l1") ? k.path("l1").asDouble() : k.path("k").asDouble()),
                         f(value(k, "l0")), f(value(k, "explained_variance")), f(value(k, "ce_loss_score")),
-                        k.path("candidate").asText().equals(sel.path("selected").asText()) ? "**yes**" : ""));
+                        k.path("candidate").asText().equals(sel.path("selected").asText()) ? "yes" : ""));
             table(md, t);
             notes.add(String.format(Locale.ROOT, "%s is the tuning candidate %s (%s), selected by validation %s on tuning seed %d", c.name(),
                     sel.path("selected").asText(), sel.path("settings").asText(), sel.path("select").asText(), plan.tuningSeed()));
@@ -689,6 +689,7 @@ public final class ExperimentReport {
             if (!line.startsWith("- ") && inList) { h.append("</ul>\n"); inList = false; }
             if (line.startsWith("# ")) h.append("<h1>").append(esc(line.substring(2))).append("</h1>\n");
             else if (line.startsWith("## ")) h.append("<h2>").append(esc(line.substring(3))).append("</h2>\n");
+            else if (line.startsWith("### ")) h.append("<h3>").append(esc(line.substring(4))).append("</h3>\n");
             else if (line.startsWith("|---")) continue;
             else if (line.startsWith("|")) {
                 boolean headRow = !inTable;
