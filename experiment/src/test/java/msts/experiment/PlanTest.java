@@ -31,7 +31,7 @@ class PlanTest {
         // matched L0: every config calibrated to one target on a seed the evaluation does not use
         assertEquals(16.0, p.targetL0());
         assertFalse(p.seeds().contains(p.calibration().seed()));
-        for (Plan.SaeCfg c : p.units().values()) assertArrayEquals(new double[]{4, 6, 8}, c.l1Grid(), c.name());
+        for (Plan.SaeCfg c : p.units().values()) assertArrayEquals(new double[]{2, 4, 6, 8}, c.l1Grid(), c.name());
         assertEquals(0, p.calibration().tokens(), "calibrated at full length: L0 keeps falling as training goes on");
         // run 5: final is tuned over dilations × separation weight on a tuning seed, selected by a validation metric
         Plan.Tune t = p.config("final").tune();
