@@ -31,7 +31,8 @@ class PlanTest {
         // matched L0: every config calibrated to one target on a seed the evaluation does not use
         assertEquals(16.0, p.targetL0());
         assertFalse(p.seeds().contains(p.calibration().seed()));
-        for (Plan.SaeCfg c : p.units().values()) assertArrayEquals(new double[]{2, 4, 6, 8}, c.l1Grid(), c.name());
+        for (var u : p.units().entrySet())
+            assertArrayEquals(u.getKey().equals("conv+sep-ctx256") ? new double[]{4, 8, 12, 16} : new double[]{2, 4, 6, 8}, u.getValue().l1Grid(), u.getKey());
         assertEquals(0, p.calibration().tokens(), "calibrated at full length: L0 keeps falling as training goes on");
         // run 5: final is tuned over dilations × separation weight on a tuning seed, selected by a validation metric
         Plan.Tune t = p.config("final").tune();
