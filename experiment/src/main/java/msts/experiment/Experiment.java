@@ -56,14 +56,16 @@ import java.util.stream.Stream;
 
 /**
  * Runs a {@link Plan} into a directory, cell by cell (docs/experiment.md). A cell is one unit of work with one
- * result file: the unmodified model's MCQ accuracy, a harvest per context, config × seed × {train, core,
- * unlearning}, ground-truth config × seed × regime, RMU × seed. Results are written atomically (temp file +
+ * result file: the unmodified model's MCQ accuracy, a harvest per context, the matched-L0 calibration (unit ×
+ * grid point, and each unit's choice), the tuning stage (candidate, and each tuned config's selection), config ×
+ * seed × {train, core, unlearning, probing}, ground-truth config × seed × regime, RMU × seed. Results are written atomically (temp file +
  * rename), so a killed run leaves only finished cells; a re-run skips them. DIR/plan.json records the plan and
  * its hash: a directory holding another plan is refused before any work. Progress: one line per cell with the
  * elapsed time and an ETA from the measured mean time of each kind of cell.
  *
  * <p>Layout: DIR/plan.json, DIR/world/ (when the plan describes a world), DIR/stores/ctx-C/, DIR/mcq.json,
- * DIR/cells/CONFIG/seed-S/{sae/, train.json, core.json, unlearning.json, *_eval_results.json},
+ * DIR/calibration/UNIT/{l1-V|k-V}/cal.json + choice.json, DIR/tuning/CONFIG/tI/tune.json + selected.json,
+ * DIR/cells/CONFIG/seed-S/{sae/, train.json, core.json, unlearning.json, probing.json, *_eval_results.json},
  * DIR/cells/gt-REGIME/CONFIG/seed-S/gt.json, DIR/cells/rmu/seed-S/rmu.json, DIR/report/.
  */
 public final class Experiment {
@@ -106,12 +108,23 @@ public final class Experiment {
         Gemma2Config mc = Gemma2Config.load(modelDir.resolve("config.json"));
         if (plan.layer() >= mc.numHiddenLayers())
             throw new IllegalArgumentException("plan layer " + plan.layer() + " is outside the model's " + mc.numHiddenLayers() + " layers (0.." + (mc.numHiddenLayers() - 1) + ")");
+        int maxPos;
+        try {
+            maxPos = JSON.readTree(modelDir.resolve("config.json").toFile()).path("max_position_embeddings").asInt(8192); // transformers' Gemma2Config default
+        } catch (IOException e) {
+            throw new IllegalArgumentException(modelDir.resolve("config.json") + ": unreadable (" + e.getMessage() + ")");
+        }
+        for (int ctx : plan.allContexts())
+            if (ctx > maxPos)
+                throw new IllegalArgumentException("plan context " + ctx + " exceeds the model's max_position_embeddings " + maxPos + " (" + modelDir.resolve("config.json") + ")");
         if (plan.evals().contains("rmu") && plan.rmu().layer() >= mc.numHiddenLayers())
             throw new IllegalArgumentException("plan rmu.layer " + plan.rmu().layer() + " is outside the model's " + mc.numHiddenLayers() + " layers");
         if (plan.world() != null)
             for (String f : List.of(WorldFiles.TRAIN, WorldFiles.FORGET, WorldFiles.RETAIN, "wmdp_bio.jsonl"))
                 if (!Files.isRegularFile(plan.world().resolve(f)))
                     throw new IllegalArgumentException("plan world " + plan.world() + ": missing " + f + " (a directory written by msts world)");
+        if (plan.world() != null && plan.evals().contains("probing") && !Files.isRegularFile(plan.world().resolve(WorldFiles.PROBING)))
+            throw new IllegalArgumentException("plan world " + plan.world() + ": missing " + WorldFiles.PROBING + " (the probing eval's labelled texts)");
         if (plan.world() != null && mmluFiles(plan.world()).isEmpty())
             throw new IllegalArgumentException("plan world " + plan.world() + ": no mmlu_*.jsonl question sets");
         for (Plan.SaeCfg c : plan.configs()) {
@@ -164,17 +177,38 @@ public final class Experiment {
         List<String> ev = plan.evals();
         boolean modelEvals = ev.contains("unlearning") || ev.contains("rmu");
         if (modelEvals) cells.add(new Cell("mcq", "unmodified model MCQ accuracy", out.resolve("mcq.json"), this::mcq));
-        boolean needSae = ev.contains("core") || ev.contains("unlearning");
-        if (needSae) {
+        boolean needSae = ev.contains("core") || ev.contains("unlearning") || ev.contains("probing");
+        boolean gtTuned = ev.contains("ground_truth") && plan.groundTruth().configs().stream().anyMatch(n -> plan.config(n).tune() != null);
+        if (needSae || gtTuned) {
             for (int ctx : plan.contexts())
                 cells.add(new Cell("harvest", "harvest layer " + plan.layer() + " context " + ctx, store(ctx).resolve("harvest.done.json"), () -> harvest(ctx)));
+            if (plan.targetL0() != null)
+                for (var u : plan.units().entrySet()) {
+                    String key = u.getKey();
+                    Plan.SaeCfg c = u.getValue();
+                    for (double g : grid(c))
+                        cells.add(new Cell("calibrate", "calibrate " + key + " " + param(c) + " " + fmt(g), calPoint(key, c, g), () -> calibratePoint(key, c, g)));
+                    cells.add(new Cell("choose", "calibrate " + key + ": choose " + param(c) + " for L0 " + fmt(plan.targetL0()), calDir(key).resolve("choice.json"),
+                            () -> choose(key, c)));
+                }
+            for (Plan.SaeCfg c : plan.configs())
+                if (c.tune() != null) {
+                    for (Plan.Candidate k : c.tune().candidates())
+                        cells.add(new Cell("tune", "tune " + c.name() + " " + k.id() + " (" + k.settings() + ")", tuneDir(c.name()).resolve(k.id()).resolve("tune.json"),
+                                () -> tune(c, k)));
+                    cells.add(new Cell("select", "tune " + c.name() + ": select by " + c.tune().select(), tuneDir(c.name()).resolve("selected.json"), () -> select(c)));
+                }
+        }
+        if (needSae) {
             for (long seed : plan.seeds())
                 for (Plan.SaeCfg c : plan.configs()) {
                     Path d = cellDir(c.name(), seed);
-                    cells.add(new Cell("train", c.name() + " seed " + seed + " train", d.resolve("train.json"), () -> train(c, seed)));
+                    cells.add(new Cell("train", c.name() + " seed " + seed + " train", d.resolve("train.json"), () -> train(effective(c), seed)));
                     if (ev.contains("core")) cells.add(new Cell("core", c.name() + " seed " + seed + " core", d.resolve("core.json"), () -> core(c, seed)));
                     if (ev.contains("unlearning"))
                         cells.add(new Cell("unlearning", c.name() + " seed " + seed + " unlearning", d.resolve("unlearning.json"), () -> unlearning(c, seed)));
+                    if (ev.contains("probing"))
+                        cells.add(new Cell("probing", c.name() + " seed " + seed + " probing", d.resolve("probing.json"), () -> probing(c, seed)));
                 }
         }
         if (ev.contains("rmu"))
@@ -185,7 +219,7 @@ public final class Experiment {
                 for (String regime : plan.groundTruth().regimes())
                     for (String cn : plan.groundTruth().configs())
                         cells.add(new Cell("gt-" + regime, "ground truth " + regime + " " + cn + " seed " + seed, gtDir(regime, cn, seed).resolve("gt.json"),
-                                () -> groundTruth(plan.config(cn), regime, seed)));
+                                () -> groundTruth(tuned(plan.config(cn)), regime, seed)));
         return cells;
     }
 
@@ -327,6 +361,176 @@ public final class Experiment {
         return TrainConfig.builder().totalTokens(tokens).lr(lr).seed(seed).build();
     }
 
+    // ---- matched L0 (calibration) and tuning -----------------------------------------------------
+
+    Path calDir(String unit) { return out.resolve("calibration").resolve(unit); }
+
+    Path tuneDir(String config) { return out.resolve("tuning").resolve(config); }
+
+    /** The swept sparsity parameter of a config: "l1" (ReLU) or "k" (TopK). */
+    static String param(Plan.SaeCfg c) { return c.topk() ? "k" : "l1"; }
+
+    static double[] grid(Plan.SaeCfg c) {
+        return c.topk() ? java.util.Arrays.stream(c.kGrid()).asDoubleStream().toArray() : c.l1Grid();
+    }
+
+    static String fmt(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e9 ? String.valueOf((long) v) : String.valueOf(v);
+    }
+
+    Path calPoint(String unit, Plan.SaeCfg c, double g) { return calDir(unit).resolve(param(c) + "-" + fmt(g)).resolve("cal.json"); }
+
+    long calibrationTokens(Plan.SaeCfg c) {
+        return plan.calibration().tokens() > 0 ? Math.max(c.batch(), plan.calibration().tokens()) : c.tokens();
+    }
+
+    /** Trains {@code c} on the calibration seed at one grid point (short: calibration.tokens) and measures it on the validation rows. */
+    void calibratePoint(String unit, Plan.SaeCfg c, double g) throws IOException {
+        Plan.SaeCfg at = c.withSparsity(g);
+        long seed = plan.calibration().seed();
+        AbstractSae sae = trainInMemory(at, calibrationTokens(c), seed);
+        ObjectNode o = validate(sae);
+        o.put("param", param(c));
+        o.put("value", g);
+        o.put("seed", seed);
+        o.put("tokens", calibrationTokens(c));
+        writeAtomically(calPoint(unit, c, g), o);
+    }
+
+    /** Picks the L1 / k whose validation L0 matches the target (Calibrate.choose) from the unit's grid points. */
+    void choose(String unit, Plan.SaeCfg c) throws IOException {
+        double[] g = grid(c), l0 = new double[g.length];
+        for (int i = 0; i < g.length; i++) l0[i] = JSON.readTree(calPoint(unit, c, g[i]).toFile()).path("l0").asDouble();
+        Calibrate.Choice ch = Calibrate.choose(g, l0, plan.targetL0());
+        double v = c.topk() ? Math.max(1, Math.min(c.dSae(), Math.round(ch.value()))) : ch.value();
+        ObjectNode o = JSON.createObjectNode();
+        o.put("param", param(c));
+        o.put("target_l0", plan.targetL0());
+        o.put("seed", plan.calibration().seed());
+        o.put("tokens", calibrationTokens(c));
+        var a = o.putArray("grid");
+        for (double x : g) a.add(x);
+        var b = o.putArray("l0");
+        for (double x : l0) b.add(x);
+        o.put("chosen", v);
+        o.put("bracketed", ch.bracketed());
+        o.put("method", ch.method());
+        writeAtomically(calDir(unit).resolve("choice.json"), o);
+    }
+
+    /** A tuning candidate at its calibrated sparsity, trained on the tuning seed for its full tokens, measured on the validation rows. */
+    void tune(Plan.SaeCfg c, Plan.Candidate k) throws IOException {
+        Plan.SaeCfg at = calibrated(c.name() + "/" + k.id(), k.cfg());
+        AbstractSae sae = trainInMemory(at, at.tokens(), plan.tuningSeed());
+        ObjectNode o = validate(sae);
+        o.put("candidate", k.id());
+        o.put("settings", k.settings());
+        o.put("seed", plan.tuningSeed());
+        o.put(param(at), at.topk() ? at.k() : at.l1());
+        writeAtomically(tuneDir(c.name()).resolve(k.id()).resolve("tune.json"), o);
+    }
+
+    /** The candidate with the highest validation metric (the first on a tie). */
+    void select(Plan.SaeCfg c) throws IOException {
+        String metric = c.tune().select();
+        ObjectNode o = JSON.createObjectNode();
+        o.put("select", metric);
+        o.put("seed", plan.tuningSeed());
+        var a = o.putArray("candidates");
+        String best = null;
+        double bestV = Double.NEGATIVE_INFINITY;
+        for (Plan.Candidate k : c.tune().candidates()) {
+            JsonNode t = JSON.readTree(tuneDir(c.name()).resolve(k.id()).resolve("tune.json").toFile());
+            a.add(t);
+            double v = t.path(metric).asDouble(Double.NaN);
+            if (best == null || v > bestV) {
+                best = k.id();
+                bestV = Double.isNaN(v) ? Double.NEGATIVE_INFINITY : v;
+            }
+        }
+        o.put("selected", best);
+        String sel = best;
+        o.put("settings", c.tune().candidates().stream().filter(k -> k.id().equals(sel)).findFirst().orElseThrow().settings());
+        writeAtomically(tuneDir(c.name()).resolve("selected.json"), o);
+    }
+
+    /** A tuned config's selected candidate (its settings, under the config's name); an untuned config as it is. */
+    Plan.SaeCfg tuned(Plan.SaeCfg c) throws IOException {
+        return Resolve.tuned(plan, out, c);
+    }
+
+    /** The config as evaluated: tuned settings, then the calibrated L1 / k when the plan has a target L0. */
+    Plan.SaeCfg effective(Plan.SaeCfg c) throws IOException {
+        return Resolve.effective(plan, out, c);
+    }
+
+    Plan.SaeCfg calibrated(String unit, Plan.SaeCfg c) throws IOException {
+        return Resolve.calibrated(plan, out, unit, c);
+    }
+
+    AbstractSae trainInMemory(Plan.SaeCfg c, long tokens, long seed) throws IOException {
+        try (ActivationSource src = ActivationSources.open(store(c.context()))) {
+            StoreManifest man = StoreManifest.read(store(c.context()));
+            SaeConfig cfg = saeConfig(c, (int) src.dIn(), src.contextSize()).hookLayer(man.layer()).hookName(man.hookName())
+                    .modelName(Path.of(plan.model()).getFileName().toString()).build();
+            var batches = new StoreBatches(src, cfg.temporal(), c.batch(), false, seed);
+            SaeTrainer t = new SaeTrainer(cfg, trainConfig(tokens, c.lr(), seed), backend, null).quiet(true);
+            t.train(batches, false);
+            return t.exportSae();
+        }
+    }
+
+    /**
+     * The validation rows: retain-corpus rows of validation.context tokens after the stream tokens the core eval's
+     * rows cover (so no core-eval token is used for calibration or selection).
+     */
+    int[][] validationRows(GemmaModel m) {
+        var v = plan.validation();
+        long coreTokens = (long) plan.core().rows() * (plan.core().context() - 1);
+        int skip = (int) ((coreTokens + v.context() - 2) / (v.context() - 1));
+        int[][] all = rows(m, WorldFiles.RETAIN, v.context(), skip + v.rows(), 0, Corpus.BosMode.PREPEND);
+        if (all.length < skip + v.rows())
+            throw new IllegalArgumentException(world.resolve(WorldFiles.RETAIN) + ": " + all.length + " rows of " + v.context() + " tokens; the validation needs "
+                    + v.rows() + " after the core eval's " + skip);
+        return java.util.Arrays.copyOfRange(all, skip, skip + v.rows());
+    }
+
+    /** L0, explained variance and CE-loss score of an SAE on the validation rows (the core eval's code). */
+    ObjectNode validate(AbstractSae sae) throws IOException {
+        try (GemmaModel m = loadModel()) {
+            EvalResult<CoreMetrics> e = CoreEval.run(backend.ops(), m, m.tokenizer(), sae, validationRows(m),
+                    new CoreEval.Config(plan.layer(), 16, true, WorldFiles.RETAIN), "validation");
+            CoreMetrics q = e.metrics();
+            ObjectNode o = JSON.createObjectNode();
+            o.put("l0", q.sparsity().l0());
+            o.put("explained_variance", q.reconstructionQuality().explainedVariance());
+            o.put("ce_loss_score", q.modelPerformancePreservation().ceLossScore());
+            return o;
+        }
+    }
+
+    void probing(Plan.SaeCfg c, long seed) throws IOException {
+        Path d = cellDir(c.name(), seed);
+        AbstractSae sae = loadSae(c.name(), seed);
+        var p = plan.probing();
+        List<msts.evals.SparseProbing.Task> tasks = msts.evals.SparseProbing.tasks(world.resolve(WorldFiles.PROBING));
+        try (GemmaModel m = loadModel()) {
+            var e = msts.evals.SparseProbing.run(m, m.tokenizer(), sae, plan.layer(), tasks,
+                    new msts.evals.SparseProbing.Config(p.context(), p.trainFraction(), p.seed(), p.ks(), 1.0, p.maxExamples()), c.name() + "-seed" + seed);
+            e.write(d);
+            var q = e.metrics();
+            ObjectNode o = JSON.createObjectNode();
+            o.put("sae_test_accuracy", q.saeTestAccuracy());
+            o.put("llm_test_accuracy", q.llmTestAccuracy());
+            for (int k : p.ks()) {
+                Double v = q.saeTop(k), l = q.llmTopK().get(k);
+                o.put("sae_top_" + k + "_test_accuracy", v == null ? Double.NaN : v);
+                o.put("llm_top_" + k + "_test_accuracy", l == null ? Double.NaN : l);
+            }
+            writeAtomically(d.resolve("probing.json"), o);
+        }
+    }
+
     void train(Plan.SaeCfg c, long seed) throws IOException {
         Path d = cellDir(c.name(), seed), sae = d.resolve("sae"), tmp = d.resolve("sae.partial");
         deleteTree(tmp);
@@ -345,6 +549,10 @@ public final class Experiment {
             o.put("tokens_per_second", r.tokensPerSecond());
             o.put("l0", nz(r.fin().l0()));
             o.put("explained_variance", nz(r.fin().explainedVariance()));
+            o.put(c.topk() ? "k" : "l1", c.topk() ? c.k() : c.l1());
+            o.put("context", c.context());
+            o.put("dilations", java.util.Arrays.toString(c.dilations()));
+            o.put("sep_weight", c.sepWeight());
             writeAtomically(d.resolve("train.json"), o);
         }
     }

@@ -55,6 +55,10 @@ public final class ExperimentReport {
             m.add(new Metric("ce_loss_score", "core.json", "ce_loss_score", "CE-loss score", true));
         }
         if (plan.evals().contains("unlearning")) m.add(new Metric("unlearning_score", "unlearning.json", "unlearning_score", "unlearning score", true));
+        if (plan.evals().contains("probing")) {
+            int k = plan.probing().ks()[0];
+            m.add(new Metric("probing_top" + k, "probing.json", "sae_top_" + k + "_test_accuracy", "probing top-" + k + " accuracy", true));
+        }
         if (plan.evals().contains("ground_truth")) {
             int longest = java.util.Arrays.stream(plan.groundTruth().scales()).max().orElse(1);
             for (String r : plan.groundTruth().regimes()) {
@@ -187,7 +191,8 @@ public final class ExperimentReport {
         }
         md.append("## Configuration × metric (mean [95% CI] over seeds)\n\n");
         table(md, table);
-        describeConfigs(plan, md);
+        describeConfigs(plan, out, md);
+        if (plan.evals().contains("probing")) probingNote(plan, out, md, summary);
 
         // ---- paired differences
         List<List<String>> pt = new ArrayList<>();
@@ -249,7 +254,9 @@ public final class ExperimentReport {
 
         // ---- matched L0
         String l0Note = matchedL0(plan, sums, md, summary);
+        if (plan.targetL0() != null) calibration(plan, out, rep, plots, md, summary);
         frontier(plan, out, rep, plots);
+        String tuneNote = tuning(plan, out, md, summary);
 
         // ---- unlearning curves
         if (plan.evals().contains("unlearning") || plan.evals().contains("rmu")) unlearningCurves(plan, out, rep, plots, summary);
@@ -268,6 +275,7 @@ public final class ExperimentReport {
             concl.add("Every other comparison in the paired-difference table shows no detectable difference.");
         }
         if (!l0Note.isEmpty()) concl.add(l0Note);
+        if (!tuneNote.isEmpty()) concl.add(tuneNote);
         if (!gtText.isEmpty()) concl.add(gtText);
         md.append("\n## Conclusion (generated from the numbers above)\n\n");
         for (String c : concl) md.append("- ").append(c).append("\n");
@@ -285,36 +293,146 @@ public final class ExperimentReport {
         return rep;
     }
 
-    static void describeConfigs(Plan plan, StringBuilder md) {
-        md.append("\nConfigurations: ");
+    static void describeConfigs(Plan plan, Path out, StringBuilder md) {
+        md.append("\nConfigurations (as evaluated").append(plan.targetL0() != null ? ", L1/k calibrated to L0 " + f(plan.targetL0()) : "")
+                .append(plan.configs().stream().anyMatch(x -> x.tune() != null) ? ", tuned configs at their selected settings" : "").append("): ");
         List<String> d = new ArrayList<>();
-        for (Plan.SaeCfg c : plan.configs())
+        for (Plan.SaeCfg c0 : plan.configs()) {
+            Plan.SaeCfg c;
+            try {
+                c = Resolve.effective(plan, out, c0);
+            } catch (IOException | IllegalStateException e) {
+                c = c0;
+            }
             d.add(String.format(Locale.ROOT, "%s = %s%s, d_sae %d, %s, %ssep %s (%s), context %d, %d tokens", c.name(), c.arch(),
                     c.temporal() ? " (dilations " + java.util.Arrays.toString(c.dilations()) + ", act " + c.act() + ")" : "", c.dSae(),
-                    c.act().equals("topk") ? "k " + c.k() : "L1 " + c.l1(), "", c.sepWeight(), c.sepForm(), c.context(), c.tokens()));
+                    c.act().equals("topk") ? "k " + c.k() : "L1 " + f(c.l1()), "", c.sepWeight(), c.sepForm(), c.context(), c.tokens()));
+        }
         md.append(String.join("; ", d)).append(".\n");
     }
 
-    /** The matched-L0 check: each config's mean L0 against the baseline's (within 10% and CI of Δ containing 0 → matched). */
+    /**
+     * The matched-L0 check: each config's mean L0 (core eval, evaluation seeds) against the baseline's — within 10%
+     * → matched (the comparisons are against the baseline). With a target L0 the report also gives each config's
+     * distance from the target (calibrated on other rows and another seed, the achieved L0 can sit off the target
+     * by the same amount for every config).
+     */
     static String matchedL0(Plan plan, Map<String, Map<String, Stats.Summary>> sums, StringBuilder md, ObjectNode summary) {
         Map<String, Stats.Summary> l0 = sums.get("l0");
         if (l0 == null || !l0.containsKey(plan.baseline())) return "";
+        Double target = plan.targetL0();
         double b = l0.get(plan.baseline()).mean();
-        List<String> off = new ArrayList<>();
+        List<String> off = new ArrayList<>(), all = new ArrayList<>();
         ObjectNode o = summary.putObject("l0_relative_to_baseline");
+        ObjectNode ot = target != null ? summary.putObject("l0_relative_to_target") : null;
         for (var e : l0.entrySet()) {
+            double m = e.getValue().mean();
+            if (ot != null) {
+                ot.put(e.getKey(), m / target - 1);
+                all.add(String.format(Locale.ROOT, "%s %s (%+.0f%% from the target)", e.getKey(), ci(e.getValue()), 100 * (m / target - 1)));
+            }
             if (e.getKey().equals(plan.baseline())) continue;
-            double rel = e.getValue().mean() / b - 1;
+            double rel = m / b - 1;
             o.put(e.getKey(), rel);
             if (Math.abs(rel) > 0.10) off.add(String.format(Locale.ROOT, "%s (%+.0f%%)", e.getKey(), 100 * rel));
         }
         md.append("\n## Matched L0\n\n");
+        if (target != null)
+            md.append("Each configuration's L1 (or k) was calibrated so that its L0 on the validation rows is ").append(f(target))
+                    .append(" (calibration below). Achieved L0 on the evaluation seeds (core eval, mean [95% CI]): ").append(String.join("; ", all)).append(".\n\n");
         String text;
         if (off.isEmpty()) text = "Every configuration's mean L0 is within 10% of the baseline's (" + f(b) + "): the comparisons are at matched sparsity.";
         else text = "L0 is not matched (more than 10% from the baseline's " + f(b) + "): " + String.join(", ", off)
                 + "; their reconstruction and unlearning differences are confounded with sparsity — compare them on the L0-vs-metric frontier plot.";
         md.append(text).append("\n");
         return text;
+    }
+
+    /** The calibration stage: per unit its grid, measured L0s, chosen value; and the frontier its points draw. */
+    static void calibration(Plan plan, Path out, Path rep, List<String[]> plots, StringBuilder md, ObjectNode summary) throws IOException {
+        var cal = plan.calibration();
+        md.append("\n### Calibration to L0 ").append(f(plan.targetL0())).append("\n\n");
+        md.append(String.format(Locale.ROOT, "Seed %d (not an evaluation seed); each grid point trained for %s tokens; L0, explained variance and CE-loss score "
+                        + "measured on %d held-out retain rows of %d tokens (after the core eval's rows). Chosen: interpolated in log(L1 or k) vs log(L0) "
+                        + "between the two grid points that bracket the target; \"no\" under bracketed means the target lies outside the measured L0s and "
+                        + "the nearest grid point was used.\n\n", cal.seed(), cal.tokens() > 0 ? String.valueOf(cal.tokens()) : "the config's own",
+                plan.validation().rows(), plan.validation().context()));
+        List<List<String>> t = new ArrayList<>();
+        t.add(List.of("unit", "param", "grid → L0 (validation)", "chosen", "bracketed"));
+        ObjectNode so = summary.putObject("calibration");
+        XYSeriesCollection ev = new XYSeriesCollection();
+        for (var u : plan.units().entrySet()) {
+            JsonNode ch = readOrNull(out.resolve("calibration").resolve(u.getKey()).resolve("choice.json"));
+            if (ch == null) continue;
+            so.set(u.getKey(), ch);
+            List<String> pts = new ArrayList<>();
+            XYSeries xs = new XYSeries(u.getKey(), false);
+            for (int i = 0; i < ch.path("grid").size(); i++) {
+                double g = ch.path("grid").get(i).asDouble();
+                pts.add(f(g) + " → " + f(ch.path("l0").get(i).asDouble()));
+                JsonNode pt = readOrNull(out.resolve("calibration").resolve(u.getKey()).resolve(Experiment.param(u.getValue()) + "-" + Experiment.fmt(g)).resolve("cal.json"));
+                if (pt != null && !Double.isNaN(value(pt, "explained_variance")) && !Double.isNaN(value(pt, "l0")))
+                    xs.add(value(pt, "l0"), value(pt, "explained_variance"));
+            }
+            if (xs.getItemCount() > 0) ev.addSeries(xs);
+            t.add(List.of(u.getKey(), ch.path("param").asText(), String.join(", ", pts), f(ch.path("chosen").asDouble()), ch.path("bracketed").asBoolean() ? "yes" : "no"));
+        }
+        table(md, t);
+        if (ev.getSeriesCount() > 0) {
+            JFreeChart c = ChartFactory.createXYLineChart("Calibration: L0 vs explained variance (validation rows, calibration seed)", "L0", "explained variance", ev);
+            styleXY(c, true);
+            c.getXYPlot().addDomainMarker(new org.jfree.chart.plot.ValueMarker(plan.targetL0(), Color.GRAY, new BasicStroke(1.5f)));
+            png(rep, plots, "frontier_calibration_l0_explained_variance.png", "L0-vs-explained-variance frontier from the calibration grid (one line per "
+                    + "configuration or tuning candidate; vertical line: the target L0)", c);
+        }
+    }
+
+    /** The tuning stage: per tuned config the grid's validation numbers and what was selected. */
+    static String tuning(Plan plan, Path out, StringBuilder md, ObjectNode summary) {
+        List<String> notes = new ArrayList<>();
+        ObjectNode so = null;
+        for (Plan.SaeCfg c : plan.configs()) {
+            if (c.tune() == null) continue;
+            JsonNode sel = readOrNull(out.resolve("tuning").resolve(c.name()).resolve("selected.json"));
+            if (sel == null) continue;
+            if (so == null) {
+                so = summary.putObject("tuning");
+                md.append("\n## Tuning\n\n");
+            }
+            so.set(c.name(), sel);
+            md.append(String.format(Locale.ROOT, "`%s`: %d candidates (%s) trained on tuning seed %d (not an evaluation seed)%s, each measured on the validation "
+                            + "rows (held-out retain rows, no evaluation question); selected by %s (higher is better).\n\n", c.name(), c.tune().candidates().size(),
+                    String.join(" × ", c.tune().keys()), plan.tuningSeed(), plan.targetL0() != null ? " at its calibrated L1/k" : "", sel.path("select").asText()));
+            List<List<String>> t = new ArrayList<>();
+            t.add(List.of("candidate", "settings", "L1 / k", "L0", "explained variance", "CE-loss score", "selected"));
+            for (JsonNode k : sel.path("candidates"))
+                t.add(List.of(k.path("candidate").asText(), k.path("settings").asText(), f(k.has("l1") ? k.path("l1").asDouble() : k.path("k").asDouble()),
+                        f(value(k, "l0")), f(value(k, "explained_variance")), f(value(k, "ce_loss_score")),
+                        k.path("candidate").asText().equals(sel.path("selected").asText()) ? "yes" : ""));
+            table(md, t);
+            notes.add(String.format(Locale.ROOT, "%s is the tuning candidate %s (%s), selected by validation %s on tuning seed %d", c.name(),
+                    sel.path("selected").asText(), sel.path("settings").asText(), sel.path("select").asText(), plan.tuningSeed()));
+        }
+        return notes.isEmpty() ? "" : "Tuning: " + String.join("; ", notes) + ".";
+    }
+
+    /** The probing eval's reference: the probe on the model's own residual (no SAE) and on all SAE latents, per config. */
+    static void probingNote(Plan plan, Path out, StringBuilder md, ObjectNode summary) {
+        List<String> parts = new ArrayList<>();
+        int k = plan.probing().ks()[0];
+        for (String field : new String[]{"llm_top_" + k + "_test_accuracy", "llm_test_accuracy", "sae_test_accuracy"}) {
+            Metric m = new Metric(field, "probing.json", field, field, true);
+            List<String> per = new ArrayList<>();
+            for (Plan.SaeCfg c : plan.configs()) {
+                Stats.Summary s = Stats.summary(values(plan, out, m, c.name()));
+                if (s.n() > 0) per.add(c.name() + " " + ci(s));
+                if (field.startsWith("llm")) break; // the model's residual: the same for every config
+            }
+            if (!per.isEmpty()) parts.add(field + ": " + String.join(", ", per));
+        }
+        if (!parts.isEmpty())
+            md.append("\nSparse probing (").append(msts.data.world.WorldFiles.PROBING).append(", label 1 = forget domain): test accuracy of a logistic probe on the top-")
+                    .append(k).append(" SAE latents by class-mean difference; for reference ").append(String.join("; ", parts)).append(".\n");
     }
 
     static void frontier(Plan plan, Path out, Path rep, List<String[]> plots) throws IOException {
@@ -577,6 +695,7 @@ public final class ExperimentReport {
             if (!line.startsWith("- ") && inList) { h.append("</ul>\n"); inList = false; }
             if (line.startsWith("# ")) h.append("<h1>").append(esc(line.substring(2))).append("</h1>\n");
             else if (line.startsWith("## ")) h.append("<h2>").append(esc(line.substring(3))).append("</h2>\n");
+            else if (line.startsWith("### ")) h.append("<h3>").append(esc(line.substring(4))).append("</h3>\n");
             else if (line.startsWith("|---")) continue;
             else if (line.startsWith("|")) {
                 boolean headRow = !inTable;

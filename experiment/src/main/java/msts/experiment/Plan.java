@@ -32,9 +32,35 @@ import java.util.Set;
  */
 public record Plan(String name, String model, Path world, WorldSpecJson worldSpec, int layer, List<Long> seeds,
                    String baseline, Harvest harvest, List<SaeCfg> configs, List<String> evals, Core core,
-                   Unlearn unlearning, GroundTruth groundTruth, RmuCfg rmu, ObjectNode canonical) {
+                   Unlearn unlearning, GroundTruth groundTruth, RmuCfg rmu, Probing probing, Double targetL0,
+                   Calibration calibration, Validation validation, long tuningSeed, ObjectNode canonical) {
 
-    public static final List<String> EVALS = List.of("core", "unlearning", "ground_truth", "rmu");
+    public static final List<String> EVALS = List.of("core", "unlearning", "probing", "ground_truth", "rmu");
+
+    /** The metrics a tuning grid can select by (higher is better), measured on the validation rows. */
+    public static final List<String> SELECT = List.of("explained_variance", "ce_loss_score");
+
+    /**
+     * Matched-L0 calibration (docs/experiment.md, "Matched L0"): on {@code seed} (not an evaluation seed) each config
+     * is trained for {@code tokens} (0: the config's own) at every point of its L1 grid (ReLU) or k grid (TopK);
+     * the L0 measured on the validation rows brackets the plan's target_l0, and the value is interpolated.
+     */
+    public record Calibration(long seed, long tokens, double[] l1Grid, int[] kGrid) {}
+
+    /** Held-out rows of the retain corpus (after the core eval's rows) on which calibration and tuning measure. */
+    public record Validation(int rows, int context) {}
+
+    /** Sparse probing on the world's probing_topic.jsonl (label 1: forget domain, 0: retain). */
+    public record Probing(int context, int[] ks, double trainFraction, long seed, int maxExamples) {}
+
+    /**
+     * A tuning grid: every combination of {@code grid}'s values (config keys) is a candidate, calibrated and trained
+     * on the plan's tuning seed; the one with the highest {@code select} metric on the validation rows is the config.
+     */
+    public record Tune(String select, List<String> keys, List<Candidate> candidates) {}
+
+    /** A tuning candidate: id t0, t1, … (grid order, first key outermost), its settings and the config they make. */
+    public record Candidate(String id, String settings, SaeCfg cfg) {}
 
     /** A world to write (msts world's options). */
     public record WorldSpecJson(long seed, int entities, int evalEntities, int paraphrases) {}
@@ -43,8 +69,23 @@ public record Plan(String name, String model, Path world, WorldSpecJson worldSpe
 
     /** One SAE configuration; context: the harvest context its store uses. */
     public record SaeCfg(String name, String arch, String act, int dSae, float l1, int k, int[] dilations, float sepWeight,
-                         String sepForm, int context, long tokens, int batch, float lr) {
+                         String sepForm, int context, long tokens, int batch, float lr, double[] l1Grid, int[] kGrid, Tune tune) {
         public boolean temporal() { return arch.equals("temporal"); }
+
+        /** Sparsity set by k (TopK activation) rather than by the L1 coefficient. */
+        public boolean topk() { return act.equals("topk"); }
+
+        /** This config with the calibrated L1 (ReLU) or k (TopK). */
+        public SaeCfg withSparsity(double value) {
+            return topk() ? new SaeCfg(name, arch, act, dSae, l1, (int) value, dilations, sepWeight, sepForm, context, tokens, batch, lr, l1Grid, kGrid, tune)
+                    : new SaeCfg(name, arch, act, dSae, (float) value, k, dilations, sepWeight, sepForm, context, tokens, batch, lr, l1Grid, kGrid, tune);
+        }
+
+        /** This config's settings replaced by a tuning candidate's (the name kept). */
+        public SaeCfg as(SaeCfg c) {
+            return new SaeCfg(name, c.arch, c.act, c.dSae, c.l1, c.k, c.dilations, c.sepWeight, c.sepForm, c.context, c.tokens, c.batch, c.lr,
+                    c.l1Grid, c.kGrid, tune);
+        }
     }
 
     public record Core(int rows, int context) {}
@@ -125,38 +166,42 @@ public record Plan(String name, String model, Path world, WorldSpecJson worldSpe
         h.done();
 
         Obj td = o.obj("train");
-        int dSae0 = td.intIn("d_sae", 512, 1, 1 << 22), batch0 = td.intIn("batch", 1024, 1, 1 << 24), ctx0 = td.intIn("context", 64, 2, 1 << 16);
-        long tok0 = td.lngIn("tokens", 300000, 1, 1L << 40);
-        float lr0 = td.pos("lr", 1e-3), l10 = td.nonNeg("l1", 8);
+        Defaults d0 = new Defaults(td.intIn("d_sae", 512, 1, 1 << 22), td.intIn("batch", 1024, 1, 1 << 24), td.intIn("context", 64, 2, 1 << 16),
+                td.lngIn("tokens", 300000, 1, 1L << 40), td.pos("lr", 1e-3), td.nonNeg("l1", 8));
         td.done();
+        Double targetL0 = null;
+        if (o.raw("target_l0") != null) {
+            double t = o.num("target_l0", 0);
+            if (!(t > 0)) throw new IllegalArgumentException("plan: \"target_l0\" must be > 0, got " + t);
+            targetL0 = t;
+        }
+        Obj ca = o.obj("calibration");
+        Calibration cal = new Calibration(ca.lng("seed", 1000), ca.lngIn("tokens", 0, 0, 1L << 40), ca.doubles("l1_grid", null), ca.ints("k_grid", null, 1, 1 << 22));
+        ca.done();
+        if (targetL0 == null && !ca.n.isEmpty()) throw new IllegalArgumentException("plan: \"calibration\" applies only with \"target_l0\" (the L0 to match)");
+        if (cal.l1Grid() != null) for (double v : cal.l1Grid()) if (!(v > 0)) throw new IllegalArgumentException("plan: calibration.l1_grid entries must be > 0 (interpolated in log L1), got " + v);
+        Obj tu = o.obj("tuning");
+        long tuningSeed = tu.lng("seed", 2000);
+        tu.done();
         List<SaeCfg> configs = new ArrayList<>();
         JsonNode cs = o.raw("configs");
         if (cs == null || !cs.isArray() || cs.isEmpty()) throw new IllegalArgumentException("plan: \"configs\" must be a non-empty list of SAE configurations");
         Set<String> names = new LinkedHashSet<>();
+        boolean anyTune = false;
         for (int i = 0; i < cs.size(); i++) {
             if (!(cs.get(i) instanceof ObjectNode co)) throw new IllegalArgumentException("plan: configs[" + i + "] must be an object");
-            Obj c = new Obj(co, "configs[" + i + "]");
-            String cn = c.reqStr("name");
-            if (!cn.matches("[A-Za-z0-9_.+-]{1,64}")) throw new IllegalArgumentException("plan: configs[" + i + "].name '" + cn + "' must be 1-64 of A-Z a-z 0-9 _ . + -");
-            if (!names.add(cn)) throw new IllegalArgumentException("plan: two configs are named '" + cn + "'");
-            String arch = c.oneOf("arch", "relu", "relu", "topk", "temporal");
-            String act = c.oneOf("act", arch.equals("topk") ? "topk" : "relu", "relu", "topk");
-            int[] dil = c.ints("dilations", arch.equals("temporal") ? new int[]{1, 2, 4} : new int[0], 1, 4096);
-            if (arch.equals("temporal") && dil.length == 0) throw new IllegalArgumentException("plan: configs[" + i + "]: a temporal SAE needs dilations");
-            if (!arch.equals("temporal") && dil.length > 0) throw new IllegalArgumentException("plan: configs[" + i + "]: dilations apply to arch temporal only");
-            int ctx = c.intIn("context", ctx0, 2, 1 << 16);
-            int dSae = c.intIn("d_sae", dSae0, 1, 1 << 22), k = c.intIn("k", 32, 1, 1 << 22);
-            if (k > dSae) throw new IllegalArgumentException("plan: configs[" + i + "]: k " + k + " exceeds d_sae " + dSae);
-            int batch = c.intIn("batch", batch0, 1, 1 << 24);
-            if (arch.equals("temporal") && batch < ctx)
-                throw new IllegalArgumentException("plan: configs[" + i + "]: batch " + batch + " tokens is less than one sequence of context " + ctx);
-            long tokens = c.lngIn("tokens", tok0, 1, 1L << 40);
-            if (tokens < batch) throw new IllegalArgumentException("plan: configs[" + i + "]: tokens " + tokens + " is less than one batch of " + batch);
-            configs.add(new SaeCfg(cn, arch, act, dSae, c.nonNeg("l1", l10), k, dil, c.nonNeg("sep_weight", 0),
-                    c.oneOf("sep_form", "all", "all", "sampled", "coactive"), ctx, tokens, batch, c.pos("lr", lr0)));
-            c.done();
+            SaeCfg c = config(co, "configs[" + i + "]", d0, targetL0, cal, true);
+            if (!names.add(c.name())) throw new IllegalArgumentException("plan: two configs are named '" + c.name() + "'");
+            anyTune |= c.tune() != null;
+            configs.add(c);
         }
+        if (targetL0 != null && seeds.contains(cal.seed()))
+            throw new IllegalArgumentException("plan: calibration.seed " + cal.seed() + " is an evaluation seed; calibrate on a seed the evaluation does not use");
+        if (anyTune && seeds.contains(tuningSeed))
+            throw new IllegalArgumentException("plan: tuning.seed " + tuningSeed + " is an evaluation seed; tune on a seed the evaluation does not use");
         String baseline = o.str("baseline", configs.get(0).name());
+        if (configs.stream().anyMatch(c -> c.name().equals(baseline) && c.tune() != null))
+            throw new IllegalArgumentException("plan: the baseline '" + baseline + "' cannot be tuned (it is the fixed reference)");
         if (!names.contains(baseline)) throw new IllegalArgumentException("plan: baseline '" + baseline + "' is not one of the configs " + names);
         List<String> evals = o.strs("evals", EVALS);
         for (String e : evals) if (!EVALS.contains(e)) throw new IllegalArgumentException("plan: unknown eval '" + e + "' (known: " + EVALS + ")");
@@ -198,24 +243,150 @@ public record Plan(String name, String model, Path world, WorldSpecJson worldSpe
         for (int e : rmu.evalSteps()) if (e > rmu.steps()) throw new IllegalArgumentException("plan: rmu.eval_steps: " + e + " is after the last step " + rmu.steps());
         if (!(rmu.steeringRatio() > 0) || !(rmu.alpha() >= 0)) throw new IllegalArgumentException("plan: rmu.steering_ratio must be > 0 and rmu.alpha >= 0");
         ro.done();
+        Obj po = o.obj("probing");
+        Probing probing = new Probing(po.intIn("context", 128, 2, 1 << 16), po.ints("ks", new int[]{1, 5}, 1, 1 << 22),
+                po.num("train_fraction", 0.8), po.lng("seed", 42), po.intIn("max_examples", 5000, 4, 1 << 24));
+        if (!(probing.trainFraction() > 0 && probing.trainFraction() < 1)) throw new IllegalArgumentException("plan: probing.train_fraction must be in (0, 1)");
+        if (probing.ks().length == 0) throw new IllegalArgumentException("plan: probing.ks must list at least one k");
+        po.done();
+        Obj vo = o.obj("validation");
+        Validation val = new Validation(vo.intIn("rows", core.rows(), 1, 1 << 20), vo.intIn("context", core.context(), 2, 1 << 16));
+        vo.done();
         o.done();
         ObjectNode canon = in.deepCopy();
-        return new Plan(name, model, world, ws, layer, List.copyOf(seeds), baseline, harvest, List.copyOf(configs), List.copyOf(evals), core, un, gt, rmu, canon);
+        return new Plan(name, model, world, ws, layer, List.copyOf(seeds), baseline, harvest, List.copyOf(configs), List.copyOf(evals), core, un, gt, rmu,
+                probing, targetL0, cal, val, tuningSeed, canon);
+    }
+
+    /** The train section's defaults of every config. */
+    record Defaults(int dSae, int batch, int context, long tokens, float lr, float l1) {}
+
+    /** Config keys a tuning grid may vary. */
+    static final List<String> TUNABLE = List.of("arch", "act", "d_sae", "l1", "k", "dilations", "sep_weight", "sep_form", "context", "tokens", "batch", "lr");
+
+    /** One config (configs[i], or a tuning candidate when {@code tunable} is false). */
+    static SaeCfg config(ObjectNode co, String where, Defaults d0, Double targetL0, Calibration cal, boolean tunable) {
+        Obj c = new Obj(co, where);
+        String cn = c.reqStr("name");
+        if (!cn.matches("[A-Za-z0-9_.+-]{1,64}")) throw new IllegalArgumentException("plan: " + where + ".name '" + cn + "' must be 1-64 of A-Z a-z 0-9 _ . + -");
+        String arch = c.oneOf("arch", "relu", "relu", "topk", "temporal");
+        String act = c.oneOf("act", arch.equals("topk") ? "topk" : "relu", "relu", "topk");
+        int[] dil = c.ints("dilations", arch.equals("temporal") ? new int[]{1, 2, 4} : new int[0], 1, 4096);
+        if (arch.equals("temporal") && dil.length == 0) throw new IllegalArgumentException("plan: " + where + ": a temporal SAE needs dilations");
+        if (!arch.equals("temporal") && dil.length > 0) throw new IllegalArgumentException("plan: " + where + ": dilations apply to arch temporal only");
+        int ctx = c.intIn("context", d0.context(), 2, 1 << 16);
+        int dSae = c.intIn("d_sae", d0.dSae(), 1, 1 << 22), k = c.intIn("k", 32, 1, 1 << 22);
+        if (k > dSae) throw new IllegalArgumentException("plan: " + where + ": k " + k + " exceeds d_sae " + dSae);
+        int batch = c.intIn("batch", d0.batch(), 1, 1 << 24);
+        if (arch.equals("temporal") && batch < ctx)
+            throw new IllegalArgumentException("plan: " + where + ": batch " + batch + " tokens is less than one sequence of context " + ctx);
+        long tokens = c.lngIn("tokens", d0.tokens(), 1, 1L << 40);
+        if (tokens < batch) throw new IllegalArgumentException("plan: " + where + ": tokens " + tokens + " is less than one batch of " + batch);
+        float l1 = c.nonNeg("l1", d0.l1()), sep = c.nonNeg("sep_weight", 0), lr = c.pos("lr", d0.lr());
+        String sepForm = c.oneOf("sep_form", "all", "all", "sampled", "coactive");
+        boolean topk = act.equals("topk");
+        double[] l1Grid = null;
+        int[] kGrid = null;
+        if (targetL0 == null) {
+            if (c.raw("l1_grid") != null || c.raw("k_grid") != null)
+                throw new IllegalArgumentException("plan: " + where + ": l1_grid/k_grid apply only with the plan's \"target_l0\"");
+        } else if (topk) {
+            if (c.raw("l1_grid") != null) throw new IllegalArgumentException("plan: " + where + ": a TopK SAE's L0 is set by k: give k_grid, not l1_grid");
+            kGrid = c.ints("k_grid", cal.kGrid() != null ? cal.kGrid() : new int[]{(int) Math.max(1, Math.round(targetL0))}, 1, 1 << 22);
+            for (int g : kGrid) if (g > dSae) throw new IllegalArgumentException("plan: " + where + ": k_grid entry " + g + " exceeds d_sae " + dSae);
+        } else {
+            if (c.raw("k_grid") != null) throw new IllegalArgumentException("plan: " + where + ": a ReLU SAE's L0 is set by the L1 coefficient: give l1_grid, not k_grid");
+            l1Grid = c.doubles("l1_grid", cal.l1Grid() != null ? cal.l1Grid() : new double[]{l1 / 4.0, l1 / 2.0, l1, 2.0 * l1});
+            for (double v : l1Grid) if (!(v > 0)) throw new IllegalArgumentException("plan: " + where + ".l1_grid entries must be > 0 (interpolated in log L1), got " + v);
+        }
+        if (kGrid != null) kGrid = java.util.Arrays.stream(kGrid).sorted().distinct().toArray();
+        if (l1Grid != null) l1Grid = java.util.Arrays.stream(l1Grid).sorted().distinct().toArray();
+        Tune tune = null;
+        JsonNode tn = c.raw("tune");
+        String select = c.str("select", null);
+        if (tn != null || select != null) {
+            if (!tunable) throw new IllegalArgumentException("plan: " + where + ": a tuning candidate cannot have its own tune grid");
+            if (tn == null) throw new IllegalArgumentException("plan: " + where + ": \"select\" needs a \"tune\" grid");
+            if (!(tn instanceof ObjectNode to) || to.isEmpty())
+                throw new IllegalArgumentException("plan: " + where + ".tune must be an object of config key → list of values, e.g. {\"sep_weight\": [0.03, 0.1]}");
+            if (select == null) select = "explained_variance";
+            if (!SELECT.contains(select)) throw new IllegalArgumentException("plan: " + where + ".select must be one of " + SELECT + ", got " + select);
+            List<String> keys = new ArrayList<>();
+            List<List<JsonNode>> vals = new ArrayList<>();
+            for (var e : to.properties()) {
+                if (!TUNABLE.contains(e.getKey()))
+                    throw new IllegalArgumentException("plan: " + where + ".tune: '" + e.getKey() + "' is not a tunable config key " + TUNABLE);
+                if (!e.getValue().isArray() || e.getValue().isEmpty())
+                    throw new IllegalArgumentException("plan: " + where + ".tune." + e.getKey() + " must be a non-empty list of values");
+                keys.add(e.getKey());
+                List<JsonNode> v = new ArrayList<>();
+                e.getValue().forEach(v::add);
+                vals.add(v);
+            }
+            long n = 1;
+            for (var v : vals) n *= v.size();
+            if (n > 64) throw new IllegalArgumentException("plan: " + where + ".tune: " + n + " combinations (at most 64)");
+            List<Candidate> cands = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                ObjectNode cn2 = co.deepCopy();
+                cn2.remove(List.of("tune", "select"));
+                List<String> desc = new ArrayList<>();
+                int rest = i;
+                int[] idx = new int[keys.size()];
+                for (int j = keys.size() - 1; j >= 0; j--) {
+                    idx[j] = rest % vals.get(j).size();
+                    rest /= vals.get(j).size();
+                }
+                for (int j = 0; j < keys.size(); j++) {
+                    JsonNode v = vals.get(j).get(idx[j]);
+                    cn2.set(keys.get(j), v);
+                    desc.add(keys.get(j) + "=" + v);
+                }
+                cands.add(new Candidate("t" + i, String.join(", ", desc), config(cn2, where + ".tune[t" + i + "]", d0, targetL0, cal, false)));
+            }
+            tune = new Tune(select, List.copyOf(keys), List.copyOf(cands));
+        }
+        c.done();
+        return new SaeCfg(cn, arch, act, dSae, l1, k, dil, sep, sepForm, ctx, tokens, batch, lr, l1Grid, kGrid, tune);
     }
 
     /** This plan with the model resolved to a directory (e.g. "demo" to the cached demo model); part of the hash. */
     public Plan withModel(String dir) {
-        return new Plan(name, dir, world, worldSpec, layer, seeds, baseline, harvest, configs, evals, core, unlearning, groundTruth, rmu, canonical);
+        return new Plan(name, dir, world, worldSpec, layer, seeds, baseline, harvest, configs, evals, core, unlearning, groundTruth, rmu, probing,
+                targetL0, calibration, validation, tuningSeed, canonical);
     }
 
     /** This plan with its world given as a directory (overrides a world spec). */
     public Plan withWorld(Path dir) {
-        return new Plan(name, model, dir, null, layer, seeds, baseline, harvest, configs, evals, core, unlearning, groundTruth, rmu, canonical);
+        return new Plan(name, model, dir, null, layer, seeds, baseline, harvest, configs, evals, core, unlearning, groundTruth, rmu, probing,
+                targetL0, calibration, validation, tuningSeed, canonical);
     }
 
     /** The contexts harvested (one store each), in plan order. */
     public List<Integer> contexts() {
-        return configs.stream().map(SaeCfg::context).distinct().toList();
+        List<Integer> out = new ArrayList<>();
+        for (SaeCfg c : configs) {
+            if (!out.contains(c.context())) out.add(c.context());
+            if (c.tune() != null) for (Candidate k : c.tune().candidates()) if (!out.contains(k.cfg().context())) out.add(k.cfg().context());
+        }
+        return List.copyOf(out);
+    }
+
+    /** Every context a harvest, eval or RMU row of this plan uses (checked against the model's max position). */
+    public List<Integer> allContexts() {
+        List<Integer> out = new ArrayList<>(contexts());
+        for (int c : new int[]{core.context(), unlearning.context(), validation.context(), probing.context(), rmu.context()}) if (!out.contains(c)) out.add(c);
+        return out;
+    }
+
+    /** Calibration/tuning units: every untuned config, and every tuning candidate (key CONFIG/tI), in plan order. */
+    public Map<String, SaeCfg> units() {
+        Map<String, SaeCfg> m = new LinkedHashMap<>();
+        for (SaeCfg c : configs) {
+            if (c.tune() == null) m.put(c.name(), c);
+            else for (Candidate k : c.tune().candidates()) m.put(c.name() + "/" + k.id(), k.cfg());
+        }
+        return m;
     }
 
     public SaeCfg config(String name) {

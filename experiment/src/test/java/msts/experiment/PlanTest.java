@@ -24,9 +24,26 @@ class PlanTest {
         assertEquals(6, p.configs().size(), "baseline + five runs");
         assertArrayEquals(new int[]{1, 2, 4}, p.config("conv").dilations());
         assertEquals(0.1f, p.config("sep").sepWeight());
-        assertEquals(2 * p.config("baseline").context(), p.config("conv+sep-ctx128").context(), "run 4: twice the context");
-        assertEquals(List.of(64, 128), p.contexts());
+        assertEquals(128, p.config("baseline").context());
+        assertEquals(256, p.config("conv+sep-ctx256").context(), "run 4: context 256 instead of 128");
+        assertEquals(List.of(128, 256), p.contexts());
         assertEquals(Plan.EVALS, p.evals());
+        // matched L0: every config calibrated to one target on a seed the evaluation does not use
+        assertEquals(16.0, p.targetL0());
+        assertFalse(p.seeds().contains(p.calibration().seed()));
+        for (var u : p.units().entrySet())
+            assertArrayEquals(u.getKey().equals("conv+sep-ctx256") ? new double[]{4, 8, 12, 16} : new double[]{2, 4, 6, 8}, u.getValue().l1Grid(), u.getKey());
+        assertEquals(0, p.calibration().tokens(), "calibrated at full length: L0 keeps falling as training goes on");
+        // run 5: final is tuned over dilations × separation weight on a tuning seed, selected by a validation metric
+        Plan.Tune t = p.config("final").tune();
+        assertEquals(6, t.candidates().size());
+        assertEquals(List.of("dilations", "sep_weight"), t.keys());
+        assertEquals("explained_variance", t.select());
+        assertArrayEquals(new int[]{1, 2, 4, 8}, t.candidates().get(5).cfg().dilations());
+        assertEquals(0.3f, t.candidates().get(5).cfg().sepWeight());
+        assertEquals(0.03f, t.candidates().get(0).cfg().sepWeight());
+        assertFalse(p.seeds().contains(p.tuningSeed()));
+        assertEquals(5 + 6, p.units().size(), "5 untuned configs + 6 candidates are calibrated");
         assertEquals(List.of("clean", "low_snr"), p.groundTruth().regimes());
         assertTrue(p.groundTruth().tokenSnr() < 1 && 16 * p.groundTruth().tokenSnr() > 1);
         assertEquals(1200, p.rmu().alpha());
@@ -58,7 +75,22 @@ class PlanTest {
         cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[]}", "\"configs\" must be a non-empty list"});
         cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\"},{\"name\":\"b\"}]}", "two configs are named 'b'"});
         cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\"}],\"baseline\":\"z\"}", "baseline 'z' is not one of"});
-        cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\"}],\"evals\":[\"probing\"]}", "unknown eval 'probing'"});
+        cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\"}],\"evals\":[\"autointerp\"]}", "unknown eval 'autointerp'"});
+        cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\",\"l1_grid\":[1,2]}]}", "apply only with the plan's \"target_l0\""});
+        cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"target_l0\":8,\"configs\":[{\"name\":\"b\",\"k_grid\":[4,8]}]}", "give l1_grid, not k_grid"});
+        cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"target_l0\":8,\"configs\":[{\"name\":\"b\",\"arch\":\"topk\",\"d_sae\":16,\"k\":4,\"k_grid\":[4,32]}]}", "k_grid entry 32 exceeds d_sae 16"});
+        cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"target_l0\":8,\"configs\":[{\"name\":\"b\",\"l1_grid\":[0,2]}]}", "l1_grid entries must be > 0"});
+        cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"target_l0\":8,\"calibration\":{\"seed\":2},\"configs\":[{\"name\":\"b\"}]}", "calibration.seed 2 is an evaluation seed"});
+        cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"calibration\":{\"seed\":99},\"configs\":[{\"name\":\"b\"}]}", "\"calibration\" applies only with \"target_l0\""});
+        cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"target_l0\":0,\"configs\":[{\"name\":\"b\"}]}", "\"target_l0\" must be > 0"});
+        cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\"},{\"name\":\"f\",\"tune\":{\"sep_weight\":[0.1]},\"select\":\"unlearning_score\"}]}", "select must be one of"});
+        cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\"},{\"name\":\"f\",\"tune\":{\"colour\":[1]}}]}", "'colour' is not a tunable config key"});
+        cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\"},{\"name\":\"f\",\"tune\":{\"sep_weight\":[]}}]}", "tune.sep_weight must be a non-empty list"});
+        cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\"},{\"name\":\"f\",\"tune\":{\"d_sae\":[0]}}]}", "configs[1].tune[t0].d_sae\" must be in 1.."});
+        cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\"},{\"name\":\"f\",\"select\":\"explained_variance\"}]}", "\"select\" needs a \"tune\" grid"});
+        cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\",\"tune\":{\"l1\":[1,2]}}]}", "baseline 'b' cannot be tuned"});
+        cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"seeds\":[0,2000],\"configs\":[{\"name\":\"b\"},{\"name\":\"f\",\"tune\":{\"l1\":[1,2]}}]}", "tuning.seed 2000 is an evaluation seed"});
+        cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\"}],\"probing\":{\"train_fraction\":1}}", "probing.train_fraction must be in (0, 1)"});
         cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\",\"arch\":\"temporal\",\"batch\":32,\"context\":64}]}", "less than one sequence"});
         cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\"}],\"ground_truth\":{\"token_snr\":1.5}}", "token_snr must be in (0, 1)"});
         cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\"}],\"ground_truth\":{\"token_snr\":0.05}}", "no feature has SNR > 1 over its run"});
@@ -70,6 +102,36 @@ class PlanTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Plan.parse((ObjectNode) JSON.readTree(c[0]), BASE), c[1]);
             assertTrue(e.getMessage().contains(c[1]), c[1] + " vs " + e.getMessage());
         }
+    }
+
+    @Test
+    void tuneGridExpandsToEveryCombinationFirstKeyOutermost() throws Exception {
+        ObjectNode a = (ObjectNode) JSON.readTree("{\"model\":\"m\",\"world\":\"w\",\"target_l0\":10,\"train\":{\"l1\":4},\"configs\":[{\"name\":\"b\"},"
+                + "{\"name\":\"f\",\"arch\":\"temporal\",\"context\":32,\"tune\":{\"context\":[32,64],\"sep_weight\":[0.1,0.2,0.3]}},"
+                + "{\"name\":\"k\",\"arch\":\"topk\",\"d_sae\":64}]}");
+        Plan p = Plan.parse(a, BASE);
+        List<Plan.Candidate> c = p.config("f").tune().candidates();
+        assertEquals(6, c.size());
+        int[] ctx = {32, 32, 32, 64, 64, 64};
+        float[] sep = {0.1f, 0.2f, 0.3f, 0.1f, 0.2f, 0.3f};
+        for (int i = 0; i < 6; i++) {
+            assertEquals("t" + i, c.get(i).id());
+            assertEquals(ctx[i], c.get(i).cfg().context());
+            assertEquals(sep[i], c.get(i).cfg().sepWeight());
+            assertArrayEquals(new int[]{1, 2, 4}, c.get(i).cfg().dilations(), "untuned keys keep the config's value");
+        }
+        assertEquals("context=64, sep_weight=0.2", c.get(4).settings());
+        assertEquals(List.of(64, 32), p.contexts(), "candidates' contexts are harvested");
+        assertEquals(List.of("b", "f/t0", "f/t1", "f/t2", "f/t3", "f/t4", "f/t5", "k"), List.copyOf(p.units().keySet()));
+        assertArrayEquals(new double[]{1, 2, 4, 8}, p.config("b").l1Grid(), "default L1 grid: the config's L1 × 1/4, 1/2, 1, 2");
+        assertArrayEquals(new int[]{10}, p.config("k").kGrid(), "default k grid: the target L0");
+        assertNull(p.config("k").l1Grid());
+        assertEquals(7, p.config("k").withSparsity(7).k());
+        assertEquals(2.5f, p.config("b").withSparsity(2.5).l1());
+        Plan.SaeCfg as = p.config("f").as(c.get(5).cfg());
+        assertEquals("f", as.name());
+        assertEquals(64, as.context());
+        assertNotNull(as.tune());
     }
 
     @Test
