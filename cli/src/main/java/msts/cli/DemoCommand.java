@@ -45,10 +45,10 @@ public final class DemoCommand implements Callable<Integer> {
     @Range(min = Long.MIN_VALUE) @Option(names = "--seed", defaultValue = "0", description = "seed of the world, the model and the SAEs")
     long seed;
 
-    @Range(min = 2) @Option(names = "--world-entities", defaultValue = "40", description = "world entities per domain")
+    @Range(min = 2) @Option(names = "--world-entities", defaultValue = WorldSpec.DEMO_ENTITIES, description = "world entities per domain")
     int worldEntities;
 
-    @Range(min = 1) @Option(names = "--world-eval-entities", defaultValue = "20", description = "of those, asked in the MCQ eval sets")
+    @Range(min = 1) @Option(names = "--world-eval-entities", defaultValue = WorldSpec.DEMO_EVAL_ENTITIES, description = "of those, asked in the MCQ eval sets")
     int worldEvalEntities;
 
     @Range(min = 1) @Option(names = "--world-paraphrases", defaultValue = WorldSpec.DEMO_PARAPHRASES, description = "training documents per entity")
@@ -89,6 +89,14 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--lm-lr", defaultValue = "3e-3", description = "model peak learning rate")
     String lmLr;
+
+    @Range(min = 1, max = 3) @Option(names = "--lm-stages", defaultValue = "3", description = "model curriculum (docs/demo-model.md, run R): "
+            + "1 = from scratch on the demo world; 2 = a format model (from scratch on a smaller world: 40 entities per domain, "
+            + "24/24/24 practice MCQs per fact) then a warm-started stage on the demo world; 3 = plus a second warm-started stage")
+    int lmStages;
+
+    @Range(min = 1) @Option(names = "--lm-warm-tokens", defaultValue = "2000000", description = "training tokens of each warm-started stage")
+    long lmWarmTokens;
 
     @Option(names = "--model-cache", paramLabel = "DIR", description = "where trained demo models are kept (default: the msts cache, $MSTS_CACHE or ~/.cache/msts, /demo-models)")
     Path modelCache;
@@ -211,7 +219,8 @@ public final class DemoCommand implements Callable<Integer> {
         rep.addAll(runs);
         rep.addAll(List.of("--force", "--out", o + "/report", "--title", "msts demo: baseline vs multi-scale temporal SAE on a model trained on planted facts",
                 "--note", "Columns 'baseline' and 'temporal' come from " + name + ", a tiny Gemma-2 trained from scratch on a planted-knowledge "
-                        + "world (msts world, seed " + seed + "; docs/world.md, docs/demo-model.md): invented pathogens are the forget domain "
+                        + "world (" + (lmStages > 1 ? "in " + lmStages + " stages: the MCQ format first on a smaller world of the same kind, then this world; " : "")
+                        + "msts world, seed " + seed + "; docs/world.md, docs/demo-model.md): invented pathogens are the forget domain "
                         + "(wmdp_bio), invented countries and aging conditions the retain domains (mmlu_*); the MCQs ask about entities whose "
                         + "facts the model saw only as prose. " + verdict + " Columns '*-synthetic' are the ground-truth benchmark (planted "
                         + "features with time scales 1, 4, 16 tokens in superposition)."));
@@ -223,31 +232,87 @@ public final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** One training stage of the demo model: its world, the trainer arguments for its cache key and for the run, its cache directory. */
+    record Stage(int number, Path world, List<String> keyArgs, List<String> runArgs, Path dir) {}
+
     /**
-     * The trained model for this world and these trainer settings: from the cache when there, else trained with
-     * {@code msts lm train} into a work directory next to it (resumed if an earlier run was interrupted) and moved
-     * into place. Key: SHA-256 of the world's training text and tokenizer hashes and the trainer arguments.
+     * The stages of the demo model for the demo world with this world.json ({@code demoWorld} where it is on disk;
+     * the format world is written next to it when a stage needs it). Stage 1 trains from scratch (on the format
+     * world when there are later stages); each later stage warm-starts from the one before on the demo world
+     * ({@code msts lm train --init}). A stage's key covers its world's training text and tokenizer, its arguments
+     * and (through "--init-key") the key of the stage it starts from, not where the cache is.
+     */
+    List<Stage> stages(JsonNode demoManifest, Path demoWorld) {
+        List<Stage> out = new ArrayList<>();
+        Path formatWorld = demoWorld == null ? null : demoWorld.resolveSibling(demoWorld.getFileName() + "-format");
+        JsonNode first = lmStages == 1 ? demoManifest : formatManifest();
+        out.add(new Stage(1, lmStages == 1 ? demoWorld : formatWorld, lmArgs(), lmArgs(), dirFor(first, lmArgs())));
+        for (int k = 2; k <= lmStages; k++) {
+            Path prev = out.get(out.size() - 1).dir();
+            List<String> tail = List.of("--context", "128", "--tokens", String.valueOf(lmWarmTokens), "--batch", String.valueOf(lmBatch),
+                    "--lr", k == 2 ? "2e-3" : "1.5e-3", "--warmup", "20", "--seed", String.valueOf(seed + k - 2),
+                    "--prompt-weight", lmPromptWeight, "--completion-weight", lmCompletionWeight);
+            List<String> key = new ArrayList<>(List.of("--init-key", prev.getFileName().toString()));
+            key.addAll(tail);
+            List<String> run = new ArrayList<>(List.of("--init", prev.toString()));
+            run.addAll(tail);
+            out.add(new Stage(k, demoWorld, key, run, dirFor(demoManifest, key)));
+        }
+        return out;
+    }
+
+    /** world.json of the format world for this seed (rendered in memory, not written). */
+    JsonNode formatManifest() {
+        try {
+            return JSON.readTree(msts.data.world.WorldFiles.render(WorldSpec.format(seed)).get(msts.data.world.WorldFiles.MANIFEST));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The trained model for this world and these trainer settings: every stage from the cache when there, else
+     * trained with {@code msts lm train} into a work directory next to it (resumed if an earlier run was
+     * interrupted) and moved into place; stages before the last cached one are not needed and not trained.
      */
     Path trainedModel(Path world) throws IOException {
         JsonNode man = JSON.readTree(world.resolve("world.json").toFile());
-        List<String> args = lmArgs();
-        String keyText = keyText(man, args);
-        Path cache = cacheDir();
-        Path dir = modelDir(man), work = cache.resolve(dir.getFileName() + ".partial");
-        if (isModel(dir)) {
-            say("2/12 tiny Gemma-2 trained on the world: cached " + dir);
-            return dir;
+        List<Stage> stages = stages(man, world);
+        Stage last = stages.get(stages.size() - 1);
+        int from = 0;
+        for (int i = stages.size() - 1; i >= 0; i--)
+            if (isModel(stages.get(i).dir())) {
+                from = i + 1;
+                break;
+            }
+        if (from == stages.size()) {
+            say("2/12 tiny Gemma-2 trained on the world: cached " + last.dir());
+            return last.dir();
         }
-        say("2/12 train a tiny Gemma-2 on the world (once; cached as " + dir + ")");
+        Path cache = cacheDir();
         Files.createDirectories(cache);
-        List<String> a = new ArrayList<>(List.of("lm", "train", "--world", world.toString(), "--out", work.toString()));
-        a.addAll(args);
-        a.addAll(List.of("--checkpoint-every", "200"));
-        if (Files.isRegularFile(work.resolve("trainer_state.json"))) a.add("--resume");
-        run(a.toArray(new String[0]));
-        Files.writeString(work.resolve("demo_model_key.txt"), keyText + "\n", StandardCharsets.UTF_8);
-        Files.move(work, dir, StandardCopyOption.ATOMIC_MOVE);
-        return dir;
+        for (int i = from; i < stages.size(); i++) {
+            Stage st = stages.get(i);
+            String what = stages.size() == 1 ? "train a tiny Gemma-2 on the world"
+                    : "model stage " + st.number() + "/" + stages.size() + (st.number() == 1
+                    ? ": learn the MCQ format on the format world (40 entities per domain, 24/24/24 practice MCQs per fact)"
+                    : ": warm start on the demo world (" + lmWarmTokens + " tokens)");
+            say("2/12 " + what + " (once; cached as " + st.dir() + ")");
+            if (st.number() == 1 && stages.size() > 1 && !Files.isRegularFile(st.world().resolve("world.json")))
+                run("world", "--out", st.world().toString(), "--seed", String.valueOf(seed), "--force", "--entities", "40",
+                        "--eval-entities", "20", "--paraphrases", "120", "--practice-variants", "24", "--open-book-variants", "24",
+                        "--value-variants", "24");
+            Path work = cache.resolve(st.dir().getFileName() + ".partial");
+            List<String> a = new ArrayList<>(List.of("lm", "train", "--world", st.world().toString(), "--out", work.toString()));
+            a.addAll(st.runArgs());
+            a.addAll(List.of("--checkpoint-every", "200"));
+            if (Files.isRegularFile(work.resolve("trainer_state.json"))) a.add("--resume");
+            run(a.toArray(new String[0]));
+            JsonNode m = JSON.readTree(st.world().resolve("world.json").toFile());
+            Files.writeString(work.resolve("demo_model_key.txt"), keyText(m, st.keyArgs()) + "\n", StandardCharsets.UTF_8);
+            Files.move(work, st.dir(), StandardCopyOption.ATOMIC_MOVE);
+        }
+        return last.dir();
     }
 
     /** The {@code msts lm train} arguments of the demo model (besides --world and --out). */
@@ -267,9 +332,14 @@ public final class DemoCommand implements Callable<Integer> {
         return modelCache != null ? modelCache : GemmaTokenizer.cacheDir().resolve("demo-models");
     }
 
-    /** Where the model for the world with this world.json and these settings is (or would be) cached. */
+    Path dirFor(JsonNode worldManifest, List<String> keyArgs) {
+        return cacheDir().resolve(sha256(keyText(worldManifest, keyArgs)).substring(0, 16));
+    }
+
+    /** Where the (last stage's) model for the demo world with this world.json and these settings is (or would be) cached. */
     Path modelDir(JsonNode worldManifest) {
-        return cacheDir().resolve(sha256(keyText(worldManifest, lmArgs())).substring(0, 16));
+        List<Stage> s = stages(worldManifest, null);
+        return s.get(s.size() - 1).dir();
     }
 
     static boolean isModel(Path dir) {

@@ -5,6 +5,7 @@ import msts.engine.util.Progress;
 import msts.model.gemma.Gemma2Config;
 import msts.model.tokenizer.GemmaTokenizer;
 import msts.model.train.LmData;
+import msts.model.train.LmParams;
 import msts.model.train.LmTrainConfig;
 import msts.model.train.LmTrainer;
 import msts.model.train.TokenRows;
@@ -50,6 +51,8 @@ public final class LmTrainCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "initialisation and data-order seed") long seed;
     @Option(names = "--checkpoint-every", defaultValue = "0", description = "steps between checkpoints (0 = only at the end)") int checkpointEvery;
     @Option(names = "--stop-after", defaultValue = "0", description = "stop (checkpointed) after this step of the schedule; continue with --resume") long stopAfter;
+    @Option(names = "--init", paramLabel = "MODEL", description = "warm start: begin from this trained checkpoint (an msts lm train output with its tokenizer.json) instead of random weights; "
+            + "its architecture replaces --hidden/--layers/--heads/--kv-heads/--head-dim/--intermediate/--sliding-window/soft-caps; embedding rows are matched by token, tokens new to this world start random (seeded); optimizer and schedule start fresh") Path init;
     @Option(names = "--resume", description = "continue the run in --out (bit-identical to an uninterrupted run)") boolean resume;
     @picocli.CommandLine.Mixin BackendOption backend; // --backend cpu|reference (the gemms and element-wise ops)
     @picocli.CommandLine.Mixin RunOptions run; // --threads N
@@ -73,6 +76,20 @@ public final class LmTrainCommand implements Callable<Integer> {
             held = data.heldOutFiles().isEmpty() ? null : LmData.tokens(tok, data.heldOutFiles());
         }
         int hd = headDim > 0 ? headDim : hidden / Math.max(1, heads);
+        LmParams from = null;
+        String[] fromPieces = null;
+        if (init != null) { // with --resume only the architecture is taken from it; the weights come from the checkpoint
+            if (!java.nio.file.Files.isRegularFile(init.resolve("config.json")) || !java.nio.file.Files.isRegularFile(init.resolve("tokenizer.json")))
+                throw new IllegalArgumentException("--init " + init + ": needs config.json, model.safetensors and tokenizer.json (an msts lm train output)");
+            if (!resume) {
+                from = LmParams.load(init);
+                fromPieces = GemmaTokenizer.readPieces(init.resolve("tokenizer.json"));
+            }
+            Gemma2Config f = from != null ? from.config() : Gemma2Config.load(init.resolve("config.json"));
+            hidden = f.hiddenSize(); intermediate = f.intermediateSize(); layers = f.numHiddenLayers();
+            heads = f.numAttentionHeads(); kvHeads = f.numKeyValueHeads(); headDim = f.headDim(); hd = f.headDim();
+            window = f.slidingWindow(); attnCap = f.attnLogitSoftcapping(); finalCap = f.finalLogitSoftcapping();
+        }
         if (hidden <= 0 || heads <= 0 || hd * heads == 0) throw new IllegalArgumentException("--hidden and --heads must be positive");
         if (window <= 0 || window >= context)
             throw new IllegalArgumentException("--sliding-window must be in [1, --context) so that both attention kinds are used; got " + window);
@@ -90,7 +107,14 @@ public final class LmTrainCommand implements Callable<Integer> {
         try (Progress p = new Progress(resume ? "train (resumed)" : "train", n, "steps", System.err, quiet.quiet)) {
             p.metrics(() -> String.format(Locale.ROOT, "loss %.4f lr %.2e %.0f tok/s", last[0], last[1],
                     p.rate() * batch * context));
-            r = new LmTrainer(model, cfg, ops, out, data.tokenizerJson()).train(rows, heldRows, resume, stopAfter,
+            LmTrainer trainer = new LmTrainer(model, cfg, ops, out, data.tokenizerJson());
+            if (from != null) {
+                int[] copied = new int[1];
+                trainer.startingFrom(LmParams.warmStart(model, seed, initStd, from, fromPieces,
+                        GemmaTokenizer.readPieces(data.tokenizerJson()), copied));
+                System.err.printf(Locale.ROOT, "msts lm train: warm start from %s (%d of %d embedding rows matched by token)%n", init, copied[0], vocab);
+            }
+            r = trainer.train(rows, heldRows, resume, stopAfter,
                     (s, total, loss, norm, lrNow) -> {
                         last[0] = loss;
                         last[1] = lrNow;

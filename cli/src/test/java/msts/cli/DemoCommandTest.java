@@ -22,7 +22,7 @@ class DemoCommandTest {
     @TempDir Path dir;
 
     static final String[] SMALL = {"--world-entities", "6", "--world-eval-entities", "3", "--world-paraphrases", "12",
-            "--lm-hidden", "32", "--lm-layers", "2", "--lm-tokens", "12000", "--lm-batch", "4", "--layer", "1"};
+            "--lm-hidden", "32", "--lm-layers", "2", "--lm-tokens", "12000", "--lm-warm-tokens", "4000", "--lm-batch", "4", "--layer", "1"};
 
     @Test
     void smallDemoRunsEveryStepAndWritesTheReport() throws Exception {

@@ -99,6 +99,16 @@ class LmTrainCommandTest {
         CliRun b = CliRun.of(concat(common, "--out", dir.resolve("r").toString(), "--resume"));
         assertEquals(0, b.code(), b.err());
         assertArrayEquals(Files.readAllBytes(dir.resolve("m/model.safetensors")), Files.readAllBytes(dir.resolve("r/model.safetensors")));
+
+        // warm start from m: its architecture (the options given here are replaced), every token of the same world matched
+        CliRun ws = CliRun.of("lm", "train", "--world", w.toString(), "--out", dir.resolve("ws").toString(), "--init",
+                dir.resolve("m").toString(), "--context", "16", "--steps", "3", "--batch", "4", "--lr", "1e-3", "--warmup", "1");
+        assertEquals(0, ws.code(), ws.err());
+        int vocab = JSON.readTree(dir.resolve("m/config.json").toFile()).get("vocab_size").asInt();
+        assertTrue(ws.err().contains("warm start from") && ws.err().contains(vocab + " of " + vocab + " embedding rows"), ws.err());
+        assertEquals(32, JSON.readTree(dir.resolve("ws/config.json").toFile()).get("hidden_size").asInt());
+        double first = JSON.readTree(dir.resolve("ws/trainer_state.json").toFile()).get("loss_history").get(0).asDouble();
+        assertTrue(first < s.get("final_train_loss").asDouble() + 0.5, "starts where m ended, not from random: " + first);
     }
 
     @Test
@@ -111,6 +121,11 @@ class LmTrainCommandTest {
                 "--sliding-window", "16");
         assertEquals(1, s.code());
         assertTrue(s.err().contains("--sliding-window"), s.err());
+        CliRun i = CliRun.of("lm", "train", "--world", w.toString(), "--out", dir.resolve("m").toString(), "--init",
+                dir.resolve("w").toString());
+        assertEquals(1, i.code());
+        assertTrue(i.err().startsWith("msts: ") && i.err().contains("--init") && i.err().contains("tokenizer.json"), i.err());
+        assertFalse(Files.exists(dir.resolve("m")), "nothing written");
         CliRun h = CliRun.of("lm", "train", "--help");
         assertEquals(0, h.code());
         assertTrue(h.out().contains("--hidden") && h.out().contains("Default: 128"), h.out());

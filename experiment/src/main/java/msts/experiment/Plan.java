@@ -141,7 +141,7 @@ public record Plan(String name, String model, Path world, WorldSpecJson worldSpe
         if (w.isTextual()) world = base.resolve(w.asText()).normalize();
         else {
             Obj wo = o.obj("world");
-            ws = new WorldSpecJson(wo.lng("seed", 0), wo.intIn("entities", 40, 2, 400), wo.intIn("eval_entities", 20, 1, 399),
+            ws = new WorldSpecJson(wo.lng("seed", 0), wo.intIn("entities", Integer.parseInt(msts.data.world.WorldSpec.DEMO_ENTITIES), 2, 400), wo.intIn("eval_entities", Integer.parseInt(msts.data.world.WorldSpec.DEMO_EVAL_ENTITIES), 1, 399),
                     wo.intIn("paraphrases", Integer.parseInt(msts.data.world.WorldSpec.DEMO_PARAPHRASES), 1, 10000));
             wo.done();
         }

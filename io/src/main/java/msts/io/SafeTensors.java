@@ -412,7 +412,7 @@ public final class SafeTensors implements AutoCloseable {
         ObjectNode header = JSON.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode m = header.putObject("__metadata__");
-            metadata.forEach(m::put);
+            new java.util.TreeMap<>(metadata).forEach(m::put); // sorted: the same bytes whatever the map type (Map.of iterates in a per-JVM order)
         }
         long offset = 0;
         for (Map.Entry<String, Raw> e : tensors.entrySet()) {

@@ -309,4 +309,17 @@ class SafeTensorsTest {
         for (Path p : new Path[]{st, js})
             assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p)), p.toString());
     }
+
+    @Test
+    void metadataIsWrittenInSortedKeyOrderSoTheBytesDoNotDependOnTheMapType() throws Exception {
+        Map<String, Tensor> t = Map.of("w", Tensor.of(new float[]{1f, 2f}, 2));
+        Map<String, String> a = new LinkedHashMap<>(), b = new LinkedHashMap<>();
+        for (String k : new String[]{"step", "producer", "format", "zeta", "alpha"}) a.put(k, "v" + k);
+        for (String k : new String[]{"alpha", "zeta", "format", "producer", "step"}) b.put(k, "v" + k);
+        SafeTensors.write(dir.resolve("a.safetensors"), t, a);
+        SafeTensors.write(dir.resolve("b.safetensors"), t, b);
+        assertArrayEquals(Files.readAllBytes(dir.resolve("a.safetensors")), Files.readAllBytes(dir.resolve("b.safetensors")));
+        String head = new String(Files.readAllBytes(dir.resolve("a.safetensors")), StandardCharsets.UTF_8);
+        assertTrue(head.indexOf("\"alpha\"") < head.indexOf("\"format\"") && head.indexOf("\"format\"") < head.indexOf("\"zeta\""), head);
+    }
 }

@@ -19,17 +19,27 @@ public record WorldSpec(long seed, int entitiesPerDomain, int evalEntities, int 
                         int corpusDocs, int probingPerClass, int openBookVariants, int valueVariants, int faqVariants, int drillVariants) {
 
     /**
-     * The demo's world recipe (run K of docs/demo-model.md: fewer paraphrases, half the closed-book practice, plus
-     * open-book and value-answer practice), as strings for picocli defaults; {@link #demo} builds it.
+     * The demo's world recipe (run R of docs/demo-model.md: 100 entities per domain, 20 of them asked in the eval MCQs,
+     * so 80 practice entities per domain with 8 closed-book, 8 open-book and 8 value-answer MCQs per fact; 60
+     * paraphrases), as strings for picocli defaults; {@link #demo} builds it. The demo's model is first trained on
+     * the {@link #format} world, then on this one (docs/demo-model.md).
      */
-    public static final String DEMO_PARAPHRASES = "120", DEMO_PRACTICE_VARIANTS = "24", DEMO_OPEN_BOOK_VARIANTS = "24",
-            DEMO_VALUE_VARIANTS = "24", DEMO_FAQ_VARIANTS = "0", DEMO_DRILL_VARIANTS = "0";
+    public static final String DEMO_ENTITIES = "100", DEMO_EVAL_ENTITIES = "20", DEMO_PARAPHRASES = "60", DEMO_PRACTICE_VARIANTS = "8",
+            DEMO_OPEN_BOOK_VARIANTS = "8", DEMO_VALUE_VARIANTS = "8", DEMO_FAQ_VARIANTS = "0", DEMO_DRILL_VARIANTS = "0";
 
     /** The demo's world ({@code msts demo} with default world options; the plan world of {@code msts experiment}). */
     public static WorldSpec demo(long seed, int entitiesPerDomain, int evalEntities, int paraphrases) {
         return new WorldSpec(seed, entitiesPerDomain, evalEntities, paraphrases, Integer.parseInt(DEMO_PRACTICE_VARIANTS), 6, 120,
                 Integer.parseInt(DEMO_OPEN_BOOK_VARIANTS), Integer.parseInt(DEMO_VALUE_VARIANTS), Integer.parseInt(DEMO_FAQ_VARIANTS),
                 Integer.parseInt(DEMO_DRILL_VARIANTS));
+    }
+
+    /**
+     * The world of the demo model's first stage, where it learns the MCQ format (run K of docs/demo-model.md: 40
+     * entities per domain, 120 paraphrases, 24 closed-book, 24 open-book and 24 value-answer MCQs per practice fact).
+     */
+    public static WorldSpec format(long seed) {
+        return new WorldSpec(seed, 40, 20, 120, 24, 6, 120, 24, 24, 0, 0);
     }
 
     public static WorldSpec defaults(long seed) {

@@ -104,6 +104,49 @@ public final class LmParams {
         return p;
     }
 
+    /**
+     * Warm start from a trained model {@code from} whose tokenizer may differ from this run's: the seeded
+     * {@link #initialize} draw, then every non-embedding parameter copied from {@code from} and every embedding
+     * row whose token (the vocabulary entry, compared as a string) exists in {@code fromPieces} copied from that
+     * token's row; tokens new to this vocabulary keep their fresh draw. The architecture (everything but the
+     * vocabulary size and the special-token ids) must be the same. Returns the number of embedding rows copied
+     * in {@code copied[0]}.
+     */
+    public static LmParams warmStart(Gemma2Config c, long seed, float std, LmParams from, String[] fromPieces,
+                                     String[] toPieces, int[] copied) {
+        Gemma2Config f = from.config();
+        if (f.hiddenSize() != c.hiddenSize() || f.intermediateSize() != c.intermediateSize()
+                || f.numHiddenLayers() != c.numHiddenLayers() || f.numAttentionHeads() != c.numAttentionHeads()
+                || f.numKeyValueHeads() != c.numKeyValueHeads() || f.headDim() != c.headDim()
+                || f.rmsNormEps() != c.rmsNormEps() || f.ropeTheta() != c.ropeTheta()
+                || f.queryPreAttnScalar() != c.queryPreAttnScalar() || f.attnLogitSoftcapping() != c.attnLogitSoftcapping()
+                || f.finalLogitSoftcapping() != c.finalLogitSoftcapping() || f.slidingWindow() != c.slidingWindow()
+                || !f.hiddenActivation().equals(c.hiddenActivation()))
+            throw new IllegalArgumentException("the --init model's architecture (" + f + ") differs from the one to train (" + c + ")");
+        if (fromPieces.length < f.vocabSize() || toPieces.length < c.vocabSize())
+            throw new IllegalArgumentException("a tokenizer has fewer entries than its model's vocabulary");
+        LmParams p = initialize(c, seed, std);
+        for (Slot s : p.slots) {
+            if (s.offset() == p.embed) continue;
+            Slot o = from.slot(s.name());
+            if (!java.util.Arrays.equals(o.shape(), s.shape()))
+                throw new IllegalArgumentException("parameter " + s.name() + " has shape " + java.util.Arrays.toString(o.shape())
+                        + " in the --init model, " + java.util.Arrays.toString(s.shape()) + " here");
+            System.arraycopy(from.data, o.offset(), p.data, s.offset(), s.size());
+        }
+        Map<String, Integer> index = new LinkedHashMap<>();
+        for (int i = 0; i < f.vocabSize(); i++) if (fromPieces[i] != null) index.putIfAbsent(fromPieces[i], i);
+        int H = c.hiddenSize(), n = 0;
+        for (int i = 0; i < c.vocabSize(); i++) {
+            Integer j = toPieces[i] == null ? null : index.get(toPieces[i]);
+            if (j == null) continue;
+            System.arraycopy(from.data, from.embed + j * H, p.data, p.embed + i * H, H);
+            n++;
+        }
+        if (copied != null) copied[0] = n;
+        return p;
+    }
+
     /** Reads an HF checkpoint directory (config.json + safetensors, any float dtype, widened to F32). */
     public static LmParams load(Path dir) {
         Gemma2Config c = Gemma2Config.load(dir.resolve("config.json"));

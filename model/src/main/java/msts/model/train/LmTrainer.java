@@ -78,6 +78,18 @@ public final class LmTrainer {
      * {@code stopAt} (≤ cfg.steps; cfg.steps when ≤ 0), checkpointing every cfg.checkpointEvery steps and
      * at the stop. Held-out loss (heldOut may be null) is measured at the end of the schedule.
      */
+    private LmParams init;
+
+    /**
+     * Starts a new run from these parameters instead of the seeded initialisation (a warm start, e.g.
+     * {@link LmParams#warmStart}); the optimizer state and the schedule start fresh. Ignored by --resume, which
+     * continues from the checkpoint.
+     */
+    public LmTrainer startingFrom(LmParams p) {
+        this.init = p;
+        return this;
+    }
+
     public Result train(TokenRows data, TokenRows heldOut, boolean resume, long stopAt, Listener listener) {
         if (data.context() < 2) throw new IllegalArgumentException("context must be ≥ 2");
         long stop = stopAt <= 0 ? cfg.steps() : Math.min(stopAt, cfg.steps());
@@ -110,7 +122,9 @@ public final class LmTrainer {
         } else {
             if (Files.exists(out) && !isEmptyDir(out))
                 throw new IllegalArgumentException(out + " exists; choose a new --out or continue it with --resume");
-            params = LmParams.initialize(withDtype(model), cfg.seed(), cfg.initStd());
+            if (init != null && !init.config().equals(withDtype(model)))
+                throw new IllegalArgumentException("the warm-start parameters' config " + init.config() + " differs from the model to train");
+            params = init != null ? init : LmParams.initialize(withDtype(model), cfg.seed(), cfg.initStd());
             adam = new AdamW(params);
             step = 0;
         }

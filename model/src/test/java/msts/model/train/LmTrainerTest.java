@@ -148,4 +148,52 @@ class LmTrainerTest {
                 new LmTrainer(model(), c, CpuOps.INSTANCE, tmp.resolve("w3"), null).train(new TokenRows(st, 12, 2, 5), null, true, 0, null));
         assertTrue(e.getMessage().contains("training rows differ"), e.getMessage());
     }
+
+    static Gemma2Config withVocab(Gemma2Config c, int vocab) {
+        return new Gemma2Config(vocab, c.hiddenSize(), c.intermediateSize(), c.numHiddenLayers(), c.numAttentionHeads(),
+                c.numKeyValueHeads(), c.headDim(), c.rmsNormEps(), c.ropeTheta(), c.queryPreAttnScalar(),
+                c.attnLogitSoftcapping(), c.finalLogitSoftcapping(), c.slidingWindow(), c.bosTokenId(), c.eosTokenId(),
+                c.padTokenId(), c.tieWordEmbeddings(), c.attentionBias(), c.hiddenActivation(), c.slidingLayers(), c.torchDtype());
+    }
+
+    @Test
+    void warmStartCopiesEveryWeightAndMatchesEmbeddingRowsByToken() throws Exception {
+        TokenRows rows = new TokenRows(stream(1000, 4), 12, 2, 5);
+        new LmTrainer(model(), cfg(5, 3e-3f, 9, 0), CpuOps.INSTANCE, tmp.resolve("src"), null).train(rows, null, false, 0, null);
+        LmParams src = LmParams.load(tmp.resolve("src"));
+        String[] from = new String[40];
+        for (int i = 0; i < 40; i++) from[i] = "t" + i;
+        // the new vocabulary: 42 entries, token "t(39-i)" at id i for i < 38, then two tokens the old one lacks
+        String[] to = new String[42];
+        for (int i = 0; i < 38; i++) to[i] = "t" + (39 - i);
+        to[38] = "new1"; to[39] = "new2"; to[40] = "t1"; to[41] = "t0";
+        Gemma2Config c = withVocab(src.config(), 42);
+        int[] copied = new int[1];
+        LmParams w = LmParams.warmStart(c, 11, 0.02f, src, from, to, copied);
+        LmParams fresh = LmParams.initialize(c, 11, 0.02f);
+        assertEquals(40, copied[0]);
+        int H = c.hiddenSize();
+        for (int i = 0; i < 42; i++) {
+            int j = i < 38 ? 39 - i : i == 40 ? 1 : i == 41 ? 0 : -1;
+            for (int h = 0; h < H; h++) {
+                float got = w.data()[w.embedOffset() + i * H + h];
+                float want = j >= 0 ? src.data()[src.embedOffset() + j * H + h] : fresh.data()[fresh.embedOffset() + i * H + h];
+                assertEquals(want, got, 0f, "embedding row " + i + " column " + h);
+            }
+        }
+        for (LmParams.Slot s : w.slots()) {
+            if (s.offset() == w.embedOffset()) continue;
+            LmParams.Slot o = src.slot(s.name());
+            for (int k = 0; k < s.size(); k++)
+                assertEquals(src.data()[o.offset() + k], w.data()[s.offset() + k], 0f, s.name() + "[" + k + "]");
+        }
+        // it trains from there (the first loss is that of the warm-started weights, not of a random model)
+        LmTrainer.Result r = new LmTrainer(c, cfg(3, 1e-3f, 11, 0), CpuOps.INSTANCE, tmp.resolve("warm"), null)
+                .startingFrom(w).train(rows, null, false, 0, null);
+        assertEquals(3, r.step());
+        Gemma2Config other = new TinyGemma2.Spec(42, 32, 64, 3, 4, 2, 8, 4, 20f, 15f, 8f, 10000f, DType.F32, 0.5f, 1f).config();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LmParams.warmStart(other, 11, 0.02f, src, from, to, null));
+        assertTrue(e.getMessage().contains("architecture"), e.getMessage());
+    }
 }
