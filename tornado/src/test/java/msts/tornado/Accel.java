@@ -28,6 +28,16 @@ final class Accel {
         return a;
     }
 
+    /** Token batches of the given lengths: BOS first, then uniform random ids below V. */
+    static int[][] batch(Random r, int V, int bos, int... lengths) {
+        int[][] b = new int[lengths.length][];
+        for (int s = 0; s < b.length; s++) {
+            b[s] = new int[lengths[s]];
+            for (int t = 0; t < b[s].length; t++) b[s][t] = t == 0 ? bos : r.nextInt(V);
+        }
+        return b;
+    }
+
     static FloatArray poisoned(int n) {
         FloatArray a = new FloatArray(n);
         a.init(Float.NaN);

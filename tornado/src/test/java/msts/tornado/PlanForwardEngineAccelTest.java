@@ -30,15 +30,6 @@ class PlanForwardEngineAccelTest {
     @BeforeEach
     void device() { assumeDevice(); }
 
-    private static int[][] batch(Random r, int V, int bos, int... lengths) {
-        int[][] b = new int[lengths.length][];
-        for (int s = 0; s < b.length; s++) {
-            b[s] = new int[lengths[s]];
-            for (int t = 0; t < b[s].length; t++) b[s][t] = t == 0 ? bos : r.nextInt(V);
-        }
-        return b;
-    }
-
     private static void same(String what, Gemma2.Result got, Gemma2.Result want) {
         assertEquals(want.resid().length, got.resid().length, what + " captures");
         for (int k = 0; k < want.resid().length; k++)

@@ -43,15 +43,6 @@ class SpliceAccelTest {
     @BeforeEach
     void device() { assumeDevice(); }
 
-    private static int[][] batch(Random r, int V, int bos, int... lengths) {
-        int[][] b = new int[lengths.length][];
-        for (int s = 0; s < b.length; s++) {
-            b[s] = new int[lengths[s]];
-            for (int t = 0; t < b[s].length; t++) b[s][t] = t == 0 ? bos : r.nextInt(V);
-        }
-        return b;
-    }
-
     /** A random SAE over d_in = H: its parameters Gaussian, encoder scaled so that a fair share of latents fire. */
     static AbstractSae sae(String arch, String act, int H, int n, int k, long seed) {
         SaeConfig.Builder b = SaeConfig.builder().dIn(H).dSae(n).architecture(arch).activation(act).k(k).dilations(1, 2);
