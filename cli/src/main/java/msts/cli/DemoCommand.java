@@ -193,7 +193,8 @@ public final class DemoCommand implements Callable<Integer> {
         for (String sae : new String[]{"baseline", "temporal"}) {
             String s = o + "/sae/" + sae, r = o + "/runs/" + sae;
             say(step++ + "/12 evals of the " + sae + " SAE: core, unlearning, probing, disentangle");
-            run("eval", "core", "--sae", s, "--model", m, "--corpus", w + "/retain.jsonl", w + "/forget.jsonl", "--context", "64",
+            // SAEBench's core eval reads the SAE's own dataset: the world's training text after the harvested part
+            run("eval", "core", "--sae", s, "--model", m, "--held-out-from", o + "/store", "--context", "64",
                     "--rows", "24", "--out", r);
             run("eval", "unlearning", "--sae", s, "--model", m, "--forget", w + "/forget.jsonl", "--retain", w + "/retain.jsonl",
                     "--wmdp", w + "/wmdp_bio.jsonl", "--mmlu", w + "/mmlu_high_school_geography.jsonl", w + "/mmlu_human_aging.jsonl",

@@ -25,7 +25,9 @@ import msts.sae.SaeIO;
 import msts.data.ActivationSource;
 import msts.data.ActivationSources;
 import msts.data.Corpus;
+import msts.data.StoreManifest;
 import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -171,8 +173,16 @@ public final class EvalCommand implements Runnable {
             description = "SAEBench core metrics: L0/L1, MSE, explained variance, cosine, shrinkage, feature density, decoder cosine, CE-loss and KL scores (x̂ spliced at the hook layer).")
     static final class Core extends ModelEval {
 
-        @Option(names = "--corpus", required = true, arity = "1..*", paramLabel = "FILE", description = "JSONL (text) or .txt evaluation corpus")
-        List<Path> corpus;
+        static final class Text {
+            @Option(names = "--corpus", arity = "1..*", paramLabel = "FILE", description = "JSONL (text) or .txt evaluation corpus")
+            List<Path> corpus;
+
+            @Option(names = "--held-out-from", paramLabel = "STORE", description = "evaluate on the SAE's training distribution: the corpus of this "
+                    + "activation store from the first document its harvest did not read (SAEBench's core eval reads the SAE's own dataset)")
+            Path store;
+        }
+
+        @ArgGroup(exclusive = true, multiplicity = "1") Text text;
 
         @Range(min = 2) @Option(names = "--context", defaultValue = "128", description = "tokens per row, BOS at 0 (SAEBench's)")
         int context;
@@ -185,9 +195,18 @@ public final class EvalCommand implements Runnable {
 
         @Override
         Result run(Backend b, Sae sae, GemmaModel model) {
-            int[][] r = rows(model, corpus, context, rows, 0, Corpus.BosMode.PREPEND);
-            EvalResult<CoreMetrics> o = CoreEval.run(b.ops(), model, model.tokenizer(), sae, r, new CoreEval.Config(m.layer(sae), m.batch, !noCeKl,
-                    String.join(",", corpus.stream().map(p -> p.getFileName().toString()).toList())), s.id());
+            int[][] r;
+            String name;
+            if (text.store != null) {
+                StoreManifest man = StoreManifest.read(text.store);
+                r = man.heldOutRows(model.tokenizer(), context, rows);
+                name = String.join(",", man.corpusFiles().stream().map(p -> Path.of(p).getFileName().toString()).toList())
+                        + " held out from " + text.store.getFileName() + " (from document " + man.heldOutStart().document() + ")";
+            } else {
+                r = rows(model, text.corpus, context, rows, 0, Corpus.BosMode.PREPEND);
+                name = String.join(",", text.corpus.stream().map(p -> p.getFileName().toString()).toList());
+            }
+            EvalResult<CoreMetrics> o = CoreEval.run(b.ops(), model, model.tokenizer(), sae, r, new CoreEval.Config(m.layer(sae), m.batch, !noCeKl, name), s.id());
             CoreMetrics q = o.metrics();
             return new Result(o.output(), String.format(java.util.Locale.ROOT, "L0 %.2f, explained variance %.4f%s",
                     q.sparsity().l0(), q.reconstructionQuality().explainedVariance(),

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import msts.model.gemma.TinyGemma2;
 import msts.sae.SaeConfig;
 import msts.sae.SaeIO;
@@ -85,6 +86,45 @@ class EvalCommandTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("report.html"));
         assertTrue(Files.size(rep.resolve("l0_vs_explained_variance.png")) > 1000);
+    }
+
+    /**
+     * {@code --held-out-from STORE} evaluates on the store's corpus from the first document its harvest did not
+     * read: the same metrics as {@code --corpus} on a file holding only those documents (cut from the corpus here by
+     * the manifest's position), and none of its rows is a stored sequence.
+     */
+    @Test
+    void coreOnTextHeldOutFromTheTrainingStore() throws Exception {
+        Path store = dir.resolve("store-h");
+        CliRun r = CliRun.of("harvest", "--model", model.toString(), "--layer", "1", "--corpus", data.resolve("retain.jsonl").toString(),
+                "--context", "24", "--tokens", "40", "--dtype", "f32", "--out", store.toString());
+        assertEquals(0, r.code(), r.err());
+        var man = msts.data.StoreManifest.read(store);
+        long first = man.heldOutStart().document();
+        assertTrue(first >= 1, "the harvest read at least one document");
+        List<String> lines = Files.readAllLines(data.resolve("retain.jsonl"));
+        Path tail = dir.resolve("retain-tail.jsonl");
+        Files.write(tail, lines.subList((int) first, lines.size()));
+        Path a = dir.resolve("held"), b = dir.resolve("tail");
+        r = CliRun.of("eval", "core", "--sae", sae.toString(), "--model", model.toString(), "--held-out-from", store.toString(),
+                "--context", "24", "--rows", "2", "--out", a.toString());
+        assertEquals(0, r.code(), r.err());
+        r = CliRun.of("eval", "core", "--sae", sae.toString(), "--model", model.toString(), "--corpus", tail.toString(),
+                "--context", "24", "--rows", "2", "--out", b.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode ha = json(a.resolve("core_eval_results.json")), hb = json(b.resolve("core_eval_results.json"));
+        assertEquals(hb.get("eval_result_metrics"), ha.get("eval_result_metrics"));
+        assertTrue(ha.at("/eval_config/dataset").asText().startsWith("retain.jsonl held out from store-h"), ha.at("/eval_config/dataset").asText());
+        try (var lm = msts.evals.GemmaModel.load(model, null, msts.engine.backend.Backends.reference());
+             var st = msts.data.ActivationStore.open(store)) {
+            int[][] held = man.heldOutRows(lm.tokenizer(), 24, 2);
+            for (int q = 0; q < st.numSequences(); q++) for (int[] row : held) assertFalse(java.util.Arrays.equals(row, st.tokens(q)));
+        }
+        // exactly one text source
+        r = CliRun.of("eval", "core", "--sae", sae.toString(), "--model", model.toString(), "--held-out-from", store.toString(),
+                "--corpus", tail.toString(), "--out", dir.resolve("z").toString());
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("mutually exclusive"), r.err());
     }
 
     /** The core metrics of {@code sae} on {@code model} computed here, model and SAE each on the given ops. */

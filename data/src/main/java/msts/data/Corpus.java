@@ -110,8 +110,13 @@ public final class Corpus {
 
     /** All rows (at most maxRows) in memory — for small eval corpora (e.g. 1024 rows). */
     public static int[][] readRows(List<Path> files, Tokenizer tok, int ctx, long maxRows, Options opts) {
+        return readRows(files, tok, ctx, maxRows, opts, Position.START);
+    }
+
+    /** As {@link #readRows(List, Tokenizer, int, long, Options)}, continuing at {@code start}; at most maxRows rows are returned. */
+    public static int[][] readRows(List<Path> files, Tokenizer tok, int ctx, long maxRows, Options opts, Position start) {
         List<int[]> out = new ArrayList<>();
-        try (Rows r = rows(files, tok, ctx, maxRows, opts)) {
+        try (Rows r = rows(files, tok, ctx, maxRows <= 0 ? maxRows : start.rows() + maxRows, opts, start)) {
             while (r.hasNext()) out.add(r.next());
         }
         return out.toArray(new int[0][]);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import msts.engine.DType;
+import msts.model.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -47,6 +48,41 @@ public record StoreManifest(
     public static String hookName(int layer) { return "blocks." + layer + ".hook_resid_post"; }
 
     public static String shardName(int index) { return String.format("shard_%05d.safetensors", index); }
+
+    /**
+     * Where text this store has not read begins: the first whole document after the last one its harvest took
+     * tokens from (document {@code position.document()} when none of it was read, else the next one; offset 1 skips
+     * the EOS that joins a document to the one before it). Rows read from here with the store's corpus files and
+     * options are held out from its sequences — the core eval's and the experiment's validation text
+     * (docs/activation-store.md, "Held-out text").
+     */
+    public Corpus.Position heldOutStart() {
+        long d = position.offset() == 0 ? position.document() : position.document() + 1;
+        return new Corpus.Position(d, d == 0 ? 0 : 1, 0);
+    }
+
+    /**
+     * Up to {@code n} rows of {@code ctx} tokens of this store's corpus (its files and options) from
+     * {@link #heldOutStart()}: text from the SAE's training distribution that no stored sequence holds.
+     *
+     * @throws IllegalArgumentException when the corpus files are missing or no complete row is left after the harvest
+     */
+    public int[][] heldOutRows(Tokenizer tok, int ctx, int n) {
+        List<Path> files = corpusFiles.stream().map(Path::of).toList();
+        for (Path f : files)
+            if (!Files.isRegularFile(f)) throw new IllegalArgumentException(f + ": corpus file of the store not found (held-out text is read from it)");
+        Corpus.Position start = heldOutStart();
+        int[][] r;
+        try {
+            r = Corpus.readRows(files, tok, ctx, n, corpusOptions, start);
+        } catch (CorpusException e) {
+            r = new int[0][];
+        }
+        if (r.length == 0)
+            throw new IllegalArgumentException("no held-out text: the store's harvest read its corpus " + files + " up to document " + position.document()
+                    + ", leaving no complete row of " + ctx + " tokens after it; harvest fewer tokens or give the eval its own corpus");
+        return r;
+    }
 
     /** Sequences in complete shards. */
     public long numSequences() {

@@ -80,6 +80,50 @@ class HarvesterTest {
         }
     }
 
+    /**
+     * Held-out text starts at the first document no stored row touched: its rows' stream equals, token for token,
+     * the documents after the last harvested one (each after the first joined by EOS), computed here from the
+     * corpus text and the stored row count alone; a harvest that read the whole corpus leaves no held-out text.
+     */
+    @Test
+    void heldOutRowsBeginAfterTheLastHarvestedDocument() throws Exception {
+        Path c = corpus();
+        List<String> docs = new java.util.ArrayList<>();
+        for (String line : Files.readAllLines(c)) {
+            String t = line.substring(line.indexOf(": \"") + 3, line.lastIndexOf('"'));
+            if (!t.isEmpty()) docs.add(t); // the corpus keeps documents longer than min_chars = 0
+        }
+        for (int stored : new int[]{1, 7, 15}) {
+            Path s = dir.resolve("h" + stored);
+            Harvester.run(s, config(c, 2, (long) stored * CTX - 2, 3, DType.F32), CorpusTest.CHARS, new Fake(), true);
+            StoreManifest m = StoreManifest.read(s);
+            // the document holding the last stored stream token: walk the stream [doc0] [EOS doc1] [EOS doc2] …
+            long used = (long) stored * (CTX - 1), seen = 0;
+            int last = -1;
+            while (seen < used) seen += docs.get(++last).length() + (last == 0 ? 0 : 1);
+            int firstHeld = last + 1; // whether or not the last stored row ended with that document
+            java.util.List<Integer> stream = new java.util.ArrayList<>();
+            for (int d = firstHeld; d < docs.size(); d++) {
+                if (d > firstHeld) stream.add(CorpusTest.EOS);
+                for (char ch : docs.get(d).toCharArray()) stream.add(ch + 10);
+            }
+            int[][] rows = m.heldOutRows(CorpusTest.CHARS, CTX, 3);
+            assertEquals(3, rows.length);
+            for (int r = 0; r < rows.length; r++) {
+                assertEquals(CorpusTest.BOS, rows[r][0]);
+                for (int p = 1; p < CTX; p++) assertEquals(stream.get(r * (CTX - 1) + p - 1), rows[r][p], "held-out row " + r + " position " + p);
+            }
+            // none of them is a stored sequence
+            try (ActivationStore st = ActivationStore.open(s)) {
+                for (int q = 0; q < st.numSequences(); q++) for (int[] row : rows) assertFalse(java.util.Arrays.equals(row, st.tokens(q)));
+            }
+        }
+        Path all = dir.resolve("all");
+        Harvester.run(all, config(c, 2, 1_000_000, 5, DType.F32), CorpusTest.CHARS, new Fake(), true);
+        var e = assertThrows(IllegalArgumentException.class, () -> StoreManifest.read(all).heldOutRows(CorpusTest.CHARS, CTX, 3));
+        assertTrue(e.getMessage().startsWith("no held-out text"), e.getMessage());
+    }
+
     @Test
     void storeHoldsTheModelsActivationsOfTheCorpusRows() throws Exception {
         Path c = corpus();

@@ -488,18 +488,37 @@ public final class Experiment {
         var v = plan.validation();
         long coreTokens = (long) plan.core().rows() * (plan.core().context() - 1);
         int skip = (int) ((coreTokens + v.context() - 2) / (v.context() - 1));
-        int[][] all = rows(m, WorldFiles.RETAIN, v.context(), skip + v.rows(), 0, Corpus.BosMode.PREPEND);
+        int[][] all = coreRows(m, v.context(), skip + v.rows());
         if (all.length < skip + v.rows())
-            throw new IllegalArgumentException(world.resolve(WorldFiles.RETAIN) + ": " + all.length + " rows of " + v.context() + " tokens; the validation needs "
+            throw new IllegalArgumentException(coreCorpusName() + ": " + all.length + " rows of " + v.context() + " tokens; the validation needs "
                     + v.rows() + " after the core eval's " + skip);
         return java.util.Arrays.copyOfRange(all, skip, skip + v.rows());
+    }
+
+    /**
+     * The first n rows of ctx tokens of the core eval's text (plan core.corpus): held out = the world's train.jsonl
+     * from the first document that no harvest of this plan read (the latest {@link StoreManifest#heldOutStart()} over
+     * the plan's stores), with the harvest's corpus options; retain = the world's retain corpus.
+     */
+    int[][] coreRows(GemmaModel m, int ctx, int n) {
+        if (plan.core().corpus().equals(Plan.Core.RETAIN)) return rows(m, WorldFiles.RETAIN, ctx, n, 0, Corpus.BosMode.PREPEND);
+        StoreManifest latest = null;
+        for (int c : plan.contexts()) {
+            StoreManifest s = StoreManifest.read(store(c));
+            if (latest == null || s.heldOutStart().document() > latest.heldOutStart().document()) latest = s;
+        }
+        return latest.heldOutRows(m.tokenizer(), ctx, n);
+    }
+
+    String coreCorpusName() {
+        return plan.core().corpus().equals(Plan.Core.RETAIN) ? WorldFiles.RETAIN : WorldFiles.TRAIN + " (held out from the harvests)";
     }
 
     /** L0, explained variance and CE-loss score of an SAE on the validation rows (the core eval's code). */
     ObjectNode validate(AbstractSae sae) throws IOException {
         try (GemmaModel m = loadModel()) {
             EvalResult<CoreMetrics> e = CoreEval.run(backend.ops(), m, m.tokenizer(), sae, validationRows(m),
-                    new CoreEval.Config(plan.layer(), 16, true, WorldFiles.RETAIN), "validation");
+                    new CoreEval.Config(plan.layer(), 16, true, coreCorpusName()), "validation");
             CoreMetrics q = e.metrics();
             ObjectNode o = JSON.createObjectNode();
             o.put("l0", q.sparsity().l0());
@@ -574,8 +593,8 @@ public final class Experiment {
         Path d = cellDir(c.name(), seed);
         AbstractSae sae = loadSae(c.name(), seed);
         try (GemmaModel m = loadModel()) {
-            int[][] r = rows(m, WorldFiles.RETAIN, plan.core().context(), plan.core().rows(), 0, Corpus.BosMode.PREPEND);
-            EvalResult<CoreMetrics> e = CoreEval.run(backend.ops(), m, m.tokenizer(), sae, r, new CoreEval.Config(plan.layer(), 16, true, WorldFiles.RETAIN),
+            int[][] r = coreRows(m, plan.core().context(), plan.core().rows());
+            EvalResult<CoreMetrics> e = CoreEval.run(backend.ops(), m, m.tokenizer(), sae, r, new CoreEval.Config(plan.layer(), 16, true, coreCorpusName()),
                     c.name() + "-seed" + seed);
             e.write(d);
             CoreMetrics q = e.metrics();

@@ -339,7 +339,7 @@ public final class ExperimentReport {
         md.append("\n## Matched L0\n\n");
         if (target != null)
             md.append("Each configuration's L1 (or k) was calibrated so that its L0 on the validation rows is ").append(f(target))
-                    .append(" (calibration below). Achieved L0 on the evaluation seeds (core eval, mean [95% CI]): ").append(String.join("; ", all)).append(".\n\n");
+                    .append(" (calibration below). Achieved L0 on the evaluation seeds (core eval on ").append(coreText(plan)).append("; mean [95% CI]): ").append(String.join("; ", all)).append(".\n\n");
         String text;
         if (off.isEmpty()) text = "Every configuration's mean L0 is within 10% of the baseline's (" + f(b) + "): the comparisons are at matched sparsity.";
         else text = "L0 is not matched (more than 10% from the baseline's " + f(b) + "): " + String.join(", ", off)
@@ -348,15 +348,22 @@ public final class ExperimentReport {
         return text;
     }
 
+    /** Where the core eval and the validation read their text (plan core.corpus), in words. */
+    static String coreText(Plan plan) {
+        return plan.core().corpus().equals(Plan.Core.RETAIN)
+                ? "the world's retain corpus (held-out templates)"
+                : "held-out text of the SAEs' training corpus (the world's train.jsonl after the last document any harvest read)";
+    }
+
     /** The calibration stage: per unit its grid, measured L0s, chosen value; and the frontier its points draw. */
     static void calibration(Plan plan, Path out, Path rep, List<String[]> plots, StringBuilder md, ObjectNode summary) throws IOException {
         var cal = plan.calibration();
         md.append("\n### Calibration to L0 ").append(f(plan.targetL0())).append("\n\n");
         md.append(String.format(Locale.ROOT, "Seed %d (not an evaluation seed); each grid point trained for %s tokens; L0, explained variance and CE-loss score "
-                        + "measured on %d held-out retain rows of %d tokens (after the core eval's rows). Chosen: interpolated in log(L1 or k) vs log(L0) "
+                        + "measured on %d validation rows of %d tokens: %s, after the core eval's rows. Chosen: interpolated in log(L1 or k) vs log(L0) "
                         + "between the two grid points that bracket the target; \"no\" under bracketed means the target lies outside the measured L0s and "
                         + "the nearest grid point was used.\n\n", cal.seed(), cal.tokens() > 0 ? String.valueOf(cal.tokens()) : "the config's own",
-                plan.validation().rows(), plan.validation().context()));
+                plan.validation().rows(), plan.validation().context(), coreText(plan)));
         List<List<String>> t = new ArrayList<>();
         t.add(List.of("unit", "param", "grid → L0 (validation)", "chosen", "bracketed"));
         ObjectNode so = summary.putObject("calibration");
@@ -401,8 +408,8 @@ public final class ExperimentReport {
             }
             so.set(c.name(), sel);
             md.append(String.format(Locale.ROOT, "`%s`: %d candidates (%s) trained on tuning seed %d (not an evaluation seed)%s, each measured on the validation "
-                            + "rows (held-out retain rows, no evaluation question); selected by %s (higher is better).\n\n", c.name(), c.tune().candidates().size(),
-                    String.join(" × ", c.tune().keys()), plan.tuningSeed(), plan.targetL0() != null ? " at its calibrated L1/k" : "", sel.path("select").asText()));
+                            + "rows (%s; no evaluation question); selected by %s (higher is better).\n\n", c.name(), c.tune().candidates().size(),
+                    String.join(" × ", c.tune().keys()), plan.tuningSeed(), plan.targetL0() != null ? " at its calibrated L1/k" : "", coreText(plan), sel.path("select").asText()));
             List<List<String>> t = new ArrayList<>();
             t.add(List.of("candidate", "settings", "L1 / k", "L0", "explained variance", "CE-loss score", "selected"));
             for (JsonNode k : sel.path("candidates"))

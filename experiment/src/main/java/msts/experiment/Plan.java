@@ -88,7 +88,14 @@ public record Plan(String name, String model, Path world, WorldSpecJson worldSpe
         }
     }
 
-    public record Core(int rows, int context) {}
+    /**
+     * The core eval's and the validation's text: {@code held_out} = the SAE's training corpus (the world's
+     * train.jsonl) after the last document any harvest of the plan read, as SAEBench's core eval reads the SAE's own
+     * dataset; {@code retain} = the world's retain corpus (held-out templates, off the model's training distribution).
+     */
+    public record Core(int rows, int context, String corpus) {
+        public static final String HELD_OUT = "held_out", RETAIN = "retain";
+    }
 
     public record Unlearn(int rows, int context, double[] retainThresholds, int[] nFeatures, double[] multipliers,
                           String allPermutations, int batch) {}
@@ -207,7 +214,7 @@ public record Plan(String name, String model, Path world, WorldSpecJson worldSpe
         for (String e : evals) if (!EVALS.contains(e)) throw new IllegalArgumentException("plan: unknown eval '" + e + "' (known: " + EVALS + ")");
 
         Obj co = o.obj("core");
-        Core core = new Core(co.intIn("rows", 24, 1, 1 << 20), co.intIn("context", 64, 2, 1 << 16));
+        Core core = new Core(co.intIn("rows", 24, 1, 1 << 20), co.intIn("context", 64, 2, 1 << 16), co.oneOf("corpus", Core.HELD_OUT, Core.HELD_OUT, Core.RETAIN));
         co.done();
         Obj uo = o.obj("unlearning");
         Unlearn un = new Unlearn(uo.intIn("rows", 128, 1, 1 << 20), uo.intIn("context", 64, 2, 1 << 16),
@@ -395,10 +402,18 @@ public record Plan(String name, String model, Path world, WorldSpecJson worldSpe
     }
 
     /** SHA-256 of the plan as resolved: the input plus its resolved model/world paths, keys sorted. */
+    /**
+     * Version of what the code does with an unchanged plan, part of {@link #hash()}: raised when a change alters the
+     * results a plan gives, so that a directory of the old code's cells is refused instead of mixed. 2: the core
+     * eval and validation read held-out training text by default (core.corpus).
+     */
+    static final int PROTOCOL = 2;
+
     public String hash() {
         try {
             ObjectNode n = canonical.deepCopy();
             n.put("model", model);
+            n.put("protocol", PROTOCOL);
             if (world != null) n.put("world", world.toString());
             String text = JSON.writeValueAsString(JSON.treeToValue(n, Object.class));
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));

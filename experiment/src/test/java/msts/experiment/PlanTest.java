@@ -66,6 +66,13 @@ class PlanTest {
         assertEquals("b", pa.baseline());
         assertEquals("relu", pa.config("b").arch());
         assertEquals(Path.of("/plans/m").toString(), pa.model());
+        // the core eval reads held-out training text unless the plan asks for the retain corpus, which changes the hash
+        assertEquals(Plan.Core.HELD_OUT, pa.core().corpus());
+        ObjectNode r = a.deepCopy();
+        r.putObject("core").put("corpus", "retain");
+        Plan pr = Plan.parse(r, BASE);
+        assertEquals(Plan.Core.RETAIN, pr.core().corpus());
+        assertNotEquals(pa.hash(), pr.hash());
     }
 
     @Test
@@ -98,6 +105,7 @@ class PlanTest {
         cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\"}],\"unlearning\":{\"multipliers\":[2.5]}}", "whole numbers"});
         cases.add(new String[]{"{\"world\":\"w\",\"configs\":[{\"name\":\"b\"}]}", "missing key \"model\""});
         cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\"}],\"train\":{\"lr\":\"fast\"}}", "train.lr\" must be a finite number"});
+        cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\"}],\"core\":{\"corpus\":\"forget\"}}", "core.corpus\" must be one of [held_out, retain]"});
         for (String[] c : cases) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Plan.parse((ObjectNode) JSON.readTree(c[0]), BASE), c[1]);
             assertTrue(e.getMessage().contains(c[1]), c[1] + " vs " + e.getMessage());
