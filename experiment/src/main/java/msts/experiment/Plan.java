@@ -246,7 +246,7 @@ public record Plan(String name, String model, Path world, WorldSpecJson worldSpe
                 ro.num("steering_ratio", 2.0), ro.num("alpha", 1200), ro.pos("lr", 5e-5), ro.intIn("steps", 150, 1, 1 << 20),
                 ro.intIn("batch", 4, 1, 4096), ro.intIn("context", 64, 2, 1 << 16), ro.intIn("rows", 256, 1, 1 << 20),
                 ro.ints("eval_steps", new int[]{25, 50, 100, 150}, 1, 1 << 20));
-        for (String m : rmu.modules()) if (!List.of("gate", "up", "down").contains(m)) throw new IllegalArgumentException("plan: rmu.modules: '" + m + "' is not gate, up or down");
+        for (String m : rmu.modules()) if (!msts.model.train.Rmu.MODULES.contains(m)) throw new IllegalArgumentException("plan: rmu.modules: '" + m + "' is not gate, up, down or post_norm");
         for (int e : rmu.evalSteps()) if (e > rmu.steps()) throw new IllegalArgumentException("plan: rmu.eval_steps: " + e + " is after the last step " + rmu.steps());
         if (!(rmu.steeringRatio() > 0) || !(rmu.alpha() >= 0)) throw new IllegalArgumentException("plan: rmu.steering_ratio must be > 0 and rmu.alpha >= 0");
         ro.done();

@@ -32,7 +32,7 @@ class PlanTest {
         assertEquals(16.0, p.targetL0());
         assertFalse(p.seeds().contains(p.calibration().seed()));
         for (var u : p.units().entrySet())
-            assertArrayEquals(u.getKey().equals("conv+sep-ctx256") ? new double[]{4, 8, 12, 16} : new double[]{2, 4, 6, 8}, u.getValue().l1Grid(), u.getKey());
+            assertArrayEquals(new double[]{1, 2, 4, 8}, u.getValue().l1Grid(), u.getKey());
         assertEquals(0, p.calibration().tokens(), "calibrated at full length: L0 keeps falling as training goes on");
         // run 5: final is tuned over dilations × separation weight on a tuning seed, selected by a validation metric
         Plan.Tune t = p.config("final").tune();
@@ -101,7 +101,7 @@ class PlanTest {
         cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\",\"arch\":\"temporal\",\"batch\":32,\"context\":64}]}", "less than one sequence"});
         cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\"}],\"ground_truth\":{\"token_snr\":1.5}}", "token_snr must be in (0, 1)"});
         cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\"}],\"ground_truth\":{\"token_snr\":0.05}}", "no feature has SNR > 1 over its run"});
-        cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\"}],\"rmu\":{\"modules\":[\"attn\"]}}", "is not gate, up or down"});
+        cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\"}],\"rmu\":{\"modules\":[\"attn\"]}}", "is not gate, up, down or post_norm"});
         cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\"}],\"unlearning\":{\"multipliers\":[2.5]}}", "whole numbers"});
         cases.add(new String[]{"{\"world\":\"w\",\"configs\":[{\"name\":\"b\"}]}", "missing key \"model\""});
         cases.add(new String[]{"{\"model\":\"m\",\"world\":\"w\",\"configs\":[{\"name\":\"b\"}],\"train\":{\"lr\":\"fast\"}}", "train.lr\" must be a finite number"});

@@ -19,17 +19,27 @@ import java.util.SplittableRandom;
  *   loss = (1/(n·H)) Σ_t ‖h_f,t − c·u‖²  +  α · (1/(n·H)) Σ_t ‖h_r,t − h_r,t^frozen‖²
  * </pre>
  * (torch's mse_loss: the mean over positions and hidden dimensions, as the reference). Only the selected MLP
- * weights ({@link Config#modules}: any of gate, up, down; the reference updates down_proj, param_ids=[6]) of
+ * weights ({@link Config#modules}: any of gate, up, down, post_norm; the reference updates down_proj, param_ids=[6]) of
  * layers {@code firstLayer..layer} are updated, by AdamW (torch defaults: β = (0.9, 0.999), ε = 1e-8, weight
  * decay 0.01) with a constant learning rate; everything else stays frozen.
  */
 public final class Rmu {
     private Rmu() {}
 
+    /** The weights RMU can update in each of layers firstLayer..L. */
+    public static final List<String> MODULES = List.of("gate", "up", "down", "post_norm");
+
+    /** The checkpoint name of module {@code m} of layer {@code l}. */
+    public static String weightName(int l, String m) {
+        return "model.layers." + l + (m.equals("post_norm") ? ".post_feedforward_layernorm.weight" : ".mlp." + m + "_proj.weight");
+    }
+
     /**
      * @param layer      L: the layer whose resid_post is steered
      * @param firstLayer the first updated layer (the reference: L − 2)
-     * @param modules    MLP weights updated in layers firstLayer..L: "gate", "up", "down"
+     * @param modules    MLP weights updated in layers firstLayer..L: "gate", "up", "down" (mlp.*_proj.weight) and
+     *                   "post_norm" (post_feedforward_layernorm.weight: Gemma-2's RMSNorm on the MLP output, whose
+     *                   weight sets that output's size)
      * @param steering   c, the norm of the target c·u (absolute; see docs for how the experiment scales it)
      * @param alpha      retain weight α
      */
@@ -37,9 +47,9 @@ public final class Rmu {
                          int steps, int batch, long seed, float weightDecay) {
         public Config {
             if (firstLayer < 0 || firstLayer > layer) throw new IllegalArgumentException("RMU layers " + firstLayer + ".." + layer + " are empty or negative");
-            if (modules.isEmpty()) throw new IllegalArgumentException("RMU needs at least one of gate, up, down to update");
+            if (modules.isEmpty()) throw new IllegalArgumentException("RMU needs at least one of " + MODULES + " to update");
             for (String m : modules)
-                if (!List.of("gate", "up", "down").contains(m)) throw new IllegalArgumentException("RMU module '" + m + "' is not one of gate, up, down");
+                if (!MODULES.contains(m)) throw new IllegalArgumentException("RMU module '" + m + "' is not one of " + MODULES);
             if (!(steering > 0) || !Double.isFinite(steering)) throw new IllegalArgumentException("RMU steering coefficient must be positive, got " + steering);
             if (!(alpha >= 0) || !Double.isFinite(alpha)) throw new IllegalArgumentException("RMU alpha must be >= 0, got " + alpha);
             if (!(lr > 0) || steps < 0 || batch < 1) throw new IllegalArgumentException("RMU needs lr > 0, steps >= 0, batch >= 1");
@@ -65,9 +75,8 @@ public final class Rmu {
     public static List<int[]> updatedRanges(LmParams lay, Config c) {
         List<int[]> out = new ArrayList<>();
         for (int l = c.firstLayer(); l <= c.layer(); l++) {
-            String p = "model.layers." + l + ".mlp.";
             for (String m : c.modules()) {
-                LmParams.Slot s = lay.slot(p + m + "_proj.weight");
+                LmParams.Slot s = lay.slot(weightName(l, m));
                 out.add(new int[]{s.offset(), s.offset() + s.size()});
             }
         }

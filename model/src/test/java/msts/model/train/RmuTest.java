@@ -152,6 +152,29 @@ class RmuTest {
         assertArrayEquals(after, again.data());
     }
 
+    /** post_norm selects each updated layer's post-feed-forward RMSNorm weight (and only with it does the MLP output's size change). */
+    @Test
+    void postNormModuleUpdatesThePostFeedForwardNormWeight() throws Exception {
+        LmParams lay = LmParams.load(FIXTURE);
+        int[][] rows = Gemma2BackpropTest.tokens(FIXTURE);
+        float[] before = lay.data().clone();
+        Rmu.Config c = new Rmu.Config(2, 1, List.of("down", "post_norm"), 4.0, 10.0, 1e-2f, 5, 2, 3, 0.01f);
+        List<int[]> ranges = Rmu.updatedRanges(lay, c);
+        List<String> want = List.of("model.layers.1.mlp.down_proj.weight", "model.layers.1.post_feedforward_layernorm.weight",
+                "model.layers.2.mlp.down_proj.weight", "model.layers.2.post_feedforward_layernorm.weight");
+        assertEquals(want.size(), ranges.size());
+        for (int i = 0; i < want.size(); i++) {
+            LmParams.Slot s = lay.slot(want.get(i));
+            assertArrayEquals(new int[]{s.offset(), s.offset() + s.size()}, ranges.get(i), want.get(i));
+        }
+        Rmu.run(lay, Ops.reference(), rows, rows, rows[0].length, c, null);
+        LmParams.Slot norm = lay.slot("model.layers.2.post_feedforward_layernorm.weight"), pre = lay.slot("model.layers.2.pre_feedforward_layernorm.weight");
+        assertFalse(Arrays.equals(Arrays.copyOfRange(before, norm.offset(), norm.offset() + norm.size()),
+                Arrays.copyOfRange(lay.data(), norm.offset(), norm.offset() + norm.size())), "the post-feed-forward norm moved");
+        assertArrayEquals(Arrays.copyOfRange(before, pre.offset(), pre.offset() + pre.size()),
+                Arrays.copyOfRange(lay.data(), pre.offset(), pre.offset() + pre.size()), "other norms stay frozen");
+    }
+
     @Test
     void unitVectorIsUnitAndNonNegative() {
         float[] u = Rmu.unitVector(64, 5);
