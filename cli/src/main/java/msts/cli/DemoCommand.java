@@ -98,6 +98,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Range(min = 1) @Option(names = "--lm-warm-tokens", defaultValue = "2000000", description = "training tokens of each warm-started stage")
     long lmWarmTokens;
 
+    @Option(names = "--retrain", description = "train the model instead of copying the one msts ships for the default world and settings "
+            + "(the same bytes; ≈ 26 min on 2 cores); a model already in the cache is still used") boolean retrain;
+
     @Option(names = "--model-cache", paramLabel = "DIR", description = "where trained demo models are kept (default: the msts cache, $MSTS_CACHE or ~/.cache/msts, /demo-models)")
     Path modelCache;
 
@@ -292,6 +295,11 @@ public final class DemoCommand implements Callable<Integer> {
         }
         Path cache = cacheDir();
         Files.createDirectories(cache);
+        if (!retrain && ShippedModel.install(last.dir())) {
+            say("2/12 tiny Gemma-2 trained on the world: the model shipped with msts for this world and these settings (cache key "
+                    + last.dir().getFileName() + "; --retrain trains the " + stages.size() + "-stage curriculum instead) -> " + last.dir());
+            return last.dir();
+        }
         for (int i = from; i < stages.size(); i++) {
             Stage st = stages.get(i);
             String what = stages.size() == 1 ? "train a tiny Gemma-2 on the world"

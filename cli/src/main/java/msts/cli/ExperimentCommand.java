@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -77,7 +78,8 @@ public final class ExperimentCommand implements Callable<Integer> {
 
     /**
      * The plan model "demo": the model msts demo trains and caches for the plan's world (same world spec and seed,
-     * the demo's default trainer settings). Not trained here: one clear error when it is not in the cache.
+     * the demo's default trainer settings): from the cache, else the model msts ships for it (ShippedModel). Not
+     * trained here: one clear error when it is neither cached nor shipped.
      */
     Path demoModel(Plan plan) throws Exception {
         var w = plan.worldSpec();
@@ -86,6 +88,10 @@ public final class ExperimentCommand implements Callable<Integer> {
         byte[] manifest = WorldFiles.render(WorldSpec.demo(w.seed(), w.entities(), w.evalEntities(), w.paraphrases())).get(WorldFiles.MANIFEST);
         JsonNode man = new ObjectMapper().readTree(manifest);
         Path dir = DemoCommand.defaultModel(man, w.seed(), modelCache);
+        if (!DemoCommand.isModel(dir) && ShippedModel.has(dir.getFileName().toString())) {
+            Files.createDirectories(dir.getParent());
+            ShippedModel.install(dir);
+        }
         if (!DemoCommand.isModel(dir))
             throw new IllegalArgumentException("the plan's model is the demo model of its world (seed " + w.seed() + "), which is not trained yet (" + dir
                     + " is missing): run `msts demo" + (w.seed() != 0 ? " --seed " + w.seed() : "") + (modelCache != null ? " --model-cache " + modelCache : "")

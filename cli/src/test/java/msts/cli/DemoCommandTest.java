@@ -100,6 +100,36 @@ class DemoCommandTest {
         assertNotEquals(a, other.trainedModel(world));
     }
 
+    /**
+     * The shipped model is what the default demo would train: the cache key of the default curriculum's final stage,
+     * computed from the worlds this code writes and every stage's trainer arguments, names it (so a change to the world
+     * generator or the curriculum stops it being used, and the demo trains instead); installing it gives its exact
+     * bytes, a model `msts forward` loads, and the key text it records hashes to its key.
+     */
+    @Test
+    void theShippedModelIsTheDefaultCurriculumsFinalStage() throws Exception {
+        var spec = msts.data.world.WorldSpec.demo(0, Integer.parseInt(msts.data.world.WorldSpec.DEMO_ENTITIES),
+                Integer.parseInt(msts.data.world.WorldSpec.DEMO_EVAL_ENTITIES), Integer.parseInt(msts.data.world.WorldSpec.DEMO_PARAPHRASES));
+        var man = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                msts.data.world.WorldFiles.render(spec).get(msts.data.world.WorldFiles.MANIFEST));
+        Path cache = dir.resolve("cache-shipped");
+        Path d = DemoCommand.defaultModel(man, 0, cache);
+        String key = d.getFileName().toString();
+        assertTrue(ShippedModel.has(key), "msts ships the default demo model (key " + key + ")");
+        assertFalse(ShippedModel.has(DemoCommand.defaultModel(man, 1, cache).getFileName().toString()), "only seed 0's");
+        assertFalse(DemoCommand.isModel(d));
+        Files.createDirectories(cache);
+        assertTrue(ShippedModel.install(d));
+        assertTrue(DemoCommand.isModel(d));
+        for (String f : ShippedModel.FILES)
+            try (var in = DemoCommand.class.getResourceAsStream(ShippedModel.resource(key, f))) {
+                assertArrayEquals(in.readAllBytes(), Files.readAllBytes(d.resolve(f)), f);
+            }
+        assertEquals(key, DemoCommand.sha256(Files.readString(d.resolve("demo_model_key.txt")).strip()).substring(0, 16));
+        CliRun r = CliRun.of("forward", "--model", d.toString(), "--text", "The capital of", "--logits", "last", "--out", dir.resolve("shipped-fwd.safetensors").toString());
+        assertEquals(0, r.code(), r.err());
+    }
+
     static DemoCommand demo(Path cache) { return demo(cache, new StringWriter()); }
 
     static DemoCommand demo(Path cache, StringWriter log) {
