@@ -29,7 +29,7 @@ final class ShippedModel {
     }
 
     /**
-     * Copies the shipped model of {@code dir}'s key (its file name) into {@code dir}, through {@code dir.partial} and
+     * Copies the shipped model of {@code dir}'s key (its file name) into {@code dir}, through {@code KEY.shipped.partial} and
      * an atomic rename, so an interrupted copy leaves no half model. False when no model is shipped under that key.
      */
     static boolean install(Path dir) throws IOException {
