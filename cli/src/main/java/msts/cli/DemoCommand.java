@@ -265,6 +265,13 @@ public final class DemoCommand implements Callable<Integer> {
         return out;
     }
 
+    /** The format world's recipe in words, from {@link WorldSpec#format}. */
+    String formatWorldText() {
+        WorldSpec f = WorldSpec.format(seed);
+        return f.entitiesPerDomain() + " entities per domain, " + f.practiceVariants() + "/" + f.openBookVariants() + "/" + f.valueVariants()
+                + " practice MCQs per fact";
+    }
+
     /** world.json of the format world for this seed (rendered in memory, not written). */
     JsonNode formatManifest() {
         try {
@@ -304,13 +311,13 @@ public final class DemoCommand implements Callable<Integer> {
             Stage st = stages.get(i);
             String what = stages.size() == 1 ? "train a tiny Gemma-2 on the world"
                     : "model stage " + st.number() + "/" + stages.size() + (st.number() == 1
-                    ? ": learn the MCQ format on the format world (40 entities per domain, 24/24/24 practice MCQs per fact)"
+                    ? ": learn the MCQ format on the format world (" + formatWorldText() + ")"
                     : ": warm start on the demo world (" + lmWarmTokens + " tokens)");
             say("2/12 " + what + " (once; cached as " + st.dir() + ")");
-            if (st.number() == 1 && stages.size() > 1 && !Files.isRegularFile(st.world().resolve("world.json")))
-                run("world", "--out", st.world().toString(), "--seed", String.valueOf(seed), "--force", "--entities", "40",
-                        "--eval-entities", "20", "--paraphrases", "120", "--practice-variants", "24", "--open-book-variants", "24",
-                        "--value-variants", "24");
+            if (st.number() == 1 && stages.size() > 1 && !Files.isRegularFile(st.world().resolve(msts.data.world.WorldFiles.MANIFEST))) {
+                say("   writing the format world -> " + st.world());
+                msts.data.world.WorldFiles.write(st.world(), WorldSpec.format(seed), true); // the spec formatManifest() keys it by
+            }
             Path work = cache.resolve(st.dir().getFileName() + ".partial");
             List<String> a = new ArrayList<>(List.of("lm", "train", "--world", st.world().toString(), "--out", work.toString()));
             a.addAll(st.runArgs());

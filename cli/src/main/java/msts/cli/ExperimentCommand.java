@@ -14,7 +14,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -88,10 +87,7 @@ public final class ExperimentCommand implements Callable<Integer> {
         byte[] manifest = WorldFiles.render(WorldSpec.demo(w.seed(), w.entities(), w.evalEntities(), w.paraphrases())).get(WorldFiles.MANIFEST);
         JsonNode man = new ObjectMapper().readTree(manifest);
         Path dir = DemoCommand.defaultModel(man, w.seed(), modelCache);
-        if (!DemoCommand.isModel(dir) && ShippedModel.has(dir.getFileName().toString())) {
-            Files.createDirectories(dir.getParent());
-            ShippedModel.install(dir);
-        }
+        if (!DemoCommand.isModel(dir)) ShippedModel.install(dir);
         if (!DemoCommand.isModel(dir))
             throw new IllegalArgumentException("the plan's model is the demo model of its world (seed " + w.seed() + "), which is not trained yet (" + dir
                     + " is missing): run `msts demo" + (w.seed() != 0 ? " --seed " + w.seed() : "") + (modelCache != null ? " --model-cache " + modelCache : "")
