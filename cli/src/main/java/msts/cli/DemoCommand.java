@@ -54,7 +54,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Range(min = 1) @Option(names = "--world-paraphrases", defaultValue = WorldSpec.DEMO_PARAPHRASES, description = "training documents per entity")
     int worldParaphrases;
 
-    @Range(min = 4) @Option(names = "--world-practice-variants", defaultValue = WorldSpec.DEMO_PRACTICE_VARIANTS, description = "closed-book MCQ practice documents per practice fact")
+    @Range(min = 1) @Option(names = "--world-practice-variants", defaultValue = WorldSpec.DEMO_PRACTICE_VARIANTS, description = "closed-book MCQ practice documents per practice fact")
     int worldPracticeVariants;
 
     @Range(min = 0) @Option(names = "--world-open-book-variants", defaultValue = WorldSpec.DEMO_OPEN_BOOK_VARIANTS, description = "open-book MCQ practice documents per practice fact")

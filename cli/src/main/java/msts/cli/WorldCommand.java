@@ -36,7 +36,7 @@ public final class WorldCommand implements Callable<Integer> {
     @Option(names = "--paraphrases", defaultValue = "200", description = "training prose documents per entity")
     int paraphrases;
 
-    @Option(names = "--practice-variants", defaultValue = "48", description = "MCQ practice documents per practice fact, multiple of 4")
+    @Option(names = "--practice-variants", defaultValue = "48", description = "MCQ practice documents per practice fact (a multiple of 4 balances each fact's answer letters; other counts balance them over the domain)")
     int practiceVariants;
     @Option(names = "--open-book-variants", defaultValue = "0", description = "open-book practice MCQs per practice fact (prose stating the answer, then the MCQ), multiple of 4")
     int openBookVariants;

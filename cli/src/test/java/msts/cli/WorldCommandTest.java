@@ -56,7 +56,7 @@ class WorldCommandTest {
         Path file = Files.writeString(dir.resolve("file"), "x");
         oneErrorLine(CliRun.of("world", "--out", file.toString()), "not a directory");
         oneErrorLine(CliRun.of("world", "--out", file.resolve("sub").toString()), file.resolve("sub") + ": Not a directory");
-        oneErrorLine(CliRun.of("world", "--out", dir.resolve("b").toString(), "--practice-variants", "5"), "multiple of 4");
+        oneErrorLine(CliRun.of("world", "--out", dir.resolve("b").toString(), "--practice-variants", "0"), "practice variants must be in 1..400");
         assertFalse(Files.exists(dir.resolve("a")));
     }
 }

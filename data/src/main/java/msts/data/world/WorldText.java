@@ -87,6 +87,20 @@ public final class WorldText {
     }
 
     /**
+     * Answer positions for n MCQs: each letter n/4 times (the first n mod 4 letters once more), in random order.
+     * Used when a fact's variants are not a multiple of 4, so the letters are balanced over the domain's practice
+     * facts instead of within each fact.
+     */
+    static int[] balancedPositions(int n, SplittableRandom rnd) {
+        List<Integer> pos = new ArrayList<>();
+        for (int i = 0; i < n; i++) pos.add(i % 4);
+        World.shuffle(pos, rnd);
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) out[i] = pos.get(i);
+        return out;
+    }
+
+    /**
      * Training documents, shuffled: prose and FAQ documents (kind "faq") for every entity, MCQ practice for PRACTICE entities only (closed
      * book, kind "mcq"; and open book, kind "mcq_open_book": a training-template prose document about the
      * entity, which states the answer, directly followed by the MCQ prompt and answer).
@@ -109,18 +123,23 @@ public final class WorldText {
                     Mcq q = new Mcq(df.domain().subject(), fill(pick(Lexicon.DRILL, drill), null, v), choices(vals, v, k % 4, drill), k % 4, null, r.name());
                     docs.add(new Doc(practiceText(q), "mcq_drill", df.domain().name(), practiceCompletion(q)));
                 }
+            int practiceFacts = df.entities(World.Split.PRACTICE).size() * df.domain().relations().size();
+            int[] pracPos = s.practiceVariants() % 4 == 0 ? null : balancedPositions(practiceFacts * s.practiceVariants(), prac);
+            int pi = 0;
             for (World.Entity e : df.entities(World.Split.PRACTICE))
                 for (Lexicon.Relation r : df.domain().relations()) {
-                    int offset = prac.nextInt(4);
+                    int offset = pracPos == null ? prac.nextInt(4) : 0;
                     for (int k = 0; k < s.practiceVariants(); k++) {
-                        Mcq q = mcq(df, e, r, (offset + k) % 4, prac);
+                        Mcq q = mcq(df, e, r, pracPos == null ? (offset + k) % 4 : pracPos[pi++], prac);
                         docs.add(new Doc(practiceText(q), "mcq", df.domain().name(), practiceCompletion(q)));
                     }
                 }
+            int[] valuePos = s.valueVariants() % 4 == 0 ? null : balancedPositions(practiceFacts * s.valueVariants(), value);
+            int vi = 0;
             for (World.Entity e : df.entities(World.Split.PRACTICE))
                 for (Lexicon.Relation r : df.domain().relations())
                     for (int k = 0; k < s.valueVariants(); k++) {
-                        Mcq q = mcq(df, e, r, k % 4, value);
+                        Mcq q = mcq(df, e, r, valuePos == null ? k % 4 : valuePos[vi++], value);
                         String completion = " " + q.choices().get(q.answer()) + ")<end_of_turn>";
                         String text = McqPrompt.prompt(q.subject(), q.question(), q.choices(), new int[]{0, 1, 2, 3}) + completion;
                         docs.add(new Doc(text, "mcq_value", df.domain().name(), completion));

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -409,10 +410,38 @@ class WorldTest {
     }
 
     @Test
+    void fewVariantsPerFactBalanceTheLettersOverTheDomain() {
+        // 2 closed-book and 3 value-answer MCQs per practice fact: not a multiple of 4, so the answer letters are
+        // balanced over each domain's practice facts (exactly, as 4 relations × 12 practice entities × n is a multiple of 4)
+        WorldSpec spec = new WorldSpec(5, 16, 4, 3, 2, 1, 4, 0, 3, 0, 0);
+        Map<String, int[]> closed = new HashMap<>(), valued = new HashMap<>();
+        Pattern letter = Pattern.compile("Answer: \\(([ABCD])\\)<end_of_turn>$");
+        for (WorldText.Doc d : WorldText.training(World.generate(spec))) {
+            if (d.kind().equals("mcq")) {
+                Matcher m = letter.matcher(d.text());
+                assertTrue(m.find(), d.text());
+                closed.computeIfAbsent(d.domain(), k -> new int[4])["ABCD".indexOf(m.group(1))]++;
+            } else if (d.kind().equals("mcq_value")) {
+                String[] lines = d.text().split("\n");
+                String answer = d.completion().substring(1, d.completion().indexOf(')'));
+                int at = -1;
+                for (int c = 0; c < 4; c++) if (lines[3 + c].replace("<end_of_turn>", "").equals("ABCD".charAt(c) + ". " + answer)) at = c;
+                assertTrue(at >= 0, d.text());
+                valued.computeIfAbsent(d.domain(), k -> new int[4])[at]++;
+            }
+        }
+        assertEquals(3, closed.size());
+        for (int[] c : closed.values()) assertArrayEquals(new int[]{24, 24, 24, 24}, c, Arrays.toString(c));
+        for (int[] c : valued.values()) assertArrayEquals(new int[]{36, 36, 36, 36}, c, Arrays.toString(c));
+    }
+
+    @Test
     void badSpecsAreRefusedClearly() {
         var e = assertThrows(IllegalArgumentException.class, () -> new WorldSpec(0, 10, 10, 5, 4, 1, 4));
         assertTrue(e.getMessage().contains("eval entities"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> new WorldSpec(0, 10, 5, 5, 6, 1, 4));
+        e = assertThrows(IllegalArgumentException.class, () -> new WorldSpec(0, 10, 5, 5, 0, 1, 4));
+        assertTrue(e.getMessage().contains("practice variants must be in 1..400"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new WorldSpec(0, 10, 5, 5, 4, 1, 4, 6, 0));
         assertTrue(e.getMessage().contains("multiple of 4"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> WorldFiles.write(world, SPEC, false));
         assertTrue(e.getMessage().contains("--force"), e.getMessage());
