@@ -28,7 +28,7 @@ for d in world['domains']:
     facts = world['mcq_facts'][f]
     stat = {}
     for q, fa in zip(qs, facts):
-        rn = fa['relation'] if isinstance(fa, dict) else fa[1]
+        rn = fa['relation']
         r = rels[rn]; ans = q['choices'][q['answer']]
         z = last(q['question'])
         vals = [vocab.get('\u2581' + v, 3) for v in r['values']]

@@ -4,14 +4,16 @@ package msts.data.world;
  * Sizes of a planted world. entitiesPerDomain: entities per domain, of which evalEntities are EVAL (asked in
  * the MCQ eval sets, prose only in training) and the rest PRACTICE. paraphrases: training prose documents per
  * entity (each states all the entity's facts in freshly drawn templates and order). practiceVariants: MCQ
- * practice documents per practice fact (a multiple of 4: each fact's answer sits at each letter equally
- * often; otherwise the letters are balanced over the domain's practice facts, in random order — few variants per
- * fact keep a tiny model from memorising a practice fact in MCQ form, docs/demo-model.md runs Z). corpusDocs: held-out-template documents per entity in forget.jsonl / retain.jsonl. probingPerClass:
- * examples per class of probing_topic.jsonl. openBookVariants: open-book practice MCQs per practice fact (a
+ * practice documents per practice fact (a multiple of 4: each fact's answer sits at each letter equally often;
+ * otherwise the letters are balanced over the domain's practice facts, in random order — few variants per fact
+ * keep a tiny model from memorising a practice fact in MCQ form, docs/demo-model.md runs Z). corpusDocs:
+ * held-out-template documents per entity in forget.jsonl / retain.jsonl. probingPerClass: examples per class of
+ * probing_topic.jsonl. openBookVariants: open-book practice MCQs per practice fact (a
  * multiple of 4, or 0): a prose document about the practice entity (which states the answer) followed by the
  * MCQ, so the answer letter can be found by matching the stated value to a choice line. valueVariants:
  * value-answer practice documents per practice fact: the MCQ prompt whose model turn is "Answer:" followed by
- * the answer's value (not its letter), which trains recalling the value at the end of the prompt. faqVariants:
+ * the answer's value (not its letter), which trains recalling the value at the end of the prompt (letters
+ * balanced as for practiceVariants). faqVariants:
  * FAQ prose documents per entity (every entity, eval and practice): each fact as a question worded unlike the
  * MCQ eval's, directly followed by the value ({@link Lexicon#FAQ}), so recalling a fact at the end of a
  * question is learned for every entity, as web text teaches it; no choices, letters or chat template.
