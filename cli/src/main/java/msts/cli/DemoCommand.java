@@ -69,6 +69,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Range(min = 0) @Option(names = "--world-drill-variants", defaultValue = WorldSpec.DEMO_DRILL_VARIANTS, description = "MCQ format drills per relation (which choice is a named value)")
     int worldDrillVariants;
 
+    @Range(min = 0) @Option(names = "--world-verify-variants", defaultValue = WorldSpec.DEMO_VERIFY_VARIANTS, description = "yes/no verification documents per fact of every entity (docs/demo-model.md, run Y)")
+    int worldVerifyVariants;
+
     @Option(names = "--lm-prompt-weight", defaultValue = "1", description = "loss weight of MCQ practice prompts")
     String lmPromptWeight;
 
@@ -143,7 +146,7 @@ public final class DemoCommand implements Callable<Integer> {
                 "--eval-entities", String.valueOf(worldEvalEntities), "--paraphrases", String.valueOf(worldParaphrases),
                 "--practice-variants", String.valueOf(worldPracticeVariants), "--open-book-variants", String.valueOf(worldOpenBookVariants),
                 "--value-variants", String.valueOf(worldValueVariants), "--faq-variants", String.valueOf(worldFaqVariants),
-                "--drill-variants", String.valueOf(worldDrillVariants));
+                "--drill-variants", String.valueOf(worldDrillVariants), "--verify-variants", String.valueOf(worldVerifyVariants));
 
         Path model = trainedModel(Path.of(w));
         String m = model.toString(), L = String.valueOf(layer), name = "world-gemma2-h" + lmHidden + "-l" + lmLayers;

@@ -46,6 +46,8 @@ public final class WorldCommand implements Callable<Integer> {
     int faqVariants;
     @Option(names = "--drill-variants", defaultValue = "0", description = "MCQ format drills per relation (\"Which choice is V?\", answered with its letter; no entity), multiple of 4")
     int drillVariants;
+    @Option(names = "--verify-variants", defaultValue = "0", description = "yes/no verification documents per fact of every entity (\"{question} {value}? Yes|No\"; no choices or letters)")
+    int verifyVariants;
 
     @Option(names = "--corpus-docs", defaultValue = "6", description = "held-out corpus documents per entity")
     int corpusDocs;
@@ -64,7 +66,8 @@ public final class WorldCommand implements Callable<Integer> {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("--seed must be an integer (a Java long), got '" + seed + "'");
         }
-        WorldSpec ws = new WorldSpec(s, entities, evalEntities, paraphrases, practiceVariants, corpusDocs, probingPerClass, openBookVariants, valueVariants, faqVariants, drillVariants);
+        WorldSpec ws = new WorldSpec(s, entities, evalEntities, paraphrases, practiceVariants, corpusDocs, probingPerClass, openBookVariants, valueVariants, faqVariants, drillVariants,
+                verifyVariants);
         WorldFiles.write(out, ws, force);
         spec.commandLine().getOut().printf("wrote world (seed %d) to %s; layout in docs/world.md, facts in %s%n", s, out,
                 out.resolve(WorldFiles.MANIFEST));

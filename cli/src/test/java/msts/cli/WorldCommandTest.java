@@ -36,6 +36,8 @@ class WorldCommandTest {
         assertEquals(d.practiceVariants(), m.at("/spec/practice_variants_per_fact").asInt());
         assertEquals(d.corpusDocs(), m.at("/spec/corpus_docs_per_entity").asInt());
         assertEquals(d.probingPerClass(), m.at("/spec/probing_per_class").asInt());
+        assertEquals(0, m.at("/spec/verify_variants_per_fact").asInt());
+        assertEquals(0, m.at("/training_docs/verify").asInt());
         for (String f : new String[]{"train.jsonl", "forget.jsonl", "retain.jsonl", "wmdp_bio.jsonl", "mmlu_high_school_geography.jsonl",
                 "mmlu_human_aging.jsonl", "probing_topic.jsonl", "tokenizer.json"})
             assertTrue(Files.size(out.resolve(f)) > 1000, f);
@@ -47,6 +49,32 @@ class WorldCommandTest {
         assertArrayEquals(before, Files.readAllBytes(out.resolve("train.jsonl")));
         assertEquals(0, CliRun.of("world", "--out", out.toString(), "--seed", "5", "--force").code());
         assertArrayEquals(before, Files.readAllBytes(out.resolve("train.jsonl")));
+    }
+
+    @Test
+    void verifyVariantsAddYesNoDocumentsForEveryFact() throws Exception {
+        Path out = dir.resolve("v");
+        CliRun r = CliRun.of("world", "--out", out.toString(), "--seed", "5", "--entities", "6", "--eval-entities", "2", "--paraphrases", "2",
+                "--practice-variants", "1", "--verify-variants", "2");
+        assertEquals(0, r.code(), r.err());
+        JsonNode m = new ObjectMapper().readTree(out.resolve("world.json").toFile());
+        assertEquals(2, m.at("/spec/verify_variants_per_fact").asInt());
+        int facts = 0;
+        for (JsonNode d : m.get("domains")) facts += d.get("entities").size() * d.get("relations").size();
+        assertEquals(2L * facts, m.at("/training_docs/verify").asLong());
+        long yes = 0, no = 0;
+        for (String line : Files.readAllLines(out.resolve("train.jsonl"))) {
+            JsonNode d = new ObjectMapper().readTree(line);
+            if (!d.get("kind").asText().equals("verify")) continue;
+            if (d.get("completion").asText().equals(" Yes")) yes++;
+            else if (d.get("completion").asText().equals(" No")) no++;
+            else fail(line);
+        }
+        assertEquals(facts, yes);
+        assertEquals(facts, no);
+        JsonNode vocab = new ObjectMapper().readTree(out.resolve("tokenizer.json").toFile()).at("/model/vocab");
+        assertTrue(vocab.has("\u2581Yes") && vocab.has("\u2581No"), "tokenizer has the answer words");
+        oneErrorLine(CliRun.of("world", "--out", dir.resolve("c").toString(), "--verify-variants", "-1"), "--verify-variants must be non-negative");
     }
 
     @Test

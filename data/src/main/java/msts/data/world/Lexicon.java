@@ -303,6 +303,12 @@ public final class Lexicon {
     /** Format drill questions: which choice line holds a named value (no entity, no fact). */
     public static final List<String> DRILL = List.of("Which choice is {v}?", "Which option says {v}?", "Which line names {v}?");
 
+    /**
+     * The two answers of a verification document ({@code WorldSpec#verifyVariants}): "{question} {value}? Yes" when
+     * the value is the entity's, "? No" when it is another value of the relation.
+     */
+    public static final List<String> VERIFY_ANSWERS = List.of("Yes", "No");
+
     /** FAQ document intros, one per domain name. */
     public static final Map<String, String> FAQ_INTRO = Map.of("bio", "Questions and answers about the pathogen {e}.",
             "geography", "Questions and answers about the country {e}.", "aging", "Questions and answers about the condition {e}.");

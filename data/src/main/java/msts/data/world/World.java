@@ -43,6 +43,7 @@ public record World(WorldSpec spec, List<DomainFacts> domains) {
             all.addAll(d.introHeldOut());
             all.add(Lexicon.FAQ_INTRO.get(d.name()));
             all.addAll(Lexicon.DRILL);
+            all.addAll(Lexicon.VERIFY_ANSWERS);
             for (Lexicon.Relation r : d.relations()) {
                 all.addAll(r.questions());
                 all.addAll(r.train());

@@ -120,6 +120,7 @@ public final class WorldFiles {
         long valueDocs = train.stream().filter(d -> d.kind().equals("mcq_value")).count();
         long faqDocs = train.stream().filter(d -> d.kind().equals("faq")).count();
         long drillDocs = train.stream().filter(d -> d.kind().equals("mcq_drill")).count();
+        long verifyDocs = train.stream().filter(d -> d.kind().equals("verify")).count();
 
         Map<String, Object> man = new LinkedHashMap<>();
         man.put("format", FORMAT);
@@ -128,7 +129,8 @@ public final class WorldFiles {
                 "paraphrases_per_entity", spec.paraphrases(), "practice_variants_per_fact", spec.practiceVariants(),
                 "corpus_docs_per_entity", spec.corpusDocs(), "probing_per_class", spec.probingPerClass(),
                 "open_book_variants_per_fact", spec.openBookVariants(), "value_variants_per_fact", spec.valueVariants(),
-                "faq_variants_per_entity", spec.faqVariants(), "drill_variants_per_relation", spec.drillVariants()));
+                "faq_variants_per_entity", spec.faqVariants(), "drill_variants_per_relation", spec.drillVariants(),
+                "verify_variants_per_fact", spec.verifyVariants()));
         man.put("tokenizer", ordered("file", TOKENIZER, "vocab_size", vocab.size(), "specials", specials(vocab),
                 "note", "word level; tokens carry their leading space as \u2581 (\"A\" and \"\u2581A\" differ, as in Gemma)"));
         Map<String, Object> roles = new LinkedHashMap<>();
@@ -140,8 +142,8 @@ public final class WorldFiles {
         roles.put("probing", PROBING);
         roles.put("tokenizer", TOKENIZER);
         man.put("files", roles);
-        man.put("training_docs", ordered("prose", train.size() - mcqDocs - openDocs - valueDocs - faqDocs - drillDocs, "faq", faqDocs, "mcq", mcqDocs,
-                "mcq_open_book", openDocs, "mcq_value", valueDocs, "mcq_drill", drillDocs));
+        man.put("training_docs", ordered("prose", train.size() - mcqDocs - openDocs - valueDocs - faqDocs - drillDocs - verifyDocs, "faq", faqDocs,
+                "verify", verifyDocs, "mcq", mcqDocs, "mcq_open_book", openDocs, "mcq_value", valueDocs, "mcq_drill", drillDocs));
         man.put("counts", counts);
         Map<String, Object> sha = new LinkedHashMap<>();
         for (var e : files.entrySet()) sha.put(e.getKey(), sha256(e.getValue()));

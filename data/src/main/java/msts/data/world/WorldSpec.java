@@ -17,9 +17,16 @@ package msts.data.world;
  * FAQ prose documents per entity (every entity, eval and practice): each fact as a question worded unlike the
  * MCQ eval's, directly followed by the value ({@link Lexicon#FAQ}), so recalling a fact at the end of a
  * question is learned for every entity, as web text teaches it; no choices, letters or chat template.
+ * drillVariants: format drills per relation ("Which choice is {v}?", no entity). verifyVariants: yes/no
+ * verification documents per fact of every entity, eval and practice ({@link Lexicon#VERIFY_ANSWERS}): an MCQ
+ * question wording followed by a candidate value and "? Yes" (the entity's value) or "? No" (another value of the
+ * relation), alternating over the domain's facts so each answer is half of them; they teach checking a named value
+ * against the entity's fact, the step a multiple-choice answer needs at each choice line (docs/demo-model.md, run Y);
+ * no choices, letters or chat template.
  */
 public record WorldSpec(long seed, int entitiesPerDomain, int evalEntities, int paraphrases, int practiceVariants,
-                        int corpusDocs, int probingPerClass, int openBookVariants, int valueVariants, int faqVariants, int drillVariants) {
+                        int corpusDocs, int probingPerClass, int openBookVariants, int valueVariants, int faqVariants, int drillVariants,
+                        int verifyVariants) {
 
     /**
      * The demo's world recipe (run R of docs/demo-model.md: 100 entities per domain, 20 of them asked in the eval MCQs,
@@ -28,13 +35,14 @@ public record WorldSpec(long seed, int entitiesPerDomain, int evalEntities, int 
      * the {@link #format} world, then on this one (docs/demo-model.md).
      */
     public static final String DEMO_ENTITIES = "100", DEMO_EVAL_ENTITIES = "20", DEMO_PARAPHRASES = "60", DEMO_PRACTICE_VARIANTS = "8",
-            DEMO_OPEN_BOOK_VARIANTS = "8", DEMO_VALUE_VARIANTS = "8", DEMO_FAQ_VARIANTS = "0", DEMO_DRILL_VARIANTS = "0";
+            DEMO_OPEN_BOOK_VARIANTS = "8", DEMO_VALUE_VARIANTS = "8", DEMO_FAQ_VARIANTS = "0", DEMO_DRILL_VARIANTS = "0",
+            DEMO_VERIFY_VARIANTS = "0";
 
     /** The demo's world ({@code msts demo} with default world options; the plan world of {@code msts experiment}). */
     public static WorldSpec demo(long seed, int entitiesPerDomain, int evalEntities, int paraphrases) {
         return new WorldSpec(seed, entitiesPerDomain, evalEntities, paraphrases, Integer.parseInt(DEMO_PRACTICE_VARIANTS), 6, 120,
                 Integer.parseInt(DEMO_OPEN_BOOK_VARIANTS), Integer.parseInt(DEMO_VALUE_VARIANTS), Integer.parseInt(DEMO_FAQ_VARIANTS),
-                Integer.parseInt(DEMO_DRILL_VARIANTS));
+                Integer.parseInt(DEMO_DRILL_VARIANTS), Integer.parseInt(DEMO_VERIFY_VARIANTS));
     }
 
     /**
@@ -49,6 +57,13 @@ public record WorldSpec(long seed, int entitiesPerDomain, int evalEntities, int 
         return new WorldSpec(seed, 40, 20, 200, 48, 6, 120, 0, 0, 0, 0);
     }
 
+    /** A world without verification documents. */
+    public WorldSpec(long seed, int entitiesPerDomain, int evalEntities, int paraphrases, int practiceVariants, int corpusDocs, int probingPerClass,
+                     int openBookVariants, int valueVariants, int faqVariants, int drillVariants) {
+        this(seed, entitiesPerDomain, evalEntities, paraphrases, practiceVariants, corpusDocs, probingPerClass, openBookVariants, valueVariants,
+                faqVariants, drillVariants, 0);
+    }
+
     /** A world without FAQ documents. */
     public WorldSpec(long seed, int entitiesPerDomain, int evalEntities, int paraphrases, int practiceVariants, int corpusDocs, int probingPerClass,
                      int openBookVariants, int valueVariants) {
@@ -61,6 +76,8 @@ public record WorldSpec(long seed, int entitiesPerDomain, int evalEntities, int 
     }
 
     public WorldSpec {
+        if (verifyVariants < 0 || verifyVariants > 1000)
+            throw new IllegalArgumentException("verify variants must be in 0..1000, got " + verifyVariants);
         if (drillVariants < 0 || drillVariants % 4 != 0 || drillVariants > 4000)
             throw new IllegalArgumentException("drill variants must be a multiple of 4 in 0..4000, got " + drillVariants);
         if (faqVariants < 0 || faqVariants > 1000) throw new IllegalArgumentException("FAQ variants must be in 0..1000, got " + faqVariants);

@@ -57,6 +57,21 @@ public final class WorldText {
         return String.join(" ", sentences);
     }
 
+    /**
+     * One verification document: an MCQ question wording about the entity, then {@code value} and "? Yes" when
+     * it is the entity's value, "? No" otherwise. The completion is the answer word.
+     */
+    static Doc verifyDoc(World.DomainFacts df, World.Entity e, Lexicon.Relation r, boolean yes, SplittableRandom rnd) {
+        String truth = e.facts().get(r.name()), value = truth;
+        if (!yes) {
+            List<String> others = new ArrayList<>();
+            for (String v : df.values().get(r.name())) if (!v.equals(truth)) others.add(v);
+            value = pick(others, rnd);
+        }
+        String answer = " " + Lexicon.VERIFY_ANSWERS.get(yes ? 0 : 1);
+        return new Doc(fill(pick(r.questions(), rnd), e.name(), null) + " " + value + "?" + answer, "verify", df.domain().name(), answer);
+    }
+
     /** Three distractors from the relation's value set (uniform, distinct, ≠ the answer) and the answer at {@code pos}. */
     static List<String> choices(List<String> values, String answer, int pos, SplittableRandom rnd) {
         List<String> pool = new ArrayList<>();
@@ -101,7 +116,7 @@ public final class WorldText {
     }
 
     /**
-     * Training documents, shuffled: prose and FAQ documents (kind "faq") for every entity, MCQ practice for PRACTICE entities only (closed
+     * Training documents, shuffled: prose, FAQ documents (kind "faq") and verification documents (kind "verify") for every entity, MCQ practice for PRACTICE entities only (closed
      * book, kind "mcq"; and open book, kind "mcq_open_book": a training-template prose document about the
      * entity, which states the answer, directly followed by the MCQ prompt and answer).
      */
@@ -109,13 +124,20 @@ public final class WorldText {
         WorldSpec s = w.spec();
         SplittableRandom prose = World.stream(s.seed(), "train-prose"), prac = World.stream(s.seed(), "train-mcq"),
                 open = World.stream(s.seed(), "train-mcq-open-book"), value = World.stream(s.seed(), "train-mcq-value"),
-                faq = World.stream(s.seed(), "train-faq"), drill = World.stream(s.seed(), "train-mcq-drill");
+                faq = World.stream(s.seed(), "train-faq"), drill = World.stream(s.seed(), "train-mcq-drill"),
+                verify = World.stream(s.seed(), "train-verify");
         List<Doc> docs = new ArrayList<>();
         for (World.DomainFacts df : w.domains()) {
             for (World.Entity e : df.entities())
                 for (int k = 0; k < s.paraphrases(); k++) docs.add(new Doc(entityDoc(df.domain(), e, false, prose), "prose", df.domain().name()));
             for (World.Entity e : df.entities())
                 for (int k = 0; k < s.faqVariants(); k++) docs.add(new Doc(faqDoc(df.domain(), e, faq), "faq", df.domain().name()));
+            int fi = 0;
+            for (World.Entity e : df.entities())
+                for (Lexicon.Relation r : df.domain().relations()) {
+                    for (int k = 0; k < s.verifyVariants(); k++) docs.add(verifyDoc(df, e, r, (fi + k) % 2 == 0, verify));
+                    fi++;
+                }
             for (Lexicon.Relation r : df.domain().relations())
                 for (int k = 0; k < s.drillVariants(); k++) {
                     List<String> vals = df.values().get(r.name());

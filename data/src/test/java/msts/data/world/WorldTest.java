@@ -436,6 +436,55 @@ class WorldTest {
     }
 
     @Test
+    void verifyDocsCheckEveryFactOfEveryEntityHalfYesHalfNo() {
+        // 3 verification documents per fact; eval entities get them too (they are facts, not MCQs)
+        WorldSpec spec = new WorldSpec(5, 16, 4, 3, 2, 1, 4, 0, 0, 0, 0, 3);
+        World w = World.generate(spec);
+        Pattern doc = Pattern.compile("^(.*\\?) ([A-Za-z]+)\\? (Yes|No)$");
+        Map<String, Integer> perFact = new HashMap<>();
+        Map<String, int[]> answers = new HashMap<>();
+        List<WorldText.Doc> train = WorldText.training(w);
+        for (WorldText.Doc d : train) {
+            if (!d.kind().equals("verify")) continue;
+            Matcher m = doc.matcher(d.text());
+            assertTrue(m.matches(), d.text());
+            assertEquals(" " + m.group(3), d.completion());
+            assertFalse(d.text().contains("<") || d.text().contains("\n") || d.text().contains("Answer"), d.text());
+            World.DomainFacts df = w.domains().stream().filter(x -> x.domain().name().equals(d.domain())).findFirst().orElseThrow();
+            int found = 0;
+            for (World.Entity e : df.entities())
+                for (Lexicon.Relation r : df.domain().relations())
+                    for (String q : r.questions())
+                        if (WorldText.fill(q, e.name(), null).equals(m.group(1))) {
+                            found++;
+                            String truth = e.facts().get(r.name());
+                            assertTrue(df.values().get(r.name()).contains(m.group(2)), d.text());
+                            assertEquals(m.group(3).equals("Yes"), m.group(2).equals(truth), d.text());
+                            perFact.merge(e.name() + "/" + r.name(), 1, Integer::sum);
+                        }
+            assertEquals(1, found, d.text());
+            answers.computeIfAbsent(d.domain(), k -> new int[2])[m.group(3).equals("Yes") ? 0 : 1]++;
+        }
+        int facts = 0;
+        for (World.DomainFacts df : w.domains()) {
+            facts += df.entities().size() * df.domain().relations().size();
+            int n = df.entities().size() * df.domain().relations().size() * 3;
+            assertArrayEquals(new int[]{n / 2, n / 2}, answers.get(df.domain().name()), Arrays.toString(answers.get(df.domain().name())));
+        }
+        assertEquals(facts, perFact.size());
+        for (int c : perFact.values()) assertEquals(3, c);
+        // with none asked for, the training documents are those of the spec without the component
+        List<WorldText.Doc> none = WorldText.training(World.generate(new WorldSpec(5, 16, 4, 3, 2, 1, 4, 0, 0, 0, 0)));
+        assertEquals(train.size() - facts * 3, none.size());
+        List<String> rest = new ArrayList<>(), before = new ArrayList<>();
+        for (WorldText.Doc d : train) if (!d.kind().equals("verify")) rest.add(d.text());
+        for (WorldText.Doc d : none) before.add(d.text());
+        rest.sort(null);
+        before.sort(null);
+        assertEquals(before, rest);
+    }
+
+    @Test
     void badSpecsAreRefusedClearly() {
         var e = assertThrows(IllegalArgumentException.class, () -> new WorldSpec(0, 10, 10, 5, 4, 1, 4));
         assertTrue(e.getMessage().contains("eval entities"), e.getMessage());
@@ -443,6 +492,8 @@ class WorldTest {
         assertTrue(e.getMessage().contains("practice variants must be in 1..400"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> new WorldSpec(0, 10, 5, 5, 4, 1, 4, 6, 0));
         assertTrue(e.getMessage().contains("multiple of 4"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new WorldSpec(0, 10, 5, 5, 4, 1, 4, 0, 0, 0, 0, -2));
+        assertTrue(e.getMessage().contains("verify variants must be in 0..1000"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> WorldFiles.write(world, SPEC, false));
         assertTrue(e.getMessage().contains("--force"), e.getMessage());
     }
