@@ -13,6 +13,8 @@ the world's PRACTICE facts drawn afresh every step (random wording, distractors 
 per domain (original order): v = the answer's value is the first of the four choice values at 'Answer: (', l = the
 answer's letter is the first of A-D (what the unlearning eval scores); the letter accuracy on 240 fresh practice MCQs,
 240 drills, 240 open-book (ctx) MCQs, and (verify) 240 yes/no checks on eval facts. Nothing is written.
+The Yes/No embedding rows are added in every mode (two more logits in each softmax); the mcq, drill, mix and ctx
+runs quoted in docs/demo-model.md were made before that, with the model's own vocabulary.
 The forward pass is scripts/gemma2_train_reference.py's (float32); with Debian's netlib BLAS it is ~5x slower
 than with libopenblas0-pthread. Run with /usr/bin/python3 (torch)."""
 import json, sys, math, random, itertools
