@@ -62,20 +62,22 @@ public final class WorldText {
      * it is the entity's value, "? No" otherwise. The completion is the answer word.
      */
     static Doc verifyDoc(World.DomainFacts df, World.Entity e, Lexicon.Relation r, boolean yes, SplittableRandom rnd) {
-        String truth = e.facts().get(r.name()), value = truth;
-        if (!yes) {
-            List<String> others = new ArrayList<>();
-            for (String v : df.values().get(r.name())) if (!v.equals(truth)) others.add(v);
-            value = pick(others, rnd);
-        }
+        String truth = e.facts().get(r.name());
+        String value = yes ? truth : pick(otherValues(df.values().get(r.name()), truth), rnd);
         String answer = " " + Lexicon.VERIFY_ANSWERS.get(yes ? 0 : 1);
         return new Doc(fill(pick(r.questions(), rnd), e.name(), null) + " " + value + "?" + answer, "verify", df.domain().name(), answer);
     }
 
+    /** The relation's values other than {@code answer}, in order (a new, mutable list). */
+    static List<String> otherValues(List<String> values, String answer) {
+        List<String> out = new ArrayList<>();
+        for (String v : values) if (!v.equals(answer)) out.add(v);
+        return out;
+    }
+
     /** Three distractors from the relation's value set (uniform, distinct, ≠ the answer) and the answer at {@code pos}. */
     static List<String> choices(List<String> values, String answer, int pos, SplittableRandom rnd) {
-        List<String> pool = new ArrayList<>();
-        for (String v : values) if (!v.equals(answer)) pool.add(v);
+        List<String> pool = otherValues(values, answer);
         List<String> c = new ArrayList<>();
         for (int i = 0; i < 3; i++) c.add(pool.remove(rnd.nextInt(pool.size())));
         c.add(pos, answer);
@@ -103,8 +105,8 @@ public final class WorldText {
 
     /**
      * Answer positions for n MCQs: each letter n/4 times (the first n mod 4 letters once more), in random order.
-     * Used when a fact's variants are not a multiple of 4, so the letters are balanced over the domain's practice
-     * facts instead of within each fact.
+     * Used by the eval sets, and for practice MCQs when a fact's variants are not a multiple of 4, so the letters
+     * are balanced over the domain's practice facts instead of within each fact.
      */
     static int[] balancedPositions(int n, SplittableRandom rnd) {
         List<Integer> pos = new ArrayList<>();
@@ -184,14 +186,11 @@ public final class WorldText {
     public static List<Mcq> evalSet(World w, World.DomainFacts df) {
         SplittableRandom rnd = World.stream(w.spec().seed(), "eval-" + df.domain().name());
         List<World.Entity> ents = df.entities(World.Split.EVAL);
-        int n = ents.size() * df.domain().relations().size();
-        List<Integer> pos = new ArrayList<>();
-        for (int i = 0; i < n; i++) pos.add(i % 4);
-        World.shuffle(pos, rnd);
+        int[] pos = balancedPositions(ents.size() * df.domain().relations().size(), rnd);
         List<Mcq> out = new ArrayList<>();
         int i = 0;
         for (World.Entity e : ents)
-            for (Lexicon.Relation r : df.domain().relations()) out.add(mcq(df, e, r, pos.get(i++), rnd));
+            for (Lexicon.Relation r : df.domain().relations()) out.add(mcq(df, e, r, pos[i++], rnd));
         return out;
     }
 
