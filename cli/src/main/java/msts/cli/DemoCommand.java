@@ -93,16 +93,23 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--lm-lr", defaultValue = "3e-3", description = "model peak learning rate")
     String lmLr;
 
-    @Range(min = 1, max = 3) @Option(names = "--lm-stages", defaultValue = "3", description = "model curriculum (docs/demo-model.md, run R): "
-            + "1 = from scratch on the demo world; 2 = a format model (from scratch on a smaller world: 40 entities per domain, "
-            + "24/24/24 practice MCQs per fact) then a warm-started stage on the demo world; 3 = plus a second warm-started stage")
+    @Range(min = 1, max = MAX_STAGES) @Option(names = "--lm-stages", defaultValue = DEMO_STAGES, description = "model curriculum (docs/demo-model.md): "
+            + "1 = from scratch on the demo world; N > 1 = a format model (from scratch on a small world: 40 entities per domain, "
+            + "24/24/24 practice MCQs per fact), then --lm-practice-stages warm-started stages on the practice world (100 entities "
+            + "per domain, 8/8/8 practice MCQs per fact), then the rest on the demo world; warm stages' peak lr 2e-3, 1.5e-3, then 1e-3")
     int lmStages;
+
+    @Range(min = 0) @Option(names = "--lm-practice-stages", defaultValue = DEMO_PRACTICE_STAGES, description = "of the warm-started stages, how many train on the practice world before the demo world")
+    int lmPracticeStages;
+
+    @Option(names = "--lm-warm-prompt-weight", defaultValue = "0", description = "loss weight of MCQ practice prompts in the warm-started stages")
+    String lmWarmPromptWeight;
 
     @Range(min = 1) @Option(names = "--lm-warm-tokens", defaultValue = "2000000", description = "training tokens of each warm-started stage")
     long lmWarmTokens;
 
     @Option(names = "--retrain", description = "train the model instead of copying the one msts ships for the default world and settings "
-            + "(the same bytes; ≈ 26 min on 2 cores); a model already in the cache is still used") boolean retrain;
+            + "(the same bytes; nine stages, ≈ 38 min on 2 cores); a model already in the cache is still used") boolean retrain;
 
     @Option(names = "--model-cache", paramLabel = "DIR", description = "where trained demo models are kept (default: the msts cache, $MSTS_CACHE or ~/.cache/msts, /demo-models)")
     Path modelCache;
@@ -132,6 +139,10 @@ public final class DemoCommand implements Callable<Integer> {
 
     /** The forget drop the demo looks for, at retain accuracy ≥ 0.99 of the original (docs/demo-model.md). */
     static final double TARGET_DROP = 0.3;
+
+    /** The longest curriculum {@code --lm-stages} takes, and the default (docs/demo-model.md). */
+    static final int MAX_STAGES = 12;
+    static final String DEMO_STAGES = "9", DEMO_PRACTICE_STAGES = "2";
 
     private long t0;
 
@@ -226,10 +237,11 @@ public final class DemoCommand implements Callable<Integer> {
         rep.addAll(runs);
         rep.addAll(List.of("--force", "--out", o + "/report", "--title", "msts demo: baseline vs multi-scale temporal SAE on a model trained on planted facts",
                 "--note", "Columns 'baseline' and 'temporal' come from " + name + ", a tiny Gemma-2 trained from scratch on a planted-knowledge "
-                        + "world (" + (lmStages > 1 ? "in " + lmStages + " stages: the MCQ format first on a smaller world of the same kind, then this world; " : "")
+                        + "world (" + (lmStages > 1 ? "in " + lmStages + " stages: the MCQ format first on a smaller world of the same kind, "
+                        + (lmPracticeStages > 0 ? lmPracticeStages + " on a practice world with more MCQ practice, " : "") + "then this world; " : "")
                         + "msts world, seed " + seed + "; docs/world.md, docs/demo-model.md): invented pathogens are the forget domain "
                         + "(wmdp_bio), invented countries and aging conditions the retain domains (mmlu_*); the MCQs ask about entities whose "
-                        + "facts the model saw only as prose. " + verdict + " Columns '*-synthetic' are the ground-truth benchmark (planted "
+                        + "facts the model saw only as prose" + (worldVerifyVariants > 0 ? " and as yes/no checks (no choices or letters)" : "") + ". " + verdict + " Columns '*-synthetic' are the ground-truth benchmark (planted "
                         + "features with time scales 1, 4, 16 tokens in superposition)."));
         run(rep.toArray(new String[0]));
         Path html = out.resolve("report").resolve("report.html").toAbsolutePath();
@@ -239,46 +251,65 @@ public final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** One training stage of the demo model: its world, the trainer arguments for its cache key and for the run, its cache directory. */
-    record Stage(int number, Path world, List<String> keyArgs, List<String> runArgs, Path dir) {}
+    /**
+     * One training stage of the demo model: its world (and the spec to write it from when missing; null for the demo
+     * world, which the demo writes first), the trainer arguments for its cache key and for the run, its cache directory.
+     */
+    record Stage(int number, Path world, WorldSpec spec, List<String> keyArgs, List<String> runArgs, Path dir) {}
 
     /**
      * The stages of the demo model for the demo world with this world.json ({@code demoWorld} where it is on disk;
-     * the format world is written next to it when a stage needs it). Stage 1 trains from scratch (on the format
-     * world when there are later stages); each later stage warm-starts from the one before on the demo world
-     * ({@code msts lm train --init}). A stage's key covers its world's training text and tokenizer, its arguments
-     * and (through "--init-key") the key of the stage it starts from, not where the cache is.
+     * the format and practice worlds are written next to it when a stage needs them). Stage 1 trains from scratch (on
+     * the format world when there are later stages); each later stage warm-starts from the one before ({@code msts lm
+     * train --init}): the first {@code --lm-practice-stages} on the practice world with the MCQ prompt weight of stage 1,
+     * the others on the demo world with {@code --lm-warm-prompt-weight}. A stage's key covers its world's training text
+     * and tokenizer, its arguments and (through "--init-key") the key of the stage it starts from, not where the cache is.
      */
     List<Stage> stages(JsonNode demoManifest, Path demoWorld) {
+        if (lmStages > 1 && lmStages < lmPracticeStages + 2)
+            throw new CommandLine.ParameterException(spec == null ? new CommandLine(this) : spec.commandLine(), "--lm-stages " + lmStages
+                    + " leaves no stage on the demo world after the format stage and " + lmPracticeStages + " practice stage(s): give --lm-stages "
+                    + (lmPracticeStages + 2) + " or more, or fewer --lm-practice-stages");
         List<Stage> out = new ArrayList<>();
-        Path formatWorld = demoWorld == null ? null : demoWorld.resolveSibling(demoWorld.getFileName() + "-format");
-        JsonNode first = lmStages == 1 ? demoManifest : formatManifest();
-        out.add(new Stage(1, lmStages == 1 ? demoWorld : formatWorld, lmArgs(), lmArgs(), dirFor(first, lmArgs())));
+        Path formatWorld = sibling(demoWorld, "-format"), practiceWorld = sibling(demoWorld, "-practice");
+        JsonNode first = lmStages == 1 ? demoManifest : manifest(WorldSpec.format(seed));
+        out.add(new Stage(1, lmStages == 1 ? demoWorld : formatWorld, lmStages == 1 ? null : WorldSpec.format(seed), lmArgs(), lmArgs(), dirFor(first, lmArgs())));
+        JsonNode practiceManifest = lmStages > 1 && lmPracticeStages > 0 ? manifest(WorldSpec.practice(seed)) : null;
         for (int k = 2; k <= lmStages; k++) {
+            boolean practice = k - 1 <= lmPracticeStages;
             Path prev = out.get(out.size() - 1).dir();
             List<String> tail = List.of("--context", "128", "--tokens", String.valueOf(lmWarmTokens), "--batch", String.valueOf(lmBatch),
-                    "--lr", k == 2 ? "2e-3" : "1.5e-3", "--warmup", "20", "--seed", String.valueOf(seed + k - 2),
-                    "--prompt-weight", lmPromptWeight, "--completion-weight", lmCompletionWeight);
+                    "--lr", warmLr(k), "--warmup", "20", "--seed", String.valueOf(seed + k - 2),
+                    "--prompt-weight", practice ? lmPromptWeight : lmWarmPromptWeight, "--completion-weight", lmCompletionWeight);
             List<String> key = new ArrayList<>(List.of("--init-key", prev.getFileName().toString()));
             key.addAll(tail);
             List<String> run = new ArrayList<>(List.of("--init", prev.toString()));
             run.addAll(tail);
-            out.add(new Stage(k, demoWorld, key, run, dirFor(demoManifest, key)));
+            out.add(new Stage(k, practice ? practiceWorld : demoWorld, practice ? WorldSpec.practice(seed) : null, key, run,
+                    dirFor(practice ? practiceManifest : demoManifest, key)));
         }
         return out;
     }
 
-    /** The format world's recipe in words, from {@link WorldSpec#format}. */
-    String formatWorldText() {
-        WorldSpec f = WorldSpec.format(seed);
+    static Path sibling(Path world, String suffix) {
+        return world == null ? null : world.resolveSibling(world.getFileName() + suffix);
+    }
+
+    /** Peak learning rate of warm-started stage {@code k} (2, 3, …): 2e-3, 1.5e-3, then 1e-3 (docs/demo-model.md). */
+    static String warmLr(int k) {
+        return k == 2 ? "2e-3" : k == 3 ? "1.5e-3" : "1e-3";
+    }
+
+    /** A stage world's recipe in words. */
+    static String worldText(WorldSpec f) {
         return f.entitiesPerDomain() + " entities per domain, " + f.practiceVariants() + "/" + f.openBookVariants() + "/" + f.valueVariants()
                 + " practice MCQs per fact";
     }
 
-    /** world.json of the format world for this seed (rendered in memory, not written). */
-    JsonNode formatManifest() {
+    /** world.json of the world of this spec (rendered in memory, not written). */
+    static JsonNode manifest(WorldSpec w) {
         try {
-            return JSON.readTree(msts.data.world.WorldFiles.render(WorldSpec.format(seed)).get(msts.data.world.WorldFiles.MANIFEST));
+            return JSON.readTree(msts.data.world.WorldFiles.render(w).get(msts.data.world.WorldFiles.MANIFEST));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -314,12 +345,13 @@ public final class DemoCommand implements Callable<Integer> {
             Stage st = stages.get(i);
             String what = stages.size() == 1 ? "train a tiny Gemma-2 on the world"
                     : "model stage " + st.number() + "/" + stages.size() + (st.number() == 1
-                    ? ": learn the MCQ format on the format world (" + formatWorldText() + ")"
+                    ? ": learn the MCQ format on the format world (" + worldText(st.spec()) + ")"
+                    : st.spec() != null ? ": warm start on the practice world (" + worldText(st.spec()) + "; " + lmWarmTokens + " tokens)"
                     : ": warm start on the demo world (" + lmWarmTokens + " tokens)");
             say("2/12 " + what + " (once; cached as " + st.dir() + ")");
-            if (st.number() == 1 && stages.size() > 1 && !Files.isRegularFile(st.world().resolve(msts.data.world.WorldFiles.MANIFEST))) {
-                say("   writing the format world -> " + st.world());
-                msts.data.world.WorldFiles.write(st.world(), WorldSpec.format(seed), true); // the spec formatManifest() keys it by
+            if (st.spec() != null && !Files.isRegularFile(st.world().resolve(msts.data.world.WorldFiles.MANIFEST))) {
+                say("   writing the " + (st.number() == 1 ? "format" : "practice") + " world -> " + st.world());
+                msts.data.world.WorldFiles.write(st.world(), st.spec(), true); // the spec its key's manifest() is rendered from
             }
             Path work = cache.resolve(st.dir().getFileName() + ".partial");
             List<String> a = new ArrayList<>(List.of("lm", "train", "--world", st.world().toString(), "--out", work.toString()));

@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * The demo model shipped inside msts (docs/demo-model.md, "Shipped model"): the final stage of the default
  * curriculum for world seed 0, under its cache key, as a resource {@code /msts/demo-models/KEY/}. {@code msts demo}
- * and the plan model "demo" copy it into the model cache instead of training the curriculum (≈ 26 min on two cores)
+ * and the plan model "demo" copy it into the model cache instead of training the curriculum (nine stages, ≈ 38 min on two cores)
  * when the key they compute — from the world's text, its tokenizer and every stage's trainer arguments — is the
  * shipped one; any other world or setting trains as before. {@code msts demo --retrain} trains it again (same bytes:
  * training is bit-reproducible).

@@ -130,6 +130,60 @@ class DemoCommandTest {
         assertEquals(0, r.code(), r.err());
     }
 
+    /**
+     * The curriculum's stages: stage 1 from scratch on the format world with the from-scratch settings; then the
+     * practice stages on the practice world with the MCQ prompt weight of stage 1, then the rest on the demo world with
+     * the warm-stage prompt weight; every later stage warm-started from the one before (its key names the previous
+     * stage's key), with the documented peak lr (2e-3, 1.5e-3, then 1e-3) and its own data-order seed. A curriculum
+     * with no stage left for the demo world is refused.
+     */
+    @Test
+    void everyWarmStageStartsFromTheStageBeforeWithItsOwnWorldLrAndSeed() throws Exception {
+        var man = DemoCommand.manifest(msts.data.world.WorldSpec.demo(0, 6, 3, 12));
+        DemoCommand d = new DemoCommand();
+        new CommandLine(d).parseArgs("--lm-stages", "6", "--lm-practice-stages", "2", "--seed", "7", "--lm-warm-prompt-weight", "0.5",
+                "--model-cache", dir.toString());
+        var stages = d.stages(man, dir.resolve("world"));
+        assertEquals(6, stages.size());
+        var first = stages.get(0);
+        assertEquals(dir.resolve("world-format"), first.world(), "stage 1 trains on the format world");
+        assertEquals(msts.data.world.WorldSpec.format(7), first.spec());
+        assertEquals(first.keyArgs(), first.runArgs());
+        assertEquals("3e-3", arg(first.runArgs(), "--lr"));
+        assertEquals("1", arg(first.runArgs(), "--prompt-weight"));
+        String[] lr = {null, null, "2e-3", "1.5e-3", "1e-3", "1e-3", "1e-3"};
+        for (int k = 2; k <= 6; k++) {
+            var s = stages.get(k - 1);
+            boolean practice = k <= 3;
+            assertEquals(k, s.number());
+            assertEquals(dir.resolve(practice ? "world-practice" : "world"), s.world(), "stage " + k);
+            assertEquals(practice ? msts.data.world.WorldSpec.practice(7) : null, s.spec(), "stage " + k);
+            assertEquals(stages.get(k - 2).dir().getFileName().toString(), arg(s.keyArgs(), "--init-key"), "stage " + k + " keyed by its start");
+            assertEquals(stages.get(k - 2).dir().toString(), arg(s.runArgs(), "--init"), "stage " + k + " starts from the stage before");
+            assertEquals(lr[k], arg(s.runArgs(), "--lr"), "stage " + k);
+            assertEquals(String.valueOf(7 + k - 2), arg(s.runArgs(), "--seed"), "stage " + k);
+            assertEquals(practice ? "1" : "0.5", arg(s.runArgs(), "--prompt-weight"), "stage " + k);
+            assertEquals(s.keyArgs().subList(2, s.keyArgs().size()), s.runArgs().subList(2, s.runArgs().size()), "the key covers every run argument");
+        }
+        assertEquals(6, new java.util.HashSet<>(stages.stream().map(DemoCommand.Stage::dir).toList()).size(), "every stage has its own cache entry");
+        assertEquals(stages.get(3).dir(), stages(man, "--lm-stages", "4", "--lm-practice-stages", "2").get(3).dir(),
+                "a stage's key does not depend on the stages after it");
+        var ex = assertThrows(CommandLine.ParameterException.class, () -> stages(man, "--lm-stages", "3", "--lm-practice-stages", "2"));
+        assertTrue(ex.getMessage().contains("--lm-stages 4 or more"), ex.getMessage());
+        assertEquals(1, stages(man, "--lm-stages", "1", "--lm-practice-stages", "5").size(), "one stage: from scratch on the demo world");
+    }
+
+    java.util.List<DemoCommand.Stage> stages(com.fasterxml.jackson.databind.JsonNode man, String... args) {
+        DemoCommand d = new DemoCommand();
+        new CommandLine(d).parseArgs(concat(args, new String[]{"--seed", "7", "--lm-warm-prompt-weight", "0.5", "--model-cache", dir.toString()}));
+        return d.stages(man, dir.resolve("world"));
+    }
+
+    static String arg(java.util.List<String> args, String name) {
+        int i = args.indexOf(name);
+        return i < 0 ? null : args.get(i + 1);
+    }
+
     static DemoCommand demo(Path cache) { return demo(cache, new StringWriter()); }
 
     static DemoCommand demo(Path cache, StringWriter log) {

@@ -29,14 +29,15 @@ public record WorldSpec(long seed, int entitiesPerDomain, int evalEntities, int 
                         int verifyVariants) {
 
     /**
-     * The demo's world recipe (run R of docs/demo-model.md: 100 entities per domain, 20 of them asked in the eval MCQs,
-     * so 80 practice entities per domain with 8 closed-book, 8 open-book and 8 value-answer MCQs per fact; 60
-     * paraphrases), as strings for picocli defaults; {@link #demo} builds it. The demo's model is first trained on
-     * the {@link #format} world, then on this one (docs/demo-model.md).
+     * The demo's world recipe (docs/demo-model.md, "The verification curriculum": 200 entities per domain, 20 of them
+     * asked in the eval MCQs, so 180 practice entities per domain with 2 closed-book, no open-book and 2 value-answer
+     * MCQs per fact; 40 paraphrases; 12 yes/no verification documents per fact of every entity), as strings for
+     * picocli defaults; {@link #demo} builds it. The demo's model is first trained on the {@link #format} world, then
+     * on this one (docs/demo-model.md).
      */
-    public static final String DEMO_ENTITIES = "100", DEMO_EVAL_ENTITIES = "20", DEMO_PARAPHRASES = "60", DEMO_PRACTICE_VARIANTS = "8",
-            DEMO_OPEN_BOOK_VARIANTS = "8", DEMO_VALUE_VARIANTS = "8", DEMO_FAQ_VARIANTS = "0", DEMO_DRILL_VARIANTS = "0",
-            DEMO_VERIFY_VARIANTS = "0";
+    public static final String DEMO_ENTITIES = "200", DEMO_EVAL_ENTITIES = "20", DEMO_PARAPHRASES = "40", DEMO_PRACTICE_VARIANTS = "2",
+            DEMO_OPEN_BOOK_VARIANTS = "0", DEMO_VALUE_VARIANTS = "2", DEMO_FAQ_VARIANTS = "0", DEMO_DRILL_VARIANTS = "0",
+            DEMO_VERIFY_VARIANTS = "12";
 
     /** The demo's world ({@code msts demo} with default world options; the plan world of {@code msts experiment}). */
     public static WorldSpec demo(long seed, int entitiesPerDomain, int evalEntities, int paraphrases) {
@@ -51,6 +52,16 @@ public record WorldSpec(long seed, int entitiesPerDomain, int evalEntities, int 
      */
     public static WorldSpec format(long seed) {
         return new WorldSpec(seed, 40, 20, 120, 24, 6, 120, 24, 24, 0, 0);
+    }
+
+    /**
+     * The world of the demo model's practice stages, after the format stage and before the demo world (runs Q and R of
+     * docs/demo-model.md, the demo world until 2026-12-03: 100 entities per domain, 20 eval, 60 paraphrases, 8
+     * closed-book, 8 open-book and 8 value-answer MCQs per practice fact), where the MCQ step becomes less tied to
+     * particular entities.
+     */
+    public static WorldSpec practice(long seed) {
+        return new WorldSpec(seed, 100, 20, 60, 8, 6, 120, 8, 8, 0, 0);
     }
 
     public static WorldSpec defaults(long seed) {
