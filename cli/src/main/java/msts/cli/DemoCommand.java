@@ -72,7 +72,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Range(min = 0) @Option(names = "--world-verify-variants", defaultValue = WorldSpec.DEMO_VERIFY_VARIANTS, description = "yes/no verification documents per fact of every entity (docs/demo-model.md, run Y)")
     int worldVerifyVariants;
 
-    @Option(names = "--lm-prompt-weight", defaultValue = "1", description = "loss weight of MCQ practice prompts")
+    @Option(names = "--lm-prompt-weight", defaultValue = "1", description = "loss weight of MCQ practice prompts (stage 1 and the practice stages)")
     String lmPromptWeight;
 
     @Option(names = "--lm-completion-weight", defaultValue = "10", description = "loss weight of MCQ practice answers")
@@ -148,6 +148,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        checkCurriculum(); // before anything is written
         t0 = System.nanoTime();
         Files.createDirectories(out);
         String o = out.toString(), w = out.resolve("world").toString(), S = String.valueOf(seed);
@@ -266,10 +267,7 @@ public final class DemoCommand implements Callable<Integer> {
      * and tokenizer, its arguments and (through "--init-key") the key of the stage it starts from, not where the cache is.
      */
     List<Stage> stages(JsonNode demoManifest, Path demoWorld) {
-        if (lmStages > 1 && lmStages < lmPracticeStages + 2)
-            throw new CommandLine.ParameterException(spec == null ? new CommandLine(this) : spec.commandLine(), "--lm-stages " + lmStages
-                    + " leaves no stage on the demo world after the format stage and " + lmPracticeStages + " practice stage(s): give --lm-stages "
-                    + (lmPracticeStages + 2) + " or more, or fewer --lm-practice-stages");
+        checkCurriculum();
         List<Stage> out = new ArrayList<>();
         Path formatWorld = sibling(demoWorld, "-format"), practiceWorld = sibling(demoWorld, "-practice");
         JsonNode first = lmStages == 1 ? demoManifest : manifest(WorldSpec.format(seed));
@@ -289,6 +287,14 @@ public final class DemoCommand implements Callable<Integer> {
                     dirFor(practice ? practiceManifest : demoManifest, key)));
         }
         return out;
+    }
+
+    /** Refuses a curriculum whose stages end before the demo world (the model would not know its facts). */
+    void checkCurriculum() {
+        if (lmStages > 1 && lmStages < lmPracticeStages + 2)
+            throw new CommandLine.ParameterException(spec == null ? new CommandLine(this) : spec.commandLine(), "--lm-stages " + lmStages
+                    + " leaves no stage on the demo world after the format stage and " + lmPracticeStages + " practice stage(s): give --lm-stages "
+                    + (lmPracticeStages + 2) + " or more, or fewer --lm-practice-stages");
     }
 
     static Path sibling(Path world, String suffix) {

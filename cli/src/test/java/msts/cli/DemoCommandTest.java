@@ -171,6 +171,11 @@ class DemoCommandTest {
         var ex = assertThrows(CommandLine.ParameterException.class, () -> stages(man, "--lm-stages", "3", "--lm-practice-stages", "2"));
         assertTrue(ex.getMessage().contains("--lm-stages 4 or more"), ex.getMessage());
         assertEquals(1, stages(man, "--lm-stages", "1", "--lm-practice-stages", "5").size(), "one stage: from scratch on the demo world");
+        Path out = dir.resolve("refused");
+        CliRun r = CliRun.of("demo", "--lm-stages", "3", "--out", out.toString(), "--model-cache", dir.resolve("c").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--lm-stages 4 or more"), r.err());
+        assertFalse(Files.exists(out), "refused before anything is written");
     }
 
     java.util.List<DemoCommand.Stage> stages(com.fasterxml.jackson.databind.JsonNode man, String... args) {
