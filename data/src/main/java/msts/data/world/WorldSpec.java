@@ -33,7 +33,7 @@ public record WorldSpec(long seed, int entitiesPerDomain, int evalEntities, int 
      * asked in the eval MCQs, so 180 practice entities per domain with 2 closed-book, no open-book and 2 value-answer
      * MCQs per fact; 40 paraphrases; 12 yes/no verification documents per fact of every entity), as strings for
      * picocli defaults; {@link #demo} builds it. The demo's model is first trained on the {@link #format} world, then
-     * on this one (docs/demo-model.md).
+     * on the {@link #practice} world, then on this one (docs/demo-model.md).
      */
     public static final String DEMO_ENTITIES = "200", DEMO_EVAL_ENTITIES = "20", DEMO_PARAPHRASES = "40", DEMO_PRACTICE_VARIANTS = "2",
             DEMO_OPEN_BOOK_VARIANTS = "0", DEMO_VALUE_VARIANTS = "2", DEMO_FAQ_VARIANTS = "0", DEMO_DRILL_VARIANTS = "0",
