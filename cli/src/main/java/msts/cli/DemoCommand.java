@@ -191,7 +191,7 @@ public final class DemoCommand implements Callable<Integer> {
                 "--dilations", "1,2,4", "--sep-weight", "0.1", "--d-sae", "256", "--tokens", String.valueOf(syntheticTokens), "--batch", "1024",
                 "--l1", "2", "--lr", "1e-3", "--model-name", "synthetic", "--seed", S, "--out", o + "/sae/temporal-synthetic");
 
-        say("8/12 the unmodified model's MCQ accuracy (the unlearning eval's prompt and scoring, original order and all 24 orders)");
+        say("8/12 the unmodified model's MCQ accuracy (the unlearning eval's prompt and scoring: original order, mean over the 24 orders, right in all 24)");
         String[] mcqFiles = {w + "/wmdp_bio.jsonl", w + "/mmlu_high_school_geography.jsonl", w + "/mmlu_human_aging.jsonl"};
         List<String> mcqArgs = new ArrayList<>(List.of("eval", "mcq", "--model", m, "--questions"));
         mcqArgs.addAll(List.of(mcqFiles));
@@ -451,7 +451,9 @@ public final class DemoCommand implements Callable<Integer> {
         for (var e : mcq.properties()) {
             JsonNode a = e.getValue();
             if (e.getKey().startsWith("wmdp")) forgetOriginal = a.path("accuracy_original_order").asDouble();
-            accParts.add(String.format(Locale.ROOT, "%s %.3f (original order) / %s (all 24 orders)", e.getKey(), a.path("accuracy_original_order").asDouble(),
+            accParts.add(String.format(Locale.ROOT, "%s %.3f (original order) / %s (mean over the 24 orders) / %s (right in all 24 orders)", e.getKey(),
+                    a.path("accuracy_original_order").asDouble(),
+                    a.has("accuracy_mean_24_orders") ? String.format(Locale.ROOT, "%.3f", a.get("accuracy_mean_24_orders").asDouble()) : "–",
                     a.has("accuracy_all_24_orders") ? String.format(Locale.ROOT, "%.3f", a.get("accuracy_all_24_orders").asDouble()) : "–"));
         }
         String accText = "Unmodified model MCQ accuracy (the unlearning eval's code; chance 0.25): " + String.join(", ", accParts) + ". "

@@ -283,7 +283,7 @@ public final class EvalCommand implements Runnable {
 
     @Command(name = "mcq", mixinStandardHelpOptions = true,
             description = {"The unmodified model's multiple-choice accuracy with the unlearning eval's prompt and scoring (no SAE):",
-                    "original choice order and, with --all-permutations, correct in all 24 orders. Prints one line per file",
+                    "original choice order and, with --all-permutations, right in all 24 orders and the mean over the 24 orders. Prints one line per file",
                     "and, with --out, writes mcq_accuracy.json."})
     static final class Mcq implements Callable<Integer> {
         @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -316,10 +316,14 @@ public final class EvalCommand implements Runnable {
                     Map<String, Object> r = new LinkedHashMap<>();
                     r.put("total", a.total());
                     r.put("accuracy_original_order", a.originalOrder());
-                    if (allPermutations) r.put("accuracy_all_24_orders", a.all24Orders());
+                    if (allPermutations) {
+                        r.put("accuracy_all_24_orders", a.all24Orders());
+                        r.put("accuracy_mean_24_orders", a.mean24Orders());
+                    }
                     res.put(name, r);
                     spec.commandLine().getOut().printf(java.util.Locale.ROOT, "%s: %d questions, accuracy %.4f (original order)%s%n", name, a.total(),
-                            a.originalOrder(), allPermutations ? String.format(java.util.Locale.ROOT, ", %.4f (all 24 orders)", a.all24Orders()) : "");
+                            a.originalOrder(), allPermutations ? String.format(java.util.Locale.ROOT,
+                                    ", %.4f (right in all 24 orders), %.4f (mean over the 24 orders)", a.all24Orders(), a.mean24Orders()) : "");
                 }
             }
             if (out != null) {

@@ -70,6 +70,13 @@ class DemoCommandTest {
         }
         JsonNode summary = json.readTree(out.resolve("demo_summary.json").toFile());
         assertTrue(summary.has("target_met") && summary.has("unmodified_accuracy"), summary.toString());
+        assertEquals(3, summary.get("unmodified_accuracy").size(), summary.toString());
+        for (var e : summary.get("unmodified_accuracy").properties()) {
+            // a question right in all 24 orders counts 24 of 24 prompts, so the all-24 fraction never exceeds the mean
+            double mean = e.getValue().path("accuracy_mean_24_orders").asDouble(Double.NaN), all = e.getValue().path("accuracy_all_24_orders").asDouble(Double.NaN);
+            assertTrue(mean >= 0 && mean <= 1 && all >= 0 && all <= mean + 1e-12, e.toString());
+        }
+        assertTrue(md.contains("(mean over the 24 orders)"), md);
         // the world the demo used is the one `msts world` writes for these settings
         assertTrue(Files.isRegularFile(out.resolve("world/world.json")));
         for (String sae : new String[]{"baseline-synthetic", "temporal-synthetic"}) {

@@ -205,9 +205,10 @@ public final class Unlearning {
     /**
      * The unmodified model on one question set: the questions it answers correctly (in every one of the 24
      * choice orders if allPermutations, else in the original order) and how many it answers correctly in the
-     * original order and in all 24 orders (-1 when only the original order was asked).
+     * original order and in all 24 orders (-1 when only the original order was asked), and how many of all the
+     * prompts it was asked (one per question and order) it answers correctly.
      */
-    record Baseline(List<Question> keep, int total, int correctOriginal, int correctAllOrders) {}
+    record Baseline(List<Question> keep, int total, int correctOriginal, int correctAllOrders, int correctPrompts, int prompts) {}
 
     static Baseline baseline(LanguageModel lm, Tokenizer tok, int[][] ans, List<Question> qs, Config cfg, String name) {
         List<int[]> perms = cfg.allPermutations() ? permutations() : List.of(IDENTITY);
@@ -218,7 +219,7 @@ public final class Unlearning {
             pred = predict(lm, ans, prompts, null, cfg.batchSize(), p);
         }
         List<Question> keep = new ArrayList<>();
-        int okOriginal = 0, okAll = 0;
+        int okOriginal = 0, okAll = 0, okPrompts = 0;
         for (int i = 0; i < qs.size(); i++) {
             boolean all = true, original = false;
             for (int k = 0; k < perms.size(); k++) {
@@ -229,27 +230,36 @@ public final class Unlearning {
                 boolean hit = pred[i * perms.size() + k] == correct;
                 if (java.util.Arrays.equals(perm, IDENTITY)) original = hit;
                 all &= hit;
+                if (hit) okPrompts++;
             }
             if (original) okOriginal++;
             if (all) okAll++;
             if (all) keep.add(qs.get(i));
         }
-        return new Baseline(keep, qs.size(), okOriginal, cfg.allPermutations() ? okAll : -1);
+        return new Baseline(keep, qs.size(), okOriginal, cfg.allPermutations() ? okAll : -1, okPrompts, prompts.size());
     }
 
-    /** The unmodified model's MCQ accuracy on one question set, counted by the eval's own code. */
-    public record McqAccuracy(int total, int correctOriginalOrder, int correctAll24Orders) {
+    /**
+     * The unmodified model's MCQ accuracy on one question set, counted by the eval's own code: the fraction of
+     * questions right in the original order, the fraction right in every one of the 24 orders (SAEBench's filter
+     * for the questions unlearning is measured on), and the fraction of all asked prompts right (with all 24
+     * orders: the accuracy over the 24 answer permutations, each question asked 24 times).
+     */
+    public record McqAccuracy(int total, int correctOriginalOrder, int correctAll24Orders, int correctPrompts, int prompts) {
         public double originalOrder() { return (double) correctOriginalOrder / total; }
 
         /** NaN when only the original order was asked. */
         public double all24Orders() { return correctAll24Orders < 0 ? Double.NaN : (double) correctAll24Orders / total; }
+
+        /** Accuracy over every prompt asked; NaN when only the original order was asked. */
+        public double mean24Orders() { return correctAll24Orders < 0 ? Double.NaN : (double) correctPrompts / prompts; }
     }
 
     /** {@link #baseline} as a public measurement: accuracy in the original order and (if allPermutations) all 24. */
     public static McqAccuracy mcqAccuracy(LanguageModel lm, Tokenizer tok, List<Question> qs, boolean allPermutations, int batchSize, String name) {
         Config c = new Config(new double[0], new int[0], new double[0], allPermutations, 0.99, batchSize);
         Baseline b = baseline(lm, tok, answerTokens(tok), qs, c, name);
-        return new McqAccuracy(b.total(), b.correctOriginal(), b.correctAllOrders());
+        return new McqAccuracy(b.total(), b.correctOriginal(), b.correctAllOrders(), b.correctPrompts(), b.prompts());
     }
 
     /**
@@ -422,7 +432,11 @@ public final class Unlearning {
         m.put("total", b.total());
         m.put("correct_unmodified", b.keep().size());
         m.put("correct_original_order", b.correctOriginal());
-        if (b.correctAllOrders() >= 0) m.put("correct_all_24_orders", b.correctAllOrders());
+        if (b.correctAllOrders() >= 0) {
+            m.put("correct_all_24_orders", b.correctAllOrders());
+            m.put("correct_prompts_24_orders", b.correctPrompts());
+            m.put("prompts_24_orders", b.prompts());
+        }
         return m;
     }
 

@@ -135,6 +135,14 @@ class UnlearningTest {
         assertEquals(3, b.correctOriginal());
         assertEquals(0, b.correctAllOrders());
         assertEquals(0, b.keep().size());
+        // …and right in the 6 of each question's 24 orders that put its answer first: a mean of exactly 1/4
+        assertEquals(8 * 24, b.prompts());
+        assertEquals(8 * 6, b.correctPrompts());
+        var acc = Unlearning.mcqAccuracy(lm, tok, qs, true, 3, "t");
+        assertEquals(0.25, acc.mean24Orders(), 1e-15);
+        assertEquals(3.0 / 8, acc.originalOrder(), 1e-15);
+        assertEquals(0.0, acc.all24Orders(), 1e-15);
+        assertTrue(Double.isNaN(Unlearning.mcqAccuracy(lm, tok, qs, false, 3, "t").mean24Orders()));
         var orig = new Unlearning.Config(new double[]{0.01}, new int[]{1}, new double[]{25}, false, 0.99, 3);
         var o = Unlearning.baseline(lm, tok, ans, qs, orig, "t");
         assertEquals(3, o.correctOriginal());

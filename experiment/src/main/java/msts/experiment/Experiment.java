@@ -309,7 +309,10 @@ public final class Experiment {
                 ObjectNode r = res.putObject(e.getKey());
                 r.put("total", a.total());
                 r.put("accuracy_original_order", a.originalOrder());
-                if (ask24) r.put("accuracy_all_24_orders", a.all24Orders());
+                if (ask24) {
+                    r.put("accuracy_all_24_orders", a.all24Orders());
+                    r.put("accuracy_mean_24_orders", a.mean24Orders());
+                }
                 allPerm &= ask24 && a.correctAll24Orders() > 0;
             }
         }

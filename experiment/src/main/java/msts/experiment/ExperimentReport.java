@@ -152,7 +152,8 @@ public final class ExperimentReport {
             for (var e : mcq.path("accuracy").properties()) {
                 if (e.getKey().startsWith("wmdp")) forgetUnmod = e.getValue().path("accuracy_original_order").asDouble();
                 parts.add(e.getKey() + " " + f(e.getValue().path("accuracy_original_order").asDouble()) + " (original order)"
-                        + (e.getValue().has("accuracy_all_24_orders") ? " / " + f(e.getValue().path("accuracy_all_24_orders").asDouble()) + " (all 24 orders)" : ""));
+                        + (e.getValue().has("accuracy_mean_24_orders") ? " / " + f(e.getValue().path("accuracy_mean_24_orders").asDouble()) + " (mean over the 24 orders)" : "")
+                        + (e.getValue().has("accuracy_all_24_orders") ? " / " + f(e.getValue().path("accuracy_all_24_orders").asDouble()) + " (right in all 24 orders)" : ""));
             }
             md.append("Unmodified model MCQ accuracy (chance 0.25): ").append(String.join(", ", parts)).append(". Unlearning accuracies are over the questions it answers correctly")
                     .append(mcq.path("all_permutations").asBoolean() ? " in all 24 choice orders" : " in the original order").append(".\n\n");
