@@ -104,9 +104,9 @@ def topk_aux(c, P, pre, x, xhat, dead, counted):
     return c["aux_k_coefficient"] * scale * ((recons - resid) ** 2).sum(-1)[counted].mean()
 
 
-def forward_loss(c, P, x, nSeq, T, lossStart, l1, dead):
-    d = c["d_in"]
-    xs = x.view(nSeq, T, d)
+def encoder_input(c, P, xs, T):
+    """xs [nSeq, T, d] → what W_enc multiplies: x − b_dec, plus for the temporal SAE the depth-wise dilated
+    convolutions of it over the token axis (causal: taps t, t−δ, t−2δ; centred: t−δ, t, t+δ)."""
     xc = xs - P["b_dec"]
     z = xc.clone()
     if c["architecture"] == "temporal":
@@ -114,6 +114,13 @@ def forward_loss(c, P, x, nSeq, T, lossStart, l1, dead):
             for j in range(3):
                 off = (j - 1) * dil if c["conv_mode"] == "centred" else -j * dil
                 z = z + P["conv_w"][s, :, j] * shift(xc, off, T)
+    return z
+
+
+def forward_loss(c, P, x, nSeq, T, lossStart, l1, dead):
+    d = c["d_in"]
+    xs = x.view(nSeq, T, d)
+    z = encoder_input(c, P, xs, T)
     pre = z.reshape(nSeq * T, d) @ P["W_enc"] + P["b_enc"]
     act = c["activation"]
     counted = torch.tensor([(r % T) >= lossStart for r in range(nSeq * T)])
@@ -202,43 +209,48 @@ def cfg(arch, act, **kw):
     return c
 
 
-os.makedirs(OUT, exist_ok=True)
-case("relu", cfg("relu", "relu"), 4, 1, 0, 0.7)
-case("relu_unitnorm_sep", cfg("relu", "relu", l1_mode="unit_norm", sep_weight=0.5, sep_margin=0.1), 4, 1, 0, 0.3)
-case("topk_aux", cfg("topk", "topk", aux_k_coefficient=0.25), 6, 1, 0, 0.0, dead=[j % 3 == 0 for j in range(12)])
-case("temporal_causal_sep", cfg("temporal", "relu", sep_weight=0.4), 3, 9, 1, 0.2)
-case("temporal_centred_topk", cfg("temporal", "topk", conv_mode="centred", k_aux=3), 3, 9, 1, 0.0,
-     dead=[j % 2 == 1 for j in range(12)])
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    case("relu", cfg("relu", "relu"), 4, 1, 0, 0.7)
+    case("relu_unitnorm_sep", cfg("relu", "relu", l1_mode="unit_norm", sep_weight=0.5, sep_margin=0.1), 4, 1, 0, 0.3)
+    case("topk_aux", cfg("topk", "topk", aux_k_coefficient=0.25), 6, 1, 0, 0.0, dead=[j % 3 == 0 for j in range(12)])
+    case("temporal_causal_sep", cfg("temporal", "relu", sep_weight=0.4), 3, 9, 1, 0.2)
+    case("temporal_centred_topk", cfg("temporal", "topk", conv_mode="centred", k_aux=3), 3, 9, 1, 0.0,
+         dead=[j % 2 == 1 for j in range(12)])
 
-# SAELens-layout directories (as Gemma Scope converted to SAELens): standard and jumprelu
-for arch in ["standard", "jumprelu"]:
-    d, n = 8, 12
-    W_enc = rng.normal(0, 0.5, (d, n)).astype(np.float32)
-    W_dec = rng.normal(0, 0.5, (n, d)).astype(np.float32)
-    b_enc = rng.normal(0, 0.2, n).astype(np.float32)
-    b_dec = rng.normal(0, 0.2, d).astype(np.float32)
-    thr = rng.uniform(0.0, 0.5, n).astype(np.float32)
-    x = rng.normal(0, 1, (10, d)).astype(np.float32)
-    pre = (x - b_dec) @ W_enc + b_enc
-    f = np.where(pre > thr, pre, 0) if arch == "jumprelu" else np.maximum(pre, 0)
-    xhat = f @ W_dec + b_dec
-    dd = os.path.join(OUT, "saelens-" + arch)
-    os.makedirs(dd, exist_ok=True)
-    t = {"W_enc": W_enc, "W_dec": W_dec, "b_enc": b_enc, "b_dec": b_dec}
-    if arch == "jumprelu":
-        t["threshold"] = thr
-    write_st(os.path.join(dd, "sae_weights.safetensors"), t, {"format": "pt"})
-    with open(os.path.join(dd, "cfg.json"), "w") as fh:
-        json.dump({"architecture": arch, "d_in": d, "d_sae": n, "dtype": "float32", "model_name": "gemma-2-2b",
-                   "hook_name": "blocks.12.hook_resid_post", "hook_layer": 12, "context_size": 1024,
-                   "normalize_activations": "none", "apply_b_dec_to_input": True, "device": "cpu"}, fh, indent=1)
-    write_st(os.path.join(OUT, "saelens-" + arch + "-expected.safetensors"),
-             {"x": x, "f": f.astype(np.float32), "xhat": xhat.astype(np.float32)})
-# Threshold SAEs (appended after the fixtures above so their random draws, and files, stay unchanged)
-case("jumprelu", cfg("jumprelu", "jumprelu", jumprelu_bandwidth=0.2, l0_coefficient=0.3), 6, 1, 0, 0.0)
-case("temporal_jumprelu", cfg("temporal", "jumprelu", jumprelu_bandwidth=0.1, l0_coefficient=0.5), 3, 9, 1, 0.0)
-case("batchtopk", cfg("batchtopk", "batchtopk", k=3, topk_threshold_lr=0.01, aux_k_coefficient=0.25), 6, 1, 0, 0.0,
-     dead=[j % 3 == 1 for j in range(12)])
-case("temporal_batchtopk", cfg("temporal", "batchtopk", k=2, conv_mode="centred", topk_threshold_lr=0.05, k_aux=3),
-     3, 9, 1, 0.0, dead=[j % 4 == 0 for j in range(12)])
-print("fixtures written to", os.path.normpath(OUT))
+    # SAELens-layout directories (as Gemma Scope converted to SAELens): standard and jumprelu
+    for arch in ["standard", "jumprelu"]:
+        d, n = 8, 12
+        W_enc = rng.normal(0, 0.5, (d, n)).astype(np.float32)
+        W_dec = rng.normal(0, 0.5, (n, d)).astype(np.float32)
+        b_enc = rng.normal(0, 0.2, n).astype(np.float32)
+        b_dec = rng.normal(0, 0.2, d).astype(np.float32)
+        thr = rng.uniform(0.0, 0.5, n).astype(np.float32)
+        x = rng.normal(0, 1, (10, d)).astype(np.float32)
+        pre = (x - b_dec) @ W_enc + b_enc
+        f = np.where(pre > thr, pre, 0) if arch == "jumprelu" else np.maximum(pre, 0)
+        xhat = f @ W_dec + b_dec
+        dd = os.path.join(OUT, "saelens-" + arch)
+        os.makedirs(dd, exist_ok=True)
+        t = {"W_enc": W_enc, "W_dec": W_dec, "b_enc": b_enc, "b_dec": b_dec}
+        if arch == "jumprelu":
+            t["threshold"] = thr
+        write_st(os.path.join(dd, "sae_weights.safetensors"), t, {"format": "pt"})
+        with open(os.path.join(dd, "cfg.json"), "w") as fh:
+            json.dump({"architecture": arch, "d_in": d, "d_sae": n, "dtype": "float32", "model_name": "gemma-2-2b",
+                       "hook_name": "blocks.12.hook_resid_post", "hook_layer": 12, "context_size": 1024,
+                       "normalize_activations": "none", "apply_b_dec_to_input": True, "device": "cpu"}, fh, indent=1)
+        write_st(os.path.join(OUT, "saelens-" + arch + "-expected.safetensors"),
+                 {"x": x, "f": f.astype(np.float32), "xhat": xhat.astype(np.float32)})
+    # Threshold SAEs (appended after the fixtures above so their random draws, and files, stay unchanged)
+    case("jumprelu", cfg("jumprelu", "jumprelu", jumprelu_bandwidth=0.2, l0_coefficient=0.3), 6, 1, 0, 0.0)
+    case("temporal_jumprelu", cfg("temporal", "jumprelu", jumprelu_bandwidth=0.1, l0_coefficient=0.5), 3, 9, 1, 0.0)
+    case("batchtopk", cfg("batchtopk", "batchtopk", k=3, topk_threshold_lr=0.01, aux_k_coefficient=0.25), 6, 1, 0, 0.0,
+         dead=[j % 3 == 1 for j in range(12)])
+    case("temporal_batchtopk", cfg("temporal", "batchtopk", k=2, conv_mode="centred", topk_threshold_lr=0.05, k_aux=3),
+         3, 9, 1, 0.0, dead=[j % 4 == 0 for j in range(12)])
+    print("fixtures written to", os.path.normpath(OUT))
+
+
+if __name__ == "__main__":
+    main()

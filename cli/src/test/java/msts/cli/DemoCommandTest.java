@@ -28,7 +28,8 @@ class DemoCommandTest {
     void smallDemoRunsEveryStepAndWritesTheReport() throws Exception {
         Path out = dir.resolve("demo");
         String[] args = concat(new String[]{"demo", "--out", out.toString(), "--model-cache", dir.resolve("cache").toString(),
-                "--harvest-tokens", "3000", "--train-tokens", "16000", "--synthetic-tokens", "16000", "--d-sae", "64", "--no-all-permutations"}, SMALL);
+                "--harvest-tokens", "3000", "--train-tokens", "16000", "--synthetic-tokens", "16000", "--d-sae", "64", "--no-all-permutations",
+                "--sae-seeds", "2"}, SMALL);
         CliRun r = CliRun.of(args);
         assertEquals(0, r.code(), r.err());
         Path html = out.resolve("report/report.html");
@@ -71,6 +72,20 @@ class DemoCommandTest {
         JsonNode summary = json.readTree(out.resolve("demo_summary.json").toFile());
         assertTrue(summary.has("target_met") && summary.has("unmodified_accuracy"), summary.toString());
         assertEquals(3, summary.get("unmodified_accuracy").size(), summary.toString());
+        // a second SAE seed per architecture, evaluated on unlearning, is in the summary next to the first
+        for (String sae : new String[]{"baseline", "temporal"}) {
+            JsonNode seeds = summary.path(sae).path("seeds");
+            assertEquals(2, seeds.size(), summary.toString());
+            assertEquals(summary.path(sae).path("unlearning_score").asDouble(), seeds.get(0).path("unlearning_score").asDouble());
+            Path second = out.resolve("seeds/seed-1/runs").resolve(sae).resolve("unlearning_eval_results.json");
+            assertEquals(json.readTree(second.toFile()).at("/eval_result_metrics/unlearning/unlearning_score").asDouble(),
+                    seeds.get(1).path("unlearning_score").asDouble(), 1e-15);
+            assertEquals(1, seeds.get(1).path("seed").asLong());
+            int met = 0;
+            for (JsonNode e : seeds) met += e.path("target_met").asBoolean() ? 1 : 0;
+            assertEquals(met, summary.path(sae).path("seeds_target_met").asInt());
+        }
+        assertTrue(summary.path("verdict").asText().contains("over seeds 0..1"), summary.path("verdict").asText());
         for (var e : summary.get("unmodified_accuracy").properties()) {
             // a question right in all 24 orders counts 24 of 24 prompts, so the all-24 fraction never exceeds the mean
             double mean = e.getValue().path("accuracy_mean_24_orders").asDouble(Double.NaN), all = e.getValue().path("accuracy_all_24_orders").asDouble(Double.NaN);

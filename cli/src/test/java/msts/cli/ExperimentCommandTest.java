@@ -96,6 +96,9 @@ class ExperimentCommandTest {
         assertEquals(2, rmu.path("points").size());
         assertEquals(2.0 * rmu.path("mean_forget_norm").asDouble(), rmu.path("steering_coefficient").asDouble(), 1e-9);
         assertTrue(Files.isRegularFile(out.resolve("cells/ctx64/seed-1/unlearning_eval_results.json")), "SAEBench-schema results per cell");
+        // feature selection and RMU read the world's general retain corpus (the wikitext analogue), and say so
+        assertEquals("retain_general.jsonl", JSON.readTree(out.resolve("cells/ctx64/seed-1/unlearning.json").toFile()).path("retain_corpus").asText());
+        assertEquals("retain_general.jsonl", rmu.path("retain_corpus").asText());
         assertTrue(Files.isRegularFile(out.resolve("stores/ctx-64/manifest.json")), "one store per context");
         assertEquals(2, s.at("/metrics/probing_top1/ctx64/n").asInt(), "probing on every seed");
         double top1 = s.at("/metrics/probing_top1/baseline/mean").asDouble();

@@ -585,6 +585,15 @@ public final class Experiment {
         return SaeIO.load(cellDir(config, seed).resolve("sae"), backend.ops());
     }
 
+    /**
+     * The retain corpus of unlearning's feature selection and of RMU: the world's general retain corpus (text of
+     * every training kind about the retain domains — SAEBench's and RMU's wikitext analogue; docs/world.md), or the
+     * topic-only retain corpus for a world written before the general one existed.
+     */
+    String retainCorpus() {
+        return Files.isRegularFile(world.resolve(WorldFiles.RETAIN_GENERAL)) ? WorldFiles.RETAIN_GENERAL : WorldFiles.RETAIN;
+    }
+
     int[][] rows(GemmaModel m, String file, int ctx, int n, int minChars, Corpus.BosMode bos) {
         Corpus.Options o = new Corpus.Options(minChars, Corpus.Options.DEFAULT.textSplit(), bos, "text");
         int[][] r = Corpus.readRows(List.of(world.resolve(file)), m.tokenizer(), ctx, n, o);
@@ -619,7 +628,7 @@ public final class Experiment {
         List<Unlearning.Question> wmdp = sets.remove("wmdp_bio");
         try (GemmaModel m = loadModel()) {
             int[][] fr = rows(m, WorldFiles.FORGET, u.context(), u.rows(), 50, Corpus.BosMode.OVERWRITE);
-            int[][] rr = rows(m, WorldFiles.RETAIN, u.context(), u.rows(), 50, Corpus.BosMode.OVERWRITE);
+            int[][] rr = rows(m, retainCorpus(), u.context(), u.rows(), 50, Corpus.BosMode.OVERWRITE);
             EvalResult<UnlearningMetrics> e = Unlearning.run(m, m.tokenizer(), sae, plan.layer(), fr, rr, wmdp, sets,
                     new Unlearning.Config(u.retainThresholds(), u.nFeatures(), u.multipliers(), perms, 0.99, u.batch()), c.name() + "-seed" + seed);
             e.write(d);
@@ -627,6 +636,7 @@ public final class Experiment {
             ObjectNode o = JSON.createObjectNode();
             o.put("unlearning_score", q.unlearningScore());
             o.put("all_permutations", perms);
+            o.put("retain_corpus", retainCorpus());
             var pts = o.putArray("settings");
             for (var s : q.settings()) {
                 ObjectNode p = pts.addObject();
@@ -686,7 +696,7 @@ public final class Experiment {
             for (var e : sets.entrySet())
                 kept.put(e.getKey(), Unlearning.answeredCorrectly(m, m.tokenizer(), e.getValue(), perms, plan.unlearning().batch(), e.getKey()));
             fr = rows(m, WorldFiles.FORGET, rc.context(), rc.rows(), 50, Corpus.BosMode.OVERWRITE);
-            rr = rows(m, WorldFiles.RETAIN, rc.context(), rc.rows(), 50, Corpus.BosMode.OVERWRITE);
+            rr = rows(m, retainCorpus(), rc.context(), rc.rows(), 50, Corpus.BosMode.OVERWRITE);
         }
         LmParams params = LmParams.load(modelDir);
         Gemma2Backprop probe = new Gemma2Backprop(params.config(), backend.ops(), rc.batch(), rc.context(), false);
@@ -696,6 +706,7 @@ public final class Experiment {
         ObjectNode o = JSON.createObjectNode();
         o.put("steering_coefficient", c);
         o.put("mean_forget_norm", norm);
+        o.put("retain_corpus", retainCorpus());
         o.put("steering_ratio", rc.steeringRatio());
         o.put("alpha", rc.alpha());
         o.put("all_permutations", perms);

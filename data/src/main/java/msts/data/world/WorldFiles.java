@@ -25,7 +25,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * Writes a world directory (layout in docs/world.md): train.jsonl, forget.jsonl, retain.jsonl, the MCQ sets
+ * Writes a world directory (layout in docs/world.md): train.jsonl, forget.jsonl, retain.jsonl, retain_general.jsonl, the MCQ sets
  * (wmdp_bio.jsonl, mmlu_high_school_geography.jsonl, mmlu_human_aging.jsonl), probing_topic.jsonl,
  * tokenizer.json and world.json (seed, sizes, counts, SHA-256 of every file, the facts). Every byte is a
  * function of the {@link WorldSpec}.
@@ -34,7 +34,8 @@ public final class WorldFiles {
     private WorldFiles() {}
 
     public static final String FORMAT = "msts-world/1";
-    public static final String TRAIN = "train.jsonl", FORGET = "forget.jsonl", RETAIN = "retain.jsonl", PROBING = "probing_topic.jsonl",
+    public static final String TRAIN = "train.jsonl", FORGET = "forget.jsonl", RETAIN = "retain.jsonl",
+            RETAIN_GENERAL = "retain_general.jsonl", PROBING = "probing_topic.jsonl",
             TOKENIZER = "tokenizer.json", MANIFEST = "world.json";
 
     static final ObjectMapper JSON = new ObjectMapper();
@@ -68,6 +69,11 @@ public final class WorldFiles {
             for (String t : docs) r.add(ordered("text", t));
             files.put(role.equals("forget") ? FORGET : RETAIN, jsonl(r));
         }
+        // not part of the vocabulary's texts: every word of it is already in the training text (and the
+        // tokenizer, hence every model key, stays what it was before this file existed)
+        List<Map<String, Object>> general = new ArrayList<>();
+        for (String t : WorldText.generalRetainCorpus(w)) general.add(ordered("text", t));
+        files.put(RETAIN_GENERAL, jsonl(general));
 
         Map<String, Object> mcqFacts = new LinkedHashMap<>();
         for (World.DomainFacts df : w.domains()) {
@@ -137,6 +143,7 @@ public final class WorldFiles {
         roles.put("train", TRAIN);
         roles.put("forget_corpus", FORGET);
         roles.put("retain_corpus", RETAIN);
+        roles.put("retain_general_corpus", RETAIN_GENERAL);
         roles.put("forget_mcq", w.domains().stream().filter(d -> d.domain().role().equals("forget")).map(d -> d.domain().mcqFile()).toList());
         roles.put("retain_mcq", w.domains().stream().filter(d -> d.domain().role().equals("retain")).map(d -> d.domain().mcqFile()).toList());
         roles.put("probing", PROBING);

@@ -208,6 +208,48 @@ public final class WorldText {
     }
 
     /**
+     * The general retain corpus ({@code retain_general.jsonl}): what SAEBench's retain corpus, wikitext, is to
+     * Gemma — text of the kinds the model was trained on, about everything but the forget topic. It holds the
+     * retain corpus's held-out-template prose ({@link #corpus}(w, "retain"), the same documents) and, for the retain
+     * domains, freshly drawn documents of the training text's other kinds in the training text's proportions:
+     * verification documents (all entities, as in training) and closed-book and value-answer MCQs in the eval's
+     * chat-template prompt (practice entities only, as in training; without the literal {@code <bos>}, since a
+     * corpus row has its own). A kind the training text lacks is left out, so every word is in the world's
+     * vocabulary. Shuffled. Why: the topic-only prose corpus never shows the MCQ prompt's own tokens, so latents
+     * that fire on the prompt of every subject could pass its sparsity filter (docs/demo-model.md, "Why the clamps
+     * cost retain accuracy").
+     */
+    public static List<String> generalRetainCorpus(World w) {
+        WorldSpec s = w.spec();
+        SplittableRandom rnd = World.stream(s.seed(), "corpus-retain-general");
+        List<String> docs = new ArrayList<>(corpus(w, "retain"));
+        double scale = (double) s.corpusDocs() / s.paraphrases();
+        for (World.DomainFacts df : w.domains()) {
+            if (!df.domain().role().equals("retain")) continue;
+            List<Lexicon.Relation> rels = df.domain().relations();
+            List<World.Entity> all = df.entities(), practice = df.entities(World.Split.PRACTICE);
+            int verify = (int) Math.round(scale * s.verifyVariants() * rels.size() * all.size());
+            for (int i = 0; i < verify; i++) {
+                int fact = i % (all.size() * rels.size());
+                docs.add(verifyDoc(df, all.get(fact / rels.size()), rels.get(fact % rels.size()), i % 2 == 0, rnd).text());
+            }
+            for (int kind = 0; kind < 2 && !practice.isEmpty(); kind++) {
+                int n = (int) Math.round(scale * (kind == 0 ? s.practiceVariants() : s.valueVariants()) * rels.size() * practice.size());
+                int[] pos = balancedPositions(n, rnd);
+                for (int i = 0; i < n; i++) {
+                    World.Entity e = practice.get(rnd.nextInt(practice.size()));
+                    Mcq q = mcq(df, e, rels.get(rnd.nextInt(rels.size())), pos[i], rnd);
+                    String text = kind == 0 ? practiceText(q)
+                            : McqPrompt.prompt(q.subject(), q.question(), q.choices(), new int[]{0, 1, 2, 3}) + " " + q.choices().get(q.answer()) + ")<end_of_turn>";
+                    docs.add(text.substring("<bos>".length()));
+                }
+            }
+        }
+        World.shuffle(docs, rnd);
+        return docs;
+    }
+
+    /**
      * Probing examples: two held-out-template sentences about one entity; label 1 for the forget domain, 0 for
      * the retain domains (probingPerClass each, the retain class split evenly over the retain domains). No
      * duplicate texts.

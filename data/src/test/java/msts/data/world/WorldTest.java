@@ -109,7 +109,7 @@ class WorldTest {
         try (var s = Files.list(world)) {
             names = s.map(p -> p.getFileName().toString()).sorted().toList();
         }
-        assertEquals(9, names.size(), names.toString());
+        assertEquals(10, names.size(), names.toString());
         for (String n : names) assertArrayEquals(Files.readAllBytes(world.resolve(n)), Files.readAllBytes(again.resolve(n)), n);
         Map<String, byte[]> b = WorldFiles.render(new WorldSpec(12, 16, 8, 20, 8, 3, 40));
         assertFalse(java.util.Arrays.equals(Files.readAllBytes(world.resolve(WorldFiles.TRAIN)), b.get(WorldFiles.TRAIN)));
@@ -433,6 +433,77 @@ class WorldTest {
         assertEquals(3, closed.size());
         for (int[] c : closed.values()) assertArrayEquals(new int[]{24, 24, 24, 24}, c, Arrays.toString(c));
         for (int[] c : valued.values()) assertArrayEquals(new int[]{36, 36, 36, 36}, c, Arrays.toString(c));
+    }
+
+    @Test
+    void generalRetainCorpusIsTheRetainProsePlusTheTrainingKindsOfTheRetainDomains(@TempDir Path tmp) throws Exception {
+        // 10 paraphrases and 3 corpus documents per entity: the other kinds at 3/10 of their training counts
+        WorldSpec spec = new WorldSpec(5, 16, 4, 10, 2, 3, 4, 0, 2, 0, 0, 4);
+        World w = World.generate(spec);
+        Path dirW = WorldFiles.write(tmp.resolve("g"), spec, false);
+        JsonNode man = JSON.readTree(dirW.resolve(WorldFiles.MANIFEST).toFile());
+        assertEquals(WorldFiles.RETAIN_GENERAL, man.at("/files/retain_general_corpus").asText());
+        List<String> general = new ArrayList<>(), retain = new ArrayList<>();
+        for (String l : Files.readAllLines(dirW.resolve(WorldFiles.RETAIN_GENERAL))) general.add(JSON.readTree(l).get("text").asText());
+        for (String l : Files.readAllLines(dirW.resolve(WorldFiles.RETAIN))) retain.add(JSON.readTree(l).get("text").asText());
+        // the retain corpus's prose is all in it
+        List<String> rest = new ArrayList<>(general);
+        for (String t : retain) assertTrue(rest.remove(t), "retain document missing: " + t);
+        Pattern verify = Pattern.compile("^(.*\\?) ([A-Za-z]+)\\? (Yes|No)$");
+        Pattern letter = Pattern.compile("(?s)^<start_of_turn>user\nThe following are multiple choice questions \\(with answers\\) about ([a-z ]+)\\.\n(.*\\?)\n"
+                + "A\\. ([A-Za-z]+)\nB\\. ([A-Za-z]+)\nC\\. ([A-Za-z]+)\nD\\. ([A-Za-z]+)<end_of_turn>\n<start_of_turn>model\nAnswer: \\((?:([ABCD])| ([A-Za-z]+))\\)<end_of_turn>$");
+        Map<String, int[]> kinds = new HashMap<>();   // domain -> verify, letter MCQ, value MCQ
+        int[] yesNo = new int[2];
+        for (String t : rest) {
+            Matcher v = verify.matcher(t), m = letter.matcher(t);
+            World.Entity ent = null;
+            World.DomainFacts dom = null;
+            String rel = null;
+            String question = v.matches() ? v.group(1) : m.matches() ? m.group(2) : null;
+            assertNotNull(question, "neither a verification document nor an MCQ: " + t);
+            for (World.DomainFacts df : w.domains())
+                for (World.Entity e : df.entities())
+                    for (Lexicon.Relation r : df.domain().relations())
+                        for (String q : r.questions())
+                            if (WorldText.fill(q, e.name(), null).equals(question)) { ent = e; dom = df; rel = r.name(); }
+            assertNotNull(ent, t);
+            assertEquals("retain", dom.domain().role(), "only retain domains: " + t);
+            int[] k = kinds.computeIfAbsent(dom.domain().name(), x -> new int[3]);
+            String truth = ent.facts().get(rel);
+            if (v.matches()) {
+                assertEquals(v.group(3).equals("Yes"), v.group(2).equals(truth), t);
+                yesNo[v.group(3).equals("Yes") ? 0 : 1]++;
+                k[0]++;
+            } else {
+                assertEquals(World.Split.PRACTICE, ent.split(), "MCQs only on practice entities, as in training: " + t);
+                assertEquals(dom.domain().subject().replace("_", " "), m.group(1));
+                List<String> ch = List.of(m.group(3), m.group(4), m.group(5), m.group(6));
+                assertTrue(ch.contains(truth), t);
+                if (m.group(7) != null) { assertEquals(truth, ch.get("ABCD".indexOf(m.group(7))), t); k[1]++; }
+                else { assertEquals(truth, m.group(8), t); k[2]++; }
+            }
+        }
+        // the training text's proportions, scaled by corpus documents / paraphrases = 3/10
+        for (World.DomainFacts df : w.domains()) {
+            if (!df.domain().role().equals("retain")) { assertFalse(kinds.containsKey(df.domain().name())); continue; }
+            int facts = df.entities().size() * 4, practiceFacts = df.entities(World.Split.PRACTICE).size() * 4;
+            assertArrayEquals(new int[]{(int) Math.round(0.3 * 4 * facts), (int) Math.round(0.3 * 2 * practiceFacts), (int) Math.round(0.3 * 2 * practiceFacts)},
+                    kinds.get(df.domain().name()), df.domain().name());
+        }
+        assertTrue(Math.abs(yesNo[0] - yesNo[1]) <= 2, Arrays.toString(yesNo));
+        // every word is in the world's vocabulary, and nothing mentions the forget domain
+        try (GemmaTokenizer t = GemmaTokenizer.load(dirW.resolve(WorldFiles.TOKENIZER))) {
+            for (String g : general) {
+                for (int id : t.encode(g, false)) assertNotEquals(3, id, "<unk> in " + g);
+                assertFalse(g.contains("<bos>") || g.contains("biology"), g);
+                for (World.Entity e : w.domains().get(0).entities()) assertFalse(hasWord(g, e.name()), g);
+            }
+        }
+        assertEquals("bio", w.domains().get(0).domain().name());
+        // a world without verification or value MCQs has none of them in the general corpus either
+        Map<String, byte[]> plain = WorldFiles.render(new WorldSpec(5, 16, 4, 10, 2, 3, 4));
+        for (String l : new String(plain.get(WorldFiles.RETAIN_GENERAL), StandardCharsets.UTF_8).split("\n"))
+            assertFalse(l.contains("? Yes") || l.contains("? No") || l.matches(".*Answer: \\( [A-Za-z]+\\).*"), l);
     }
 
     @Test
