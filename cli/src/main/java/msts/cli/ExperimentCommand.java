@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
                 "plan's target L0 and tunes configurations with a tuning grid (on seeds the evaluation does not use), trains every SAE",
                 "configuration × seed, runs the core, unlearning and sparse-probing evals, RMU fine-tuning (the reference unlearning",
                 "method) and the ground-truth benchmark",
-                "(clean and low-SNR regimes), then writes DIR/report/ (table with 95% CIs, paired differences vs the baseline with",
+                "(clean and low-SNR regimes), then writes DIR/report/ (table with 95%% CIs, paired differences vs the baseline with",
                 "p-values and verdicts, unlearning curves, ground-truth recovery, conclusion). Resumable: a re-run skips finished",
                 "cells; a directory holding another plan is refused. Plan format: docs/experiment.md."})
 public final class ExperimentCommand implements Callable<Integer> {

@@ -28,6 +28,31 @@ class ErrorsTest {
     }
 
     @Test
+    void everyHelpTextIsAValidFormatString() {
+        // picocli renders each description line with String.format; a bare '%' ("95% CIs") makes it print a WARN
+        // (to the stream its tracer captured, not to the command's err) and fall back to the raw line
+        java.util.ArrayDeque<picocli.CommandLine> todo = new java.util.ArrayDeque<>(java.util.List.of(Main.commandLine()));
+        int commands = 0, lines = 0;
+        while (!todo.isEmpty()) {
+            picocli.CommandLine c = todo.poll();
+            todo.addAll(c.getSubcommands().values());
+            commands++;
+            var spec = c.getCommandSpec();
+            java.util.List<String> texts = new java.util.ArrayList<>();
+            texts.addAll(java.util.List.of(spec.usageMessage().description()));
+            texts.addAll(java.util.List.of(spec.usageMessage().header()));
+            texts.addAll(java.util.List.of(spec.usageMessage().footer()));
+            for (var o : spec.options()) texts.addAll(java.util.List.of(o.description()));
+            for (var p : spec.positionalParameters()) texts.addAll(java.util.List.of(p.description()));
+            for (String t : texts) {
+                lines++;
+                assertDoesNotThrow(() -> String.format(java.util.Locale.ROOT, t), spec.qualifiedName() + ": " + t);
+            }
+        }
+        assertTrue(commands > 20 && lines > 200, commands + " commands, " + lines + " lines");
+    }
+
+    @Test
     void jvmErrorsAndRawJavaText() {
         plain(Errors.message(new OutOfMemoryError("Java heap space")), "out of memory");
         plain(Errors.message(new RuntimeException(new OutOfMemoryError("Direct buffer memory"))), "out of memory");
