@@ -173,13 +173,7 @@ public final class DemoCommand implements Callable<Integer> {
                 "--tokens", String.valueOf(harvestTokens), "--dtype", "f32", "--out", o + "/store");
 
         say("4/12 train the baseline (ReLU) and the multi-scale temporal SAE on the store");
-        // the same hyperparameters for both SAEs (not tuned per architecture)
-        String tok = String.valueOf(trainTokens), ds = String.valueOf(dSae);
-        run("train", "--store", o + "/store", "--arch", "relu", "--d-sae", ds, "--tokens", tok, "--batch", "1024", "--l1", "8", "--lr", "1e-3",
-                "--hook-layer", L, "--model-name", name, "--seed", S, "--out", o + "/sae/baseline");
-        run("train", "--store", o + "/store", "--arch", "temporal", "--act", "relu", "--dilations", "1,2,4", "--sep-weight", "0.1",
-                "--d-sae", ds, "--tokens", tok, "--batch", "1024", "--l1", "8", "--lr", "1e-3", "--hook-layer", L, "--model-name", name,
-                "--seed", S, "--out", o + "/sae/temporal");
+        trainModelSaes(o + "/store", L, name, S, o + "/sae");
 
         say("5/12 feature dashboards of both SAEs (top contexts, histograms, output tokens) -> " + out.resolve("features"));
         for (String sae : new String[]{"baseline", "temporal"})
@@ -219,9 +213,7 @@ public final class DemoCommand implements Callable<Integer> {
             // SAEBench's core eval reads the SAE's own dataset: the world's training text after the harvested part
             run("eval", "core", "--sae", s, "--model", m, "--held-out-from", o + "/store", "--context", "64",
                     "--rows", "24", "--out", r);
-            run("eval", "unlearning", "--sae", s, "--model", m, "--forget", w + "/forget.jsonl", "--retain", w + "/retain_general.jsonl",
-                    "--wmdp", w + "/wmdp_bio.jsonl", "--mmlu", w + "/mmlu_high_school_geography.jsonl", w + "/mmlu_human_aging.jsonl",
-                    "--context", "64", "--rows", "128", perms ? "--all-permutations" : "--no-all-permutations", "--batch", "16", "--out", r);
+            unlearning(s, m, w, perms, r);
             run("eval", "probing", "--sae", s, "--model", m, "--data", w + "/probing_topic.jsonl", "--context", "48", "--out", r);
             run("eval", "disentangle", "--sae", s, "--activations", o + "/store", "--out", r);
             runs.add(r);
@@ -232,15 +224,9 @@ public final class DemoCommand implements Callable<Integer> {
         for (int k = 1; k < saeSeeds; k++) {
             String sd = String.valueOf(seed + k), base = o + "/seeds/seed-" + sd;
             say("10/12 unlearning of a baseline and a temporal SAE trained with seed " + sd + " (" + k + " of " + (saeSeeds - 1) + " more seeds)");
-            run("train", "--store", o + "/store", "--arch", "relu", "--d-sae", ds, "--tokens", tok, "--batch", "1024", "--l1", "8", "--lr", "1e-3",
-                    "--hook-layer", L, "--model-name", name, "--seed", sd, "--out", base + "/sae/baseline");
-            run("train", "--store", o + "/store", "--arch", "temporal", "--act", "relu", "--dilations", "1,2,4", "--sep-weight", "0.1",
-                    "--d-sae", ds, "--tokens", tok, "--batch", "1024", "--l1", "8", "--lr", "1e-3", "--hook-layer", L, "--model-name", name,
-                    "--seed", sd, "--out", base + "/sae/temporal");
+            trainModelSaes(o + "/store", L, name, sd, base + "/sae");
             for (String sae : new String[]{"baseline", "temporal"}) {
-                run("eval", "unlearning", "--sae", base + "/sae/" + sae, "--model", m, "--forget", w + "/forget.jsonl", "--retain", w + "/retain_general.jsonl",
-                        "--wmdp", w + "/wmdp_bio.jsonl", "--mmlu", w + "/mmlu_high_school_geography.jsonl", w + "/mmlu_human_aging.jsonl",
-                        "--context", "64", "--rows", "128", perms ? "--all-permutations" : "--no-all-permutations", "--batch", "16", "--out", base + "/runs/" + sae);
+                unlearning(base + "/sae/" + sae, m, w, perms, base + "/runs/" + sae);
                 seedRuns.get(sae).add(base + "/runs/" + sae);
             }
         }
@@ -523,6 +509,23 @@ public final class DemoCommand implements Callable<Integer> {
     private void say(String s) {
         spec.commandLine().getOut().printf(Locale.ROOT, "%n[%5.1fs] == %s%n", (System.nanoTime() - t0) / 1e9, s);
         spec.commandLine().getOut().flush();
+    }
+
+    /** The baseline (ReLU) and the temporal SAE on the store, into DIR/baseline and DIR/temporal: the same hyperparameters for both (not tuned per architecture). */
+    private void trainModelSaes(String store, String layer, String modelName, String seed, String dir) {
+        String tok = String.valueOf(trainTokens), ds = String.valueOf(dSae);
+        run("train", "--store", store, "--arch", "relu", "--d-sae", ds, "--tokens", tok, "--batch", "1024", "--l1", "8", "--lr", "1e-3",
+                "--hook-layer", layer, "--model-name", modelName, "--seed", seed, "--out", dir + "/baseline");
+        run("train", "--store", store, "--arch", "temporal", "--act", "relu", "--dilations", "1,2,4", "--sep-weight", "0.1",
+                "--d-sae", ds, "--tokens", tok, "--batch", "1024", "--l1", "8", "--lr", "1e-3", "--hook-layer", layer, "--model-name", modelName,
+                "--seed", seed, "--out", dir + "/temporal");
+    }
+
+    /** SAEBench's unlearning eval of one SAE on the world's corpora (the general retain corpus) and MCQ sets. */
+    private void unlearning(String sae, String model, String world, boolean allOrders, String out) {
+        run("eval", "unlearning", "--sae", sae, "--model", model, "--forget", world + "/forget.jsonl", "--retain", world + "/retain_general.jsonl",
+                "--wmdp", world + "/wmdp_bio.jsonl", "--mmlu", world + "/mmlu_high_school_geography.jsonl", world + "/mmlu_human_aging.jsonl",
+                "--context", "64", "--rows", "128", allOrders ? "--all-permutations" : "--no-all-permutations", "--batch", "16", "--out", out);
     }
 
     private void run(String... args) {
