@@ -229,6 +229,8 @@ public final class WorldText {
             List<Lexicon.Relation> rels = df.domain().relations();
             List<World.Entity> all = df.entities(), practice = df.entities(World.Split.PRACTICE);
             int verify = (int) Math.round(scale * s.verifyVariants() * rels.size() * all.size());
+            // facts in turn, answers alternating over documents: Yes and No exactly balanced overall (what a sparsity
+            // corpus needs); with an even fact count a fact's repeats share one answer, unlike training's alternation
             for (int i = 0; i < verify; i++) {
                 int fact = i % (all.size() * rels.size());
                 docs.add(verifyDoc(df, all.get(fact / rels.size()), rels.get(fact % rels.size()), i % 2 == 0, rnd).text());
