@@ -24,22 +24,25 @@ import java.util.concurrent.Callable;
                 + "forget.jsonl + retain.jsonl. Writes an HF checkpoint (config.json, model.safetensors F32) plus optimizer "
                 + "state, trainer_state.json, tokenizer.json and train_summary.json into --out (docs/gemma2-training.md).")
 public final class LmTrainCommand implements Callable<Integer> {
+    /** Gemma's special tokens a trained model's tokenizer must hold (as single entries). */
+    static final List<String> MODEL_SPECIALS = List.of("<pad>", "<eos>", "<bos>", "<start_of_turn>", "<end_of_turn>");
+
     @Option(names = "--world", required = true, paramLabel = "DIR", description = "world directory (msts world)") Path world;
     @Option(names = "--out", required = true, paramLabel = "MODEL", description = "output checkpoint directory") Path out;
-    @Option(names = "--hidden", defaultValue = "128", description = "hidden size") int hidden;
-    @Option(names = "--layers", defaultValue = "4", description = "decoder layers (even ones slide)") int layers;
-    @Option(names = "--heads", defaultValue = "4", description = "attention heads") int heads;
-    @Option(names = "--kv-heads", defaultValue = "2", description = "key/value heads (GQA)") int kvHeads;
+    @Range(min = 1) @Option(names = "--hidden", defaultValue = "128", description = "hidden size") int hidden;
+    @Range(min = 1) @Option(names = "--layers", defaultValue = "4", description = "decoder layers (even ones slide)") int layers;
+    @Range(min = 1) @Option(names = "--heads", defaultValue = "4", description = "attention heads") int heads;
+    @Range(min = 1) @Option(names = "--kv-heads", defaultValue = "2", description = "key/value heads (GQA)") int kvHeads;
     @Option(names = "--head-dim", defaultValue = "0", description = "head size (0 = hidden / heads)") int headDim;
-    @Option(names = "--intermediate", defaultValue = "512", description = "GeGLU intermediate size") int intermediate;
-    @Option(names = "--context", defaultValue = "128", description = "tokens per training row (BOS first)") int context;
+    @Range(min = 1) @Option(names = "--intermediate", defaultValue = "512", description = "GeGLU intermediate size") int intermediate;
+    @Range(min = 2) @Option(names = "--context", defaultValue = "128", description = "tokens per training row (BOS first)") int context;
     @Option(names = "--sliding-window", defaultValue = "32", description = "sliding window of the even layers") int window;
     @Option(names = "--attn-softcap", defaultValue = "50", description = "attention logit soft-cap (0 = off)") float attnCap;
     @Option(names = "--final-softcap", defaultValue = "30", description = "final logit soft-cap (0 = off)") float finalCap;
     @Option(names = "--steps", defaultValue = "0", description = "optimizer steps (0 = from --tokens)") int steps;
     @Option(names = "--tokens", defaultValue = "2000000", description = "training tokens when --steps is 0 (steps = tokens / (batch·context))") long tokens;
-    @Option(names = "--batch", defaultValue = "16", description = "rows per step") int batch;
-    @Option(names = "--lr", defaultValue = "3e-3", description = "peak learning rate") float lr;
+    @Range(min = 1) @Option(names = "--batch", defaultValue = "16", description = "rows per step") int batch;
+    @Range(min = 0, minExclusive = true) @Option(names = "--lr", defaultValue = "3e-3", description = "peak learning rate") float lr;
     @Option(names = "--warmup", defaultValue = "50", description = "linear warm-up steps, then cosine decay to 0") int warmup;
     @Option(names = "--weight-decay", defaultValue = "0.1", description = "AdamW decoupled weight decay (matrices and embedding, not norms)") float weightDecay;
     @Option(names = "--beta1", defaultValue = "0.9") float beta1;
@@ -68,6 +71,11 @@ public final class LmTrainCommand implements Callable<Integer> {
         int[] held;
         int vocab, bos, eos, pad;
         try (GemmaTokenizer tok = GemmaTokenizer.load(data.tokenizerJson())) {
+            List<String> missing = MODEL_SPECIALS.stream().filter(t -> tok.tokenId(t) < 0).toList();
+            if (!missing.isEmpty())
+                throw new IllegalArgumentException(data.tokenizerJson() + ": lacks Gemma's special token" + (missing.size() == 1 ? " " : "s ")
+                        + String.join(", ", missing) + "; a model msts trains needs all of " + String.join(", ", MODEL_SPECIALS)
+                        + " so that the chat-template MCQ prompt and the document packing tokenize as Gemma's (msts world writes them)");
             vocab = tok.vocabSize();
             bos = tok.bosId();
             eos = tok.eosId();
@@ -90,7 +98,11 @@ public final class LmTrainCommand implements Callable<Integer> {
             heads = f.numAttentionHeads(); kvHeads = f.numKeyValueHeads(); headDim = f.headDim(); hd = f.headDim();
             window = f.slidingWindow(); attnCap = f.attnLogitSoftcapping(); finalCap = f.finalLogitSoftcapping();
         }
-        if (hidden <= 0 || heads <= 0 || hd * heads == 0) throw new IllegalArgumentException("--hidden and --heads must be positive");
+        if (hidden <= 0 || heads <= 0 || hd <= 0) throw new IllegalArgumentException("--hidden, --heads and the head size must be positive; got --hidden "
+                + hidden + ", --heads " + heads + ", head size " + hd);
+        if (heads % kvHeads != 0)
+            throw new IllegalArgumentException("--heads " + heads + " must be a multiple of --kv-heads " + kvHeads + " (each key/value head serves heads / kv-heads query heads)");
+        if (hd % 2 != 0) throw new IllegalArgumentException("the head size must be even for RoPE; got " + hd + (headDim > 0 ? " (--head-dim)" : " (--hidden / --heads)"));
         if (window <= 0 || window >= context)
             throw new IllegalArgumentException("--sliding-window must be in [1, --context) so that both attention kinds are used; got " + window);
         Gemma2Config model = new Gemma2Config(vocab, hidden, intermediate, layers, heads, kvHeads, hd, 1e-6f, 10000f,

@@ -23,6 +23,9 @@ class LmTrainCommandTest {
 
     static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Gemma's special tokens, at Gemma's ids 0–3 and then 4, 5 (as msts world writes them). */
+    static final String[] SPECIALS = {"<pad>", "<eos>", "<bos>", "<unk>", "<start_of_turn>", "<end_of_turn>"};
+
     /** Writes a world: facts "the NAME lives in CITY ." in several phrasings, a WordLevel tokenizer over its words. */
     static Path world(Path d, int people, long seed) throws Exception {
         SplittableRandom r = new SplittableRandom(seed);
@@ -36,16 +39,16 @@ class LmTrainCommandTest {
             held.add("in " + city + " lives " + name + " .");
         }
         Map<String, Integer> vocab = new LinkedHashMap<>();
-        for (String s : new String[]{"<pad>", "<eos>", "<bos>", "<unk>"}) vocab.put(s, vocab.size());
+        for (String s : SPECIALS) vocab.put(s, vocab.size());
         for (List<String> l : List.of(train, held))
             for (String t : l) for (String w : t.split(" ")) vocab.putIfAbsent(w, vocab.size());
         ObjectNode tok = JSON.createObjectNode();
         tok.put("version", "1.0");
         var added = tok.putArray("added_tokens");
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < SPECIALS.length; i++) {
             ObjectNode a = added.addObject();
             a.put("id", i);
-            a.put("content", new String[]{"<pad>", "<eos>", "<bos>", "<unk>"}[i]);
+            a.put("content", SPECIALS[i]);
             a.put("single_word", false).put("lstrip", false).put("rstrip", false).put("normalized", false).put("special", true);
         }
         tok.putNull("normalizer");
@@ -129,6 +132,40 @@ class LmTrainCommandTest {
         CliRun h = CliRun.of("lm", "train", "--help");
         assertEquals(0, h.code());
         assertTrue(h.out().contains("--hidden") && h.out().contains("Default: 128"), h.out());
+    }
+
+    @Test
+    void untrainableConfigsAndTokenizersGiveOneClearLineAndWriteNothing() throws Exception {
+        Path w = world(dir.resolve("w"), 5, 2);
+        String[] base = {"lm", "train", "--world", w.toString(), "--out", dir.resolve("m").toString(), "--steps", "2"};
+        String[][] bad = {
+                {"--layers", "0"}, {"--heads", "3", "--kv-heads", "2", "--hidden", "96"}, {"--heads", "4", "--kv-heads", "0"},
+                {"--head-dim", "7"}, {"--hidden", "30", "--heads", "4"}, {"--intermediate", "0"}, {"--batch", "0"}, {"--lr", "0"},
+                {"--context", "1", "--sliding-window", "1"}};
+        String[] expect = {"--layers", "--kv-heads", "--kv-heads", "even", "even", "--intermediate", "--batch", "--lr", "--context"};
+        for (int k = 0; k < bad.length; k++) {
+            CliRun r = CliRun.of(concat(base, bad[k]));
+            assertEquals(1, r.code(), String.join(" ", bad[k]) + ": " + r.err());
+            String[] lines = r.err().lines().filter(l -> l.startsWith("msts: ")).toArray(String[]::new);
+            assertEquals(1, lines.length, r.err());
+            assertTrue(lines[0].contains(expect[k]) && !lines[0].contains("internal error"), String.join(" ", bad[k]) + ": " + lines[0]);
+            assertFalse(Files.exists(dir.resolve("m")), "nothing written for " + String.join(" ", bad[k]));
+        }
+
+        // a tokenizer without <bos> and <start_of_turn> (the other ids keep their values, so they have a gap)
+        ObjectNode tok = (ObjectNode) JSON.readTree(w.resolve("tokenizer.json").toFile());
+        ObjectNode vocab = (ObjectNode) tok.get("model").get("vocab");
+        vocab.remove(List.of("<bos>", "<start_of_turn>"));
+        var added = tok.putArray("added_tokens");
+        for (String t : new String[]{"<pad>", "<eos>", "<unk>", "<end_of_turn>"})
+            added.addObject().put("id", vocab.get(t).asInt()).put("content", t).put("single_word", false).put("lstrip", false)
+                    .put("rstrip", false).put("normalized", false).put("special", true);
+        ((ObjectNode) tok.get("model")).put("unk_token", "<unk>");
+        Files.writeString(w.resolve("tokenizer.json"), JSON.writeValueAsString(tok));
+        CliRun t = CliRun.of(base);
+        assertEquals(1, t.code(), t.err());
+        assertTrue(t.err().startsWith("msts: ") && t.err().contains("<bos>, <start_of_turn>") && t.err().contains("special token"), t.err());
+        assertFalse(Files.exists(dir.resolve("m")));
     }
 
     @Test

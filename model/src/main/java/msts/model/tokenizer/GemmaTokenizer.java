@@ -104,7 +104,15 @@ public final class GemmaTokenizer implements Tokenizer, AutoCloseable {
     @Override
     public int padId() { return pad; }
 
-    public int vocabSize() { return vocab().size(); }
+    /**
+     * Rows an embedding needs for this tokenizer: the largest id in model.vocab or added_tokens, plus one (the
+     * entry count when ids are contiguous, as in Gemma's and the worlds' tokenizers; more when ids have gaps).
+     */
+    public int vocabSize() {
+        int max = -1;
+        for (int id : vocab().values()) max = Math.max(max, id);
+        return max + 1;
+    }
 
     private volatile String[] pieces;
 
