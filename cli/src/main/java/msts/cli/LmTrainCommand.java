@@ -65,6 +65,7 @@ public final class LmTrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         run.apply();
+        LmTrainer.checkOut(out, resume);
         LmData data = LmData.fromWorld(world);
         Ops ops = backend.backend().ops();
         LmData.Stream train;

@@ -162,6 +162,13 @@ class LmTrainCommandTest {
                     .put("rstrip", false).put("normalized", false).put("special", true);
         ((ObjectNode) tok.get("model")).put("unk_token", "<unk>");
         Files.writeString(w.resolve("tokenizer.json"), JSON.writeValueAsString(tok));
+        Files.writeString(dir.resolve("file"), "x"); // --out an existing file, --resume without a run: before any work
+        CliRun o = CliRun.of("lm", "train", "--world", w.toString(), "--out", dir.resolve("file").toString());
+        assertEquals(1, o.code());
+        assertTrue(o.err().startsWith("msts: ") && o.err().contains("exists") && o.err().lines().count() == 1, o.err());
+        CliRun rs = CliRun.of("lm", "train", "--world", w.toString(), "--out", dir.resolve("m").toString(), "--resume");
+        assertEquals(1, rs.code());
+        assertTrue(rs.err().startsWith("msts: ") && rs.err().contains("to resume from") && rs.err().lines().count() == 1, rs.err());
         CliRun t = CliRun.of(base);
         assertEquals(1, t.code(), t.err());
         assertTrue(t.err().startsWith("msts: ") && t.err().contains("<bos>, <start_of_turn>") && t.err().contains("special token"), t.err());

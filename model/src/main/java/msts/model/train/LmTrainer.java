@@ -97,9 +97,8 @@ public final class LmTrainer {
         AdamW adam;
         long step;
         List<Double> history = new ArrayList<>();
+        checkOut(out, resume);
         if (resume) {
-            if (!Files.isRegularFile(out.resolve(STATE)))
-                throw new IllegalArgumentException(out + ": no " + STATE + " to resume from");
             params = LmParams.load(out);
             if (!params.config().equals(withDtype(model)))
                 throw new IllegalArgumentException(out + ": the checkpoint's model config differs from the requested one: " + params.config());
@@ -120,8 +119,6 @@ public final class LmTrainer {
                 }
             }
         } else {
-            if (Files.exists(out) && !isEmptyDir(out))
-                throw new IllegalArgumentException(out + " exists; choose a new --out or continue it with --resume");
             if (init != null && !init.config().equals(withDtype(model)))
                 throw new IllegalArgumentException("the warm-start parameters' config " + init.config() + " differs from the model to train");
             params = init != null ? init : LmParams.initialize(withDtype(model), cfg.seed(), cfg.initStd());
@@ -305,6 +302,17 @@ public final class LmTrainer {
         } catch (IOException e) {
             throw new UncheckedIOException(p + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Whether {@code out} can take this run, checked before any work: a new run needs it absent or an empty
+     * directory, a resumed one needs its trainer state.
+     */
+    public static void checkOut(Path out, boolean resume) {
+        if (resume && !Files.isRegularFile(out.resolve(STATE)))
+            throw new IllegalArgumentException(out + ": no " + STATE + " to resume from");
+        if (!resume && Files.exists(out) && !isEmptyDir(out))
+            throw new IllegalArgumentException(out + " exists; choose a new --out or continue it with --resume");
     }
 
     private static boolean isEmptyDir(Path p) {
