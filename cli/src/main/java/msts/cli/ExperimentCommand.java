@@ -33,7 +33,8 @@ import java.util.concurrent.Callable;
 public final class ExperimentCommand implements Callable<Integer> {
     static final class Source {
         @Parameters(index = "0", arity = "0..1", paramLabel = "PLAN.json", description = "the plan file") Path file;
-        @Option(names = "--plan", paramLabel = "NAME", description = "a built-in plan: seed (the study's five runs vs the baseline on the demo world)") String builtin;
+        @Option(names = "--plan", paramLabel = "NAME", description = "a built-in plan: seed (the study's five runs vs the baseline on the demo world, L0 16, 5 seeds, every eval) "
+                + "or sparse (baseline vs the temporal SAE at the demo's sparsity, L0 6, 10 seeds, core and unlearning)") String builtin;
     }
 
     @ArgGroup(exclusive = true, multiplicity = "1") Source source;

@@ -115,13 +115,20 @@ public record Plan(String name, String model, Path world, WorldSpecJson worldSpe
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
-    /** The built-in plans by name. */
+    /**
+     * The built-in plans: {@code seed} (the study's five runs against the baseline at L0 16, 5 seeds, every eval) and
+     * {@code sparse} (baseline against the temporal SAE at the demo's sparsity, L0 6, 10 seeds, core and unlearning).
+     */
+    public static final List<String> BUILTIN = List.of("seed", "sparse");
+
+    /** A built-in plan by name. */
     public static ObjectNode builtin(String name) {
-        if (!name.equals("seed")) throw new IllegalArgumentException("--plan: no built-in plan '" + name + "' (built in: seed)");
-        try (InputStream in = Plan.class.getResourceAsStream("/plans/seed.json")) {
+        if (!BUILTIN.contains(name))
+            throw new IllegalArgumentException("--plan: no built-in plan '" + name + "' (built in: " + String.join(", ", BUILTIN) + ")");
+        try (InputStream in = Plan.class.getResourceAsStream("/plans/" + name + ".json")) {
             return (ObjectNode) JSON.readTree(in);
         } catch (IOException e) {
-            throw new IllegalStateException("built-in plan seed.json unreadable", e);
+            throw new IllegalStateException("built-in plan " + name + ".json unreadable", e);
         }
     }
 

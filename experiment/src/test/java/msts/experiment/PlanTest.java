@@ -16,6 +16,25 @@ class PlanTest {
     static final Path BASE = Path.of("/plans");
 
     @Test
+    void builtinSparsePlanComparesTheTemporalSaeWithTheBaselineAtTheDemosSparsity() {
+        Plan p = Plan.parse(Plan.builtin("sparse"), BASE);
+        assertEquals("demo", p.model());
+        assertEquals(10, p.seeds().size());
+        assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L), p.seeds());
+        assertEquals("baseline", p.baseline());
+        assertEquals(2, p.configs().size());
+        assertArrayEquals(new int[]{1, 2, 4}, p.config("conv").dilations());
+        assertEquals(6.0, p.targetL0());
+        assertFalse(p.seeds().contains(p.calibration().seed()));
+        assertArrayEquals(new double[]{8, 9, 10}, p.units().get("baseline").l1Grid());
+        assertArrayEquals(new double[]{6, 7, 8}, p.units().get("conv").l1Grid());
+        assertEquals(List.of("core", "unlearning"), p.evals());
+        assertEquals(List.of(128), p.contexts());
+        assertNotEquals(Plan.parse(Plan.builtin("seed"), BASE).hash(), p.hash());
+        assertEquals(Plan.BUILTIN, List.of("seed", "sparse"));
+    }
+
+    @Test
     void builtinSeedPlanIsTheStudysFiveRunsAgainstTheBaseline() {
         Plan p = Plan.parse(Plan.builtin("seed"), BASE);
         assertEquals("demo", p.model());
