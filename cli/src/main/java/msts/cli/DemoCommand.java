@@ -433,7 +433,7 @@ public final class DemoCommand implements Callable<Integer> {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("model", model.toString());
         s.put("target", "forget accuracy drop >= " + TARGET_DROP + " with pooled retain accuracy >= 0.99 of the original");
-        List<String> parts = new ArrayList<>(), metBy = new ArrayList<>();
+        List<String> parts = new ArrayList<>(), metBy = new ArrayList<>(), l0s = new ArrayList<>();
         JsonNode first = null;
         for (var arch : runs.entrySet()) {
             String sae = arch.getKey();
@@ -452,6 +452,14 @@ public final class DemoCommand implements Callable<Integer> {
                 e.put("seed", seed0 + k);
                 e.put("run", arch.getValue().get(k));
                 e.put("unlearning_score", score);
+                Path core = Path.of(arch.getValue().get(k), "core_eval_results.json");
+                if (Files.isRegularFile(core)) {
+                    JsonNode l0 = JSON.readTree(core.toFile()).at("/eval_result_metrics/sparsity/l0");
+                    if (l0.isNumber()) {
+                        e.put("l0", l0.asDouble());
+                        if (k == 0) l0s.add(String.format(Locale.ROOT, "%.2f (%s)", l0.asDouble(), sae));
+                    }
+                }
                 e.put("best_setting", best);
                 e.put("target_met", score >= TARGET_DROP);
                 perSeed.add(e);
@@ -492,7 +500,9 @@ public final class DemoCommand implements Callable<Integer> {
                 + "the removal of knowledge. " : "") + filterNote;
         String verdict = accText + "Unlearning (accuracies over the questions the unmodified model gets right): " + String.join("; ", parts) + ". "
                 + (met ? "TARGET MET: at least one SAE (" + String.join(", ", metBy) + ") removes >= " + TARGET_DROP + " of forget accuracy while keeping >= 0.99 of retain accuracy."
-                : "TARGET NOT MET: no SAE setting drops forget accuracy by >= " + TARGET_DROP + " while keeping >= 0.99 of retain accuracy.");
+                : "TARGET NOT MET: no SAE setting drops forget accuracy by >= " + TARGET_DROP + " while keeping >= 0.99 of retain accuracy.")
+                + (l0s.size() > 1 ? " The SAEs share one L1 coefficient, not one sparsity: L0 " + String.join(" vs ", l0s) + " (seed " + seed0
+                + "); `msts experiment --plan sparse` compares them at matched L0 over 10 seeds (docs/experiment.md)." : "");
         s.put("target_met", met);
         s.put("verdict", verdict);
         return s;

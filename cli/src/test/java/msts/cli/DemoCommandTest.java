@@ -86,6 +86,14 @@ class DemoCommandTest {
             assertEquals(met, summary.path(sae).path("seeds_target_met").asInt());
         }
         assertTrue(summary.path("verdict").asText().contains("over seeds 0..1"), summary.path("verdict").asText());
+        // the verdict names both SAEs' sparsity (the core eval's L0 of the seed every eval reads) and the matched-L0 plan
+        for (String sae : new String[]{"baseline", "temporal"}) {
+            double l0 = json.readTree(out.resolve("runs").resolve(sae).resolve("core_eval_results.json").toFile())
+                    .at("/eval_result_metrics/sparsity/l0").asDouble();
+            assertEquals(l0, summary.path(sae).path("l0").asDouble(), 1e-15);
+            assertTrue(summary.path("verdict").asText().contains(String.format(java.util.Locale.ROOT, "%.2f (%s)", l0, sae)), summary.path("verdict").asText());
+        }
+        assertTrue(summary.path("verdict").asText().contains("--plan sparse"), summary.path("verdict").asText());
         for (var e : summary.get("unmodified_accuracy").properties()) {
             // a question right in all 24 orders counts 24 of 24 prompts, so the all-24 fraction never exceeds the mean
             double mean = e.getValue().path("accuracy_mean_24_orders").asDouble(Double.NaN), all = e.getValue().path("accuracy_all_24_orders").asDouble(Double.NaN);
