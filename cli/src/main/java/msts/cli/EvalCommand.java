@@ -36,7 +36,7 @@ import picocli.CommandLine.Option;
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Evaluates a trained SAE; each eval writes <eval_type_id>_eval_results.json (SAEBench schema) into --out.",
         subcommands = {EvalCommand.Core.class, EvalCommand.UnlearningCmd.class, EvalCommand.Probing.class, EvalCommand.Disentangle.class,
-                EvalCommand.Mcq.class})
+                EvalCommand.Mcq.class, EvalCommand.Recall.class})
 public final class EvalCommand implements Runnable {
     @Override
     public void run() {
@@ -333,6 +333,93 @@ public final class EvalCommand implements Runnable {
                 spec.commandLine().getOut().println("wrote " + f);
             }
             spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "recall", mixinStandardHelpOptions = true,
+            description = {"Fact recall in held-out paraphrases (no SAE): a world model's next-token loss and top-1 accuracy on the world's",
+                    "forget.jsonl and retain.jsonl (templates no training document uses), split into fact values after / before their entity",
+                    "is named, entity names, other tokens and <eos>; for values after the entity also top-1 among the relation's values. Also",
+                    "the held-out loss as msts lm train computes it (documents packed into rows of --context). Writes fact_recall.json with --out",
+                    "(docs/evals.md, \"Fact recall\")."})
+    static final class Recall implements Callable<Integer> {
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+        @Mixin ModelOptions m = new ModelOptions();
+
+        @Option(names = "--world", required = true, paramLabel = "DIR", description = "the world directory (msts world): world.json, forget.jsonl, retain.jsonl")
+        Path world;
+
+        @Range(min = 2) @Option(names = "--context", defaultValue = "128", description = "row length of the packed held-out loss (the model's training context)")
+        int context;
+
+        @Option(names = "--out", paramLabel = "DIR", description = "write fact_recall.json here")
+        Path out;
+
+        @Mixin BackendOption backend;
+        @Mixin RunOptions run;
+        @Mixin VerboseOption verbose;
+
+        @Override
+        public Integer call() throws Exception {
+            run.apply();
+            if (!Files.isDirectory(world)) throw new IllegalArgumentException(world + ": world directory not found");
+            for (String f : new String[]{"world.json", "forget.jsonl", "retain.jsonl"})
+                if (!Files.isRegularFile(world.resolve(f))) throw new IllegalArgumentException(world + ": no " + f + " (a directory written by msts world)");
+            var entities = msts.evals.FactRecall.readWorld(world.resolve("world.json"));
+            var pw = spec.commandLine().getOut();
+            Map<String, Object> res = new LinkedHashMap<>();
+            res.put("model", m.model.dir().toString());
+            res.put("world", world.toString());
+            Map<String, Object> corpora = new LinkedHashMap<>();
+            try (Backend b = backend.backend(); GemmaModel model = m.load(b)) {
+                for (String f : new String[]{"forget.jsonl", "retain.jsonl"}) {
+                    List<String> docs = msts.evals.FactRecall.readTexts(world.resolve(f));
+                    Map<msts.evals.FactRecall.Kind, msts.evals.FactRecall.Stat> st;
+                    try (var p = new msts.engine.util.Progress("recall " + f, docs.size(), "docs")) {
+                        st = msts.evals.FactRecall.run(model, model.tokenizer(), entities, docs, m.batch, p::set);
+                    }
+                    Map<String, Object> c = new LinkedHashMap<>();
+                    c.put("documents", docs.size());
+                    pw.printf(java.util.Locale.ROOT, "%s: %d documents (held-out templates)%n", f, docs.size());
+                    for (var e : st.entrySet()) {
+                        var v = e.getValue();
+                        if (v.n() == 0) continue;
+                        Map<String, Object> k = new LinkedHashMap<>();
+                        k.put("predictions", v.n());
+                        k.put("loss", v.loss());
+                        k.put("top1_accuracy", v.top1Accuracy());
+                        if (e.getKey() == msts.evals.FactRecall.Kind.VALUE_AFTER) k.put("top1_among_relation_values", v.top1AmongValuesAccuracy());
+                        c.put(e.getKey().key, k);
+                        pw.printf(java.util.Locale.ROOT, "  %-12s %7d predictions  loss %.4f  top-1 %.4f%s%n", e.getKey().key, v.n(), v.loss(), v.top1Accuracy(),
+                                e.getKey() == msts.evals.FactRecall.Kind.VALUE_AFTER
+                                        ? String.format(java.util.Locale.ROOT, "  top-1 among the relation's values %.4f", v.top1AmongValuesAccuracy()) : "");
+                    }
+                    corpora.put(f, c);
+                }
+                int[] stream = msts.model.train.LmData.tokens(model.tokenizer(), List.of(world.resolve("forget.jsonl"), world.resolve("retain.jsonl")));
+                var rows = new msts.model.train.TokenRows(stream, context, model.tokenizer().bosId(), 0);
+                List<int[]> all = new ArrayList<>();
+                for (int r = 0; r < rows.rows(); r++) all.add(rows.row(r));
+                double[] packed = msts.evals.FactRecall.rowsLoss(model, all, m.batch);
+                Map<String, Object> pk = new LinkedHashMap<>();
+                pk.put("loss", packed[0]);
+                pk.put("predictions", (long) packed[1]);
+                pk.put("rows", rows.rows());
+                pk.put("context", context);
+                res.put("corpora", corpora);
+                res.put("packed_held_out_loss", pk);
+                res.put("uniform_loss", Math.log(model.vocabSize()));
+                pw.printf(java.util.Locale.ROOT, "held-out loss packed as msts lm train packs it: %.4f over %d predictions (%d rows of %d); uniform %.4f%n",
+                        packed[0], (long) packed[1], rows.rows(), context, Math.log(model.vocabSize()));
+            }
+            if (out != null) {
+                Files.createDirectories(out);
+                Path f = out.resolve("fact_recall.json");
+                Files.writeString(f, EvalOutput.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(res) + "\n");
+                pw.println("wrote " + f);
+            }
+            pw.flush();
             return 0;
         }
     }

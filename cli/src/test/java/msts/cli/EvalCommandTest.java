@@ -167,4 +167,38 @@ class EvalCommandTest {
         assertEquals(1, r.code());
         assertTrue(r.err().contains("run directory not found"), r.err());
     }
+
+    @Test
+    void recallOnAWorldModelReproducesTheTrainersHeldOutLossAndCountsEveryPrediction() throws Exception {
+        Path world = dir.resolve("recall-world"), model = dir.resolve("recall-model"), out = dir.resolve("recall-out");
+        assertEquals(0, CliRun.of("world", "--out", world.toString(), "--entities", "6", "--eval-entities", "3", "--paraphrases", "12").code());
+        CliRun t = CliRun.of("lm", "train", "--world", world.toString(), "--out", model.toString(), "--hidden", "32", "--layers", "2",
+                "--heads", "4", "--kv-heads", "2", "--intermediate", "64", "--context", "16", "--sliding-window", "4", "--steps", "20",
+                "--batch", "4", "--lr", "1e-2", "--warmup", "2");
+        assertEquals(0, t.code(), t.err());
+        CliRun r = CliRun.of("eval", "recall", "--model", model.toString(), "--world", world.toString(), "--context", "16", "--batch", "3",
+                "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = new ObjectMapper().readTree(out.resolve("fact_recall.json").toFile());
+        JsonNode summary = new ObjectMapper().readTree(model.resolve("train_summary.json").toFile());
+        // the trainer's held-out loss (its own training forward) and this eval's packing of the same text (the inference forward)
+        assertEquals(summary.get("held_out_tokens").asLong(), j.at("/packed_held_out_loss/predictions").asLong());
+        assertEquals(summary.get("held_out_loss").asDouble(), j.at("/packed_held_out_loss/loss").asDouble(), 1e-5 * summary.get("held_out_loss").asDouble());
+        for (String f : new String[]{"forget.jsonl", "retain.jsonl"}) {
+            JsonNode c = j.get("corpora").get(f);
+            long docs = Files.readAllLines(world.resolve(f)).stream().filter(l -> !l.isBlank()).count();
+            assertEquals(docs, c.get("documents").asLong(), f);
+            assertEquals(docs, c.at("/eos/predictions").asLong(), f + ": one <eos> per document");
+            long parts = 0;
+            for (String k : new String[]{"value_after", "value_before", "entity", "other", "eos"}) parts += c.path(k).path("predictions").asLong();
+            assertEquals(c.at("/all/predictions").asLong(), parts, f + ": the kinds split every prediction");
+            assertTrue(c.at("/value_after/predictions").asLong() > 0 && c.at("/entity/predictions").asLong() > 0, c.toString());
+            double a = c.at("/value_after/top1_among_relation_values").asDouble(-1);
+            assertTrue(a >= 0 && a <= 1, c.toString());
+        }
+        assertEquals(Math.log(new ObjectMapper().readTree(model.resolve("config.json").toFile()).get("vocab_size").asInt()), j.get("uniform_loss").asDouble(), 1e-12);
+        CliRun bad = CliRun.of("eval", "recall", "--model", model.toString(), "--world", dir.resolve("recall-out").toString());
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().startsWith("msts: ") && bad.err().contains("world.json"), bad.err());
+    }
 }
