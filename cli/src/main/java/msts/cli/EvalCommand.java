@@ -373,6 +373,13 @@ public final class EvalCommand implements Runnable {
             res.put("world", world.toString());
             Map<String, Object> corpora = new LinkedHashMap<>();
             try (Backend b = backend.backend(); GemmaModel model = m.load(b)) {
+                int[] stream = msts.model.train.LmData.tokens(model.tokenizer(), List.of(world.resolve("forget.jsonl"), world.resolve("retain.jsonl")));
+                int unk = model.tokenizer().tokenId("<unk>");
+                long unknown = unk < 0 ? 0 : java.util.Arrays.stream(stream).filter(x -> x == unk).count();
+                res.put("unknown_tokens", unknown);
+                if (unknown > 0)
+                    spec.commandLine().getErr().printf(java.util.Locale.ROOT, "msts: warning: %d of the %d tokens of %s's held-out documents are <unk> for the model's tokenizer; "
+                            + "is this the world the model was trained on?%n", unknown, stream.length, world);
                 for (String f : new String[]{"forget.jsonl", "retain.jsonl"}) {
                     List<String> docs = msts.evals.FactRecall.readTexts(world.resolve(f));
                     Map<msts.evals.FactRecall.Kind, msts.evals.FactRecall.Stat> st;
@@ -397,7 +404,6 @@ public final class EvalCommand implements Runnable {
                     }
                     corpora.put(f, c);
                 }
-                int[] stream = msts.model.train.LmData.tokens(model.tokenizer(), List.of(world.resolve("forget.jsonl"), world.resolve("retain.jsonl")));
                 var rows = new msts.model.train.TokenRows(stream, context, model.tokenizer().bosId(), 0);
                 List<int[]> all = new ArrayList<>();
                 for (int r = 0; r < rows.rows(); r++) all.add(rows.row(r));

@@ -197,6 +197,14 @@ class EvalCommandTest {
             assertTrue(a >= 0 && a <= 1, c.toString());
         }
         assertEquals(Math.log(new ObjectMapper().readTree(model.resolve("config.json").toFile()).get("vocab_size").asInt()), j.get("uniform_loss").asDouble(), 1e-12);
+        assertEquals(0, j.get("unknown_tokens").asLong(), "the model's own world");
+        assertFalse(r.err().contains("warning"), r.err());
+        // another world (other invented names): it runs, and says that its text is not in the model's vocabulary
+        Path other = dir.resolve("recall-other");
+        assertEquals(0, CliRun.of("world", "--out", other.toString(), "--seed", "5", "--entities", "6", "--eval-entities", "3", "--paraphrases", "12").code());
+        CliRun o = CliRun.of("eval", "recall", "--model", model.toString(), "--world", other.toString(), "--context", "16");
+        assertEquals(0, o.code(), o.err());
+        assertTrue(o.err().contains("msts: warning: ") && o.err().contains("<unk>"), o.err());
         CliRun bad = CliRun.of("eval", "recall", "--model", model.toString(), "--world", dir.resolve("recall-out").toString());
         assertEquals(1, bad.code());
         assertTrue(bad.err().startsWith("msts: ") && bad.err().contains("world.json"), bad.err());
