@@ -26,10 +26,10 @@ class PlanTest {
         assertArrayEquals(new int[]{1, 2, 4}, p.config("conv").dilations());
         assertEquals(6.0, p.targetL0());
         assertFalse(p.seeds().contains(p.calibration().seed()));
-        assertArrayEquals(new double[]{8, 9, 10}, p.units().get("baseline").l1Grid());
-        assertArrayEquals(new double[]{6, 7, 8}, p.units().get("conv").l1Grid());
+        assertArrayEquals(new double[]{6, 8, 10, 12}, p.units().get("baseline").l1Grid());
+        assertArrayEquals(new double[]{4, 6, 8, 10}, p.units().get("conv").l1Grid());
         assertEquals(List.of("core", "unlearning"), p.evals());
-        assertEquals(List.of(128), p.contexts());
+        assertEquals(List.of(64), p.contexts(), "the demo's SAE context");
         assertNotEquals(Plan.parse(Plan.builtin("seed"), BASE).hash(), p.hash());
         assertEquals(Plan.BUILTIN, List.of("seed", "sparse"));
     }
