@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import msts.model.tokenizer.Tokenizer;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -66,7 +65,7 @@ public final class FactRecall {
         try {
             man = new ObjectMapper().readTree(worldJson.toFile());
         } catch (IOException e) {
-            throw new UncheckedIOException(worldJson + ": not readable JSON: " + e.getMessage(), e);
+            throw new IllegalArgumentException(worldJson + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
         }
         if (man == null || !man.path("domains").isArray() || man.path("domains").isEmpty())
             throw new IllegalArgumentException(worldJson + ": no \"domains\" (a world.json written by msts world)");

@@ -121,6 +121,9 @@ class FactRecallTest {
         assertEquals("Zorp", e.get(0).name());
         assertEquals(Map.of("host", "bat"), e.get(0).facts());
         assertEquals(List.of("vole", "bat"), e.get(0).relationValues().get("host"));
+        Files.writeString(w, "{\"domains\": [{\"name\": \"bi");
+        IllegalArgumentException t = assertThrows(IllegalArgumentException.class, () -> FactRecall.readWorld(w));
+        assertTrue(t.getMessage().startsWith(w + ": not valid JSON"), t.getMessage());
         Files.writeString(w, "{\"format\": \"x\"}");
         IllegalArgumentException x = assertThrows(IllegalArgumentException.class, () -> FactRecall.readWorld(w));
         assertTrue(x.getMessage().contains("domains"), x.getMessage());
