@@ -190,13 +190,16 @@ public final class DemoCommand implements Callable<Integer> {
                 "--dilations", "1,2,4", "--sep-weight", "0.1", "--d-sae", "256", "--tokens", String.valueOf(syntheticTokens), "--batch", "1024",
                 "--l1", "2", "--lr", "1e-3", "--model-name", "synthetic", "--seed", S, "--out", o + "/sae/temporal-synthetic");
 
-        say("8/12 the unmodified model's MCQ accuracy (the unlearning eval's prompt and scoring: original order, mean over the 24 orders, right in all 24)");
+        say("8/12 the unmodified model's MCQ accuracy (the unlearning eval's prompt and scoring: original order, mean over the 24 orders, right in all 24) and its fact recall in held-out paraphrases");
         String[] mcqFiles = {w + "/wmdp_bio.jsonl", w + "/mmlu_high_school_geography.jsonl", w + "/mmlu_human_aging.jsonl"};
         List<String> mcqArgs = new ArrayList<>(List.of("eval", "mcq", "--model", m, "--questions"));
         mcqArgs.addAll(List.of(mcqFiles));
         mcqArgs.addAll(List.of("--batch", "16", "--out", o + "/mcq"));
         run(mcqArgs.toArray(new String[0]));
         JsonNode mcq = JSON.readTree(out.resolve("mcq/mcq_accuracy.json").toFile());
+        // does it know the facts in phrasings it never trained on? (the held-out-template corpora; docs/evals.md)
+        run("eval", "recall", "--model", m, "--world", w, "--batch", "16", "--out", o + "/mcq");
+        JsonNode recall = JSON.readTree(out.resolve("mcq/fact_recall.json").toFile());
         // SAEBench keeps questions answered correctly in all 24 orders; if the model gets none of a set right that
         // way the eval is undefined, so the demo falls back to the original order and says so
         boolean perms = allPermutations;
@@ -240,6 +243,16 @@ public final class DemoCommand implements Callable<Integer> {
 
         say("12/12 report");
         Map<String, Object> summary = summary(model, seedRuns, seed, mcq, filterNote);
+        Map<String, Object> rec = new LinkedHashMap<>();
+        for (var c : recall.path("corpora").properties()) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("value_after_top1_among_relation_values", c.getValue().at("/value_after/top1_among_relation_values").asDouble(Double.NaN));
+            r.put("value_after_predictions", c.getValue().at("/value_after/predictions").asLong());
+            rec.put(c.getKey(), r);
+        }
+        rec.put("packed_held_out_loss", recall.at("/packed_held_out_loss/loss").asDouble());
+        rec.put("file", o + "/mcq/fact_recall.json");
+        summary.put("fact_recall_held_out_paraphrases", rec);
         Files.writeString(out.resolve("demo_summary.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(summary) + "\n");
         String verdict = (String) summary.get("verdict");
         spec.commandLine().getOut().println(verdict);

@@ -94,6 +94,13 @@ class DemoCommandTest {
             assertTrue(summary.path("verdict").asText().contains(String.format(java.util.Locale.ROOT, "%.2f (%s)", l0, sae)), summary.path("verdict").asText());
         }
         assertTrue(summary.path("verdict").asText().contains("--plan sparse"), summary.path("verdict").asText());
+        // fact recall in the held-out paraphrases, from the eval's own file
+        JsonNode recall = json.readTree(out.resolve("mcq/fact_recall.json").toFile());
+        JsonNode fr = summary.path("fact_recall_held_out_paraphrases");
+        assertEquals(recall.at("/packed_held_out_loss/loss").asDouble(), fr.path("packed_held_out_loss").asDouble(), 0);
+        for (String f : new String[]{"forget.jsonl", "retain.jsonl"})
+            assertEquals(recall.path("corpora").path(f).at("/value_after/top1_among_relation_values").asDouble(),
+                    fr.path(f).path("value_after_top1_among_relation_values").asDouble(), 0, f);
         for (var e : summary.get("unmodified_accuracy").properties()) {
             // a question right in all 24 orders counts 24 of 24 prompts, so the all-24 fraction never exceeds the mean
             double mean = e.getValue().path("accuracy_mean_24_orders").asDouble(Double.NaN), all = e.getValue().path("accuracy_all_24_orders").asDouble(Double.NaN);
