@@ -381,7 +381,7 @@ public final class EvalCommand implements Runnable {
                     spec.commandLine().getErr().printf(java.util.Locale.ROOT, "msts: warning: %d of the %d tokens of %s's held-out documents are <unk> for the model's tokenizer; "
                             + "is this the world the model was trained on?%n", unknown, stream.length, world);
                 for (String f : new String[]{"forget.jsonl", "retain.jsonl"}) {
-                    List<String> docs = msts.evals.FactRecall.readTexts(world.resolve(f));
+                    List<String> docs = msts.model.train.LmData.documents(world.resolve(f)); // read (and checked) as the trainer reads them
                     Map<msts.evals.FactRecall.Kind, msts.evals.FactRecall.Stat> st;
                     try (var p = new msts.engine.util.Progress("recall " + f, docs.size(), "docs")) {
                         st = msts.evals.FactRecall.run(model, model.tokenizer(), entities, docs, m.batch, p::set);

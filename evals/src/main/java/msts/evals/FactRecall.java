@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import msts.model.tokenizer.Tokenizer;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -233,26 +232,5 @@ public final class FactRecall {
                 }
         }
         return new double[]{sum / n, n};
-    }
-
-    /** Documents of a JSONL file with {"text": …} records. */
-    public static List<String> readTexts(Path jsonl) {
-        ObjectMapper om = new ObjectMapper();
-        List<String> out = new ArrayList<>();
-        try {
-            int line = 0;
-            for (String l : Files.readAllLines(jsonl)) {
-                line++;
-                if (l.isBlank()) continue;
-                JsonNode n = om.readTree(l);
-                if (n == null || !n.path("text").isTextual())
-                    throw new IllegalArgumentException(jsonl + ":" + line + ": a record needs a \"text\" string");
-                out.add(n.get("text").asText());
-            }
-        } catch (IOException e) {
-            throw new IllegalArgumentException(jsonl + ": not readable JSONL: " + e.getMessage().lines().findFirst().orElse(""));
-        }
-        if (out.isEmpty()) throw new IllegalArgumentException(jsonl + ": no documents");
-        return out;
     }
 }
