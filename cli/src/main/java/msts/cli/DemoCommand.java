@@ -32,10 +32,11 @@ import picocli.CommandLine.Option;
  * docs/world.md, docs/demo-model.md.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Runs the whole experiment end to end: a planted-knowledge world, a tiny Gemma-2 trained on it (cached",
+        description = {"Runs the whole experiment end to end: a planted-knowledge world, a tiny Gemma-2 that knows it (cached",
                 "after the first run), harvest, a baseline and a temporal SAE, every eval on the world's questions and",
                 "corpora, the synthetic ground-truth benchmark, and the report; prints where the report is. Measured on a",
-                "2-core machine: first run trains the model (13 min idle: 4M tokens), then 3 min; later runs 3 min."})
+                "2-core machine: ≈ 3.5 min with the model msts ships (world seed 0); another world first trains one stage",
+                "on top of that model (≈ 4.5 min); --lm-base scratch trains the nine-stage curriculum instead (≈ 38 min)."})
 public final class DemoCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -108,8 +109,24 @@ public final class DemoCommand implements Callable<Integer> {
     @Range(min = 1) @Option(names = "--lm-warm-tokens", defaultValue = "2000000", description = "training tokens of each warm-started stage")
     long lmWarmTokens;
 
-    @Option(names = "--retrain", description = "train the model instead of copying the one msts ships for the default world and settings "
-            + "(the same bytes; nine stages, ≈ 38 min on 2 cores); a model already in the cache is still used") boolean retrain;
+    /** Where the model of a world starts when msts ships none for it (docs/demo-model.md, "One stage from the shipped model"). */
+    enum LmBase { shipped, scratch }
+
+    @Option(names = "--lm-base", defaultValue = "shipped", description = "where the model starts when msts ships none for this world: "
+            + "shipped = one stage on this world, warm-started from the model msts ships (≈ 4.5 min on 2 cores; that model was trained "
+            + "from random weights by the default curriculum on the default worlds); scratch = this world's own curriculum from random "
+            + "weights (≈ 38 min), which the other model-curriculum options need")
+    LmBase lmBase;
+
+    @Range(min = 1) @Option(names = "--lm-base-tokens", defaultValue = BASE_TOKENS, description = "training tokens of the stage on top of the shipped model")
+    long lmBaseTokens;
+
+    @Option(names = "--lm-base-lr", defaultValue = BASE_LR, description = "peak learning rate of the stage on top of the shipped model")
+    String lmBaseLr;
+
+    @Option(names = "--retrain", description = "train the model instead of copying the one msts ships (the same bytes; nine stages, ≈ 38 min on "
+            + "2 cores; with --lm-base shipped and another world, the shipped model's curriculum too); a model already in the cache is still used")
+    boolean retrain;
 
     @Option(names = "--model-cache", paramLabel = "DIR", description = "where trained demo models are kept (default: the msts cache, $MSTS_CACHE or ~/.cache/msts, /demo-models)")
     Path modelCache;
@@ -148,12 +165,15 @@ public final class DemoCommand implements Callable<Integer> {
     /** The longest curriculum {@code --lm-stages} takes, and the default (docs/demo-model.md). */
     static final int MAX_STAGES = 12;
     static final String DEMO_STAGES = "9", DEMO_PRACTICE_STAGES = "2";
+    /** The stage on top of the shipped model (docs/demo-model.md, "One stage from the shipped model"). */
+    static final String BASE_TOKENS = "2700000", BASE_LR = "3e-3";
 
     private long t0;
 
     @Override
     public Integer call() throws Exception {
         checkCurriculum(); // before anything is written
+        checkBase();
         t0 = System.nanoTime();
         Files.createDirectories(out);
         String o = out.toString(), w = out.resolve("world").toString(), S = String.valueOf(seed);
@@ -166,6 +186,8 @@ public final class DemoCommand implements Callable<Integer> {
                 "--drill-variants", String.valueOf(worldDrillVariants), "--verify-variants", String.valueOf(worldVerifyVariants));
 
         Path model = trainedModel(Path.of(w));
+        // the stage on top of the shipped model follows its curriculum: more stages than this world's own curriculum
+        boolean onShippedBase = stages(JSON.readTree(Path.of(w, "world.json").toFile()), Path.of(w)).size() > lmStages;
         String m = model.toString(), L = String.valueOf(layer), name = "world-gemma2-h" + lmHidden + "-l" + lmLayers;
 
         say("3/12 harvest layer " + layer + " resid_post on the world's training text");
@@ -259,9 +281,11 @@ public final class DemoCommand implements Callable<Integer> {
         List<String> rep = new ArrayList<>(List.of("report"));
         rep.addAll(runs);
         rep.addAll(List.of("--force", "--out", o + "/report", "--title", "msts demo: baseline vs multi-scale temporal SAE on a model trained on planted facts",
-                "--note", "Columns 'baseline' and 'temporal' come from " + name + ", a tiny Gemma-2 trained from scratch on a planted-knowledge "
-                        + "world (" + (lmStages > 1 ? "in " + lmStages + " stages: the MCQ format first on a smaller world of the same kind, "
-                        + (lmPracticeStages > 0 ? lmPracticeStages + " on a practice world with more MCQ practice, " : "") + "then this world; " : "")
+                "--note", "Columns 'baseline' and 'temporal' come from " + name + ", a tiny Gemma-2 " + (onShippedBase
+                        ? "trained in one stage on a planted-knowledge world, warm-started from the model msts ships (trained from scratch in "
+                        + DEMO_STAGES + " stages, the last ones on the world of seed 0; "
+                        : "trained from scratch on a planted-knowledge world (" + (lmStages > 1 ? "in " + lmStages + " stages: the MCQ format first on a smaller world of the same kind, "
+                        + (lmPracticeStages > 0 ? lmPracticeStages + " on a practice world with more MCQ practice, " : "") + "then this world; " : ""))
                         + "msts world, seed " + seed + "; docs/world.md, docs/demo-model.md): invented pathogens are the forget domain "
                         + "(wmdp_bio), invented countries and aging conditions the retain domains (mmlu_*); the MCQs ask about entities whose "
                         + "facts the model saw only as prose" + (worldVerifyVariants > 0 ? " and as yes/no checks (no choices or letters)" : "") + ". " + verdict + " Columns '*-synthetic' are the ground-truth benchmark (planted "
@@ -275,40 +299,96 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     /**
-     * One training stage of the demo model: its world (and the spec to write it from when missing; null for the demo
-     * world, which the demo writes first), the trainer arguments for its cache key and for the run, its cache directory.
+     * One training stage of the demo model: its world (and the spec to write it from when it is not on disk as that spec
+     * renders it; null for the demo world, which step 1 writes), the arguments its cache key covers and those it runs
+     * with, where it is cached, and what it does in words.
      */
-    record Stage(int number, Path world, WorldSpec spec, List<String> keyArgs, List<String> runArgs, Path dir) {}
+    record Stage(int number, Path world, WorldSpec spec, List<String> keyArgs, List<String> runArgs, Path dir, String text) {}
 
     /**
-     * The stages of the demo model for the demo world with this world.json ({@code demoWorld} where it is on disk;
-     * the format and practice worlds are written next to it when a stage needs them). Stage 1 trains from scratch (on
-     * the format world when there are later stages); each later stage warm-starts from the one before ({@code msts lm
-     * train --init}): the first {@code --lm-practice-stages} on the practice world with the MCQ prompt weight of stage 1,
-     * the others on the demo world with {@code --lm-warm-prompt-weight}. A stage's key covers its world's training text
-     * and tokenizer, its arguments and (through "--init-key") the key of the stage it starts from, not where the cache is.
+     * The stages of the demo model for the demo world with this world.json ({@code demoWorld} where it is on disk). With
+     * {@code --lm-base scratch}, or when msts ships this world's model: the {@link #curriculum}. Otherwise (the default
+     * for any world but the shipped one): the curriculum of the shipped model (seed 0, default settings; its stages are
+     * copied from msts, not trained, unless --retrain), then one stage on the demo world warm-started from it.
      */
     List<Stage> stages(JsonNode demoManifest, Path demoWorld) {
         checkCurriculum();
+        checkBase();
+        List<Stage> own = curriculum(demoManifest, demoWorld, null);
+        if (lmBase == LmBase.scratch || ShippedModel.has(own.get(own.size() - 1).dir().getFileName().toString())) return own;
+        DemoCommand d0 = new DemoCommand();
+        List<String> a = new ArrayList<>(List.of("--seed", "0"));
+        if (modelCache != null) a.addAll(List.of("--model-cache", modelCache.toString()));
+        new CommandLine(d0).parseArgs(a.toArray(new String[0]));
+        WorldSpec baseSpec = WorldSpec.demo(0, Integer.parseInt(WorldSpec.DEMO_ENTITIES), Integer.parseInt(WorldSpec.DEMO_EVAL_ENTITIES),
+                Integer.parseInt(WorldSpec.DEMO_PARAPHRASES));
+        List<Stage> out = new ArrayList<>(d0.curriculum(manifest(baseSpec), sibling(demoWorld, "-base"), baseSpec));
+        Path base = out.get(out.size() - 1).dir();
+        List<String> tail = List.of("--context", "128", "--tokens", String.valueOf(lmBaseTokens), "--batch", String.valueOf(lmBatch),
+                "--lr", lmBaseLr, "--warmup", "20", "--seed", String.valueOf(seed),
+                "--prompt-weight", lmWarmPromptWeight, "--completion-weight", lmCompletionWeight);
+        out.add(warmStage(out.size() + 1, demoWorld, null, base, tail, demoManifest,
+                "one stage on the demo world from the shipped model (" + lmBaseTokens + " tokens, peak lr " + lmBaseLr + ")"));
+        return out;
+    }
+
+    /**
+     * The curriculum from random weights for the demo world with this world.json ({@code demoSpec}: its spec when a stage
+     * must write it, null when step 1 does; the format and practice worlds are written next to it when a stage needs
+     * them). Stage 1 trains from scratch (on the format world when there are later stages); each later stage
+     * warm-starts from the one before ({@code msts lm train --init}): the first {@code --lm-practice-stages} on the
+     * practice world with the MCQ prompt weight of stage 1, the others on the demo world with {@code
+     * --lm-warm-prompt-weight}. A stage's key covers its world's training text and tokenizer, its arguments and (through
+     * "--init-key") the key of the stage it starts from, not where the cache is.
+     */
+    List<Stage> curriculum(JsonNode demoManifest, Path demoWorld, WorldSpec demoSpec) {
         List<Stage> out = new ArrayList<>();
         Path formatWorld = sibling(demoWorld, "-format"), practiceWorld = sibling(demoWorld, "-practice");
         JsonNode first = lmStages == 1 ? demoManifest : manifest(WorldSpec.format(seed));
-        out.add(new Stage(1, lmStages == 1 ? demoWorld : formatWorld, lmStages == 1 ? null : WorldSpec.format(seed), lmArgs(), lmArgs(), dirFor(first, lmArgs())));
+        out.add(new Stage(1, lmStages == 1 ? demoWorld : formatWorld, lmStages == 1 ? demoSpec : WorldSpec.format(seed), lmArgs(), lmArgs(),
+                dirFor(first, lmArgs()), lmStages == 1 ? "train a tiny Gemma-2 on the world"
+                : "learn the MCQ format on the format world (" + worldText(WorldSpec.format(seed)) + ")"));
         JsonNode practiceManifest = lmStages > 1 && lmPracticeStages > 0 ? manifest(WorldSpec.practice(seed)) : null;
         for (int k = 2; k <= lmStages; k++) {
             boolean practice = k - 1 <= lmPracticeStages;
-            Path prev = out.get(out.size() - 1).dir();
             List<String> tail = List.of("--context", "128", "--tokens", String.valueOf(lmWarmTokens), "--batch", String.valueOf(lmBatch),
                     "--lr", warmLr(k), "--warmup", "20", "--seed", String.valueOf(seed + k - 2),
                     "--prompt-weight", practice ? lmPromptWeight : lmWarmPromptWeight, "--completion-weight", lmCompletionWeight);
-            List<String> key = new ArrayList<>(List.of("--init-key", prev.getFileName().toString()));
-            key.addAll(tail);
-            List<String> run = new ArrayList<>(List.of("--init", prev.toString()));
-            run.addAll(tail);
-            out.add(new Stage(k, practice ? practiceWorld : demoWorld, practice ? WorldSpec.practice(seed) : null, key, run,
-                    dirFor(practice ? practiceManifest : demoManifest, key)));
+            out.add(practice
+                    ? warmStage(k, practiceWorld, WorldSpec.practice(seed), out.get(out.size() - 1).dir(), tail, practiceManifest,
+                    "warm start on the practice world (" + worldText(WorldSpec.practice(seed)) + "; " + lmWarmTokens + " tokens)")
+                    : warmStage(k, demoWorld, demoSpec, out.get(out.size() - 1).dir(), tail, demoManifest,
+                    "warm start on the demo world (" + lmWarmTokens + " tokens)"));
         }
         return out;
+    }
+
+    /** A stage warm-started from the model in {@code prev}: keyed by prev's key, run with {@code --init prev}. */
+    Stage warmStage(int number, Path world, WorldSpec spec, Path prev, List<String> tail, JsonNode manifest, String text) {
+        List<String> key = new ArrayList<>(List.of("--init-key", prev.getFileName().toString()));
+        key.addAll(tail);
+        List<String> run = new ArrayList<>(List.of("--init", prev.toString()));
+        run.addAll(tail);
+        return new Stage(number, world, spec, key, run, dirFor(manifest, key), text);
+    }
+
+    /**
+     * The trainer settings of the curriculum from scratch: with {@code --lm-base shipped} they must be the defaults (the
+     * shipped model was trained with those), else one clear error.
+     */
+    List<String> curriculumArgs() {
+        List<String> a = new ArrayList<>(lmArgs());
+        a.addAll(List.of(String.valueOf(lmStages), String.valueOf(lmPracticeStages), String.valueOf(lmWarmTokens), lmWarmPromptWeight));
+        return a;
+    }
+
+    void checkBase() {
+        DemoCommand d = new DemoCommand();
+        new CommandLine(d).parseArgs("--seed", String.valueOf(seed));
+        if (lmBase == LmBase.shipped && !curriculumArgs().equals(d.curriculumArgs()))
+            throw new CommandLine.ParameterException(spec == null ? new CommandLine(this) : spec.commandLine(),
+                    "the --lm-* options given describe a model trained from scratch, but --lm-base is shipped (the default: one stage on top of "
+                            + "the model msts ships, trained with the default settings): add --lm-base scratch, or leave those options at their defaults");
     }
 
     /** Refuses a curriculum whose stages end before the demo world (the model would not know its facts). */
@@ -364,21 +444,21 @@ public final class DemoCommand implements Callable<Integer> {
         }
         Path cache = cacheDir();
         Files.createDirectories(cache);
-        if (!retrain && ShippedModel.install(last.dir())) {
-            say("2/12 tiny Gemma-2 trained on the world: the model shipped with msts for this world and these settings (cache key "
-                    + last.dir().getFileName() + "; --retrain trains the " + stages.size() + "-stage curriculum instead) -> " + last.dir());
-            return last.dir();
-        }
+        if (!retrain)
+            for (int i = stages.size() - 1; i >= from; i--)
+                if (ShippedModel.install(stages.get(i).dir())) {
+                    say("2/12 tiny Gemma-2" + (i == stages.size() - 1 ? " trained on the world" : ", the base of the last stage")
+                            + ": the model shipped with msts (cache key " + stages.get(i).dir().getFileName() + "; --retrain trains its "
+                            + (i + 1) + "-stage curriculum instead) -> " + stages.get(i).dir());
+                    from = i + 1;
+                    break;
+                }
         for (int i = from; i < stages.size(); i++) {
             Stage st = stages.get(i);
-            String what = stages.size() == 1 ? "train a tiny Gemma-2 on the world"
-                    : "model stage " + st.number() + "/" + stages.size() + (st.number() == 1
-                    ? ": learn the MCQ format on the format world (" + worldText(st.spec()) + ")"
-                    : st.spec() != null ? ": warm start on the practice world (" + worldText(st.spec()) + "; " + lmWarmTokens + " tokens)"
-                    : ": warm start on the demo world (" + lmWarmTokens + " tokens)");
-            say("2/12 " + what + " (once; cached as " + st.dir() + ")");
-            if (st.spec() != null && !Files.isRegularFile(st.world().resolve(msts.data.world.WorldFiles.MANIFEST))) {
-                say("   writing the " + (st.number() == 1 ? "format" : "practice") + " world -> " + st.world());
+            say("2/12 " + (stages.size() == 1 ? "" : "model stage " + st.number() + "/" + stages.size() + ": ") + st.text()
+                    + " (once; cached as " + st.dir() + ")");
+            if (st.spec() != null && !writtenAs(st.world(), st.spec())) {
+                say("   writing its world -> " + st.world());
                 msts.data.world.WorldFiles.write(st.world(), st.spec(), true); // the spec its key's manifest() is rendered from
             }
             Path work = cache.resolve(st.dir().getFileName() + ".partial");
@@ -392,6 +472,16 @@ public final class DemoCommand implements Callable<Integer> {
             Files.move(work, st.dir(), StandardCopyOption.ATOMIC_MOVE);
         }
         return last.dir();
+    }
+
+    /**
+     * Whether {@code world} holds the world of {@code spec} (its world.json, which hashes every file, is the one the spec
+     * renders): a world left there by another seed or setting is written again, so a stage never trains on one world
+     * under another world's key.
+     */
+    static boolean writtenAs(Path world, WorldSpec spec) throws IOException {
+        Path f = world.resolve(msts.data.world.WorldFiles.MANIFEST);
+        return Files.isRegularFile(f) && JSON.readTree(f.toFile()).equals(manifest(spec));
     }
 
     /** The {@code msts lm train} arguments of the demo model (besides --world and --out). */

@@ -12,7 +12,8 @@ import java.util.List;
  * curriculum for world seed 0, under its cache key, as a resource {@code /msts/demo-models/KEY/}. {@code msts demo}
  * and the plan model "demo" copy it into the model cache instead of training the curriculum (nine stages, ≈ 38 min on two cores)
  * when the key they compute — from the world's text, its tokenizer and every stage's trainer arguments — is the
- * shipped one; any other world or setting trains as before. {@code msts demo --retrain} trains it again (same bytes:
+ * shipped one; any other world trains one stage on top of it (the base of {@code --lm-base shipped}), and other settings
+ * train their own curriculum ({@code --lm-base scratch}). {@code msts demo --retrain} trains it again (same bytes:
  * training is bit-reproducible).
  */
 final class ShippedModel {

@@ -22,7 +22,8 @@ class DemoCommandTest {
     @TempDir Path dir;
 
     static final String[] SMALL = {"--world-entities", "6", "--world-eval-entities", "3", "--world-paraphrases", "12",
-            "--lm-hidden", "32", "--lm-layers", "2", "--lm-tokens", "12000", "--lm-warm-tokens", "4000", "--lm-batch", "4", "--layer", "1"};
+            "--lm-hidden", "32", "--lm-layers", "2", "--lm-tokens", "12000", "--lm-warm-tokens", "4000", "--lm-batch", "4", "--layer", "1",
+            "--lm-base", "scratch"};
 
     @Test
     void smallDemoRunsEveryStepAndWritesTheReport() throws Exception {
@@ -179,7 +180,7 @@ class DemoCommandTest {
         var man = DemoCommand.manifest(msts.data.world.WorldSpec.demo(0, 6, 3, 12));
         DemoCommand d = new DemoCommand();
         new CommandLine(d).parseArgs("--lm-stages", "6", "--lm-practice-stages", "2", "--seed", "7", "--lm-warm-prompt-weight", "0.5",
-                "--model-cache", dir.toString());
+                "--model-cache", dir.toString(), "--lm-base", "scratch");
         var stages = d.stages(man, dir.resolve("world"));
         assertEquals(6, stages.size());
         var first = stages.get(0);
@@ -215,9 +216,110 @@ class DemoCommandTest {
         assertFalse(Files.exists(out), "refused before anything is written");
     }
 
+    /**
+     * Any world but the shipped one, with the default {@code --lm-base shipped}: the shipped model's own curriculum (seed
+     * 0, default settings; its last stage is the shipped key), then one stage on this world warm-started from it, keyed
+     * by the shipped key, with the documented tokens and peak lr and the demo's seed as its data order. The default world
+     * keeps its curriculum (the shipped model is its last stage); {@code --lm-base scratch} gives this world's own
+     * curriculum. Curriculum options with the shipped base are refused with one clear line before anything is written.
+     */
+    @Test
+    void anotherWorldIsOneStageOnTopOfTheShippedModel() throws Exception {
+        var man = DemoCommand.manifest(msts.data.world.WorldSpec.demo(7, 6, 3, 12));
+        var stages = base(man, "--seed", "7");
+        assertEquals(10, stages.size());
+        var base = stages.get(8);
+        var last = stages.get(9);
+        assertTrue(ShippedModel.has(base.dir().getFileName().toString()), "stage 9 is the shipped model");
+        var spec0 = msts.data.world.WorldSpec.demo(0, Integer.parseInt(msts.data.world.WorldSpec.DEMO_ENTITIES),
+                Integer.parseInt(msts.data.world.WorldSpec.DEMO_EVAL_ENTITIES), Integer.parseInt(msts.data.world.WorldSpec.DEMO_PARAPHRASES));
+        var man0 = DemoCommand.manifest(spec0);
+        assertEquals(DemoCommand.defaultModel(man0, 0, dir), base.dir(), "the base is the default demo model of world seed 0");
+        assertEquals(dir.resolve("world-base"), base.world(), "written there (only when it must be trained: --retrain)");
+        assertEquals(spec0, base.spec());
+        assertEquals(dir.resolve("world"), last.world());
+        assertNull(last.spec(), "the demo world is written by step 1");
+        assertEquals(base.dir().getFileName().toString(), arg(last.keyArgs(), "--init-key"));
+        assertEquals(base.dir().toString(), arg(last.runArgs(), "--init"));
+        assertEquals(DemoCommand.BASE_TOKENS, arg(last.runArgs(), "--tokens"));
+        assertEquals(DemoCommand.BASE_LR, arg(last.runArgs(), "--lr"));
+        assertEquals("7", arg(last.runArgs(), "--seed"));
+        assertEquals("0", arg(last.runArgs(), "--prompt-weight"));
+        assertEquals("10", arg(last.runArgs(), "--completion-weight"));
+        assertEquals(last.keyArgs().subList(2, last.keyArgs().size()), last.runArgs().subList(2, last.runArgs().size()), "the key covers every run argument");
+        assertNotEquals(last.dir(), base(man, "--seed", "7", "--lm-base-tokens", "1000000").get(9).dir(), "the stage's settings are in its key");
+        assertEquals(base.dir(), base(man, "--seed", "3").get(8).dir(), "one base for every world");
+        assertEquals(9, base(man0, "--seed", "0").size(), "the shipped world keeps its curriculum");
+        assertTrue(ShippedModel.has(base(man0, "--seed", "0").get(8).dir().getFileName().toString()));
+        var scratch = base(man, "--seed", "7", "--lm-base", "scratch");
+        assertEquals(9, scratch.size());
+        assertEquals(msts.data.world.WorldSpec.format(7), scratch.get(0).spec(), "scratch: this seed's own curriculum");
+        var ex = assertThrows(CommandLine.ParameterException.class, () -> base(man, "--seed", "7", "--lm-hidden", "64"));
+        assertTrue(ex.getMessage().contains("--lm-base scratch"), ex.getMessage());
+        Path out = dir.resolve("refused-base");
+        CliRun r = CliRun.of("demo", "--lm-warm-tokens", "1000", "--out", out.toString(), "--model-cache", dir.resolve("c").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--lm-base scratch"), r.err());
+        assertFalse(Files.exists(out), "refused before anything is written");
+    }
+
+    /**
+     * The base path end to end at a tiny size: the shipped model is copied into the cache (not trained), one stage of a
+     * few thousand tokens trains on a small world from it (its architecture, its tokenizer's rows matched by token), the
+     * result is cached under a key whose text hashes to it and is found again; a stage world left by another spec is
+     * written again.
+     */
+    @Test
+    void theStageOnTheShippedModelTrainsFromItsCopy() throws Exception {
+        Path world = dir.resolve("world");
+        assertEquals(0, CliRun.of("world", "--out", world.toString(), "--seed", "7", "--entities", "6", "--eval-entities", "3", "--paraphrases", "12").code());
+        StringWriter log = new StringWriter();
+        DemoCommand d = new DemoCommand();
+        CommandLine cl = new CommandLine(d);
+        cl.setOut(new PrintWriter(log, true));
+        cl.parseArgs("--seed", "7", "--lm-base-tokens", "4096", "--model-cache", dir.resolve("cache").toString());
+        Path m = d.trainedModel(world);
+        var stages = d.stages(new ObjectMapper().readTree(world.resolve("world.json").toFile()), world);
+        assertEquals(stages.get(9).dir(), m);
+        assertTrue(log.toString().contains("the model shipped with msts (cache key " + stages.get(8).dir().getFileName()), log.toString());
+        assertTrue(log.toString().contains("model stage 10/10: one stage on the demo world from the shipped model"), log.toString());
+        assertFalse(Files.exists(dir.resolve("world-base")), "the shipped base is copied, its worlds are not written");
+        for (int k = 0; k < 8; k++) assertFalse(DemoCommand.isModel(stages.get(k).dir()), "stage " + (k + 1) + " is not needed");
+        assertTrue(DemoCommand.isModel(m));
+        JsonNode cfg = new ObjectMapper().readTree(m.resolve("config.json").toFile());
+        assertEquals(128, cfg.path("hidden_size").asInt(), "the shipped model's architecture");
+        assertEquals(m.getFileName().toString(), DemoCommand.sha256(Files.readString(m.resolve("demo_model_key.txt")).strip()).substring(0, 16));
+        JsonNode sum = new ObjectMapper().readTree(m.resolve("train_summary.json").toFile());
+        assertEquals(4096, sum.path("tokens_seen").asLong(), sum.toString());
+        assertEquals(Double.parseDouble(DemoCommand.BASE_LR), sum.at("/train/lr").asDouble(), sum.toString());
+        StringWriter log2 = new StringWriter();
+        DemoCommand again = new DemoCommand();
+        CommandLine cl2 = new CommandLine(again);
+        cl2.setOut(new PrintWriter(log2, true));
+        cl2.parseArgs("--seed", "7", "--lm-base-tokens", "4096", "--model-cache", dir.resolve("cache").toString());
+        assertEquals(m, again.trainedModel(world));
+        assertTrue(log2.toString().contains("cached"), log2.toString());
+        assertFalse(log2.toString().contains("$ msts lm train"), "a cached model is not trained again");
+        // a stage world on disk counts only when it is the world of the stage's spec
+        var spec = msts.data.world.WorldSpec.demo(7, 6, 3, 12);
+        Path other = dir.resolve("other");
+        msts.data.world.WorldFiles.write(other, msts.data.world.WorldSpec.demo(8, 6, 3, 12), true);
+        assertFalse(DemoCommand.writtenAs(other, spec));
+        msts.data.world.WorldFiles.write(other, spec, true);
+        assertTrue(DemoCommand.writtenAs(other, spec));
+        assertFalse(DemoCommand.writtenAs(dir.resolve("none"), spec));
+    }
+
+    java.util.List<DemoCommand.Stage> base(com.fasterxml.jackson.databind.JsonNode man, String... args) {
+        DemoCommand d = new DemoCommand();
+        new CommandLine(d).parseArgs(concat(args, new String[]{"--model-cache", dir.toString()}));
+        return d.stages(man, dir.resolve("world"));
+    }
+
     java.util.List<DemoCommand.Stage> stages(com.fasterxml.jackson.databind.JsonNode man, String... args) {
         DemoCommand d = new DemoCommand();
-        new CommandLine(d).parseArgs(concat(args, new String[]{"--seed", "7", "--lm-warm-prompt-weight", "0.5", "--model-cache", dir.toString()}));
+        new CommandLine(d).parseArgs(concat(args, new String[]{"--seed", "7", "--lm-warm-prompt-weight", "0.5", "--model-cache", dir.toString(),
+                "--lm-base", "scratch"}));
         return d.stages(man, dir.resolve("world"));
     }
 
