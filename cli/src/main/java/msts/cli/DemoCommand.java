@@ -169,6 +169,8 @@ public final class DemoCommand implements Callable<Integer> {
     static final String BASE_TOKENS = "2700000", BASE_LR = "3e-3";
 
     private long t0;
+    /** The stages of the model {@link #trainedModel} returned last. */
+    private List<Stage> modelStages;
 
     @Override
     public Integer call() throws Exception {
@@ -187,7 +189,7 @@ public final class DemoCommand implements Callable<Integer> {
 
         Path model = trainedModel(Path.of(w));
         // the stage on top of the shipped model follows its curriculum: more stages than this world's own curriculum
-        boolean onShippedBase = stages(JSON.readTree(Path.of(w, "world.json").toFile()), Path.of(w)).size() > lmStages;
+        boolean onShippedBase = modelStages.size() > lmStages;
         String m = model.toString(), L = String.valueOf(layer), name = "world-gemma2-h" + lmHidden + "-l" + lmLayers;
 
         say("3/12 harvest layer " + layer + " resid_post on the world's training text");
@@ -316,10 +318,7 @@ public final class DemoCommand implements Callable<Integer> {
         checkBase();
         List<Stage> own = curriculum(demoManifest, demoWorld, null);
         if (lmBase == LmBase.scratch || ShippedModel.has(own.get(own.size() - 1).dir().getFileName().toString())) return own;
-        DemoCommand d0 = new DemoCommand();
-        List<String> a = new ArrayList<>(List.of("--seed", "0"));
-        if (modelCache != null) a.addAll(List.of("--model-cache", modelCache.toString()));
-        new CommandLine(d0).parseArgs(a.toArray(new String[0]));
+        DemoCommand d0 = defaults(0, modelCache);
         WorldSpec baseSpec = WorldSpec.demo(0, Integer.parseInt(WorldSpec.DEMO_ENTITIES), Integer.parseInt(WorldSpec.DEMO_EVAL_ENTITIES),
                 Integer.parseInt(WorldSpec.DEMO_PARAPHRASES));
         List<Stage> out = new ArrayList<>(d0.curriculum(manifest(baseSpec), sibling(demoWorld, "-base"), baseSpec));
@@ -383,9 +382,7 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     void checkBase() {
-        DemoCommand d = new DemoCommand();
-        new CommandLine(d).parseArgs("--seed", String.valueOf(seed));
-        if (lmBase == LmBase.shipped && !curriculumArgs().equals(d.curriculumArgs()))
+        if (lmBase == LmBase.shipped && !curriculumArgs().equals(defaults(seed, null).curriculumArgs()))
             throw new CommandLine.ParameterException(spec == null ? new CommandLine(this) : spec.commandLine(),
                     "the --lm-* options given describe a model trained from scratch, but --lm-base is shipped (the default: one stage on top of "
                             + "the model msts ships, trained with the default settings): add --lm-base scratch, or leave those options at their defaults");
@@ -430,7 +427,7 @@ public final class DemoCommand implements Callable<Integer> {
      */
     Path trainedModel(Path world) throws IOException {
         JsonNode man = JSON.readTree(world.resolve("world.json").toFile());
-        List<Stage> stages = stages(man, world);
+        List<Stage> stages = modelStages = stages(man, world);
         Stage last = stages.get(stages.size() - 1);
         int from = 0;
         for (int i = stages.size() - 1; i >= 0; i--)
@@ -520,11 +517,16 @@ public final class DemoCommand implements Callable<Integer> {
      * or where it would be when not trained yet ({@link #isModel} says which). {@code cache}: null for the default cache.
      */
     static Path defaultModel(JsonNode worldManifest, long seed, Path cache) {
+        return defaults(seed, cache).modelDir(worldManifest);
+    }
+
+    /** {@code msts demo} with every option at its default but the seed and the model cache (null: the default cache). */
+    static DemoCommand defaults(long seed, Path cache) {
         DemoCommand d = new DemoCommand();
         List<String> a = new ArrayList<>(List.of("--seed", String.valueOf(seed)));
         if (cache != null) a.addAll(List.of("--model-cache", cache.toString()));
         new CommandLine(d).parseArgs(a.toArray(new String[0]));
-        return d.modelDir(worldManifest);
+        return d;
     }
 
     /**

@@ -209,10 +209,15 @@ class DemoCommandTest {
         var ex = assertThrows(CommandLine.ParameterException.class, () -> stages(man, "--lm-stages", "3", "--lm-practice-stages", "2"));
         assertTrue(ex.getMessage().contains("--lm-stages 4 or more"), ex.getMessage());
         assertEquals(1, stages(man, "--lm-stages", "1", "--lm-practice-stages", "5").size(), "one stage: from scratch on the demo world");
+        assertRefusedBeforeWriting("--lm-stages 4 or more", "--lm-stages", "3");
+    }
+
+    /** {@code msts demo} with these options exits 2 with one line containing {@code message} and writes nothing. */
+    void assertRefusedBeforeWriting(String message, String... options) {
         Path out = dir.resolve("refused");
-        CliRun r = CliRun.of("demo", "--lm-stages", "3", "--out", out.toString(), "--model-cache", dir.resolve("c").toString());
+        CliRun r = CliRun.of(concat(new String[]{"demo", "--out", out.toString(), "--model-cache", dir.resolve("c").toString()}, options));
         assertEquals(2, r.code(), r.err());
-        assertTrue(r.err().contains("--lm-stages 4 or more"), r.err());
+        assertTrue(r.err().contains(message), r.err());
         assertFalse(Files.exists(out), "refused before anything is written");
     }
 
@@ -256,11 +261,7 @@ class DemoCommandTest {
         assertEquals(msts.data.world.WorldSpec.format(7), scratch.get(0).spec(), "scratch: this seed's own curriculum");
         var ex = assertThrows(CommandLine.ParameterException.class, () -> base(man, "--seed", "7", "--lm-hidden", "64"));
         assertTrue(ex.getMessage().contains("--lm-base scratch"), ex.getMessage());
-        Path out = dir.resolve("refused-base");
-        CliRun r = CliRun.of("demo", "--lm-warm-tokens", "1000", "--out", out.toString(), "--model-cache", dir.resolve("c").toString());
-        assertEquals(2, r.code(), r.err());
-        assertTrue(r.err().contains("--lm-base scratch"), r.err());
-        assertFalse(Files.exists(out), "refused before anything is written");
+        assertRefusedBeforeWriting("--lm-base scratch", "--lm-warm-tokens", "1000");
     }
 
     /**
@@ -317,10 +318,7 @@ class DemoCommandTest {
     }
 
     java.util.List<DemoCommand.Stage> stages(com.fasterxml.jackson.databind.JsonNode man, String... args) {
-        DemoCommand d = new DemoCommand();
-        new CommandLine(d).parseArgs(concat(args, new String[]{"--seed", "7", "--lm-warm-prompt-weight", "0.5", "--model-cache", dir.toString(),
-                "--lm-base", "scratch"}));
-        return d.stages(man, dir.resolve("world"));
+        return base(man, concat(args, new String[]{"--seed", "7", "--lm-warm-prompt-weight", "0.5", "--lm-base", "scratch"}));
     }
 
     static String arg(java.util.List<String> args, String name) {
